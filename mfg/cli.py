@@ -1,0 +1,128 @@
+"""The ``mfg`` command: serve, migrate, load demonstration data (DESIGN.md §7)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mfg import __version__
+from mfg.config import ConfigurationError, Settings, get_settings
+from mfg.db import describe_database, engine_from_settings, unit_of_work, upgrade_database
+from mfg.demo import DemoResult, load_demo
+from mfg.errors import MfgError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mfg",
+        description="Manufacturing and lot-release tracker for a pooled OM-MSC cell therapy.",
+        epilog="Configuration comes from MFG_* environment variables; see README.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"mfg {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="migrate the database, then serve the web application",
+        description="Apply pending migrations, then serve the pages and the JSON API.",
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="first fill an empty database with demonstration data and print the demo logins",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.set_defaults(handler=_serve)
+
+    db = commands.add_parser("db", help="database schema", description="Database schema.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    upgrade = db_commands.add_parser(
+        "upgrade", help="apply migrations", description="Apply every pending migration."
+    )
+    upgrade.set_defaults(handler=_db_upgrade)
+
+    demo = commands.add_parser(
+        "demo",
+        help="fill an empty database with demonstration data",
+        description="Migrate, then fill an empty database with demonstration data. "
+        "A database that holds real records is refused.",
+    )
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _migrate(settings: Settings) -> None:
+    engine = engine_from_settings(settings)
+    try:
+        before, after = upgrade_database(engine)
+    finally:
+        engine.dispose()
+    where = describe_database(settings.effective_database_url)
+    if before == after:
+        print(f"Database: {where} (schema {after}, up to date)")
+    else:
+        print(f"Database: {where} (schema {before or 'empty'} -> {after})")
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    _migrate(settings)
+    return 0
+
+
+def _run_demo(settings: Settings) -> DemoResult:
+    engine = engine_from_settings(settings)
+    try:
+        with unit_of_work(engine) as session:
+            return load_demo(session, settings=settings)
+    finally:
+        engine.dispose()
+
+
+def _print_demo(result: DemoResult) -> None:
+    print("Demonstration data:", "loaded" if result.created else "already present")
+    for line in result.summary:
+        print(f"  - {line}")
+    if result.logins:
+        print("Demo logins (demonstration only, never for real use):")
+        for login in result.logins:
+            print(f"  {login.username:<12} {login.role:<10} password: {login.password}")
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    _migrate(settings)
+    _print_demo(_run_demo(settings))
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from mfg.main import create_app
+
+    _migrate(settings)
+    if args.demo:
+        _print_demo(_run_demo(settings))
+    app = create_app(settings)
+    host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host  # noqa: S104
+    print(f"Serving on http://{host}:{args.port}/  (Ctrl+C to stop)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        return args.handler(args, settings)
+    except ConfigurationError as exc:
+        print(f"mfg: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except MfgError as exc:
+        print(f"mfg: {exc.message} [{exc.code}]", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

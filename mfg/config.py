@@ -1,0 +1,123 @@
+"""Settings read from the environment (prefix ``MFG_``), with defaults that run out of the box."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# ISBT 128: the first character of a FIN is A–N, P–Z or 1–9 (never O or 0), then four digits.
+FIN_PATTERN = re.compile(r"^[A-NP-Z1-9][0-9]{4}$")
+# FINs reserved by ICCBBA for testing and demonstration (REFERENCE.md §7).
+TEST_FINS = frozenset(f"A999{d}" for d in range(10))
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot be used as given; the message says which one and why."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Process limits are defaults set by SOP, never constants in code."""
+
+    model_config = SettingsConfigDict(env_prefix="MFG_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: str = ""
+
+    facility_name: str = "Demonstration cell-therapy facility"
+    facility_fin: str = "A9999"
+    timezone: str = "Europe/Minsk"
+    product_code: str = "S1234"
+    product_name: str = "Allogeneic pooled olfactory-mucosa MSCs"
+
+    # Trust layer
+    password_min_length: int = Field(default=12, ge=8)
+    max_failed_logins: int = Field(default=5, ge=1)
+    idle_timeout_minutes: int = Field(default=15, ge=1)
+    token_lifetime_minutes: int = Field(default=60, ge=1)
+
+    @field_validator("facility_fin")
+    @classmethod
+    def _fin_is_isbt128(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not FIN_PATTERN.match(value):
+            raise ValueError(
+                "a FIN is 5 characters: A–N, P–Z or 1–9, then four digits (e.g. A9999)"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_explicit_secrets(self) -> Settings:
+        if self.environment == "production" and not self.secret_key:
+            raise ValueError("MFG_SECRET_KEY must be set when MFG_ENVIRONMENT=production")
+        if self.environment == "production" and not self.database_url:
+            raise ValueError("MFG_DATABASE_URL must be set when MFG_ENVIRONMENT=production")
+        return self
+
+    @property
+    def is_test_facility(self) -> bool:
+        """A FIN in A9990–A9999 is for testing and demonstration only (REFERENCE.md §7)."""
+        return self.facility_fin in TEST_FINS
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'mfg.db').resolve()}"
+
+    def effective_secret_key(self) -> str:
+        """The configured key, or one generated once into the data directory (development)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / SECRET_KEY_FILE
+        if path.exists():
+            return path.read_text(encoding="ascii").strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # O_EXCL: two processes starting at once must not end up with different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text(encoding="ascii").strip()
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key)
+        return key
+
+
+def normalise_database_url(url: str) -> str:
+    """PostgreSQL URLs always use the psycopg (v3) driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc

@@ -1,0 +1,135 @@
+"""Database engine and the unit of work.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys and a busy timeout; a unit of work
+that may write starts with ``BEGIN IMMEDIATE`` so that two writers queue on the lock instead of
+failing half-way through a read-then-write. PostgreSQL uses psycopg 3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, create_engine
+
+from mfg.config import Settings, normalise_database_url
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+_BEGIN_OPTION = "mfg_sqlite_begin"
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url`` with the pragmas and pool settings this application relies on."""
+    url = normalise_database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database, echo=echo)
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def engine_from_settings(settings: Settings) -> Engine:
+    return make_engine(settings.effective_database_url)
+
+
+def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's implicit BEGIN is lazy
+        # and cannot be IMMEDIATE).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """One transaction: commit when the block ends normally, roll back on any exception.
+
+    Services never commit; only this function (used by the request dependency and the CLI) does.
+    """
+    bind = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"}) if write else engine
+    with Session(bind, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def database_reachable(engine: Engine) -> tuple[bool, str]:
+    """Liveness of the database: (True, "ok") or (False, the reason)."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        return False, str(exc.orig or exc).splitlines()[0]
+    return True, "ok"
+
+
+def describe_database(url: str) -> str:
+    """Where the database is, for people: a file path or a server, never a password."""
+    parsed = make_url(normalise_database_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {parsed.database}"
+    return f"PostgreSQL {parsed.render_as_string(hide_password=True)}"
+
+
+def alembic_config() -> Config:
+    if not ALEMBIC_INI.exists():
+        raise RuntimeError(
+            f"{ALEMBIC_INI} is missing: install mfg from its source tree (pip install -e .)"
+        )
+    return Config(str(ALEMBIC_INI))
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def upgrade_database(engine: Engine) -> tuple[str | None, str | None]:
+    """Apply every pending migration in one transaction; returns (revision before, after)."""
+    before = current_revision(engine)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return before, current_revision(engine)

@@ -1,0 +1,22 @@
+"""Every table of the application (the leaf layer). Importing this package registers them all.
+
+The metadata carries a naming convention so that constraints have stable names in migrations on
+SQLite (batch mode) and PostgreSQL alike.
+"""
+
+from sqlmodel import SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+from mfg.models.base import utcnow  # noqa: E402
+from mfg.models.system import Installation  # noqa: E402
+
+metadata = SQLModel.metadata
+
+__all__ = ["Installation", "metadata", "utcnow"]

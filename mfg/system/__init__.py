@@ -1,0 +1,1 @@
+"""Facts about this installation: what the database holds, which schema revision it runs."""

@@ -1,0 +1,1 @@
+"""What pages and API routes share: the unit of work, templating, error rendering."""

@@ -1,0 +1,87 @@
+"""One place that turns every error into the JSON shape of DESIGN.md §7 or an error page."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mfg.errors import (
+    BadRequest,
+    InvalidInput,
+    MethodNotAllowed,
+    MfgError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
+from mfg.web.templating import render
+
+log = logging.getLogger("mfg.web")
+
+_BY_STATUS: dict[int, type[MfgError]] = {
+    400: BadRequest,
+    401: NotAuthenticated,
+    403: PermissionDenied,
+    404: NotFound,
+    405: MethodNotAllowed,
+    422: InvalidInput,
+}
+
+
+class InternalError(MfgError):
+    code = "internal_error"
+    status_code = 500
+    default_message = "Something went wrong on the server; nothing was saved. Please try again."
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path == "/api" or request.url.path.startswith("/api/")
+
+
+def error_response(request: Request, error: MfgError) -> Response:
+    if wants_json(request):
+        return JSONResponse({"error": error.as_dict()}, status_code=error.status_code)
+    return render(request, "web/error.html", {"error": error}, status_code=error.status_code)
+
+
+def _validation_details(exc: RequestValidationError) -> dict[str, Any]:
+    fields = []
+    for item in exc.errors():
+        location = [str(part) for part in item.get("loc", ()) if part != "body"]
+        fields.append({"field": ".".join(location), "message": item.get("msg", "invalid")})
+    return {"fields": fields}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MfgError)
+    async def _domain(request: Request, exc: MfgError) -> Response:
+        return error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        details = _validation_details(exc)
+        summary = "; ".join(f"{f['field'] or 'request'}: {f['message']}" for f in details["fields"])
+        return error_response(request, InvalidInput(summary or None, details=details))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        error_class = _BY_STATUS.get(exc.status_code, BadRequest)
+        message = None
+        if exc.status_code == 404:
+            message = f"Nothing is at this address: {request.url.path}"
+        elif exc.status_code == 405:
+            message = f"{request.url.path} does not accept {request.method}."
+        error = error_class(message)
+        response = error_response(request, error)
+        response.status_code = exc.status_code
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, InternalError())

@@ -1,0 +1,37 @@
+"""The shell's own pages: home, the scan landing page, and the health check."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from mfg.db import current_revision, database_reachable, describe_database
+from mfg.system.service import database_state
+from mfg.web.deps import SessionDep
+from mfg.web.templating import render
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse, name="home")
+def home(request: Request, session: SessionDep) -> HTMLResponse:
+    context = {
+        "database": describe_database(request.app.state.settings.effective_database_url),
+        "revision": current_revision(request.app.state.engine),
+        "state": database_state(session),
+    }
+    return render(request, "web/home.html", context)
+
+
+@router.get("/scan", response_class=HTMLResponse, name="scan")
+def scan(request: Request, code: Annotated[str, Query(max_length=500)] = "") -> HTMLResponse:
+    """Shows exactly what the scanner sent; resolution to records comes with the identifiers."""
+    characters = [{"char": c, "codepoint": f"U+{ord(c):04X}"} for c in code]
+    return render(request, "web/scan.html", {"code": code, "characters": characters})
+
+
+@router.get("/healthz", name="healthz")
+def healthz(request: Request) -> JSONResponse:
+    ok, detail = database_reachable(request.app.state.engine)
+    body = {"status": "ok" if ok else "unavailable", "database": detail}
+    return JSONResponse(body, status_code=200 if ok else 503)

@@ -1,0 +1,86 @@
+"""DESIGN.md §3 and CONVENTIONS.md, enforced: layers, thin routers, one place that commits."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "mfg"
+ROUTER_MODULES = {"api", "pages"}
+
+
+def _modules() -> dict[str, ast.Module]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        found[name] = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return found
+
+
+def _imports(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_import_layers_follow_design_section_3() -> None:
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run(
+        [str(lint), "--config", str(ROOT / "pyproject.toml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_only_main_imports_routers() -> None:
+    for name, tree in _modules().items():
+        if name == "mfg.main":
+            continue
+        routers = {
+            imported
+            for imported in _imports(tree)
+            if imported.startswith("mfg.") and imported.rsplit(".", 1)[-1] in ROUTER_MODULES
+        }
+        assert not routers, f"{name} imports routers {sorted(routers)}"
+
+
+def test_only_the_unit_of_work_commits() -> None:
+    for name, tree in _modules().items():
+        if name in {"mfg.db"}:
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "commit"
+            ):
+                raise AssertionError(f"{name}:{node.lineno} calls commit(); services never commit")
+
+
+def test_the_application_never_calls_create_all() -> None:
+    for name, tree in _modules().items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "create_all":
+                raise AssertionError(f"{name}:{node.lineno}: the schema comes from migrations")
+
+
+def test_status_is_assigned_only_by_transition_functions() -> None:
+    """CONVENTIONS.md habit 4: ``.status`` is written in one place per state machine."""
+    allowed: set[str] = set()  # the transition function of each state machine, as they come
+    for name, tree in _modules().items():
+        if name in allowed:
+            continue
+        for node in ast.walk(tree):
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            for target in targets:
+                if isinstance(target, ast.Attribute) and target.attr == "status":
+                    raise AssertionError(f"{name}:{node.lineno} assigns .status directly")

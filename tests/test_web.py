@@ -1,0 +1,118 @@
+"""The web shell and its error handling, through the real app."""
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from mfg.config import Settings
+from mfg.main import create_app
+
+
+def test_healthz_reports_the_database_reachable(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_every_page_has_the_global_scan_field_with_autofocus(client: TestClient) -> None:
+    for path in ("/", "/scan?code=X", "/no-such-page"):
+        html = client.get(path).text
+        assert 'id="scan-input"' in html and "autofocus" in html, path
+
+
+def test_the_test_facility_banner_shows_for_a_test_fin(client: TestClient) -> None:
+    assert "TEST FACILITY — NOT FOR CLINICAL USE" in client.get("/").text
+
+
+def test_no_test_facility_banner_for_a_real_fin(settings: Settings, engine) -> None:
+    real = settings.model_copy(update={"facility_fin": "B1234"})
+    with TestClient(create_app(real, engine=engine)) as client:
+        html = client.get("/").text
+    assert "TEST FACILITY" not in html and "B1234" in html
+
+
+def test_the_status_bar_shows_facility_and_timezone(client: TestClient) -> None:
+    html = client.get("/").text
+    assert "Europe/Minsk" in html and "A9999" in html
+
+
+def test_the_scan_page_shows_exactly_what_was_received(client: TestClient) -> None:
+    html = client.get("/scan", params={"code": "=A999926000001<b>"}).text
+    assert "=A999926000001&lt;b&gt;" in html  # escaped, never interpreted
+    assert "U+003D" in html
+
+
+def test_api_system_describes_the_installation(client: TestClient) -> None:
+    body = client.get("/api/system").json()
+    assert body["facility_fin"] == "A9999" and body["test_facility"] is True
+    assert body["schema_revision"] and body["database_state"] == "empty"
+
+
+def test_an_unknown_api_path_gets_the_json_error_shape(client: TestClient) -> None:
+    response = client.get("/api/does-not-exist")
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "not_found" and "/api/does-not-exist" in error["message"]
+    assert error["details"] == {}
+
+
+def test_a_wrong_method_on_the_api_gets_the_json_error_shape(client: TestClient) -> None:
+    response = client.delete("/api/system")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_an_unknown_page_gets_an_error_page_not_json(client: TestClient) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Nothing is at this address" in response.text
+
+
+class _Probe(BaseModel):
+    count: int
+
+
+@pytest.fixture
+def probe_client(app: FastAPI) -> TestClient:
+    """The app with one extra API route that takes a body and a query, to malform."""
+    router = APIRouter(prefix="/api")
+
+    @router.post("/probe")
+    def probe(body: _Probe, limit: int = 10) -> dict[str, int]:
+        return {"count": body.count, "limit": limit}
+
+    @router.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("unexpected")
+
+    app.include_router(router)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_validation_errors_under_api_get_the_json_error_shape(probe_client: TestClient) -> None:
+    response = probe_client.post("/api/probe?limit=many", json={"count": "lots"})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    fields = {f["field"] for f in error["details"]["fields"]}
+    assert fields == {"count", "query.limit"}
+
+
+def test_a_body_that_is_not_json_gets_the_json_error_shape(probe_client: TestClient) -> None:
+    response = probe_client.post(
+        "/api/probe", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_an_unexpected_error_under_api_is_json_without_a_stack_trace(
+    probe_client: TestClient,
+) -> None:
+    response = probe_client.get("/api/boom")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["error"]["code"] == "internal_error"
+    assert "Traceback" not in response.text and "RuntimeError" not in response.text
