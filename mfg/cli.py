@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 from collections.abc import Sequence
 
@@ -50,6 +52,36 @@ def _parser() -> argparse.ArgumentParser:
         "A database that holds real records is refused.",
     )
     demo.set_defaults(handler=_demo)
+
+    user = commands.add_parser("user", help="user accounts", description="User accounts.")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="COMMAND")
+    add = user_commands.add_parser(
+        "add",
+        help="create a user",
+        description="Create a user whose password is typed at the prompt (or read from "
+        "MFG_NEW_PASSWORD): for the first administrator of an installation.",
+    )
+    add.add_argument("username")
+    add.add_argument("--full-name", required=True, help="the printed name shown on signatures")
+    add.add_argument(
+        "--role",
+        dest="roles",
+        action="append",
+        required=True,
+        metavar="ROLE",
+        help="admin, technician, qc, qa or clinician; repeat for several roles",
+    )
+    add.set_defaults(handler=_user_add)
+
+    audit = commands.add_parser("audit", help="audit trail", description="Audit trail.")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
+    verify = audit_commands.add_parser(
+        "verify",
+        help="verify the hash chain",
+        description="Recompute the audit trail's hash chain. Exit 0 when it holds; otherwise "
+        "exit 1 and name the first bad event.",
+    )
+    verify.set_defaults(handler=_audit_verify)
     return parser
 
 
@@ -74,10 +106,63 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 def _run_demo(settings: Settings) -> DemoResult:
     engine = engine_from_settings(settings)
     try:
-        with unit_of_work(engine) as session:
+        with unit_of_work(engine, settings=settings) as session:
             return load_demo(session, settings=settings)
     finally:
         engine.dispose()
+
+
+def _new_password() -> str:
+    password = os.environ.get("MFG_NEW_PASSWORD")
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        raise MfgError("No terminal to ask for the password: set MFG_NEW_PASSWORD.")
+    password = getpass.getpass("Password: ")
+    if password != getpass.getpass("Password again: "):
+        raise MfgError("The two passwords differ.")
+    return password
+
+
+def _user_add(args: argparse.Namespace, settings: Settings) -> int:
+    from mfg.auth.service import create_user
+
+    _migrate(settings)
+    password = _new_password()
+    engine = engine_from_settings(settings)
+    try:
+        with unit_of_work(engine, settings=settings) as session:
+            issued = create_user(
+                session,
+                actor=None,
+                username=args.username,
+                full_name=args.full_name,
+                roles=args.roles,
+                password=password,
+            )
+            created = issued.user
+            print(f"Created user {created.username} ({created.full_name}): {created.roles}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from mfg.audit.service import verify_chain
+
+    engine = engine_from_settings(settings)
+    try:
+        with unit_of_work(engine, settings=settings, write=False) as session:
+            report = verify_chain(session)
+    finally:
+        engine.dispose()
+    if report.ok:
+        print(f"Audit trail intact: {report.message}.")
+        return 0
+    print(
+        f"Audit trail BROKEN at event #{report.first_bad_seq}: {report.message}.", file=sys.stderr
+    )
+    return 1
 
 
 def _print_demo(result: DemoResult) -> None:
@@ -120,7 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mfg: configuration error: {exc}", file=sys.stderr)
         return 2
     except MfgError as exc:
-        print(f"mfg: {exc.message} [{exc.code}]", file=sys.stderr)
+        reasons = exc.details.get("reasons") or []
+        detail = "".join(f"\n  - {r}" for r in reasons if r not in exc.message)
+        print(f"mfg: {exc.message} [{exc.code}]{detail}", file=sys.stderr)
         return 1
 
 

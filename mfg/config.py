@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_failed_logins: int = Field(default=5, ge=1)
     idle_timeout_minutes: int = Field(default=15, ge=1)
     token_lifetime_minutes: int = Field(default=60, ge=1)
+    cookie_secure: bool = (
+        False  # set true behind HTTPS so the session cookie is never sent in clear
+    )
 
     @field_validator("facility_fin")
     @classmethod

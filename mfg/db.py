@@ -7,9 +7,11 @@ failing half-way through a read-then-write. PostgreSQL uses psycopg 3.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -22,10 +24,14 @@ from sqlmodel import Session, create_engine
 
 from mfg.config import Settings, normalise_database_url
 
+log = logging.getLogger("mfg.db")
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 _BEGIN_OPTION = "mfg_sqlite_begin"
+_SETTINGS_KEY = "mfg_settings"
+_KEEP_KEY = "mfg_keep_on_failure"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -75,19 +81,61 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 @contextmanager
-def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+def unit_of_work(
+    engine: Engine, *, settings: Settings | None = None, write: bool = True
+) -> Iterator[Session]:
     """One transaction: commit when the block ends normally, roll back on any exception.
 
     Services never commit; only this function (used by the request dependency and the CLI) does.
+    Records registered with ``keep_on_failure`` are written even when the work is rolled back.
     """
     bind = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"}) if write else engine
     with Session(bind, expire_on_commit=False) as session:
+        session.info[_SETTINGS_KEY] = settings
         try:
             yield session
+            for record in session.info.pop(_KEEP_KEY, []):
+                record(session)
             session.commit()
         except BaseException:
             session.rollback()
+            kept = session.info.pop(_KEEP_KEY, [])
+            if kept:
+                _write_kept_records(engine, settings, kept)
             raise
+
+
+def _write_kept_records(
+    engine: Engine, settings: Settings | None, records: list[Callable[[Session], Any]]
+) -> None:
+    try:
+        with unit_of_work(engine, settings=settings) as session:
+            for record in records:
+                record(session)
+    except Exception:  # the original error is what the caller must see
+        log.exception("could not write records that must survive a rolled-back unit of work")
+
+
+def keep_on_failure(session: Session, record: Callable[[Session], Any]) -> None:
+    """Write ``record(session)`` with this unit of work, or in a new one if this one rolls back.
+
+    For facts that must be kept whatever happens next, such as a failed login attempt.
+    """
+    session.info.setdefault(_KEEP_KEY, []).append(record)
+
+
+def settings_of(session: Session) -> Settings:
+    """The settings of the unit of work this session belongs to."""
+    settings = session.info.get(_SETTINGS_KEY)
+    if settings is None:
+        raise RuntimeError("this session was not opened by unit_of_work(settings=...)")
+    return settings
+
+
+def bind_settings(session: Session, settings: Settings) -> Session:
+    """Attach settings to a session opened outside ``unit_of_work`` (tests, scripts)."""
+    session.info[_SETTINGS_KEY] = settings
+    return session
 
 
 def database_reachable(engine: Engine) -> tuple[bool, str]:

@@ -88,3 +88,41 @@ class DemoRefused(MfgError):
     code = "demo_refused"
     status_code = 409
     default_message = "This database holds real data; demonstration data is never added to it."
+
+
+class InvalidCredentials(NotAuthenticated):
+    code = "invalid_credentials"
+    default_message = "Wrong username or password."
+
+
+class AccountLocked(NotAuthenticated):
+    code = "account_locked"
+    default_message = (
+        "This account is locked after too many failed attempts; an administrator must unlock it."
+    )
+
+
+class AccountInactive(NotAuthenticated):
+    code = "account_inactive"
+    default_message = "This account is deactivated."
+
+
+class SessionExpired(NotAuthenticated):
+    code = "session_expired"
+    default_message = "Your session ended; please log in again."
+
+
+class PasswordChangeRequired(PermissionDenied):
+    code = "password_change_required"
+    default_message = "Choose a new password before doing anything else."
+
+
+class CsrfFailed(PermissionDenied):
+    code = "csrf_failed"
+    default_message = "The form has expired or did not come from this site; reload the page."
+
+
+class SignatureRefused(MfgError):
+    code = "signature_refused"
+    status_code = 422
+    default_message = "Signature refused: the password is wrong."

@@ -1,16 +1,26 @@
 """The application factory: settings, database engine, routers, static files, error handlers."""
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.middleware.sessions import SessionMiddleware
 
 from mfg import PRODUCT_NAME, __version__
+from mfg.accounts import api as accounts_api
+from mfg.accounts import pages as accounts_pages
+from mfg.audit.chain import derive_key
+from mfg.audittrail import api as audittrail_api
+from mfg.audittrail import pages as audittrail_pages
 from mfg.config import Settings, get_settings
 from mfg.db import engine_from_settings
 from mfg.web import api as web_api
 from mfg.web import pages as web_pages
 from mfg.web.errors import install_error_handlers
+from mfg.web.security import csrf_protect
 from mfg.web.templating import STATIC_DIR
+
+SESSION_COOKIE = "mfg_session"
+SESSION_MAX_AGE_S = 12 * 3600  # absolute limit; the idle timeout is enforced per request
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -22,11 +32,27 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
     )
     app.state.settings = settings
     app.state.engine = engine or engine_from_settings(settings)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=derive_key(settings.effective_secret_key(), "session-cookie").hex(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE_S,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(web_pages.router)
-    app.include_router(web_api.router)
+    for router in (
+        web_pages.router,
+        web_api.router,
+        accounts_pages.router,
+        accounts_api.router,
+        audittrail_pages.router,
+        audittrail_api.router,
+    ):
+        app.include_router(router)
     return app

@@ -17,9 +17,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from mfg.config import Settings
-from mfg.db import make_engine
+from mfg.db import bind_settings, make_engine
 from mfg.main import create_app
+from mfg.models import User
 from tests.dbutil import DatabaseFactory
+from tests.factories import ROLES, add_user, log_in
 
 TEST_SECRET = "test-secret-key-not-for-production-0123456789"
 
@@ -58,10 +60,21 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
+def session(engine: Engine, settings: Settings) -> Iterator[Session]:
     """A plain session on the test database; the test commits what it wants kept."""
     with Session(engine, expire_on_commit=False) as session:
-        yield session
+        yield bind_settings(session, settings)
+
+
+@pytest.fixture
+def users(engine: Engine, settings: Settings) -> dict[str, User]:
+    """One user per role, named after it ("admin", "technician", ...), password PASSWORD."""
+    return {role: add_user(engine, settings, role, role) for role in ROLES}
+
+
+@pytest.fixture
+def admin_client(client: TestClient, users: dict[str, User]) -> TestClient:
+    return log_in(client, "admin")
 
 
 @pytest.fixture

@@ -15,38 +15,38 @@ def test_healthz_reports_the_database_reachable(client: TestClient) -> None:
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
-def test_every_page_has_the_global_scan_field_with_autofocus(client: TestClient) -> None:
-    for path in ("/", "/scan?code=X", "/no-such-page"):
-        html = client.get(path).text
+def test_every_page_has_the_global_scan_field_with_autofocus(admin_client: TestClient) -> None:
+    for path in ("/", "/scan?code=X", "/no-such-page", "/admin/users", "/audit"):
+        html = admin_client.get(path).text
         assert 'id="scan-input"' in html and "autofocus" in html, path
 
 
 def test_the_test_facility_banner_shows_for_a_test_fin(client: TestClient) -> None:
-    assert "TEST FACILITY — NOT FOR CLINICAL USE" in client.get("/").text
+    assert "TEST FACILITY — NOT FOR CLINICAL USE" in client.get("/login").text
 
 
 def test_no_test_facility_banner_for_a_real_fin(settings: Settings, engine) -> None:
     real = settings.model_copy(update={"facility_fin": "B1234"})
     with TestClient(create_app(real, engine=engine)) as client:
-        html = client.get("/").text
+        html = client.get("/login").text
     assert "TEST FACILITY" not in html and "B1234" in html
 
 
 def test_the_status_bar_shows_facility_and_timezone(client: TestClient) -> None:
-    html = client.get("/").text
+    html = client.get("/login").text
     assert "Europe/Minsk" in html and "A9999" in html
 
 
-def test_the_scan_page_shows_exactly_what_was_received(client: TestClient) -> None:
-    html = client.get("/scan", params={"code": "=A999926000001<b>"}).text
+def test_the_scan_page_shows_exactly_what_was_received(admin_client: TestClient) -> None:
+    html = admin_client.get("/scan", params={"code": "=A999926000001<b>"}).text
     assert "=A999926000001&lt;b&gt;" in html  # escaped, never interpreted
     assert "U+003D" in html
 
 
-def test_api_system_describes_the_installation(client: TestClient) -> None:
-    body = client.get("/api/system").json()
+def test_api_system_describes_the_installation(admin_client: TestClient) -> None:
+    body = admin_client.get("/api/system").json()
     assert body["facility_fin"] == "A9999" and body["test_facility"] is True
-    assert body["schema_revision"] and body["database_state"] == "empty"
+    assert body["schema_revision"] and body["database_state"] == "real"
 
 
 def test_an_unknown_api_path_gets_the_json_error_shape(client: TestClient) -> None:
@@ -58,13 +58,13 @@ def test_an_unknown_api_path_gets_the_json_error_shape(client: TestClient) -> No
 
 
 def test_a_wrong_method_on_the_api_gets_the_json_error_shape(client: TestClient) -> None:
-    response = client.delete("/api/system")
+    response = client.put("/api/system")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
 
 
-def test_an_unknown_page_gets_an_error_page_not_json(client: TestClient) -> None:
-    response = client.get("/no-such-page")
+def test_an_unknown_page_gets_an_error_page_not_json(admin_client: TestClient) -> None:
+    response = admin_client.get("/no-such-page")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert "Nothing is at this address" in response.text

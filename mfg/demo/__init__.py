@@ -1,13 +1,14 @@
 """Demonstration data: a database a new user can click through, made through the real services.
 
 It is only ever written into an empty database, which is then marked as holding demonstration
-data; a database holding real records is refused.
+data; a database holding real records is refused. Demo passwords exist only in such a database.
 """
 
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from mfg.auth.service import create_user
 from mfg.config import Settings
 from mfg.errors import DemoRefused
 from mfg.system.service import DatabaseState, database_state, mark_installation
@@ -27,12 +28,47 @@ class DemoResult:
     summary: list[str] = field(default_factory=list)
 
 
+# One account per role, and a second technician, QC analyst and clinician for the two-person
+# rules (verification, bedside identity check). The passwords exist only in a demo database.
+DEMO_USERS = (
+    ("admin", "Alina Admin", "admin", "demo-birch-2026"),
+    ("tech", "Taras Technician", "technician", "demo-linden-2026"),
+    ("tech2", "Tatsiana Technician", "technician", "demo-maple-2026"),
+    ("qc", "Kiryl QC Analyst", "qc", "demo-aspen-2026"),
+    ("qc2", "Katsiaryna QC Analyst", "qc", "demo-alder-2026"),
+    ("qa", "Volha QA Manager", "qa", "demo-oak-tree-2026"),
+    ("doctor", "Dr. Dzmitry Clinician", "clinician", "demo-willow-2026"),
+    ("doctor2", "Dr. Darya Clinician", "clinician", "demo-rowan-2026"),
+)
+
+
+def demo_password(username: str) -> str:
+    return next(password for name, _, _, password in DEMO_USERS if name == username)
+
+
+def demo_logins() -> list[DemoLogin]:
+    return [DemoLogin(u, role, password) for u, _, role, password in DEMO_USERS]
+
+
+def _create_users(session: Session) -> None:
+    for username, full_name, role, password in DEMO_USERS:
+        create_user(
+            session,
+            actor=None,
+            username=username,
+            full_name=full_name,
+            roles=[role],
+            password=password,
+        )
+
+
 def load_demo(session: Session, *, settings: Settings) -> DemoResult:
     """Fill an empty database with demonstration data; leave a demo database as it is."""
     state = database_state(session)
     if state is DatabaseState.REAL:
         raise DemoRefused()
     if state is DatabaseState.DEMO:
-        return DemoResult(created=False, summary=["demonstration data was already loaded"])
+        return DemoResult(False, demo_logins(), ["demonstration data was already loaded"])
     mark_installation(session, settings=settings, demo=True)
-    return DemoResult(created=True, summary=["database marked as demonstration data"])
+    _create_users(session)
+    return DemoResult(True, demo_logins(), [f"{len(DEMO_USERS)} demo users, one or two per role"])

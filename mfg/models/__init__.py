@@ -14,9 +14,23 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from mfg.models.audit import AuditEvent, AuditHead, AuditReview  # noqa: E402
+from mfg.models.auth import Role, User  # noqa: E402
 from mfg.models.base import utcnow  # noqa: E402
+from mfg.models.signatures import Meaning, Signature  # noqa: E402
 from mfg.models.system import Installation  # noqa: E402
 
 metadata = SQLModel.metadata
 
-__all__ = ["Installation", "metadata", "utcnow"]
+__all__ = [
+    "AuditEvent",
+    "AuditHead",
+    "AuditReview",
+    "Installation",
+    "Meaning",
+    "Role",
+    "Signature",
+    "User",
+    "metadata",
+    "utcnow",
+]

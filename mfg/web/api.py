@@ -7,6 +7,7 @@ from mfg import __version__
 from mfg.db import current_revision
 from mfg.system.service import database_state
 from mfg.web.deps import SessionDep
+from mfg.web.security import CurrentUser
 
 router = APIRouter(prefix="/api", tags=["system"])
 
@@ -23,7 +24,7 @@ class SystemInfo(BaseModel):
 
 
 @router.get("/system", response_model=SystemInfo)
-def system_info(request: Request, session: SessionDep) -> SystemInfo:
+def system_info(request: Request, user: CurrentUser, session: SessionDep) -> SystemInfo:
     """Which facility, schema and data this installation serves."""
     settings = request.app.state.settings
     return SystemInfo(

@@ -2,10 +2,11 @@
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mfg.errors import (
@@ -15,8 +16,10 @@ from mfg.errors import (
     MfgError,
     NotAuthenticated,
     NotFound,
+    PasswordChangeRequired,
     PermissionDenied,
 )
+from mfg.web.security import peek_user
 from mfg.web.templating import render
 
 log = logging.getLogger("mfg.web")
@@ -44,6 +47,17 @@ def wants_json(request: Request) -> bool:
 def error_response(request: Request, error: MfgError) -> Response:
     if wants_json(request):
         return JSONResponse({"error": error.as_dict()}, status_code=error.status_code)
+    # A person at a page is sent where they can act: the login form, or the password form.
+    if isinstance(error, NotAuthenticated) and request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        login = f"/login?next={quote(target, safe='')}"
+        if error.code != NotAuthenticated.code:
+            login += f"&reason={error.code}"
+        return RedirectResponse(login, status_code=303)
+    if isinstance(error, PasswordChangeRequired):
+        return RedirectResponse("/account/password", status_code=303)
+    if getattr(request.state, "user", None) is None and "session" in request.scope:
+        request.state.user = peek_user(request)
     return render(request, "web/error.html", {"error": error}, status_code=error.status_code)
 
 

@@ -8,13 +8,14 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from mfg.db import current_revision, database_reachable, describe_database
 from mfg.system.service import database_state
 from mfg.web.deps import SessionDep
+from mfg.web.security import CurrentUser
 from mfg.web.templating import render
 
 router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse, name="home")
-def home(request: Request, session: SessionDep) -> HTMLResponse:
+def home(request: Request, user: CurrentUser, session: SessionDep) -> HTMLResponse:
     context = {
         "database": describe_database(request.app.state.settings.effective_database_url),
         "revision": current_revision(request.app.state.engine),
@@ -24,7 +25,9 @@ def home(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/scan", response_class=HTMLResponse, name="scan")
-def scan(request: Request, code: Annotated[str, Query(max_length=500)] = "") -> HTMLResponse:
+def scan(
+    request: Request, user: CurrentUser, code: Annotated[str, Query(max_length=500)] = ""
+) -> HTMLResponse:
     """Shows exactly what the scanner sent; resolution to records comes with the identifiers."""
     characters = [{"char": c, "codepoint": f"U+{ord(c):04X}"} for c in code]
     return render(request, "web/scan.html", {"code": code, "characters": characters})

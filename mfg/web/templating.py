@@ -1,5 +1,6 @@
 """Jinja2 environment shared by every page, with the facility's clock and identity."""
 
+import json
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -10,12 +11,14 @@ from fastapi.templating import Jinja2Templates
 
 from mfg import PRODUCT_NAME, __version__
 from mfg.db import PROJECT_ROOT
+from mfg.web.security import csrf_token
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.globals.update(product_name=PRODUCT_NAME, version=__version__)
+templates.env.filters["fromjson"] = json.loads
 
 
 def format_local(value: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -26,6 +29,11 @@ def format_local(value: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M"
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    """A message shown once on the next page (after a redirect)."""
+    request.session.setdefault("flash", []).append({"message": message, "kind": kind})
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
@@ -33,7 +41,10 @@ def render(
     settings = request.app.state.settings
     page_context = {
         "settings": settings,
+        "user": getattr(request.state, "user", None),
+        "csrf_token": csrf_token(request) if "session" in request.scope else "",
         "localtime": lambda value, fmt="%Y-%m-%d %H:%M": format_local(value, settings.tz, fmt),
+        "flashes": request.session.pop("flash", []) if "session" in request.scope else [],
         **(context or {}),
     }
     return templates.TemplateResponse(request, name, page_context, status_code=status_code)

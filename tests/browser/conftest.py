@@ -60,3 +60,12 @@ def page(browser, live_server: str) -> Iterator[object]:  # type: ignore[no-unty
     page = context.new_page()
     yield page
     context.close()
+
+
+def log_in_page(page, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Log in through the login form, as a person does."""
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)

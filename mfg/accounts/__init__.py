@@ -1,0 +1,1 @@
+"""Login, logout, password change, API tokens and user administration (pages and JSON API)."""

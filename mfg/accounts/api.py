@@ -1,0 +1,121 @@
+"""JSON API: tokens, the caller's own account, and user administration."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from mfg.accounts.schemas import (
+    IssuedPasswordPublic,
+    PasswordChange,
+    Reason,
+    RolesChange,
+    TokenRequest,
+    TokenResponse,
+    UserCreate,
+    UserList,
+    UserPublic,
+)
+from mfg.auth import service as accounts
+from mfg.auth.login import change_password, login
+from mfg.auth.permissions import Action
+from mfg.auth.tokens import issue_token
+from mfg.models import User
+from mfg.web.deps import SessionDep
+from mfg.web.security import Allow, CurrentUser
+
+router = APIRouter(prefix="/api", tags=["accounts"])
+Admin = Annotated[User, Depends(Allow(Action.MANAGE_USERS))]
+
+
+@router.post("/auth/token", response_model=TokenResponse)
+def token(body: TokenRequest, request: Request, session: SessionDep) -> TokenResponse:
+    """API login: a bearer token for ``Authorization: Bearer …``."""
+    settings = request.app.state.settings
+    user = login(session, username=body.username, password=body.password)
+    return TokenResponse(
+        access_token=issue_token(user, settings=settings),
+        expires_in=settings.token_lifetime_minutes * 60,
+    )
+
+
+@router.get("/me", response_model=UserPublic)
+def me(user: CurrentUser) -> UserPublic:
+    return UserPublic.of(user)
+
+
+@router.post("/auth/password", response_model=UserPublic)
+def password(body: PasswordChange, user: CurrentUser, session: SessionDep) -> UserPublic:
+    """Change one's own password (required after a one-time password). Old tokens stop working."""
+    changed = change_password(
+        session, user=user, current_password=body.current_password, new_password=body.new_password
+    )
+    return UserPublic.of(changed)
+
+
+@router.get("/users", response_model=UserList)
+def users(actor: Admin, session: SessionDep) -> UserList:
+    items = [UserPublic.of(u) for u in accounts.list_users(session, actor=actor)]
+    return UserList(items=items, total=len(items))
+
+
+@router.post("/users", response_model=IssuedPasswordPublic, status_code=201)
+def create(body: UserCreate, actor: Admin, session: SessionDep) -> IssuedPasswordPublic:
+    issued = accounts.create_user(
+        session, actor=actor, username=body.username, full_name=body.full_name, roles=body.roles
+    )
+    return IssuedPasswordPublic(
+        user=UserPublic.of(issued.user), one_time_password=issued.one_time_password
+    )
+
+
+@router.get("/users/{username}", response_model=UserPublic)
+def read(username: str, actor: Admin, session: SessionDep) -> UserPublic:
+    return UserPublic.of(accounts.require_user(session, username))
+
+
+@router.post("/users/{username}/roles", response_model=UserPublic)
+def roles(username: str, body: RolesChange, actor: Admin, session: SessionDep) -> UserPublic:
+    user = accounts.require_user(session, username)
+    changed = accounts.set_roles(
+        session,
+        actor=actor,
+        user=user,
+        roles=body.roles,
+        expected_version=body.expected_version,
+        reason=body.reason,
+    )
+    return UserPublic.of(changed)
+
+
+@router.post("/users/{username}/deactivate", response_model=UserPublic)
+def deactivate(username: str, body: Reason, actor: Admin, session: SessionDep) -> UserPublic:
+    user = accounts.require_user(session, username)
+    return UserPublic.of(
+        accounts.deactivate_user(session, actor=actor, user=user, reason=body.reason)
+    )
+
+
+@router.post("/users/{username}/unlock", response_model=UserPublic)
+def unlock(username: str, body: Reason, actor: Admin, session: SessionDep) -> UserPublic:
+    user = accounts.require_user(session, username)
+    return UserPublic.of(accounts.unlock_user(session, actor=actor, user=user, reason=body.reason))
+
+
+@router.post("/users/{username}/reset-password", response_model=IssuedPasswordPublic)
+def reset(username: str, body: Reason, actor: Admin, session: SessionDep) -> IssuedPasswordPublic:
+    user = accounts.require_user(session, username)
+    issued = accounts.reset_password(session, actor=actor, user=user, reason=body.reason)
+    return IssuedPasswordPublic(
+        user=UserPublic.of(issued.user), one_time_password=issued.one_time_password
+    )
+
+
+@router.post("/users/{username}/reactivate", response_model=IssuedPasswordPublic)
+def reactivate(
+    username: str, body: Reason, actor: Admin, session: SessionDep
+) -> IssuedPasswordPublic:
+    user = accounts.require_user(session, username)
+    issued = accounts.reactivate_user(session, actor=actor, user=user, reason=body.reason)
+    return IssuedPasswordPublic(
+        user=UserPublic.of(issued.user), one_time_password=issued.one_time_password
+    )

@@ -1,0 +1,190 @@
+"""Pages: login, logout, own password, and user administration for administrators."""
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mfg.audit.service import history
+from mfg.auth import service as accounts
+from mfg.auth.login import change_password, login
+from mfg.auth.permissions import Action
+from mfg.errors import MfgError, NotFound
+from mfg.models import Role, User
+from mfg.models.auth import ROLE_LABELS
+from mfg.web.deps import SessionDep
+from mfg.web.security import (
+    Allow,
+    CurrentUser,
+    OptionalUser,
+    end_browser_session,
+    start_browser_session,
+)
+from mfg.web.templating import flash, render
+
+router = APIRouter()
+Admin = Annotated[User, Depends(Allow(Action.MANAGE_USERS))]
+FormText = Annotated[str, Form(max_length=1000)]
+
+LOGIN_REASONS = {
+    "session_expired": "Your session ended; please log in again.",
+    "account_inactive": "That account is deactivated.",
+    "account_locked": "That account is locked; an administrator must unlock it.",
+}
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect to another host."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@router.get("/login", response_class=HTMLResponse, name="login")
+def login_form(request: Request, user: OptionalUser, next: str = "/", reason: str = "") -> Response:
+    if user is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    context = {"next": _safe_next(next), "notice": LOGIN_REASONS.get(reason), "username": ""}
+    return render(request, "accounts/login.html", context)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    next: Annotated[str, Form(max_length=1000)] = "/",
+) -> Response:
+    try:
+        user = login(session, username=username, password=password)
+    except MfgError as error:  # the failed attempt is still recorded (keep_on_failure)
+        context = {"next": _safe_next(next), "error": error.message, "username": username}
+        return render(request, "accounts/login.html", context, status_code=error.status_code)
+    start_browser_session(request, user)
+    target = "/account/password" if user.must_change_password else _safe_next(next)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout", name="logout")
+def logout(request: Request) -> Response:
+    end_browser_session(request)
+    flash(request, "You are logged out.")
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/account/password", response_class=HTMLResponse, name="password")
+def password_form(request: Request, user: CurrentUser) -> Response:
+    return render(request, "accounts/password.html", {"forced": user.must_change_password})
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def password_submit(
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    current_password: Annotated[str, Form(max_length=1024)] = "",
+    new_password: Annotated[str, Form(max_length=1024)] = "",
+    repeat_password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    forced = user.must_change_password
+    if new_password != repeat_password:
+        context = {"forced": forced, "error": "The two new passwords differ."}
+        return render(request, "accounts/password.html", context, status_code=422)
+    try:
+        change_password(
+            session, user=user, current_password=current_password, new_password=new_password
+        )
+    except MfgError as error:
+        context = {
+            "forced": forced,
+            "error": error.message,
+            "reasons": error.details.get("reasons"),
+        }
+        return render(request, "accounts/password.html", context, status_code=error.status_code)
+    start_browser_session(request, user)  # the new credential version keeps this session valid
+    flash(request, "Your password was changed.")
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/admin/users", response_class=HTMLResponse, name="users")
+def users_page(request: Request, actor: Admin, session: SessionDep) -> Response:
+    context = {
+        "users": accounts.list_users(session, actor=actor),
+        "roles": list(Role),
+        "labels": ROLE_LABELS,
+    }
+    return render(request, "accounts/users.html", context)
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+async def users_create(request: Request, actor: Admin, session: SessionDep) -> Response:
+    form = await request.form()
+    issued = accounts.create_user(
+        session,
+        actor=actor,
+        username=str(form.get("username", "")),
+        full_name=str(form.get("full_name", "")),
+        roles=[str(r) for r in form.getlist("roles")],
+    )
+    return render(request, "accounts/issued.html", {"issued": issued, "why": "created"})
+
+
+@router.get("/admin/users/{username}", response_class=HTMLResponse, name="user")
+def user_page(username: str, request: Request, actor: Admin, session: SessionDep) -> Response:
+    subject = accounts.require_user(session, username)
+    context = {
+        "subject": subject,
+        "roles": list(Role),
+        "labels": ROLE_LABELS,
+        "events": history(session, entity_type="user", entity_id=subject.username),
+    }
+    return render(request, "accounts/user.html", context)
+
+
+@router.post("/admin/users/{username}/roles")
+async def user_roles(
+    username: str, request: Request, actor: Admin, session: SessionDep
+) -> Response:
+    form = await request.form()
+    subject = accounts.require_user(session, username)
+    accounts.set_roles(
+        session,
+        actor=actor,
+        user=subject,
+        roles=[str(r) for r in form.getlist("roles")],
+        expected_version=int(str(form.get("expected_version", "0")) or 0),
+        reason=str(form.get("reason", "")),
+    )
+    flash(request, f"Roles of {subject.username} changed.")
+    return RedirectResponse(f"/admin/users/{subject.username}", status_code=303)
+
+
+@router.post("/admin/users/{username}/{action}", response_class=HTMLResponse)
+def user_action(
+    username: str,
+    action: str,
+    request: Request,
+    actor: Admin,
+    session: SessionDep,
+    reason: FormText = "",
+) -> Response:
+    subject = accounts.require_user(session, username)
+    if action == "deactivate":
+        accounts.deactivate_user(session, actor=actor, user=subject, reason=reason)
+    elif action == "unlock":
+        accounts.unlock_user(session, actor=actor, user=subject, reason=reason)
+    elif action in ("reset-password", "reactivate"):
+        service = (
+            accounts.reset_password if action == "reset-password" else accounts.reactivate_user
+        )
+        issued = service(session, actor=actor, user=subject, reason=reason)
+        return render(request, "accounts/issued.html", {"issued": issued, "why": action})
+    else:
+        raise NotFound(f"There is no account action {action!r}.")
+    flash(request, f"{subject.username}: {action} done.")
+    return RedirectResponse(f"/admin/users/{subject.username}", status_code=303)

@@ -1,0 +1,1 @@
+"""Users, roles, passwords, login, lockout and the permission table."""

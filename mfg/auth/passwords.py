@@ -1,0 +1,41 @@
+"""Password hashing (argon2id) and the password policy."""
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_hasher = PasswordHasher()
+# A hash of a random password: checking against it costs the same time as a real check, so a
+# wrong username cannot be told from a wrong password by timing.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def policy_problems(password: str, *, min_length: int, username: str = "") -> list[str]:
+    """Every way ``password`` falls short of the policy, in words (empty when it complies)."""
+    problems = []
+    if len(password) < min_length:
+        problems.append(f"a password needs at least {min_length} characters")
+    if password.strip() != password:
+        problems.append("a password may not start or end with a space")
+    if username and username.lower() in password.lower():
+        problems.append("a password may not contain the username")
+    if len(set(password)) < 5:
+        problems.append("a password needs at least 5 different characters")
+    return problems
+
+
+def one_time_password() -> str:
+    """A one-time password for a new account or a reset: shown once, changed at first login."""
+    return "-".join(secrets.token_urlsafe(4) for _ in range(4))

@@ -1,0 +1,47 @@
+"""The one place that says which role may perform which action. Services call ``authorize``."""
+
+from enum import StrEnum
+
+from mfg.errors import NotAuthenticated, PermissionDenied
+from mfg.models import Role, User
+
+
+class Action(StrEnum):
+    MANAGE_USERS = "manage users"
+    VIEW_AUDIT_TRAIL = "view the audit trail"
+    VERIFY_AUDIT_TRAIL = "verify the audit trail"
+    REVIEW_AUDIT_TRAIL = "sign an audit-trail review"
+    EXPORT_AUDIT_TRAIL = "export the audit trail"
+
+
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Action.VIEW_AUDIT_TRAIL: frozenset({Role.QA, Role.ADMIN}),
+    Action.VERIFY_AUDIT_TRAIL: frozenset({Role.QA, Role.ADMIN}),
+    Action.REVIEW_AUDIT_TRAIL: frozenset({Role.QA}),
+    Action.EXPORT_AUDIT_TRAIL: frozenset({Role.QA, Role.ADMIN}),
+}
+
+
+def allowed_roles(action: Action) -> frozenset[Role]:
+    return PERMISSIONS[action]
+
+
+def may(user: User | None, action: Action) -> bool:
+    return user is not None and user.active and bool(user.role_set & PERMISSIONS[action])
+
+
+def authorize(user: User | None, action: Action) -> User:
+    """Refuse unless ``user`` is logged in, active, and holds a role allowed to do ``action``."""
+    if user is None:
+        raise NotAuthenticated()
+    if not may(user, action):
+        roles = ", ".join(sorted(r.value for r in PERMISSIONS[action]))
+        raise PermissionDenied(
+            f"Your role does not allow you to {action.value} (allowed: {roles}).",
+            details={
+                "action": action.value,
+                "allowed_roles": sorted(r.value for r in PERMISSIONS[action]),
+            },
+        )
+    return user

@@ -1,0 +1,309 @@
+"""Administering accounts: create, change roles, deactivate, unlock, one-time password resets.
+
+Administrators never learn or set a working password: new accounts and resets get a one-time
+password that must be changed at the first login (21 CFR 11.100, 11.300).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from mfg.audit import service as audit
+from mfg.auth.passwords import hash_password, one_time_password, policy_problems
+from mfg.auth.permissions import Action, authorize
+from mfg.db import settings_of
+from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.models import Role, User, utcnow
+from mfg.models.auth import roles_to_text
+
+USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+
+
+@dataclass(frozen=True)
+class IssuedPassword:
+    """A one-time password, shown once to the administrator to hand over; never stored."""
+
+    user: User
+    one_time_password: str
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def get_user(session: Session, username: str) -> User | None:
+    return session.exec(select(User).where(User.username == normalise_username(username))).first()
+
+
+def require_user(session: Session, username: str) -> User:
+    user = get_user(session, username)
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    return user
+
+
+def list_users(session: Session, *, actor: User) -> list[User]:
+    authorize(actor, Action.MANAGE_USERS)
+    return list(session.exec(select(User).order_by(col(User.username))).all())
+
+
+def parse_roles(roles: Iterable[str]) -> frozenset[Role]:
+    parsed, unknown = set(), []
+    for name in roles:
+        try:
+            parsed.add(Role(name.strip().lower()))
+        except ValueError:
+            unknown.append(name)
+    if unknown:
+        known = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"Unknown role(s): {', '.join(unknown)} (known: {known}).")
+    if not parsed:
+        raise InvalidInput("A user needs at least one role.")
+    return frozenset(parsed)
+
+
+def create_user(
+    session: Session,
+    *,
+    actor: User | None,
+    username: str,
+    full_name: str,
+    roles: Iterable[str],
+    password: str | None = None,
+) -> IssuedPassword:
+    """Create an account. Without ``password`` (the usual case) a one-time password is issued.
+
+    ``actor=None`` is the command line bootstrapping an installation, where the person at the
+    terminal types their own password.
+    """
+    if actor is not None:
+        authorize(actor, Action.MANAGE_USERS)
+    username = normalise_username(username)
+    full_name = " ".join(full_name.split())
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            "A username is 2–64 characters: a letter, then letters, digits, '.', '_' or '-'."
+        )
+    if not full_name:
+        raise InvalidInput("The full (printed) name is required: it appears on every signature.")
+    role_set = parse_roles(roles)
+    if get_user(session, username) is not None:
+        raise Conflict(f"The username {username!r} is taken; usernames are never reused.")
+    settings = settings_of(session)
+    issued = password is None
+    if password is None:
+        password = one_time_password()
+    else:
+        problems = policy_problems(
+            password, min_length=settings.password_min_length, username=username
+        )
+        if problems:
+            raise RuleViolation(
+                problems, message="The password does not meet the policy: " + "; ".join(problems)
+            )
+    user = User(
+        username=username,
+        full_name=full_name,
+        roles=roles_to_text(role_set),
+        password_hash=hash_password(password),
+        must_change_password=issued,
+        password_changed_at=None if issued else utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.created",
+        entity_type="user",
+        entity_id=username,
+        changes={
+            "username": [None, username],
+            "full_name": [None, full_name],
+            "roles": [None, user.roles],
+            "active": [None, True],
+            "must_change_password": [None, issued],
+        },
+    )
+    return IssuedPassword(user, password if issued else "")
+
+
+def _compare_and_set(
+    session: Session, user: User, expected: dict, new: dict, conflict: str
+) -> None:
+    """UPDATE … WHERE id = ? AND <expected>: exactly one of two racing changes can succeed."""
+    conditions = [getattr(User, field) == value for field, value in expected.items()]
+    result = session.execute(
+        update(User)
+        .where(col(User.id) == user.id, *conditions)
+        .values(version=User.version + 1, **new)
+    )
+    if result.rowcount != 1:
+        session.expire(user)
+        raise Conflict(conflict)
+    session.refresh(user)
+
+
+def set_roles(
+    session: Session,
+    *,
+    actor: User,
+    user: User,
+    roles: Iterable[str],
+    expected_version: int,
+    reason: str,
+) -> User:
+    """Change a user's roles, refusing when the form showed an older version of the account."""
+    authorize(actor, Action.MANAGE_USERS)
+    new_roles = roles_to_text(parse_roles(roles))
+    old_roles = user.roles
+    if new_roles == old_roles:
+        return user
+    _compare_and_set(
+        session,
+        user,
+        {"version": expected_version},
+        {"roles": new_roles},
+        f"{user.username}'s account was changed by someone else meanwhile; reload and try again.",
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="user.roles_changed",
+        entity_type="user",
+        entity_id=user.username,
+        changes={"roles": [old_roles, new_roles]},
+        reason=reason,
+        require_reason=True,
+    )
+    return user
+
+
+def deactivate_user(session: Session, *, actor: User, user: User, reason: str) -> User:
+    """Deactivate (never delete): ends the user's sessions and revokes their API tokens."""
+    authorize(actor, Action.MANAGE_USERS)
+    if user.id == actor.id:
+        raise RuleViolation("You cannot deactivate your own account.")
+    if not (reason or "").strip():
+        raise InvalidInput(
+            "A reason is required to deactivate an account.", details={"field": "reason"}
+        )
+    _compare_and_set(
+        session,
+        user,
+        {"active": True},
+        {"active": False, "credential_version": User.credential_version + 1},
+        f"{user.username} is already deactivated.",
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="user.deactivated",
+        entity_type="user",
+        entity_id=user.username,
+        changes={"active": [True, False]},
+        reason=reason,
+        require_reason=True,
+    )
+    return user
+
+
+def reactivate_user(session: Session, *, actor: User, user: User, reason: str) -> IssuedPassword:
+    """Reactivate an account with a fresh one-time password (the old one may be known to others)."""
+    authorize(actor, Action.MANAGE_USERS)
+    if not (reason or "").strip():
+        raise InvalidInput(
+            "A reason is required to reactivate an account.", details={"field": "reason"}
+        )
+    password = one_time_password()
+    _compare_and_set(
+        session,
+        user,
+        {"active": False},
+        {
+            "active": True,
+            "password_hash": hash_password(password),
+            "must_change_password": True,
+            "failed_logins": 0,
+            "locked_at": None,
+        },
+        f"{user.username} is already active.",
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="user.reactivated",
+        entity_type="user",
+        entity_id=user.username,
+        changes={"active": [False, True], "must_change_password": [None, True]},
+        reason=reason,
+        require_reason=True,
+    )
+    return IssuedPassword(user, password)
+
+
+def unlock_user(session: Session, *, actor: User, user: User, reason: str) -> User:
+    """Only an administrator can unlock an account locked by failed attempts."""
+    authorize(actor, Action.MANAGE_USERS)
+    if not (reason or "").strip():
+        raise InvalidInput(
+            "A reason is required to unlock an account.", details={"field": "reason"}
+        )
+    if user.locked_at is None:
+        raise Conflict(f"{user.username} is not locked.")
+    locked_at = user.locked_at
+    _compare_and_set(
+        session,
+        user,
+        {"locked_at": locked_at},
+        {"locked_at": None, "failed_logins": 0},
+        f"{user.username} was unlocked by someone else meanwhile.",
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="user.unlocked",
+        entity_type="user",
+        entity_id=user.username,
+        changes={"locked_at": [locked_at, None], "failed_logins": [None, 0]},
+        reason=reason,
+        require_reason=True,
+    )
+    return user
+
+
+def reset_password(session: Session, *, actor: User, user: User, reason: str) -> IssuedPassword:
+    """Issue a one-time password; the user must choose a new one at the next login."""
+    authorize(actor, Action.MANAGE_USERS)
+    if not (reason or "").strip():
+        raise InvalidInput("A reason is required to reset a password.", details={"field": "reason"})
+    if not user.active:
+        raise RuleViolation(f"{user.username} is deactivated; reactivate the account instead.")
+    password = one_time_password()
+    _compare_and_set(
+        session,
+        user,
+        {"active": True},
+        {
+            "password_hash": hash_password(password),
+            "must_change_password": True,
+            "credential_version": User.credential_version + 1,
+        },
+        f"{user.username} was deactivated meanwhile.",
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="user.password_reset",
+        entity_type="user",
+        entity_id=user.username,
+        changes={"must_change_password": [None, True]},
+        reason=reason,
+        require_reason=True,
+    )
+    return IssuedPassword(user, password)

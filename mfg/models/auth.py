@@ -1,0 +1,67 @@
+"""People and their roles. Users are never deleted and usernames never reused (21 CFR 11.100)."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from mfg.models.base import utcnow
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    TECHNICIAN = "technician"
+    QC = "qc"
+    QA = "qa"
+    CLINICIAN = "clinician"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "Administrator",
+    Role.TECHNICIAN: "Manufacturing technician",
+    Role.QC: "QC analyst",
+    Role.QA: "Quality assurance (may release)",
+    Role.CLINICIAN: "Clinician",
+}
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"  # "user" is a reserved word in PostgreSQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    full_name: str = Field(max_length=200)
+    # Sorted, comma-separated role names: small, readable in the audit trail as old -> new.
+    roles: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=255)
+    active: bool = Field(default=True)
+    must_change_password: bool = Field(default=False)
+    failed_logins: int = Field(default=0)
+    locked_at: datetime | None = Field(default=None)
+    # Bumped whenever existing sessions and API tokens must stop working (deactivation, lock,
+    # password reset, password change).
+    credential_version: int = Field(default=1)
+    # Optimistic concurrency for edits made from a form that showed an older state.
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+    password_changed_at: datetime | None = Field(default=None)
+    last_login_at: datetime | None = Field(default=None)
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(Role(r) for r in self.roles.split(",") if r)
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_at is not None
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.role_set.intersection(roles))
+
+
+def roles_to_text(roles: "set[Role] | frozenset[Role] | list[Role]") -> str:
+    return ",".join(sorted(Role(r).value for r in roles))

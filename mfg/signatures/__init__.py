@@ -1,0 +1,1 @@
+"""Electronic signatures: re-authentication, meaning, and the hash of the signed content."""

@@ -1,0 +1,163 @@
+"""Who is asking: the browser session (signed cookie) or an API bearer token; CSRF; role checks.
+
+Every route that is not public declares ``Allow(action)``; the role test walks the routes and
+proves each refuses the roles the permission table does not name.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from mfg.auth.permissions import Action, authorize
+from mfg.auth.tokens import check_credentials_current, user_from_token
+from mfg.errors import (
+    CsrfFailed,
+    MfgError,
+    NotAuthenticated,
+    PasswordChangeRequired,
+    SessionExpired,
+)
+from mfg.models import User
+from mfg.db import unit_of_work
+from mfg.web.deps import READ_ONLY_METHODS, SessionDep
+
+SESSION_USER = "uid"
+SESSION_CREDENTIALS = "cv"
+SESSION_SEEN = "seen"
+SESSION_CSRF = "csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+# Reachable while a one-time password must still be replaced.
+PASSWORD_CHANGE_PATHS = ("/account/password", "/logout", "/api/auth/password", "/static/")
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use; every form carries it."""
+    token = request.session.get(SESSION_CSRF)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return token
+
+
+def start_browser_session(request: Request, user: User) -> None:
+    request.session.clear()
+    request.session.update(
+        {
+            SESSION_USER: user.id,
+            SESSION_CREDENTIALS: user.credential_version,
+            SESSION_SEEN: time.time(),
+        }
+    )
+    csrf_token(request)
+
+
+def end_browser_session(request: Request) -> None:
+    request.session.clear()
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _user_from_cookie(request: Request, session: Session) -> User | None:
+    user_id = request.session.get(SESSION_USER)
+    if user_id is None:
+        return None
+    settings = request.app.state.settings
+    now = time.time()
+    if now - float(request.session.get(SESSION_SEEN, 0)) > settings.idle_timeout_minutes * 60:
+        end_browser_session(request)
+        raise SessionExpired(
+            f"Your session ended after {settings.idle_timeout_minutes} minutes without activity; "
+            "please log in again."
+        )
+    try:
+        user = check_credentials_current(
+            session.get(User, user_id), request.session.get(SESSION_CREDENTIALS)
+        )
+    except MfgError:
+        end_browser_session(request)
+        raise
+    request.session[SESSION_SEEN] = now
+    return user
+
+
+def _check_csrf(request: Request, form: Any | None) -> None:
+    expected = request.session.get(SESSION_CSRF, "")
+    sent = request.headers.get(CSRF_HEADER) or (form.get(CSRF_FIELD) if form is not None else None)
+    if not expected or not sent or not secrets.compare_digest(str(sent), str(expected)):
+        raise CsrfFailed()
+
+
+def _is_json(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every state-changing request a browser could forge must carry the session's CSRF token.
+
+    Exempt: read-only methods, bearer-token calls (no cookie involved), and JSON bodies, which a
+    page of another site cannot send without a CORS preflight this application never grants.
+    """
+    if request.method in READ_ONLY_METHODS or _bearer(request) or _is_json(request):
+        return
+    form = None
+    if request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+    _check_csrf(request, form)
+
+
+def peek_user(request: Request) -> User | None:
+    """The logged-in user for an error page, without refusing or changing anything."""
+    if not request.session.get(SESSION_USER):
+        return None
+    state = request.app.state
+    try:
+        with unit_of_work(state.engine, settings=state.settings, write=False) as session:
+            user = session.get(User, request.session[SESSION_USER])
+            return check_credentials_current(user, request.session.get(SESSION_CREDENTIALS))
+    except MfgError:
+        return None
+
+
+def current_user_optional(request: Request, session: SessionDep) -> User | None:
+    token = _bearer(request)
+    if token:
+        user = user_from_token(session, token, settings=request.app.state.settings)
+    else:
+        user = _user_from_cookie(request, session)
+    on_password_path = request.url.path.startswith(PASSWORD_CHANGE_PATHS)
+    if user is not None and user.must_change_password and not on_password_path:
+        raise PasswordChangeRequired()
+    request.state.user = user
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(current_user_optional)]) -> User:
+    if user is None:
+        raise NotAuthenticated()
+    return user
+
+
+class Allow:
+    """Route dependency: the logged-in user, if their role may perform ``action``."""
+
+    def __init__(self, action: Action):
+        self.action = action
+
+    def __call__(self, user: Annotated[User, Depends(current_user)]) -> User:
+        return authorize(user, self.action)
+
+
+OptionalUser = Annotated[User | None, Depends(current_user_optional)]
+CurrentUser = Annotated[User, Depends(current_user)]
