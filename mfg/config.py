@@ -45,9 +45,10 @@ class Settings(BaseSettings):
     max_failed_logins: int = Field(default=5, ge=1)
     idle_timeout_minutes: int = Field(default=15, ge=1)
     token_lifetime_minutes: int = Field(default=60, ge=1)
-    cookie_secure: bool = (
-        False  # set true behind HTTPS so the session cookie is never sent in clear
-    )
+    # "test" makes argon2 cheap so a test suite can create hundreds of users; refused in production.
+    password_hashing: Literal["standard", "test"] = "standard"  # noqa: S105
+    # True behind HTTPS, so that the session cookie is never sent in clear.
+    cookie_secure: bool = False
 
     @field_validator("facility_fin")
     @classmethod
@@ -72,6 +73,8 @@ class Settings(BaseSettings):
     def _production_needs_explicit_secrets(self) -> Settings:
         if self.environment == "production" and not self.secret_key:
             raise ValueError("MFG_SECRET_KEY must be set when MFG_ENVIRONMENT=production")
+        if self.environment == "production" and self.password_hashing != "standard":  # noqa: S105
+            raise ValueError("MFG_PASSWORD_HASHING=test is refused when MFG_ENVIRONMENT=production")
         if self.environment == "production" and not self.database_url:
             raise ValueError("MFG_DATABASE_URL must be set when MFG_ENVIRONMENT=production")
         return self

@@ -19,6 +19,15 @@ from mfg.web.errors import install_error_handlers
 from mfg.web.security import csrf_protect
 from mfg.web.templating import STATIC_DIR
 
+# Every router of the application, in the order they are matched. Only this module imports them.
+ROUTERS = (
+    web_pages.router,
+    web_api.router,
+    accounts_pages.router,
+    accounts_api.router,
+    audittrail_pages.router,
+    audittrail_api.router,
+)
 SESSION_COOKIE = "mfg_session"
 SESSION_MAX_AGE_S = 12 * 3600  # absolute limit; the idle timeout is enforced per request
 
@@ -46,13 +55,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (
-        web_pages.router,
-        web_api.router,
-        accounts_pages.router,
-        accounts_api.router,
-        audittrail_pages.router,
-        audittrail_api.router,
-    ):
+    for router in ROUTERS:
         app.include_router(router)
     return app

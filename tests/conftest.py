@@ -56,6 +56,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         data_dir=tmp_path / "var",
         secret_key=TEST_SECRET,
         facility_fin="A9999",
+        password_hashing="test",
     )
 
 

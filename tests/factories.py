@@ -18,13 +18,21 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def add_user(
-    engine: Engine, settings: Settings, username: str, *roles: str, password: str = PASSWORD,
+    engine: Engine,
+    settings: Settings,
+    username: str,
+    *roles: str,
+    password: str = PASSWORD,
     full_name: str | None = None,
 ) -> User:
     with unit_of_work(engine, settings=settings) as session:
         issued = create_user(
-            session, actor=None, username=username, full_name=full_name or f"{username.title()} Tester",
-            roles=roles or ("technician",), password=password,
+            session,
+            actor=None,
+            username=username,
+            full_name=full_name or f"{username.title()} Tester",
+            roles=roles or ("technician",),
+            password=password,
         )
     return issued.user
 
@@ -39,7 +47,8 @@ def log_in(client: TestClient, username: str, password: str = PASSWORD) -> TestC
     """Log a test client in through the login form, as a browser would."""
     token = csrf_from(client.get("/login").text)
     response = client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": token},
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text

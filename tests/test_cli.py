@@ -15,7 +15,7 @@ from tests.conftest import TEST_SECRET
 
 def run_mfg(*args: str, env_extra: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MFG_")}
-    env.update({"MFG_SECRET_KEY": TEST_SECRET, **env_extra})
+    env.update({"MFG_SECRET_KEY": TEST_SECRET, "MFG_PASSWORD_HASHING": "test", **env_extra})
     return subprocess.run(
         [sys.executable, "-m", "mfg.cli", *args],
         env=env,
@@ -35,12 +35,17 @@ def empty_url(db_factory):
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["serve"], ["db"], ["db", "upgrade"], ["demo"]], ids=" ".join
+    "command",
+    [[], ["serve"], ["db"], ["db", "upgrade"], ["demo"], ["user", "add"], ["audit", "verify"]],
+    ids=" ".join,
 )
-def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
-    result = run_mfg(*command, "--help", env_extra={}, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "usage: mfg" in result.stdout
+def test_every_command_has_help(command: list[str], capsys) -> None:
+    from mfg.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    assert "usage: mfg" in capsys.readouterr().out
 
 
 def test_db_upgrade_migrates_an_empty_database_and_says_where_it_is(
@@ -91,3 +96,96 @@ def test_a_bad_setting_is_reported_without_a_traceback(tmp_path: Path) -> None:
     result = run_mfg("db", "upgrade", env_extra={"MFG_FACILITY_FIN": "O0000"}, cwd=tmp_path)
     assert result.returncode == 2
     assert "configuration error" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_user_add_creates_a_user_whose_password_comes_from_the_environment(
+    empty_url: str, tmp_path: Path
+) -> None:
+    env = {"MFG_DATABASE_URL": empty_url, "MFG_NEW_PASSWORD": "first admin secret 1"}
+    result = run_mfg(
+        "user",
+        "add",
+        "boss",
+        "--full-name",
+        "Bella Boss",
+        "--role",
+        "admin",
+        "--role",
+        "qa",
+        env_extra=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Created user boss (Bella Boss): admin,qa" in result.stdout
+    engine = make_engine(empty_url)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT must_change_password FROM app_user")).one()
+    engine.dispose()
+    assert row[0] in (False, 0)  # the person at the terminal chose the password themself
+
+
+def test_user_add_refuses_a_weak_password_and_says_why(empty_url: str, tmp_path: Path) -> None:
+    env = {"MFG_DATABASE_URL": empty_url, "MFG_NEW_PASSWORD": "short"}
+    result = run_mfg(
+        "user", "add", "boss", "--full-name", "B", "--role", "admin", env_extra=env, cwd=tmp_path
+    )
+    assert result.returncode == 1 and "at least 12 characters" in result.stderr
+
+
+def test_audit_verify_exits_zero_on_an_intact_chain_and_non_zero_after_a_raw_edit(
+    empty_url: str, tmp_path: Path
+) -> None:
+    from tests.audit.tamper import drop_append_only_triggers, execute
+
+    env = {"MFG_DATABASE_URL": empty_url}
+    assert run_mfg("demo", env_extra=env, cwd=tmp_path).returncode == 0
+    intact = run_mfg("audit", "verify", env_extra=env, cwd=tmp_path)
+    assert intact.returncode == 0 and "intact" in intact.stdout
+    engine = make_engine(empty_url)
+    drop_append_only_triggers(engine)
+    execute(engine, "UPDATE audit_event SET reason = 'edited by hand' WHERE seq = 2")
+    engine.dispose()
+    broken = run_mfg("audit", "verify", env_extra=env, cwd=tmp_path)
+    assert broken.returncode == 1 and "BROKEN at event #2" in broken.stderr
+
+
+def test_serve_demo_prints_the_demo_logins(empty_url: str, tmp_path: Path) -> None:
+    """`mfg serve --demo` loads the demo and prints one login per role before serving."""
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MFG_")}
+    env.update({"MFG_SECRET_KEY": TEST_SECRET, "MFG_DATABASE_URL": empty_url})
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mfg.cli", "serve", "--demo", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if line.startswith("Serving on"):
+                break
+        output = "".join(lines)
+        assert f"http://localhost:{port}/" in output
+        for role in ("admin", "technician", "qc", "qa", "clinician"):
+            assert f" {role} " in output, output
+        assert "password: demo-" in output
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

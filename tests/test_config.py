@@ -54,3 +54,13 @@ def test_postgresql_urls_use_the_psycopg_driver() -> None:
     assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_production_refuses_the_cheap_test_password_hashing() -> None:
+    with pytest.raises(ValidationError, match="MFG_PASSWORD_HASHING"):
+        Settings(
+            environment="production",
+            database_url="postgresql://db/mfg",
+            secret_key="a-real-secret-of-enough-length-0123456789",
+            password_hashing="test",
+        )

@@ -116,3 +116,14 @@ def test_an_unexpected_error_under_api_is_json_without_a_stack_trace(
     body = response.json()
     assert body["error"]["code"] == "internal_error"
     assert "Traceback" not in response.text and "RuntimeError" not in response.text
+
+
+def test_local_times_show_the_offset_when_the_zone_has_no_abbreviation() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from mfg.web.templating import format_local
+
+    moment = datetime(2026, 11, 24, 21, 30, tzinfo=UTC)
+    assert format_local(moment, ZoneInfo("Europe/Minsk")) == "2026-11-25 00:30 UTC+03:00"
+    assert format_local(moment, ZoneInfo("Europe/Berlin")) == "2026-11-24 22:30 CET"

@@ -6,8 +6,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from mfg.audit import service as audit
-from mfg.auth.passwords import hash_password, password_matches, policy_problems
-from mfg.auth.service import get_user, normalise_username
+from mfg.auth.passwords import password_matches, policy_problems
+from mfg.auth.service import get_user, hash_for, normalise_username
 from mfg.db import keep_on_failure, settings_of
 from mfg.errors import (
     AccountInactive,
@@ -131,7 +131,7 @@ def change_password(
             problems, message="The new password does not meet the policy: " + "; ".join(problems)
         )
     was_forced = user.must_change_password
-    user.password_hash = hash_password(new_password)
+    user.password_hash = hash_for(session, new_password)
     user.must_change_password = False
     user.password_changed_at = utcnow()
     user.credential_version += 1

@@ -32,6 +32,11 @@ class IssuedPassword:
     one_time_password: str
 
 
+def hash_for(session: Session, password: str) -> str:
+    """Hash a password with the installation's argon2 profile."""
+    return hash_password(password, profile=settings_of(session).password_hashing)
+
+
 def normalise_username(username: str) -> str:
     return username.strip().lower()
 
@@ -110,7 +115,7 @@ def create_user(
         username=username,
         full_name=full_name,
         roles=roles_to_text(role_set),
-        password_hash=hash_password(password),
+        password_hash=hash_for(session, password),
         must_change_password=issued,
         password_changed_at=None if issued else utcnow(),
     )
@@ -227,7 +232,7 @@ def reactivate_user(session: Session, *, actor: User, user: User, reason: str) -
         {"active": False},
         {
             "active": True,
-            "password_hash": hash_password(password),
+            "password_hash": hash_for(session, password),
             "must_change_password": True,
             "failed_logins": 0,
             "locked_at": None,
@@ -290,7 +295,7 @@ def reset_password(session: Session, *, actor: User, user: User, reason: str) ->
         user,
         {"active": True},
         {
-            "password_hash": hash_password(password),
+            "password_hash": hash_for(session, password),
             "must_change_password": True,
             "credential_version": User.credential_version + 1,
         },

@@ -56,8 +56,8 @@ def error_response(request: Request, error: MfgError) -> Response:
         return RedirectResponse(login, status_code=303)
     if isinstance(error, PasswordChangeRequired):
         return RedirectResponse("/account/password", status_code=303)
-    if getattr(request.state, "user", None) is None and "session" in request.scope:
-        request.state.user = peek_user(request)
+    # The request's own unit of work was rolled back: read the user afresh for the page frame.
+    request.state.user = peek_user(request) if "session" in request.scope else None
     return render(request, "web/error.html", {"error": error}, status_code=error.status_code)
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from mfg.auth.permissions import Action, authorize
 from mfg.auth.tokens import check_credentials_current, user_from_token
+from mfg.db import unit_of_work
 from mfg.errors import (
     CsrfFailed,
     MfgError,
@@ -23,7 +24,6 @@ from mfg.errors import (
     SessionExpired,
 )
 from mfg.models import User
-from mfg.db import unit_of_work
 from mfg.web.deps import READ_ONLY_METHODS, SessionDep
 
 SESSION_USER = "uid"

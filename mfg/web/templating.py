@@ -26,7 +26,11 @@ def format_local(value: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M"
     if value is None:
         return ""
     local = value.astimezone(tz)
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    name = local.tzname() or ""
+    if not name.isalpha():  # zones without an abbreviation (Europe/Minsk is "+03")
+        offset = local.strftime("%z")
+        name = f"UTC{offset[:3]}:{offset[3:]}"
+    return f"{local.strftime(fmt)} {name}"
 
 
 def flash(request: Request, message: str, kind: str = "ok") -> None:

@@ -1,0 +1,57 @@
+"""The trust layer in a real browser: login, a refused page, a signature with its manifestation."""
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import log_in_page
+from tests.factories import PASSWORD
+
+
+def test_a_technician_is_refused_the_user_administration_page(page: Page, users) -> None:
+    log_in_page(page, "technician", PASSWORD)
+    expect(page.locator("nav")).not_to_contain_text("Users")
+    response = page.goto("/admin/users")
+    assert response is not None and response.status == 403
+    expect(page.locator(".error-box")).to_contain_text("does not allow you to manage users")
+    expect(page.locator("#scan-input")).to_be_focused()
+
+
+def test_qa_signs_an_audit_review_with_their_password_and_sees_the_manifestation(
+    page: Page, users
+) -> None:
+    log_in_page(page, "qa", PASSWORD)
+    page.click("text=Audit trail")
+    expect(page.locator("#audit-events")).to_contain_text("login.succeeded")
+    page.click("#open-review")
+    dialog = page.locator("#review-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator(".sign-meaning")).to_have_text("Reviewed")
+    dialog.locator("textarea[name=comment]").fill("Weekly review, nothing unusual")
+    dialog.locator("input[name=password]").fill(PASSWORD)
+    dialog.locator("button[type=submit]").click()
+    signature = page.locator(".signature")
+    expect(signature.locator(".meaning")).to_have_text("Reviewed")
+    expect(signature.locator(".printed-name")).to_have_text("Qa Tester")
+    expect(signature).to_contain_text("UTC+03:00")  # local time with the facility's zone
+    expect(signature).to_contain_text("Europe/Minsk")
+    expect(signature.locator(".signature-state")).to_contain_text("Signature valid")
+
+
+def test_a_wrong_signing_password_is_refused_in_the_browser(page: Page, users) -> None:
+    log_in_page(page, "qa", PASSWORD)
+    page.goto("/audit")
+    page.click("#open-review")
+    page.locator("#review-dialog input[name=password]").fill("not my password")
+    page.locator("#review-dialog button[type=submit]").click()
+    expect(page.locator(".error-box")).to_contain_text("Signature refused")
+
+
+def test_a_locked_user_sees_why_they_cannot_log_in(page: Page, users, settings) -> None:
+    for _ in range(settings.max_failed_logins):
+        page.goto("/login")
+        page.fill("#username", "qc")
+        page.fill("#password", "wrong password")
+        page.keyboard.press("Enter")
+        expect(page.locator("#login-error")).to_be_visible()
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("#login-error")).to_contain_text("locked")
