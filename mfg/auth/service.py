@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -138,10 +139,26 @@ def create_user(
     return IssuedPassword(user, password if issued else "")
 
 
-def _compare_and_set(
-    session: Session, user: User, expected: dict, new: dict, conflict: str
-) -> None:
-    """UPDATE … WHERE id = ? AND <expected>: exactly one of two racing changes can succeed."""
+def _change_account(
+    session: Session,
+    *,
+    actor: User,
+    user: User,
+    action: str,
+    expected: dict[str, Any],
+    new: dict[str, Any],
+    changes: dict[str, list[Any]],
+    reason: str,
+    conflict: str,
+) -> User:
+    """An administrator's change of an account: permission, reason, compare-and-set, audit.
+
+    ``UPDATE … WHERE id = ? AND <expected>`` makes exactly one of two racing changes succeed;
+    the loser gets ``conflict``.
+    """
+    authorize(actor, Action.MANAGE_USERS)
+    if not (reason or "").strip():
+        raise InvalidInput("A reason is required for this change.", details={"field": "reason"})
     conditions = [getattr(User, field) == value for field, value in expected.items()]
     result = session.execute(
         update(User)
@@ -152,6 +169,17 @@ def _compare_and_set(
         session.expire(user)
         raise Conflict(conflict)
     session.refresh(user)
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="user",
+        entity_id=user.username,
+        changes=changes,
+        reason=reason,
+        require_reason=True,
+    )
+    return user
 
 
 def set_roles(
@@ -165,150 +193,98 @@ def set_roles(
 ) -> User:
     """Change a user's roles, refusing when the form showed an older version of the account."""
     authorize(actor, Action.MANAGE_USERS)
-    new_roles = roles_to_text(parse_roles(roles))
-    old_roles = user.roles
+    old_roles, new_roles = user.roles, roles_to_text(parse_roles(roles))
     if new_roles == old_roles:
         return user
-    _compare_and_set(
-        session,
-        user,
-        {"version": expected_version},
-        {"roles": new_roles},
-        f"{user.username}'s account was changed by someone else meanwhile; reload and try again.",
-    )
-    audit.record(
+    return _change_account(
         session,
         actor=actor,
+        user=user,
         action="user.roles_changed",
-        entity_type="user",
-        entity_id=user.username,
+        expected={"version": expected_version},
+        new={"roles": new_roles},
         changes={"roles": [old_roles, new_roles]},
         reason=reason,
-        require_reason=True,
+        conflict=f"{user.username}'s account was changed by someone else meanwhile; "
+        "reload and try again.",
     )
-    return user
 
 
 def deactivate_user(session: Session, *, actor: User, user: User, reason: str) -> User:
     """Deactivate (never delete): ends the user's sessions and revokes their API tokens."""
-    authorize(actor, Action.MANAGE_USERS)
     if user.id == actor.id:
         raise RuleViolation("You cannot deactivate your own account.")
-    if not (reason or "").strip():
-        raise InvalidInput(
-            "A reason is required to deactivate an account.", details={"field": "reason"}
-        )
-    _compare_and_set(
-        session,
-        user,
-        {"active": True},
-        {"active": False, "credential_version": User.credential_version + 1},
-        f"{user.username} is already deactivated.",
-    )
-    audit.record(
+    return _change_account(
         session,
         actor=actor,
+        user=user,
         action="user.deactivated",
-        entity_type="user",
-        entity_id=user.username,
+        expected={"active": True},
+        new={"active": False, "credential_version": User.credential_version + 1},
         changes={"active": [True, False]},
         reason=reason,
-        require_reason=True,
+        conflict=f"{user.username} is already deactivated.",
     )
-    return user
 
 
 def reactivate_user(session: Session, *, actor: User, user: User, reason: str) -> IssuedPassword:
-    """Reactivate an account with a fresh one-time password (the old one may be known to others)."""
-    authorize(actor, Action.MANAGE_USERS)
-    if not (reason or "").strip():
-        raise InvalidInput(
-            "A reason is required to reactivate an account.", details={"field": "reason"}
-        )
+    """Reactivate with a fresh one-time password (the old password may be known to others)."""
     password = one_time_password()
-    _compare_and_set(
+    _change_account(
         session,
-        user,
-        {"active": False},
-        {
+        actor=actor,
+        user=user,
+        action="user.reactivated",
+        expected={"active": False},
+        new={
             "active": True,
             "password_hash": hash_for(session, password),
             "must_change_password": True,
             "failed_logins": 0,
             "locked_at": None,
         },
-        f"{user.username} is already active.",
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="user.reactivated",
-        entity_type="user",
-        entity_id=user.username,
         changes={"active": [False, True], "must_change_password": [None, True]},
         reason=reason,
-        require_reason=True,
+        conflict=f"{user.username} is already active.",
     )
     return IssuedPassword(user, password)
 
 
 def unlock_user(session: Session, *, actor: User, user: User, reason: str) -> User:
     """Only an administrator can unlock an account locked by failed attempts."""
-    authorize(actor, Action.MANAGE_USERS)
-    if not (reason or "").strip():
-        raise InvalidInput(
-            "A reason is required to unlock an account.", details={"field": "reason"}
-        )
     if user.locked_at is None:
         raise Conflict(f"{user.username} is not locked.")
-    locked_at = user.locked_at
-    _compare_and_set(
-        session,
-        user,
-        {"locked_at": locked_at},
-        {"locked_at": None, "failed_logins": 0},
-        f"{user.username} was unlocked by someone else meanwhile.",
-    )
-    audit.record(
+    return _change_account(
         session,
         actor=actor,
+        user=user,
         action="user.unlocked",
-        entity_type="user",
-        entity_id=user.username,
-        changes={"locked_at": [locked_at, None], "failed_logins": [None, 0]},
+        expected={"locked_at": user.locked_at},
+        new={"locked_at": None, "failed_logins": 0},
+        changes={"locked_at": [user.locked_at, None], "failed_logins": [user.failed_logins, 0]},
         reason=reason,
-        require_reason=True,
+        conflict=f"{user.username} was unlocked by someone else meanwhile.",
     )
-    return user
 
 
 def reset_password(session: Session, *, actor: User, user: User, reason: str) -> IssuedPassword:
     """Issue a one-time password; the user must choose a new one at the next login."""
-    authorize(actor, Action.MANAGE_USERS)
-    if not (reason or "").strip():
-        raise InvalidInput("A reason is required to reset a password.", details={"field": "reason"})
     if not user.active:
         raise RuleViolation(f"{user.username} is deactivated; reactivate the account instead.")
     password = one_time_password()
-    _compare_and_set(
+    _change_account(
         session,
-        user,
-        {"active": True},
-        {
+        actor=actor,
+        user=user,
+        action="user.password_reset",
+        expected={"active": True},
+        new={
             "password_hash": hash_for(session, password),
             "must_change_password": True,
             "credential_version": User.credential_version + 1,
         },
-        f"{user.username} was deactivated meanwhile.",
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="user.password_reset",
-        entity_type="user",
-        entity_id=user.username,
-        changes={"must_change_password": [None, True]},
+        changes={"must_change_password": [user.must_change_password, True]},
         reason=reason,
-        require_reason=True,
+        conflict=f"{user.username} was deactivated meanwhile.",
     )
     return IssuedPassword(user, password)
