@@ -13,6 +13,9 @@ from mfg.audittrail import api as audittrail_api
 from mfg.audittrail import pages as audittrail_pages
 from mfg.config import Settings, get_settings
 from mfg.db import engine_from_settings
+from mfg.identifiers import api as identifiers_api
+from mfg.identifiers import pages as identifiers_pages
+from mfg.resolvers import build_resolver
 from mfg.web import api as web_api
 from mfg.web import pages as web_pages
 from mfg.web.errors import install_error_handlers
@@ -23,6 +26,8 @@ from mfg.web.templating import STATIC_DIR
 ROUTERS = (
     web_pages.router,
     web_api.router,
+    identifiers_pages.router,
+    identifiers_api.router,
     accounts_pages.router,
     accounts_api.router,
     audittrail_pages.router,
@@ -45,6 +50,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine or engine_from_settings(settings)
+    app.state.resolver = build_resolver()
     app.add_middleware(
         SessionMiddleware,
         secret_key=derive_key(settings.effective_secret_key(), "session-cookie").hex(),

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mfg.accounts.scan import staff_code
 from mfg.audit.service import history
 from mfg.auth import service as accounts
 from mfg.auth.login import change_password, login
@@ -139,6 +140,7 @@ def user_page(username: str, request: Request, actor: Admin, session: SessionDep
     subject = accounts.require_user(session, username)
     context = {
         "subject": subject,
+        "badge": staff_code(subject),
         "roles": list(Role),
         "labels": ROLE_LABELS,
         "events": history(session, entity_type="user", entity_id=subject.username),

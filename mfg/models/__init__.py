@@ -17,16 +17,20 @@ SQLModel.metadata.naming_convention = {
 from mfg.models.audit import AuditEvent, AuditHead, AuditReview  # noqa: E402
 from mfg.models.auth import Role, User  # noqa: E402
 from mfg.models.base import utcnow  # noqa: E402
+from mfg.models.identifiers import AllocatedDin, DinSequence, LocalSequence  # noqa: E402
 from mfg.models.signatures import Meaning, Signature  # noqa: E402
 from mfg.models.system import Installation  # noqa: E402
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AllocatedDin",
     "AuditEvent",
     "AuditHead",
     "AuditReview",
+    "DinSequence",
     "Installation",
+    "LocalSequence",
     "Meaning",
     "Role",
     "Signature",

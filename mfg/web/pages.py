@@ -1,8 +1,6 @@
-"""The shell's own pages: home, the scan landing page, and the health check."""
+"""The shell's own pages: home and the health check."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from mfg.db import current_revision, database_reachable, describe_database
@@ -22,15 +20,6 @@ def home(request: Request, user: CurrentUser, session: SessionDep) -> HTMLRespon
         "state": database_state(session),
     }
     return render(request, "web/home.html", context)
-
-
-@router.get("/scan", response_class=HTMLResponse, name="scan")
-def scan(
-    request: Request, user: CurrentUser, code: Annotated[str, Query(max_length=500)] = ""
-) -> HTMLResponse:
-    """Shows exactly what the scanner sent; resolution to records comes with the identifiers."""
-    characters = [{"char": c, "codepoint": f"U+{ord(c):04X}"} for c in code]
-    return render(request, "web/scan.html", {"code": code, "characters": characters})
 
 
 @router.get("/healthz", name="healthz")

@@ -1,0 +1,174 @@
+"""ISBT 128 data structures (REFERENCE.md §7): DIN, check character, flags, product code, expiry.
+
+Pure functions and value objects; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from stdnum.iso7064 import mod_37_2
+
+from mfg.config import FIN_PATTERN
+from mfg.identifiers.errors import BadCheckCharacter, BadLength, UnknownStructure
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
+DIN_LENGTH = 13
+DIN_PATTERN = re.compile(r"^[A-NP-Z1-9][0-9]{4}[0-9]{2}[0-9]{6}$")
+PRODUCT_CODE_PATTERN = re.compile(r"^[A-Z][0-9A-Z]{4}[0-9A-Z][0-9A-Z]{2}$")
+
+DIN_START = "="
+PRODUCT_CODE_START = "=<"
+EXPIRY_START = "&>"
+
+FLAG_NONE = "00"
+FLAG_REPRINT = "05"
+FLAG_MEANINGS = {
+    "00": "no flag",
+    "05": "repeated (reprinted) label",
+    "06": "pilot tube",
+    "07": "test tube",
+    "10": "bacterial-testing sample",
+}
+
+
+def check_character(din13: str) -> str:
+    """The ISO/IEC 7064 Mod 37-2 check character of a 13-character DIN (REFERENCE.md §7)."""
+    return mod_37_2.calc_check_digit(din13)
+
+
+def check_value(din13: str) -> int:
+    """The check character as its value 0–36 (what the 60–96 check flags carry)."""
+    return ALPHABET.index(check_character(din13))
+
+
+def describe_flags(flags: str) -> str:
+    if flags in FLAG_MEANINGS:
+        return FLAG_MEANINGS[flags]
+    number = int(flags)
+    if 20 <= number <= 59:
+        return "locally defined flag"
+    if 60 <= number <= 96:
+        return "check flag"
+    return "reserved flag"
+
+
+@dataclass(frozen=True, slots=True)
+class Din:
+    """A Donation Identification Number: FIN (5) + year (2) + sequence (6)."""
+
+    fin: str
+    year: int  # two digits, 0–99
+    sequence: int
+
+    def __post_init__(self) -> None:
+        if not FIN_PATTERN.match(self.fin):
+            raise UnknownStructure(f"{self.fin!r} is not an ISBT 128 facility number (FIN).")
+        if not 0 <= self.year <= 99 or not 0 < self.sequence <= 999_999:
+            raise BadLength("A DIN has a 2-digit year and a 6-digit sequence number.")
+
+    @classmethod
+    def parse(cls, din13: str) -> Din:
+        if len(din13) != DIN_LENGTH:
+            raise BadLength(f"A DIN has 13 characters; {din13!r} has {len(din13)}.")
+        if not DIN_PATTERN.match(din13):
+            raise UnknownStructure(f"{din13!r} is not a DIN (FIN, year, sequence).")
+        return cls(din13[:5], int(din13[5:7]), int(din13[7:]))
+
+    def __str__(self) -> str:
+        return f"{self.fin}{self.year:02d}{self.sequence:06d}"
+
+    @property
+    def check(self) -> str:
+        return check_character(str(self))
+
+    @property
+    def eye_readable(self) -> str:
+        """Grouped for people: FIN, year, sequence (the boxed check character is printed apart)."""
+        return f"{self.fin} {self.year:02d} {self.sequence:06d}"
+
+    def check_flags(self) -> str:
+        """The 60–96 flag pair that carries the check value inside the bar code."""
+        return f"{60 + check_value(str(self)):02d}"
+
+    def barcode_data(self, flags: str = FLAG_NONE) -> str:
+        """Data structure 001 as encoded in a bar code: ``=`` + DIN + two flag characters."""
+        return f"{DIN_START}{self}{flags}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCode:
+    """Data structure 003: product description code (5), collection type (1), division (2)."""
+
+    description: str
+    collection_type: str = "V"
+    division: str = "00"
+
+    def __post_init__(self) -> None:
+        if not PRODUCT_CODE_PATTERN.match(str(self)):
+            raise UnknownStructure(f"{self!s} is not an ISBT 128 product code.")
+
+    @classmethod
+    def parse(cls, code8: str) -> ProductCode:
+        if len(code8) != 8:
+            raise BadLength(
+                f"A product code has 8 characters after '=<'; {code8!r} has {len(code8)}."
+            )
+        return cls(code8[:5], code8[5], code8[6:])
+
+    def __str__(self) -> str:
+        return f"{self.description}{self.collection_type}{self.division}"
+
+    def barcode_data(self) -> str:
+        return f"{PRODUCT_CODE_START}{self}"
+
+    @staticmethod
+    def division_code(index: int) -> str:
+        """Division of a split product: 0 → ``A0``, 1 → ``B0``, … 25 → ``Z0``, 26 → ``AA``…"""
+        if not 0 <= index < 26 * 27:
+            raise ValueError("too many divisions")
+        first, second = divmod(index, 26)
+        if first == 0:
+            return f"{chr(65 + second)}0"
+        return f"{chr(64 + first)}{chr(65 + second)}"
+
+
+def format_expiry(moment: datetime, tz: tzinfo) -> str:
+    """Data structure 005 ``&>cyyjjjhhmm`` in local time (c is the century digit, 0 = 20xx)."""
+    local = moment.astimezone(tz)
+    century = local.year // 100 - 20
+    if not 0 <= century <= 9:
+        raise ValueError("year outside the range ISBT 128 can encode")
+    return f"{EXPIRY_START}{century}{local:%y}{local.timetuple().tm_yday:03d}{local:%H%M}"
+
+
+def parse_expiry(data10: str, tz: tzinfo) -> datetime:
+    """The instant an ``&>`` expiry (10 digits after the identifier) names, as aware UTC."""
+    if len(data10) != 10 or not data10.isdigit():
+        raise BadLength("An expiry date-time has 10 digits after '&>' (cyyjjjhhmm).")
+    year = 2000 + int(data10[0]) * 100 + int(data10[1:3])
+    day, hour, minute = int(data10[3:6]), int(data10[6:8]), int(data10[8:10])
+    days_in_year = 366 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 365
+    if not 1 <= day <= days_in_year or hour > 23 or minute > 59:
+        raise UnknownStructure(f"&>{data10} is not a valid expiry date and time.")
+    start = datetime(year, 1, 1, hour, minute, tzinfo=tz)
+    return (start + timedelta(days=day - 1)).astimezone(UTC)
+
+
+def verify_typed_din(text: str) -> Din:
+    """A DIN typed by hand with its check character (spaces allowed): refused if K is wrong."""
+    compact = "".join(text.split()).upper()
+    if len(compact) == DIN_LENGTH:
+        raise BadLength(
+            "Type the DIN with its check character (the boxed character printed after it)."
+        )
+    if len(compact) != DIN_LENGTH + 1:
+        raise BadLength(f"A DIN with its check character has 14 characters, not {len(compact)}.")
+    din = Din.parse(compact[:DIN_LENGTH])
+    if compact[-1] != din.check:
+        raise BadCheckCharacter(
+            f"The check character of {din.eye_readable} is not {compact[-1]!r}: check the DIN."
+        )
+    return din
