@@ -157,8 +157,11 @@ def parse_expiry(data10: str, tz: tzinfo) -> datetime:
     return (start + timedelta(days=day - 1)).astimezone(UTC)
 
 
-def verify_typed_din(text: str) -> Din:
-    """A DIN typed by hand with its check character (spaces allowed): refused if K is wrong."""
+def canonical_typed_din(text: str) -> str:
+    """The 13-character DIN of one typed by hand with its check character (spaces allowed).
+
+    Refused when the check character is wrong or missing.
+    """
     compact = "".join(text.split()).upper()
     if len(compact) == DIN_LENGTH:
         raise BadLength(
@@ -166,9 +169,18 @@ def verify_typed_din(text: str) -> Din:
         )
     if len(compact) != DIN_LENGTH + 1:
         raise BadLength(f"A DIN with its check character has 14 characters, not {len(compact)}.")
-    din = Din.parse(compact[:DIN_LENGTH])
-    if compact[-1] != din.check:
+    din13 = compact[:DIN_LENGTH]
+    if not DIN_PATTERN.match(din13) or din13.endswith("000000"):
+        Din.parse(din13)  # raises the specific error
+        raise UnknownStructure("A DIN's sequence number is never 000000.")
+    if compact[-1] != check_character(din13):
         raise BadCheckCharacter(
-            f"The check character of {din.eye_readable} is not {compact[-1]!r}: check the DIN."
+            f"The check character of {din13[:5]} {din13[5:7]} {din13[7:]} is not "
+            f"{compact[-1]!r}: check the DIN."
         )
-    return din
+    return din13
+
+
+def verify_typed_din(text: str) -> Din:
+    """A DIN typed by hand with its check character (spaces allowed): refused if K is wrong."""
+    return Din.parse(canonical_typed_din(text))

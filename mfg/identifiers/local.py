@@ -23,7 +23,7 @@ PREFIXES: dict[str, str] = {
     "ST": "staff member",
 }
 NUMBER_DIGITS = 6
-_COMPACT = re.compile(r"^([A-Z]{2})([0-9]{6})([0-9A-Z*])$")
+_COMPACT = re.compile(r"[A-Z]{2}[0-9]{6}[0-9A-Z*]").fullmatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,23 +62,25 @@ def looks_local(compact: str) -> bool:
     return len(compact) == 9 and compact[:2] in PREFIXES
 
 
-def parse_local(text: str) -> LocalId:
-    """Parse ``CV000123K`` or ``CV-000123-K`` (case-insensitive); refuse a wrong check character."""
+def canonical_local(text: str) -> str:
+    """``CV000123K`` from ``CV000123K`` or ``cv-000123-k``; refuses a wrong check character."""
     compact = text.replace("-", "").replace(" ", "").upper()
-    match = _COMPACT.match(compact)
-    if match is None:
+    match = _COMPACT(compact)
+    if match is None or compact[:2] not in PREFIXES or compact[2:8] == "000000":
         if compact[:2] in PREFIXES:
             raise BadLength(
                 f"A {PREFIXES[compact[:2]]} code is 2 letters, 6 digits and a check character."
             )
         raise UnknownStructure(f"{text!r} is not a code the system knows.")
-    prefix, number, check = match.groups()
-    if prefix not in PREFIXES:
-        raise UnknownStructure(f"{prefix!r} is not a known identifier prefix.")
-    local = LocalId(prefix, int(number))
-    if local.check != check:
+    if mod_37_2.calc_check_digit(compact[:8]) != compact[8]:
         raise BadCheckCharacter(
-            f"The check character of {local.prefix}-{number} is not {check!r}: the code was "
-            "mistyped or misread."
+            f"The check character of {compact[:2]}-{compact[2:8]} is not {compact[8]!r}: the code "
+            "was mistyped or misread."
         )
-    return local
+    return compact
+
+
+def parse_local(text: str) -> LocalId:
+    """Parse ``CV000123K`` or ``CV-000123-K`` (case-insensitive); refuse a wrong check character."""
+    compact = canonical_local(text)
+    return LocalId(compact[:2], int(compact[2:8]))

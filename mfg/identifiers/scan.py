@@ -18,7 +18,7 @@ from biip.gs1_messages import GS1Message
 from mfg.identifiers import isbt128
 from mfg.identifiers.errors import BadCheckCharacter, BadLength, ScanError, UnknownStructure
 from mfg.identifiers.keyboard import recover_latin
-from mfg.identifiers.local import PREFIXES, parse_local
+from mfg.identifiers.local import PREFIXES, canonical_local
 
 MAX_SCAN_LENGTH = 500
 GS1_SYMBOLOGIES = frozenset({"C1", "d2", "e0", "Q3", "J1"})
@@ -33,7 +33,7 @@ class TokenKind(StrEnum):
     GS1 = "gs1"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Token:
     kind: TokenKind
     value: str
@@ -52,7 +52,7 @@ class Token:
         return f"{self.kind.value.replace('_', ' ')} {self.value}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ParsedScan:
     raw: str
     text: str
@@ -96,10 +96,9 @@ def _tokens(text: str, symbology: str | None) -> list[Token]:
         return _isbt(text)
     compact = "".join(text.split())
     if compact.replace("-", "")[:2].upper() in PREFIXES:
-        return [Token(TokenKind.LOCAL, str(parse_local(compact)))]
+        return [Token(TokenKind.LOCAL, canonical_local(compact))]
     if 13 <= len(compact) <= 14 and compact[:1].isalnum() and compact[1:5].isdigit():
-        din = isbt128.verify_typed_din(compact)
-        return [Token(TokenKind.DIN, str(din), hand_typed=True)]
+        return [Token(TokenKind.DIN, isbt128.canonical_typed_din(compact), hand_typed=True)]
     if compact.isdigit() and compact.startswith(("01", "02")) and len(compact) >= 16:
         return [_gs1(compact)]  # a GS1-128 read by a scanner that sends no AIM prefix
     raise UnknownStructure(f"{text!r} is not a code the system knows.")

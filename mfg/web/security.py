@@ -24,7 +24,7 @@ from mfg.errors import (
     SessionExpired,
 )
 from mfg.models import User
-from mfg.web.deps import READ_ONLY_METHODS, SessionDep
+from mfg.web.deps import READ_ONLY_METHODS, SessionDep, run_db
 
 SESSION_USER = "uid"
 SESSION_CREDENTIALS = "cv"
@@ -130,7 +130,11 @@ def peek_user(request: Request) -> User | None:
         return None
 
 
-def current_user_optional(request: Request, session: SessionDep) -> User | None:
+async def current_user_optional(request: Request, session: SessionDep) -> User | None:
+    return await run_db(session, _load_current_user, request, session)
+
+
+def _load_current_user(request: Request, session: Session) -> User | None:
     token = _bearer(request)
     if token:
         user = user_from_token(session, token, settings=request.app.state.settings)
@@ -143,7 +147,8 @@ def current_user_optional(request: Request, session: SessionDep) -> User | None:
     return user
 
 
-def current_user(user: Annotated[User | None, Depends(current_user_optional)]) -> User:
+async def current_user(user: Annotated[User | None, Depends(current_user_optional)]) -> User:
+    # async: no I/O here, so no hop through the thread pool
     if user is None:
         raise NotAuthenticated()
     return user
@@ -155,8 +160,8 @@ class Allow:
     def __init__(self, action: Action):
         self.action = action
 
-    def __call__(self, user: Annotated[User, Depends(current_user)]) -> User:
-        return authorize(user, self.action)
+    async def __call__(self, user: Annotated[User, Depends(current_user)]) -> User:
+        return authorize(user, self.action)  # no I/O: async avoids a thread-pool hop
 
 
 OptionalUser = Annotated[User | None, Depends(current_user_optional)]

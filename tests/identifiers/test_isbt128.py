@@ -112,7 +112,8 @@ def test_a_product_code_of_the_wrong_length_is_refused() -> None:
         ProductCode.parse("S1234V0")
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)))
+# From 2012: Minsk has kept UTC+3 all year since 2011, so every local minute exists once.
+@given(st.datetimes(min_value=datetime(2012, 1, 1), max_value=datetime(2099, 12, 31)))  # noqa: DTZ001
 def test_expiry_format_parse_round_trip_to_the_minute(moment: datetime) -> None:
     aware = moment.replace(second=0, microsecond=0, tzinfo=MINSK)
     data = isbt128.format_expiry(aware, MINSK)
