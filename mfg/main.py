@@ -15,7 +15,9 @@ from mfg.config import Settings, get_settings
 from mfg.db import engine_from_settings
 from mfg.identifiers import api as identifiers_api
 from mfg.identifiers import pages as identifiers_pages
-from mfg.resolvers import build_resolver
+from mfg.labeling import api as labeling_api
+from mfg.labeling import pages as labeling_pages
+from mfg.registry import build_label_sources, build_resolver
 from mfg.web import api as web_api
 from mfg.web import pages as web_pages
 from mfg.web.errors import install_error_handlers
@@ -28,6 +30,8 @@ ROUTERS = (
     web_api.router,
     identifiers_pages.router,
     identifiers_api.router,
+    labeling_pages.router,
+    labeling_api.router,
     accounts_pages.router,
     accounts_api.router,
     audittrail_pages.router,
@@ -51,6 +55,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or engine_from_settings(settings)
     app.state.resolver = build_resolver()
+    app.state.label_sources = build_label_sources()
     app.add_middleware(
         SessionMiddleware,
         secret_key=derive_key(settings.effective_secret_key(), "session-cookie").hex(),

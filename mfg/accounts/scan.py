@@ -1,11 +1,15 @@
-"""Staff badges: a user's local identifier is ``ST`` + their (never reused) user id."""
+"""Staff badges: a user's local identifier is ``ST`` + their (never reused) user id; its label."""
 
 from sqlmodel import Session
 
-from mfg.identifiers.local import LocalId
+from mfg.db import settings_of
+from mfg.identifiers.errors import ScanError
+from mfg.identifiers.local import LocalId, canonical_local
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan
+from mfg.labeling.fields import LabelData, common_fields, local_fields
 from mfg.models import User
+from mfg.models.auth import ROLE_LABELS
 
 STAFF_PREFIX = "ST"
 
@@ -28,3 +32,25 @@ def lookup_staff(session: Session, scan: ParsedScan) -> list[Resolution]:
             status=status,
         )
     ]
+
+
+def badge_label(session: Session, identifier: str, flags: str) -> LabelData | None:
+    """The staff badge label of the user a badge code names (no flags: not an ISBT 128 code)."""
+    try:
+        code = canonical_local(identifier)
+    except ScanError:
+        return None
+    user = session.get(User, int(code[2:8])) if code.startswith(STAFF_PREFIX) else None
+    if user is None:
+        return None
+    settings = settings_of(session)
+    return {
+        **common_fields(
+            facility_name=settings.facility_name,
+            facility_fin=settings.facility_fin,
+            test_facility=settings.is_test_facility,
+        ),
+        **local_fields("badge", staff_code(user)),
+        "full_name": user.full_name,
+        "roles_text": ", ".join(sorted(ROLE_LABELS[r] for r in user.role_set)),
+    }

@@ -12,6 +12,8 @@ class Action(StrEnum):
     VERIFY_AUDIT_TRAIL = "verify the audit trail"
     REVIEW_AUDIT_TRAIL = "sign an audit-trail review"
     EXPORT_AUDIT_TRAIL = "export the audit trail"
+    PRINT_LABELS = "print labels"
+    VIEW_LABEL_LAYOUTS = "view label layouts"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -20,6 +22,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VERIFY_AUDIT_TRAIL: frozenset({Role.QA, Role.ADMIN}),
     Action.REVIEW_AUDIT_TRAIL: frozenset({Role.QA}),
     Action.EXPORT_AUDIT_TRAIL: frozenset({Role.QA, Role.ADMIN}),
+    Action.PRINT_LABELS: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.CLINICIAN, Role.ADMIN}),
+    Action.VIEW_LABEL_LAYOUTS: frozenset(Role),
 }
 
 

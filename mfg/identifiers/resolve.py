@@ -1,5 +1,5 @@
 """Resolve a scan to the record it names. Record kinds register their lookups in one place
-(``mfg.resolvers``); this module only dispatches and turns zero or several matches into errors.
+(``mfg.registry``); this module only dispatches and turns zero or several matches into errors.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from mfg.models.audit import AuditEvent, AuditHead, AuditReview  # noqa: E402
 from mfg.models.auth import Role, User  # noqa: E402
 from mfg.models.base import utcnow  # noqa: E402
 from mfg.models.identifiers import AllocatedDin, DinSequence, LocalSequence  # noqa: E402
+from mfg.models.labels import LabelPrint  # noqa: E402
 from mfg.models.signatures import Meaning, Signature  # noqa: E402
 from mfg.models.system import Installation  # noqa: E402
 
@@ -30,6 +31,7 @@ __all__ = [
     "AuditReview",
     "DinSequence",
     "Installation",
+    "LabelPrint",
     "LocalSequence",
     "Meaning",
     "Role",

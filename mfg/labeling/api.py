@@ -1,0 +1,76 @@
+"""``GET /api/labels/{kind}/{identifier}.pdf`` and ``.zpl``: a label ready to print (DESIGN.md §7).
+
+Each call is a print: logged and audited. A second one is a reprint and needs ``?reason=``.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from mfg.auth.permissions import Action
+from mfg.labeling import service
+from mfg.models import User
+from mfg.web.deps import WriteSessionDep
+from mfg.web.security import Allow
+
+router = APIRouter(prefix="/api/labels", tags=["labels"])
+Printer = Annotated[User, Depends(Allow(Action.PRINT_LABELS))]
+
+
+def _printed(
+    request: Request,
+    session,
+    actor: User,
+    kind: str,
+    identifier: str,
+    output: str,
+    copies: int,
+    printer: str,
+    reason: str,
+) -> Response:
+    printed = service.print_label(
+        session,
+        actor=actor,
+        sources=request.app.state.label_sources,
+        kind=kind,
+        identifier=identifier,
+        output=output,
+        copies=copies,
+        printer=printer,
+        reason=reason,
+    )
+    headers = {
+        "content-disposition": f'inline; filename="{printed.filename}"',
+        "x-label-print-id": str(printed.log.id),
+        "x-label-reprint": "true" if printed.log.reprint else "false",
+    }
+    return Response(printed.content, media_type=printed.media_type, headers=headers)
+
+
+@router.get("/{kind}/{identifier}.pdf")
+def label_pdf(
+    kind: str,
+    identifier: str,
+    request: Request,
+    actor: Printer,
+    session: WriteSessionDep,
+    copies: Annotated[int, Query(ge=1, le=service.MAX_COPIES)] = 1,
+    printer: Annotated[str, Query(max_length=100)] = "",
+    reason: Annotated[str, Query(max_length=1000)] = "",
+) -> Response:
+    return _printed(request, session, actor, kind, identifier, "pdf", copies, printer, reason)
+
+
+@router.get("/{kind}/{identifier}.zpl")
+def label_zpl(
+    kind: str,
+    identifier: str,
+    request: Request,
+    actor: Printer,
+    session: WriteSessionDep,
+    copies: Annotated[int, Query(ge=1, le=service.MAX_COPIES)] = 1,
+    printer: Annotated[str, Query(max_length=100)] = "",
+    reason: Annotated[str, Query(max_length=1000)] = "",
+) -> Response:
+    return _printed(request, session, actor, kind, identifier, "zpl", copies, printer, reason)

@@ -1,0 +1,177 @@
+"""What each label kind can print: its fields, and sample data to design and test layouts with.
+
+Record kinds build their label data with these helpers (``din_fields`` for ISBT 128 containers,
+``local_fields`` for local codes), so every label of the product encodes its codes the same way.
+"""
+
+from __future__ import annotations
+
+from mfg.identifiers import isbt128
+from mfg.identifiers.isbt128 import Din, ProductCode
+from mfg.identifiers.local import LocalId
+
+LabelData = dict[str, str]
+
+COMMON = {"facility_name", "facility_fin", "test_notice"}
+DIN_FIELDS = {"din_barcode", "din_eye_readable", "din_check"}
+KIND_FIELDS: dict[str, frozenset[str]] = {
+    "biopsy": frozenset(
+        COMMON | DIN_FIELDS | {"donor_code", "collected_at", "site", "status_text", "product_text"}
+    ),
+    "culture": frozenset(
+        COMMON
+        | {
+            "vessel_barcode",
+            "vessel_code",
+            "source_text",
+            "passage",
+            "vessel_type",
+            "seeded_on",
+            "status_text",
+        }
+    ),
+    "qc-sample": frozenset(
+        COMMON | {"sample_barcode", "sample_code", "source_text", "tests", "taken_at"}
+    ),
+    "material": frozenset(
+        COMMON
+        | {
+            "material_barcode",
+            "material_code",
+            "name",
+            "supplier",
+            "lot_number",
+            "expiry_text",
+            "status_text",
+        }
+    ),
+    "dose": frozenset(
+        COMMON
+        | DIN_FIELDS
+        | {
+            "product_code_barcode",
+            "product_code_text",
+            "product_text",
+            "division",
+            "cells_text",
+            "volume_text",
+            "expiry_text",
+            "expiry_barcode",
+            "status_text",
+            "trial_notice",
+            "datamatrix",
+        }
+    ),
+    "wristband": frozenset(COMMON | {"subject_barcode", "subject_code", "trial", "arm", "sex_age"}),
+    "badge": frozenset(COMMON | {"badge_barcode", "badge_code", "full_name", "roles_text"}),
+}
+LABEL_KINDS = tuple(KIND_FIELDS)
+TEST_NOTICE = "TEST FACILITY — NOT FOR CLINICAL USE"
+TRIAL_NOTICE = "FOR CLINICAL TRIAL USE ONLY"
+
+
+def common_fields(*, facility_name: str, facility_fin: str, test_facility: bool) -> LabelData:
+    return {
+        "facility_name": facility_name,
+        "facility_fin": facility_fin,
+        "test_notice": TEST_NOTICE if test_facility else "",
+    }
+
+
+def din_fields(din: Din, *, flags: str = isbt128.FLAG_NONE) -> LabelData:
+    """The DIN as bar code data (``=`` + DIN + flags) and eye-readable, with its boxed K."""
+    return {
+        "din_barcode": din.barcode_data(flags),
+        "din_eye_readable": din.eye_readable,
+        "din_check": din.check,
+    }
+
+
+def local_fields(prefix_name: str, local: LocalId) -> LabelData:
+    return {f"{prefix_name}_barcode": str(local), f"{prefix_name}_code": local.eye_readable}
+
+
+def _sample_common() -> LabelData:
+    return common_fields(
+        facility_name="Demonstration cell-therapy facility",
+        facility_fin="A9999",
+        test_facility=True,
+    )
+
+
+def sample_data(kind: str) -> LabelData:
+    """Representative (longest-case) data of a kind, for designing, validating and testing."""
+    din = Din("A9999", 26, 123456)
+    common = _sample_common()
+    if kind == "biopsy":
+        return {
+            **common,
+            **din_fields(din),
+            "donor_code": "DN-000042-X",
+            "collected_at": "2026-11-24 09:30",
+            "site": "Olfactory mucosa, left",
+            "status_text": "QUARANTINE",
+            "product_text": "Olfactory mucosa biopsy",
+        }
+    if kind == "culture":
+        return {
+            **common,
+            **local_fields("vessel", LocalId("CV", 123)),
+            "source_text": "Biopsy A9999 26 123456",
+            "passage": "P3",
+            "vessel_type": "T175 flask",
+            "seeded_on": "2026-11-24",
+            "status_text": "IN PROCESS",
+        }
+    if kind == "qc-sample":
+        return {
+            **common,
+            **local_fields("sample", LocalId("QS", 77)),
+            "source_text": "Lot A9999 26 123456",
+            "tests": "STER-AER, STER-ANA, MYCO, ENDO",
+            "taken_at": "2026-11-24 10:15",
+        }
+    if kind == "material":
+        return {
+            **common,
+            **local_fields("material", LocalId("ML", 12)),
+            "name": "Human platelet lysate",
+            "supplier": "Example Biologicals",
+            "lot_number": "HPL-2026-0457",
+            "expiry_text": "2027-05-08",
+            "status_text": "RELEASED",
+        }
+    if kind == "dose":
+        code = ProductCode("S1234", "V", "A0")
+        expiry = "&>0270332359"
+        return {
+            **common,
+            **din_fields(din),
+            "product_code_barcode": code.barcode_data(),
+            "product_code_text": str(code),
+            "product_text": "Pooled OM-MSC suspension",
+            "division": "A0",
+            "cells_text": "70 x 10^6 cells",
+            "volume_text": "50 mL",
+            "expiry_text": "2027-02-02 23:59 UTC+03:00",
+            "expiry_barcode": expiry,
+            "status_text": "QUARANTINE",
+            "trial_notice": TRIAL_NOTICE,
+            "datamatrix": din.barcode_data() + code.barcode_data() + expiry,
+        }
+    if kind == "wristband":
+        return {
+            **common,
+            **local_fields("subject", LocalId("PT", 7)),
+            "trial": "NCT04382547",
+            "arm": "mesenchymal stem cells",
+            "sex_age": "F, 54 y",
+        }
+    if kind == "badge":
+        return {
+            **common,
+            **local_fields("badge", LocalId("ST", 12)),
+            "full_name": "Katsiaryna Aliaksandrauna Verkhovskaya",
+            "roles_text": "Manufacturing technician, QC analyst",
+        }
+    raise KeyError(kind)

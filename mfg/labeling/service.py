@@ -1,0 +1,153 @@
+"""Print a label: build its data, verify every bar code by decoding it, render, log, audit.
+
+Record kinds register how their label data is built in one place (``mfg.registry``). A second
+print of the same label is a reprint: it needs a reason and carries the ISBT 128 ``05`` flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlmodel import Session, col, func, select
+
+from mfg.audit import service as audit
+from mfg.audit.chain import content_hash
+from mfg.auth.permissions import Action, authorize
+from mfg.errors import InvalidInput, NotFound, RuleViolation
+from mfg.identifiers import isbt128
+from mfg.labeling.barcodes import scan_back
+from mfg.labeling.fields import LabelData
+from mfg.labeling.layout import Layout, load_layout
+from mfg.labeling.pdf import label_pdf
+from mfg.labeling.zpl import label_zpl
+from mfg.models import LabelPrint, User
+
+MAX_COPIES = 50
+# (session, identifier, flags) -> the label's data, or None when no such record exists
+LabelBuilder = Callable[[Session, str, str], LabelData | None]
+OutputFormat = Literal["pdf", "zpl"]
+
+
+class ReprintReasonRequired(RuleViolation):
+    code = "reprint_reason_required"
+
+
+class LabelSources:
+    """How each record kind builds its label data."""
+
+    def __init__(self) -> None:
+        self._builders: dict[str, LabelBuilder] = {}
+
+    def register(self, kind: str, builder: LabelBuilder) -> None:
+        load_layout(kind)  # a kind without a valid layout cannot be registered
+        self._builders[kind] = builder
+
+    def kinds(self) -> list[str]:
+        return sorted(self._builders)
+
+    def build(self, session: Session, kind: str, identifier: str, flags: str) -> LabelData:
+        builder = self._builders.get(kind)
+        if builder is None:
+            raise NotFound(f"No {kind} labels can be printed yet: no record kind provides them.")
+        data = builder(session, identifier, flags)
+        if data is None:
+            raise NotFound(f"No {kind} record {identifier!r}.")
+        return data
+
+
+@dataclass(frozen=True)
+class PrintedLabel:
+    content: bytes
+    media_type: str
+    filename: str
+    log: LabelPrint
+
+
+def verify_barcodes(layout: Layout, data: LabelData) -> None:
+    """Scan-back: every bar code of the label decodes to its data, or nothing is printed."""
+    for barcode in layout.barcodes:
+        scan_back(barcode.symbology, data[barcode.field])
+
+
+def previous_prints(session: Session, kind: str, identifier: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(LabelPrint)
+        .where(LabelPrint.kind == kind, LabelPrint.identifier == identifier)
+    )
+    return session.exec(query).one()
+
+
+def print_label(
+    session: Session,
+    *,
+    actor: User,
+    sources: LabelSources,
+    kind: str,
+    identifier: str,
+    output: OutputFormat = "pdf",
+    copies: int = 1,
+    printer: str = "",
+    reason: str = "",
+) -> PrintedLabel:
+    """Render a label for printing; logged and audited, a reprint only with a reason."""
+    authorize(actor, Action.PRINT_LABELS)
+    if not 1 <= copies <= MAX_COPIES:
+        raise InvalidInput(f"Copies must be between 1 and {MAX_COPIES}.")
+    layout = load_layout(kind)
+    reprint = previous_prints(session, kind, identifier) > 0
+    reason = reason.strip()
+    if reprint and not reason:
+        raise ReprintReasonRequired(
+            f"This {kind} label was printed before: a reprint needs a reason.",
+            message=f"This {kind} label was printed before: a reprint needs a reason.",
+        )
+    flags = isbt128.FLAG_REPRINT if reprint else isbt128.FLAG_NONE
+    data = sources.build(session, kind, identifier, flags)
+    verify_barcodes(layout, data)
+    if output == "pdf":
+        content = label_pdf(layout, [data] * copies, title=f"{kind} {identifier}")
+        media_type = "application/pdf"
+    else:
+        content = label_zpl(layout, [data], copies=copies).encode("utf-8")
+        media_type = "application/zpl"
+    log = LabelPrint(
+        kind=kind,
+        identifier=identifier,
+        output_format=output,
+        copies=copies,
+        printer=printer.strip()[:100],
+        reprint=reprint,
+        reason=reason,
+        data_hash=content_hash(data),
+        printed_by_id=actor.id,
+    )
+    session.add(log)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="label.reprinted" if reprint else "label.printed",
+        entity_type=kind,
+        entity_id=identifier,
+        changes={
+            "label_print_id": [None, log.id],
+            "copies": [None, copies],
+            "printer": [None, log.printer],
+            "format": [None, output],
+        },
+        reason=reason or None,
+        require_reason=reprint,
+    )
+    return PrintedLabel(content, media_type, f"{kind}-{identifier}.{output}", log)
+
+
+def print_history(session: Session, *, kind: str, identifier: str) -> list[LabelPrint]:
+    query = (
+        select(LabelPrint)
+        .where(LabelPrint.kind == kind, LabelPrint.identifier == identifier)
+        .order_by(col(LabelPrint.printed_at))
+    )
+    return list(session.exec(query).all())

@@ -1,0 +1,97 @@
+"""Labels as ZPL II for Zebra thermal printers (8 dots/mm = 203 dpi by default).
+
+Field data is written with ``^FH`` hex escapes for the characters ZPL reserves (``^``, ``~``,
+``_``), and inside ``^BC`` (Code 128) data a literal ``>`` is written ``><``, because ``>`` starts
+the subset-switch escapes there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mfg.labeling.barcodes import CODE128_QUIET_MODULES
+from mfg.labeling.fields import LabelData
+from mfg.labeling.layout import BarcodeElement, Layout, TextElement
+
+POINT_MM = 0.3528
+
+
+def _hex_escaped(value: str) -> str:
+    out = []
+    for ch in value:
+        if ch in "^~_":
+            out.append(f"_{ord(ch):02X}")
+        elif ord(ch) > 127:  # UTF-8 bytes as hex, printed with ^CI28
+            out.extend(f"_{byte:02X}" for byte in ch.encode("utf-8"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def code128_field_data(data: str) -> str:
+    """The ``^FD`` content of a ``^BC`` field whose symbol must carry exactly ``data``."""
+    return _hex_escaped(data).replace(">", "><")
+
+
+def _dots(mm_value: float, dpmm: int) -> int:
+    return max(1, round(mm_value * dpmm))
+
+
+def _text(element: TextElement, value: str, dpmm: int) -> str:
+    if not value:
+        return ""
+    height = _dots(element.size_pt * POINT_MM, dpmm)
+    x, y = _dots(element.x_mm, dpmm), _dots(element.y_mm, dpmm)
+    font = "^A0N" if element.font.startswith("sans") else "^ADN"
+    command = f"^FO{x},{y}{font},{height},{height}^FH_^FD{_hex_escaped(value)}^FS"
+    if element.boxed:
+        width = round(height * 0.75 * len(value)) + 8
+        command += f"^FO{x - 4},{y - 4}^GB{width},{height + 8},2^FS"
+    return command
+
+
+def _barcode(element: BarcodeElement, data: str, dpmm: int) -> str:
+    module = _dots(element.module_mm, dpmm)
+    y = _dots(element.y_mm, dpmm)
+    if element.symbology == "code128":
+        x = _dots(element.x_mm, dpmm) + CODE128_QUIET_MODULES * module
+        height = _dots(element.height_mm, dpmm)
+        return (
+            f"^FO{x},{y}^BY{module},3,{height}^BCN,{height},N,N,N,N"
+            f"^FH_^FD{code128_field_data(data)}^FS"
+        )
+    x = _dots(element.x_mm, dpmm) + module
+    return f"^FO{x},{y + module}^BXN,{module},200^FH_^FD{_hex_escaped(data)}^FS"
+
+
+def label_zpl(
+    layout: Layout, labels: Sequence[LabelData], *, dpmm: int = 8, copies: int = 1
+) -> str:
+    """One ``^XA…^XZ`` format per label."""
+    formats = []
+    for data in labels:
+        parts = [
+            "^XA",
+            "^CI28",
+            f"^PW{_dots(layout.width_mm, dpmm)}",
+            f"^LL{_dots(layout.height_mm, dpmm)}",
+            "^LH0,0",
+        ]
+        for line in layout.lines:
+            x, y = (
+                _dots(min(line.x1_mm, line.x2_mm), dpmm),
+                _dots(min(line.y1_mm, line.y2_mm), dpmm),
+            )
+            thickness = _dots(line.width_mm, dpmm)
+            width = max(thickness, _dots(abs(line.x2_mm - line.x1_mm), dpmm))
+            height = max(thickness, _dots(abs(line.y2_mm - line.y1_mm), dpmm))
+            parts.append(f"^FO{x},{y}^GB{width},{height},{thickness}^FS")
+        for text in layout.texts:
+            parts.append(
+                _text(text, text.text if text.text is not None else data[text.field], dpmm)
+            )
+        for barcode in layout.barcodes:
+            parts.append(_barcode(barcode, data[barcode.field], dpmm))
+        parts += [f"^PQ{copies}", "^XZ"]
+        formats.append("\n".join(p for p in parts if p))
+    return "\n".join(formats) + "\n"

@@ -1,0 +1,25 @@
+"""The print log: every label printed, by whom, where, how many; reprints with their reason."""
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from mfg.models.base import utcnow
+
+
+class LabelPrint(SQLModel, table=True):
+    __tablename__ = "label_print"
+    __table_args__ = (Index("ix_label_print_record", "kind", "identifier"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    identifier: str = Field(max_length=64)
+    output_format: str = Field(max_length=8)  # pdf | zpl
+    copies: int = Field(default=1)
+    printer: str = Field(default="", max_length=100)
+    reprint: bool = Field(default=False)
+    reason: str = Field(default="", max_length=1000)
+    data_hash: str = Field(max_length=64)  # SHA-256 of the label's data as printed
+    printed_at: datetime = Field(default_factory=utcnow)
+    printed_by_id: int = Field(foreign_key="app_user.id")

@@ -1,0 +1,19 @@
+"""The one place where each kind of record registers how a scan finds it (DESIGN.md §6) and how
+its label is built (labels issue). Adding a record kind is a few lines here.
+"""
+
+from mfg.accounts.scan import STAFF_PREFIX, badge_label, lookup_staff
+from mfg.identifiers.resolve import Resolver
+from mfg.labeling.service import LabelSources
+
+
+def build_resolver() -> Resolver:
+    resolver = Resolver()
+    resolver.on_prefix(STAFF_PREFIX, lookup_staff)
+    return resolver
+
+
+def build_label_sources() -> LabelSources:
+    sources = LabelSources()
+    sources.register("badge", badge_label)
+    return sources
