@@ -51,7 +51,7 @@ def datamatrix_modules(data: str) -> tuple[tuple[bool, ...], ...]:
     return tuple(tuple(value < 128 for value in row) for row in memoryview(image).tolist())
 
 
-def code128_image(data: str, *, scale: int = 2, height: int = 30) -> Image.Image:
+def code128_image(data: str, *, scale: int = 2, height: int = 8) -> Image.Image:
     modules = code128_modules(data)
     quiet = CODE128_QUIET_MODULES
     image = Image.new("L", ((len(modules) + 2 * quiet) * scale, height), 255)
@@ -72,14 +72,25 @@ def datamatrix_image(data: str, *, scale: int = 3) -> Image.Image:
     return image
 
 
-def decode(image: Image.Image) -> list[str]:
-    return [result.text for result in zxingcpp.read_barcodes(image)]
+_FORMATS = {
+    "code128": zxingcpp.BarcodeFormat.Code128,
+    "datamatrix": zxingcpp.BarcodeFormat.DataMatrix,
+}
+
+
+def decode(image: Image.Image, symbology: str | None = None) -> list[str]:
+    if symbology is None:
+        return [result.text for result in zxingcpp.read_barcodes(image)]
+    results = zxingcpp.read_barcodes(
+        image, formats=_FORMATS[symbology], try_rotate=False, try_downscale=False
+    )
+    return [result.text for result in results]
 
 
 def scan_back(symbology: str, data: str) -> None:
     """Render the bar code to an image and decode it; refuse the label on any mismatch."""
     image = code128_image(data) if symbology == "code128" else datamatrix_image(data)
-    decoded = decode(image)
+    decoded = decode(image, symbology)
     if decoded != [data]:
         raise LabelBarcodeMismatch(
             f"The {symbology} bar code for {data!r} decoded as {decoded!r}; nothing was printed.",

@@ -1,8 +1,10 @@
 """Labels as PDF (reportlab): one label per page at the layout's exact size, or a sheet of many.
 
-Bar codes are drawn as vector rectangles from the same modules that scan-back decoded. DejaVu
-fonts (Debian's fonts-dejavu-core) are used when present: they separate 0/O and 1/I and cover
-Cyrillic; otherwise the PDF base fonts.
+Bar codes are drawn as vector rectangles from the same modules that scan-back decoded. The mono
+fonts are DejaVu Sans Mono (Debian's fonts-dejavu-core), which separates 0/O and 1/I — the DIN
+and its check character are printed with them. Sans text uses the PDF base font Helvetica when it
+fits its WinAnsi encoding (nothing to embed, which keeps a label PDF fast to make) and DejaVu Sans
+otherwise (Cyrillic). Without DejaVu installed, the base fonts serve.
 """
 
 from __future__ import annotations
@@ -52,10 +54,20 @@ def _register_fonts() -> dict[str, str]:
 FONTS = _register_fonts()
 
 
+def _font_for(style: str, value: str) -> str:
+    if style.startswith("sans"):
+        try:
+            value.encode("cp1252")  # the base fonts' WinAnsi encoding
+        except UnicodeEncodeError:
+            return FONTS[style]
+        return _BASE[style]
+    return FONTS[style]
+
+
 def _draw_text(canvas: Canvas, layout: Layout, element: TextElement, value: str, oy: float) -> None:
     if not value:
         return
-    font, size = FONTS[element.font], element.size_pt
+    font, size = _font_for(element.font, value), element.size_pt
     if element.max_width_mm:
         while size > 4 and pdfmetrics.stringWidth(value, font, size) > element.max_width_mm * mm:
             size -= 0.5

@@ -144,10 +144,12 @@ def print_label(
     return PrintedLabel(content, media_type, f"{kind}-{identifier}.{output}", log)
 
 
-def print_history(session: Session, *, kind: str, identifier: str) -> list[LabelPrint]:
+def print_history(session: Session, *, kind: str, identifier: str) -> list[tuple[LabelPrint, str]]:
+    """Every print of one label, oldest first, with the printed name of who printed it."""
     query = (
-        select(LabelPrint)
+        select(LabelPrint, User.full_name)
+        .join(User, col(User.id) == LabelPrint.printed_by_id)
         .where(LabelPrint.kind == kind, LabelPrint.identifier == identifier)
-        .order_by(col(LabelPrint.printed_at))
+        .order_by(col(LabelPrint.printed_at), col(LabelPrint.id))
     )
-    return list(session.exec(query).all())
+    return [(row[0], row[1]) for row in session.exec(query).all()]
