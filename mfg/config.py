@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     product_code: str = "S1234"
     product_name: str = "Allogeneic pooled olfactory-mucosa MSCs"
 
+    # Donors and biopsies (REFERENCE.md §3–§4)
+    marker_sample_window_days: int = Field(default=7, ge=0)
+    biopsy_transport_limit_hours: float = Field(default=24, gt=0)
+
     # Trust layer
     password_min_length: int = Field(default=12, ge=8)
     max_failed_logins: int = Field(default=5, ge=1)

@@ -13,6 +13,14 @@ class Action(StrEnum):
     REVIEW_AUDIT_TRAIL = "sign an audit-trail review"
     EXPORT_AUDIT_TRAIL = "export the audit trail"
     PRINT_LABELS = "print labels"
+    VIEW_DONORS = "view donors and biopsies"
+    REGISTER_DONORS = "register donors and record consent and screening"
+    ENTER_MARKER_RESULTS = "enter donor marker results"
+    VERIFY_MARKER_RESULTS = "verify donor marker results"
+    DETERMINE_ELIGIBILITY = "sign donor eligibility"
+    MANAGE_MARKER_SET = "change the required marker set"
+    REGISTER_BIOPSIES = "register biopsies"
+    RECEIVE_BIOPSIES = "receive biopsies"
     VIEW_LABEL_LAYOUTS = "view label layouts"
 
 
@@ -24,6 +32,14 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EXPORT_AUDIT_TRAIL: frozenset({Role.QA, Role.ADMIN}),
     Action.PRINT_LABELS: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.CLINICIAN, Role.ADMIN}),
     Action.VIEW_LABEL_LAYOUTS: frozenset(Role),
+    Action.VIEW_DONORS: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.ADMIN}),
+    Action.REGISTER_DONORS: frozenset({Role.TECHNICIAN, Role.QA}),
+    Action.ENTER_MARKER_RESULTS: frozenset({Role.TECHNICIAN, Role.QC}),
+    Action.VERIFY_MARKER_RESULTS: frozenset({Role.TECHNICIAN, Role.QC, Role.QA}),
+    Action.DETERMINE_ELIGIBILITY: frozenset({Role.QA}),
+    Action.MANAGE_MARKER_SET: frozenset({Role.QA}),
+    Action.REGISTER_BIOPSIES: frozenset({Role.TECHNICIAN}),
+    Action.RECEIVE_BIOPSIES: frozenset({Role.TECHNICIAN}),
 }
 
 

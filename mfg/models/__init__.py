@@ -17,6 +17,17 @@ SQLModel.metadata.naming_convention = {
 from mfg.models.audit import AuditEvent, AuditHead, AuditReview  # noqa: E402
 from mfg.models.auth import Role, User  # noqa: E402
 from mfg.models.base import utcnow  # noqa: E402
+from mfg.models.donors import (  # noqa: E402
+    Biopsy,
+    BiopsyStatus,
+    Donor,
+    DonorStatus,
+    EligibilityDetermination,
+    MarkerOutcome,
+    MarkerResult,
+    MarkerSetVersion,
+    ResultStatus,
+)
 from mfg.models.identifiers import AllocatedDin, DinSequence, LocalSequence  # noqa: E402
 from mfg.models.labels import LabelPrint  # noqa: E402
 from mfg.models.signatures import Meaning, Signature  # noqa: E402
@@ -29,11 +40,20 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "AuditReview",
+    "Biopsy",
+    "BiopsyStatus",
     "DinSequence",
+    "Donor",
+    "DonorStatus",
+    "EligibilityDetermination",
     "Installation",
     "LabelPrint",
     "LocalSequence",
+    "MarkerOutcome",
+    "MarkerResult",
+    "MarkerSetVersion",
     "Meaning",
+    "ResultStatus",
     "Role",
     "Signature",
     "User",

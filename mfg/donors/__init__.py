@@ -1,0 +1,1 @@
+"""Donors and biopsies: registration, marker testing, signed eligibility, biopsy receipt."""

@@ -1,0 +1,165 @@
+"""Biopsies: registered with a new DIN, received at the lab, guarded before culture."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from mfg.audit import service as audit
+from mfg.audit.transitions import transition
+from mfg.auth.permissions import Action, authorize
+from mfg.db import settings_of
+from mfg.donors.rules import culture_start_problems, receipt_problems
+from mfg.errors import InvalidInput, NotFound, RuleViolation
+from mfg.identifiers.allocate import allocate_din
+from mfg.identifiers.errors import ScanError
+from mfg.identifiers.scan import TokenKind, parse_scan
+from mfg.models import Biopsy, BiopsyStatus, Donor, DonorStatus, User, utcnow
+from mfg.models.donors import BIOPSY_TRANSITIONS
+
+
+def get_biopsy(session: Session, din_or_scan: str) -> Biopsy:
+    """A biopsy by its DIN, or by anything a scan of its tube label yields."""
+    din = din_or_scan.strip().upper()
+    if len(din) != 13:
+        try:
+            token = parse_scan(din_or_scan).first(TokenKind.DIN)
+        except ScanError as error:
+            raise NotFound(f"No biopsy {din_or_scan!r}: {error.message}") from error
+        if token is None:
+            raise NotFound(f"{din_or_scan!r} is not a biopsy DIN.")
+        din = token.value
+    biopsy = session.exec(select(Biopsy).where(Biopsy.din == din)).first()
+    if biopsy is None:
+        raise NotFound(f"No biopsy with DIN {din}.")
+    return biopsy
+
+
+def list_biopsies(
+    session: Session,
+    *,
+    actor: User,
+    status: str | None = None,
+    donor: Donor | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Biopsy], int]:
+    authorize(actor, Action.VIEW_DONORS)
+    query, count = select(Biopsy), select(func.count()).select_from(Biopsy)
+    if status:
+        query, count = query.where(Biopsy.status == status), count.where(Biopsy.status == status)
+    if donor is not None:
+        query, count = (
+            query.where(Biopsy.donor_id == donor.id),
+            count.where(Biopsy.donor_id == donor.id),
+        )
+    rows = session.exec(query.order_by(col(Biopsy.id).desc()).offset(offset).limit(limit)).all()
+    return list(rows), session.exec(count).one()
+
+
+def register_biopsy(
+    session: Session,
+    *,
+    actor: User,
+    donor: Donor,
+    collected_at: datetime,
+    site: str,
+    collected_by: str,
+) -> Biopsy:
+    """A new DIN for the tube, allocated in this transaction; quarantined until donor eligible."""
+    authorize(actor, Action.REGISTER_BIOPSIES)
+    if donor.status == DonorStatus.INELIGIBLE:
+        raise RuleViolation(f"Donor {donor.code} is ineligible: no biopsy may be registered.")
+    if collected_at > utcnow():
+        raise InvalidInput(
+            "The collection time is in the future.", details={"field": "collected_at"}
+        )
+    if not site.strip() or not collected_by.strip():
+        raise InvalidInput("The site and who collected the biopsy are required.")
+    din = allocate_din(session, kind="biopsy")
+    biopsy = Biopsy(
+        din=str(din),
+        donor_id=donor.id,
+        collected_at=collected_at,
+        site=site.strip(),
+        collected_by=collected_by.strip(),
+        registered_by_id=actor.id,
+    )
+    session.add(biopsy)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="biopsy.registered",
+        entity_type="biopsy",
+        entity_id=biopsy.din,
+        changes={
+            "donor": [None, donor.code],
+            "collected_at": [None, collected_at],
+            "site": [None, biopsy.site],
+            "collected_by": [None, biopsy.collected_by],
+        },
+    )
+    return biopsy
+
+
+def receive_biopsy(
+    session: Session,
+    *,
+    actor: User,
+    biopsy: Biopsy,
+    received_at: datetime,
+    transport_temperature_c: float,
+    container_intact: bool,
+    deviation_note: str = "",
+) -> Biopsy:
+    """Receipt at the lab: transit time checked against the limit; a breach needs a note."""
+    authorize(actor, Action.RECEIVE_BIOPSIES)
+    settings = settings_of(session)
+    now = utcnow()
+    problems = receipt_problems(
+        collected_at=biopsy.collected_at,
+        received_at=received_at,
+        now=now,
+        limit_hours=settings.biopsy_transport_limit_hours,
+        container_intact=container_intact,
+        deviation_note=deviation_note,
+    )
+    if problems:
+        raise RuleViolation(problems)
+    if not -90 <= transport_temperature_c <= 60:
+        raise InvalidInput(
+            "The transport temperature is not plausible (°C).",
+            details={"field": "transport_temperature_c"},
+        )
+    hours = round((received_at - biopsy.collected_at).total_seconds() / 3600, 2)
+    transition(
+        session,
+        biopsy,
+        to=BiopsyStatus.RECEIVED,
+        table=BIOPSY_TRANSITIONS,
+        actor=actor,
+        action="biopsy.received",
+        entity_type="biopsy",
+        entity_id=biopsy.din,
+        reason=deviation_note.strip() or None,
+        also={
+            "received_at": received_at,
+            "receipt_entered_at": now,
+            "received_by_id": actor.id,
+            "transport_temperature_c": transport_temperature_c,
+            "container_intact": container_intact,
+            "hours_in_transit": hours,
+            "receipt_deviation_note": deviation_note.strip(),
+        },
+    )
+    return biopsy
+
+
+def check_culture_start(session: Session, biopsy: Biopsy) -> None:
+    """Refuse, with every reason, a biopsy that may not enter culture (quarantine, hold…)."""
+    donor = session.get(Donor, biopsy.donor_id)
+    problems = culture_start_problems(donor, biopsy)
+    if problems:
+        raise RuleViolation(problems)

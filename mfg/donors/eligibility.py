@@ -1,0 +1,116 @@
+"""The signed eligibility determination (REFERENCE.md §3): never inferred, always a QA signature."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from mfg.audit.transitions import transition
+from mfg.auth.permissions import Action, authorize
+from mfg.db import settings_of
+from mfg.donors import service
+from mfg.donors.lookback import hold_donor_material
+from mfg.donors.rules import eligibility_problems
+from mfg.errors import InvalidInput, RuleViolation
+from mfg.models import Biopsy, Donor, DonorStatus, EligibilityDetermination, Meaning, User
+from mfg.models.donors import DONOR_TRANSITIONS
+from mfg.signatures import service as signatures
+
+
+def biopsies_of(session: Session, donor: Donor) -> list[Biopsy]:
+    return list(
+        session.exec(
+            select(Biopsy).where(Biopsy.donor_id == donor.id).order_by(col(Biopsy.id))
+        ).all()
+    )
+
+
+def eligibility_check(session: Session, donor: Donor) -> list[str]:
+    """Every reason a QA user could not yet sign this donor eligible (empty: ready to sign)."""
+    settings = settings_of(session)
+    _, markers = service.current_marker_set(session)
+    return eligibility_problems(
+        donor,
+        markers,
+        service.results_of(session, donor),
+        biopsies_of(session, donor),
+        window_days=settings.marker_sample_window_days,
+        tz=settings.tz,
+    )
+
+
+def determination_content(
+    donor: Donor, determination: EligibilityDetermination, results: list
+) -> dict:
+    """What an eligibility signature binds to: the decision and the results it rested on."""
+    return {
+        "donor": donor.code,
+        "decision": determination.decision,
+        "marker_set_version": determination.marker_set_version,
+        "consent_date": donor.consent_date,
+        "screening": donor.screening_outcome,
+        # the results the decision rested on: those entered before it
+        "results": [
+            [r.id, r.marker_code, r.outcome, r.status, r.sample_date]
+            for r in results
+            if r.entered_at <= determination.determined_at
+        ],
+        "comment": determination.comment,
+    }
+
+
+def determine_eligibility(
+    session: Session, *, actor: User, donor: Donor, eligible: bool, password: str, comment: str = ""
+) -> EligibilityDetermination:
+    """QA signs "Approved — donor eligible" (refused with every unmet rule) or ineligible."""
+    authorize(actor, Action.DETERMINE_ELIGIBILITY)
+    if eligible:
+        problems = eligibility_check(session, donor)
+        if problems:
+            raise RuleViolation(
+                problems,
+                message=f"Donor {donor.code} cannot be signed eligible: " + " ".join(problems),
+            )
+    elif not comment.strip():
+        raise InvalidInput("Say why the donor is ineligible.", details={"field": "comment"})
+    version, _ = service.current_marker_set(session)
+    decision = DonorStatus.ELIGIBLE if eligible else DonorStatus.INELIGIBLE
+    determination = EligibilityDetermination(
+        donor_id=donor.id,
+        decision=decision,
+        marker_set_version=version.version,
+        comment=comment.strip(),
+        determined_by_id=actor.id,
+    )
+    session.add(determination)
+    session.flush()
+    transition(
+        session,
+        donor,
+        to=decision,
+        table=DONOR_TRANSITIONS,
+        actor=actor,
+        action="donor.eligibility_determined",
+        entity_type="donor",
+        entity_id=donor.code,
+        reason=comment.strip() or None,
+    )
+    signatures.sign(
+        session,
+        signer=actor,
+        password=password,
+        meaning=Meaning.DONOR_ELIGIBLE if eligible else Meaning.DONOR_INELIGIBLE,
+        entity_type="eligibility",
+        entity_id=determination.id,
+        content=determination_content(donor, determination, service.results_of(session, donor)),
+        comment=comment,
+    )
+    if not eligible:
+        hold_donor_material(
+            session, donor=donor, actor=actor, reason=f"donor {donor.code} determined ineligible"
+        )
+    return determination
+
+
+def determinations_of(session: Session, donor: Donor) -> list[EligibilityDetermination]:
+    query = select(EligibilityDetermination).where(EligibilityDetermination.donor_id == donor.id)
+    return list(session.exec(query.order_by(col(EligibilityDetermination.id))).all())

@@ -1,0 +1,63 @@
+"""When an eligible donor is found ineligible (a late positive): record it and hold their material.
+
+This is the look-back hook: here it puts the donor's biopsies on hold; the chain-of-identity
+issue extends it to every lot and dose containing the donor's cells and the patients infused.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from mfg.audit import service as audit
+from mfg.audit.transitions import transition
+from mfg.models import Biopsy, Donor, DonorStatus, User
+from mfg.models.donors import DONOR_TRANSITIONS
+
+
+def donor_found_ineligible(
+    session: Session, *, donor: Donor, actor: User | None, reason: str
+) -> list[Biopsy]:
+    """eligible → ineligible, and every biopsy of the donor on hold, in one transaction."""
+    transition(
+        session,
+        donor,
+        to=DonorStatus.INELIGIBLE,
+        table=DONOR_TRANSITIONS,
+        actor=actor,
+        action="donor.found_ineligible",
+        entity_type="donor",
+        entity_id=donor.code,
+        reason=f"Look-back: {reason}",
+        require_reason=True,
+    )
+    return hold_donor_material(
+        session, donor=donor, actor=actor, reason=f"donor {donor.code} ineligible: {reason}"
+    )
+
+
+def hold_donor_material(
+    session: Session, *, donor: Donor, actor: User | None, reason: str
+) -> list[Biopsy]:
+    biopsies = list(
+        session.exec(
+            select(Biopsy).where(Biopsy.donor_id == donor.id, col(Biopsy.on_hold).is_(False))
+        ).all()
+    )
+    for biopsy in biopsies:
+        session.execute(
+            update(Biopsy)
+            .where(col(Biopsy.id) == biopsy.id)
+            .values(on_hold=True, hold_reason=reason[:1000])
+        )
+        session.refresh(biopsy)
+        audit.record(
+            session,
+            actor=actor,
+            action="biopsy.put_on_hold",
+            entity_type="biopsy",
+            entity_id=biopsy.din,
+            changes={"on_hold": [False, True]},
+            reason=reason,
+        )
+    return biopsies

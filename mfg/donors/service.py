@@ -1,0 +1,347 @@
+"""Donor use cases: marker set, registration, consent, screening, marker results (two people)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session, col, func, select
+
+from mfg.audit import service as audit
+from mfg.audit.transitions import transition
+from mfg.auth.permissions import Action, authorize
+from mfg.donors.lookback import donor_found_ineligible
+from mfg.donors.rules import MarkerSpec
+from mfg.errors import InvalidInput, NotFound, RuleViolation
+from mfg.identifiers.allocate import allocate_local
+from mfg.identifiers.errors import ScanError
+from mfg.identifiers.local import canonical_local
+from mfg.models import (
+    Donor,
+    DonorStatus,
+    MarkerOutcome,
+    MarkerResult,
+    MarkerSetVersion,
+    ResultStatus,
+    User,
+    utcnow,
+)
+from mfg.models.donors import RESULT_TRANSITIONS
+
+DEFAULT_MARKERS = Path(__file__).resolve().parent.parent / "defaults" / "markers.toml"
+
+
+def _specs(version: MarkerSetVersion) -> list[MarkerSpec]:
+    return [
+        MarkerSpec(m["code"], m["name"], bool(m["required"])) for m in json.loads(version.markers)
+    ]
+
+
+def current_marker_set(session: Session) -> tuple[MarkerSetVersion, list[MarkerSpec]]:
+    """The marker set in force: the newest version, seeded from mfg/defaults on first use."""
+    version = session.exec(
+        select(MarkerSetVersion).order_by(col(MarkerSetVersion.version).desc())
+    ).first()
+    if version is None:
+        defaults = tomllib.loads(DEFAULT_MARKERS.read_text(encoding="utf-8"))
+        version = _new_marker_set(
+            session,
+            actor=None,
+            markers=defaults["markers"],
+            note=defaults.get("note", ""),
+            number=1,
+        )
+    return version, _specs(version)
+
+
+def _new_marker_set(
+    session: Session, *, actor: User | None, markers: list[dict], note: str, number: int
+) -> MarkerSetVersion:
+    codes = [m["code"] for m in markers]
+    if len(codes) != len(set(codes)) or not codes:
+        raise InvalidInput("A marker set lists each marker code once, and at least one marker.")
+    version = MarkerSetVersion(
+        version=number,
+        markers=json.dumps(markers, ensure_ascii=False),
+        note=note,
+        created_by_id=actor.id if actor else None,
+    )
+    session.add(version)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="marker_set.created",
+        entity_type="marker_set",
+        entity_id=str(number),
+        changes={"markers": [None, codes]},
+        reason=note or None,
+    )
+    return version
+
+
+def new_marker_set_version(
+    session: Session, *, actor: User, markers: list[dict], note: str
+) -> MarkerSetVersion:
+    """QA changes the marker list by making a new version; results already entered keep theirs."""
+    authorize(actor, Action.MANAGE_MARKER_SET)
+    if not note.strip():
+        raise InvalidInput("A reason is required for a new marker set version.")
+    current, _ = current_marker_set(session)
+    return _new_marker_set(
+        session, actor=actor, markers=markers, note=note, number=current.version + 1
+    )
+
+
+# --- donors ------------------------------------------------------------------------------------
+
+
+def get_donor(session: Session, code: str) -> Donor:
+    try:
+        code = canonical_local(code)
+    except ScanError as error:
+        raise NotFound(f"No donor {code!r}: {error.message}") from error
+    donor = session.exec(select(Donor).where(Donor.code == code)).first()
+    if donor is None:
+        raise NotFound(f"No donor {code}.")
+    return donor
+
+
+def list_donors(
+    session: Session, *, actor: User, status: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[list[Donor], int]:
+    authorize(actor, Action.VIEW_DONORS)
+    query, count = select(Donor), select(func.count()).select_from(Donor)
+    if status:
+        query, count = query.where(Donor.status == status), count.where(Donor.status == status)
+    donors = session.exec(query.order_by(col(Donor.id).desc()).offset(offset).limit(limit)).all()
+    return list(donors), session.exec(count).one()
+
+
+def register_donor(session: Session, *, actor: User, sex: str, birth_year: int) -> Donor:
+    """A pseudonymous donor: a generated code with a check character, sex and year of birth."""
+    authorize(actor, Action.REGISTER_DONORS)
+    sex = sex.strip().upper()
+    if sex not in ("F", "M"):
+        raise InvalidInput("Sex is F or M.", details={"field": "sex"})
+    this_year = utcnow().year
+    if not this_year - 100 <= birth_year <= this_year - 16:
+        raise InvalidInput(
+            f"The year of birth must be between {this_year - 100} and {this_year - 16}.",
+            details={"field": "birth_year"},
+        )
+    donor = Donor(
+        code=str(allocate_local(session, "DN")),
+        sex=sex,
+        birth_year=birth_year,
+        created_by_id=actor.id,
+    )
+    session.add(donor)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="donor.registered",
+        entity_type="donor",
+        entity_id=donor.code,
+        changes={
+            "sex": [None, sex],
+            "birth_year": [None, birth_year],
+            "status": [None, donor.status],
+        },
+    )
+    return donor
+
+
+def _require_open(donor: Donor) -> None:
+    if donor.status != DonorStatus.REGISTERED:
+        raise RuleViolation(
+            f"Donor {donor.code} is {donor.status}: consent and screening are closed."
+        )
+
+
+def record_consent(
+    session: Session, *, actor: User, donor: Donor, consent_date: date, reason: str = ""
+) -> Donor:
+    authorize(actor, Action.REGISTER_DONORS)
+    _require_open(donor)
+    if consent_date > utcnow().date():
+        raise InvalidInput("The consent date is in the future.", details={"field": "consent_date"})
+    old = donor.consent_date
+    donor.consent_date, donor.consent_recorded_by_id = consent_date, actor.id
+    donor.version += 1
+    session.add(donor)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="donor.consent_recorded",
+        entity_type="donor",
+        entity_id=donor.code,
+        changes={"consent_date": [old, consent_date]},
+        reason=reason or None,
+        require_reason=old is not None,
+    )
+    return donor
+
+
+def record_screening(
+    session: Session, *, actor: User, donor: Donor, outcome: str, notes: str, reason: str = ""
+) -> Donor:
+    authorize(actor, Action.REGISTER_DONORS)
+    _require_open(donor)
+    if outcome not in ("passed", "failed"):
+        raise InvalidInput(
+            "The screening outcome is 'passed' or 'failed'.", details={"field": "outcome"}
+        )
+    old = (donor.screening_outcome, donor.screening_notes)
+    donor.screening_outcome, donor.screening_notes = outcome, notes.strip()
+    donor.screening_recorded_by_id = actor.id
+    donor.version += 1
+    session.add(donor)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="donor.screening_recorded",
+        entity_type="donor",
+        entity_id=donor.code,
+        changes={
+            "screening_outcome": [old[0], outcome],
+            "screening_notes": [old[1], donor.screening_notes],
+        },
+        reason=reason or None,
+        require_reason=old[0] is not None,
+    )
+    return donor
+
+
+# --- marker results ----------------------------------------------------------------------------
+
+
+def results_of(session: Session, donor: Donor) -> list[MarkerResult]:
+    query = (
+        select(MarkerResult).where(MarkerResult.donor_id == donor.id).order_by(col(MarkerResult.id))
+    )
+    return list(session.exec(query).all())
+
+
+def get_result(session: Session, result_id: int) -> MarkerResult:
+    result = session.get(MarkerResult, result_id)
+    if result is None:
+        raise NotFound(f"No marker result #{result_id}.")
+    return result
+
+
+def enter_result(
+    session: Session,
+    *,
+    actor: User,
+    donor: Donor,
+    marker_code: str,
+    outcome: str,
+    sample_date: date,
+    test_date: date,
+    method: str = "",
+    kit_lot: str = "",
+) -> MarkerResult:
+    """A marker result as on the laboratory report; it counts once a second person verifies."""
+    authorize(actor, Action.ENTER_MARKER_RESULTS)
+    _, specs = current_marker_set(session)
+    if marker_code not in {m.code for m in specs}:
+        raise InvalidInput(
+            f"{marker_code!r} is not a marker of the set in force.",
+            details={"field": "marker_code"},
+        )
+    if outcome not in set(MarkerOutcome):
+        raise InvalidInput(
+            "The outcome is negative, positive or indeterminate.", details={"field": "outcome"}
+        )
+    if test_date < sample_date:
+        raise InvalidInput(
+            "The test date is before the sample date.", details={"field": "test_date"}
+        )
+    if test_date > utcnow().date():
+        raise InvalidInput("The test date is in the future.", details={"field": "test_date"})
+    if donor.status == DonorStatus.INELIGIBLE:
+        raise RuleViolation(f"Donor {donor.code} is ineligible; no further results are recorded.")
+    result = MarkerResult(
+        donor_id=donor.id,
+        marker_code=marker_code,
+        outcome=outcome,
+        sample_date=sample_date,
+        test_date=test_date,
+        method=method.strip(),
+        kit_lot=kit_lot.strip(),
+        entered_by_id=actor.id,
+    )
+    session.add(result)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="marker_result.entered",
+        entity_type="donor",
+        entity_id=donor.code,
+        changes={
+            "result_id": [None, result.id],
+            "marker": [None, marker_code],
+            "outcome": [None, outcome],
+            "sample_date": [None, sample_date],
+            "test_date": [None, test_date],
+            "method": [None, result.method],
+            "kit_lot": [None, result.kit_lot],
+        },
+    )
+    return result
+
+
+def verify_result(session: Session, *, actor: User, result: MarkerResult) -> MarkerResult:
+    """A second person checks the entry against the report; never the one who entered it."""
+    authorize(actor, Action.VERIFY_MARKER_RESULTS)
+    if result.entered_by_id == actor.id:
+        raise RuleViolation("You entered this result: a second person must verify it.")
+    donor = session.get(Donor, result.donor_id)
+    transition(
+        session,
+        result,
+        to=ResultStatus.VERIFIED,
+        table=RESULT_TRANSITIONS,
+        actor=actor,
+        action="marker_result.verified",
+        entity_type="donor",
+        entity_id=donor.code,
+        also={"verified_by_id": actor.id, "verified_at": utcnow()},
+    )
+    if result.outcome != MarkerOutcome.NEGATIVE and donor.status == DonorStatus.ELIGIBLE:
+        donor_found_ineligible(
+            session,
+            donor=donor,
+            actor=actor,
+            reason=f"verified {result.outcome} {result.marker_code} result #{result.id}",
+        )
+    return result
+
+
+def invalidate_result(
+    session: Session, *, actor: User, result: MarkerResult, reason: str
+) -> MarkerResult:
+    """A wrong entry stays visible as invalidated, with the reason; it no longer counts."""
+    authorize(actor, Action.ENTER_MARKER_RESULTS)
+    donor = session.get(Donor, result.donor_id)
+    transition(
+        session,
+        result,
+        to=ResultStatus.INVALIDATED,
+        table=RESULT_TRANSITIONS,
+        actor=actor,
+        action="marker_result.invalidated",
+        entity_type="donor",
+        entity_id=donor.code,
+        reason=reason,
+        require_reason=True,
+        also={"invalidated_reason": reason.strip()},
+    )
+    return result
