@@ -13,6 +13,8 @@ from mfg.audittrail import api as audittrail_api
 from mfg.audittrail import pages as audittrail_pages
 from mfg.config import Settings, get_settings
 from mfg.db import engine_from_settings
+from mfg.donors import api as donors_api
+from mfg.donors import pages as donors_pages
 from mfg.identifiers import api as identifiers_api
 from mfg.identifiers import pages as identifiers_pages
 from mfg.labeling import api as labeling_api
@@ -32,6 +34,8 @@ ROUTERS = (
     identifiers_api.router,
     labeling_pages.router,
     labeling_api.router,
+    donors_pages.router,
+    donors_api.router,
     accounts_pages.router,
     accounts_api.router,
     audittrail_pages.router,

@@ -3,17 +3,22 @@ its label is built (labels issue). Adding a record kind is a few lines here.
 """
 
 from mfg.accounts.scan import STAFF_PREFIX, badge_label, lookup_staff
+from mfg.donors.records import biopsy_label, lookup_biopsy, lookup_donor
 from mfg.identifiers.resolve import Resolver
+from mfg.identifiers.scan import TokenKind
 from mfg.labeling.service import LabelSources
 
 
 def build_resolver() -> Resolver:
     resolver = Resolver()
     resolver.on_prefix(STAFF_PREFIX, lookup_staff)
+    resolver.on_prefix("DN", lookup_donor)
+    resolver.on_token(TokenKind.DIN, lookup_biopsy)
     return resolver
 
 
 def build_label_sources() -> LabelSources:
     sources = LabelSources()
     sources.register("badge", badge_label)
+    sources.register("biopsy", biopsy_label)
     return sources

@@ -163,3 +163,10 @@ def check_culture_start(session: Session, biopsy: Biopsy) -> None:
     problems = culture_start_problems(donor, biopsy)
     if problems:
         raise RuleViolation(problems)
+
+
+def list_biopsies_of(session: Session, donor: Donor) -> tuple[list[Biopsy], int]:
+    rows = session.exec(
+        select(Biopsy).where(Biopsy.donor_id == donor.id).order_by(col(Biopsy.id))
+    ).all()
+    return list(rows), len(rows)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, func, select
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
+from mfg.db import settings_of
 from mfg.donors.lookback import donor_found_ineligible
 from mfg.donors.rules import MarkerSpec
 from mfg.errors import InvalidInput, NotFound, RuleViolation
@@ -31,6 +32,11 @@ from mfg.models import (
 from mfg.models.donors import RESULT_TRANSITIONS
 
 DEFAULT_MARKERS = Path(__file__).resolve().parent.parent / "defaults" / "markers.toml"
+
+
+def local_today(session: Session) -> date:
+    """Today in the facility's time zone: the calendar that people's dates are written in."""
+    return utcnow().astimezone(settings_of(session).tz).date()
 
 
 def _specs(version: MarkerSetVersion) -> list[MarkerSpec]:
@@ -167,7 +173,7 @@ def record_consent(
 ) -> Donor:
     authorize(actor, Action.REGISTER_DONORS)
     _require_open(donor)
-    if consent_date > utcnow().date():
+    if consent_date > local_today(session):
         raise InvalidInput("The consent date is in the future.", details={"field": "consent_date"})
     old = donor.consent_date
     donor.consent_date, donor.consent_recorded_by_id = consent_date, actor.id
@@ -263,7 +269,7 @@ def enter_result(
         raise InvalidInput(
             "The test date is before the sample date.", details={"field": "test_date"}
         )
-    if test_date > utcnow().date():
+    if test_date > local_today(session):
         raise InvalidInput("The test date is in the future.", details={"field": "test_date"})
     if donor.status == DonorStatus.INELIGIBLE:
         raise RuleViolation(f"Donor {donor.code} is ineligible; no further results are recorded.")

@@ -36,11 +36,14 @@
   // Keys typed into the scan field since it was last empty, with the physical key of each. Once
   // a key arrives that only a non-Latin layout makes (Cyrillic), the whole scan is re-read from
   // the physical keys: under ЙЦУКЕН, "&>" arrives as "?Ю" and the "?" must become "&" too.
-  let typed = [];
-  let foreignLayout = false;
+  // Kept per field: the global scan field, and any page field marked data-scan.
+  function keyState(input) {
+    if (!input._mfgKeys) input._mfgKeys = { typed: [], foreign: false };
+    return input._mfgKeys;
+  }
 
   function rewriteFromKeys(input) {
-    input.value = typed.map((k) => usCharacter(k.code, k.shift, k.key) || k.key).join("");
+    input.value = keyState(input).typed.map((k) => usCharacter(k.code, k.shift, k.key) || k.key).join("");
     input.setSelectionRange(input.value.length, input.value.length);
   }
 
@@ -66,17 +69,19 @@
 
   function onKeydown(event) {
     const input = event.target;
-    if (!input.value) { typed = []; foreignLayout = false; }
+    const state = keyState(input);
+    if (!input.value) { state.typed = []; state.foreign = false; }
+    let typed = state.typed;
     if (event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
     if (!event.key || event.key.length !== 1 || !event.code) return; // Enter, Tab, arrows, …
     if (typed.length !== input.value.length || input.selectionStart !== input.value.length) {
-      typed = []; // edited by hand in the middle: no key record to trust
+      typed = state.typed = []; // edited by hand in the middle: no key record to trust
     }
     typed.push({ code: event.code, shift: event.shiftKey, key: event.key });
-    if (!isAscii(event.key) && !foreignLayout && typed.length === input.value.length + 1) {
-      foreignLayout = true;
+    if (!isAscii(event.key) && !state.foreign && typed.length === input.value.length + 1) {
+      state.foreign = true;
     }
-    if (!foreignLayout) return; // a Latin layout: the browser's own character is right
+    if (!state.foreign) return; // a Latin layout: the browser's own character is right
     const character = usCharacter(event.code, event.shiftKey, event.key);
     if (!character) return;
     event.preventDefault();
@@ -110,15 +115,16 @@
     const error = body.error || {};
     showMessage((error.message || "The code could not be resolved.") + "  [" + code + "]");
     input.value = "";
-    typed = [];
-    foreignLayout = false;
+    input._mfgKeys = null;
     input.focus();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     const input = scanInput();
     if (!input) return;
-    input.addEventListener("keydown", onKeydown);
+    document.querySelectorAll("[data-global-scan], [data-scan]").forEach(function (field) {
+      field.addEventListener("keydown", onKeydown);
+    });
     input.form.addEventListener("submit", onSubmit);
     input.addEventListener("input", function () { if (input.value) showMessage(""); });
     if (!isEditable(document.activeElement)) input.focus();

@@ -1,0 +1,328 @@
+"""Pages for the bench and QA: donors, marker results, eligibility signing, biopsies, receipt."""
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import select
+
+from mfg.audit.service import history
+from mfg.auth.permissions import Action, may
+from mfg.donors import biopsies, eligibility, service
+from mfg.donors.records import quarantine_text
+from mfg.errors import InvalidInput, MfgError
+from mfg.identifiers.isbt128 import Din
+from mfg.models import Donor, MarkerOutcome, User
+from mfg.signatures import service as signatures
+from mfg.web.deps import SessionDep
+from mfg.web.security import Allow
+from mfg.web.templating import flash, render
+
+router = APIRouter()
+Viewer = Annotated[User, Depends(Allow(Action.VIEW_DONORS))]
+Registrar = Annotated[User, Depends(Allow(Action.REGISTER_DONORS))]
+Text = Annotated[str, Form(max_length=2000)]
+
+
+def local_datetime(request: Request, value: str, field: str) -> datetime:
+    """A ``datetime-local`` form value, read in the facility's time zone."""
+    try:
+        naive = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{field.replace('_', ' ')}: not a date and time", details={"field": field}
+        ) from exc
+    return naive.replace(tzinfo=request.app.state.settings.tz)
+
+
+def _back(request: Request, url: str, message: str) -> RedirectResponse:
+    flash(request, message)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/donors", response_class=HTMLResponse, name="donors")
+def donors_page(request: Request, actor: Viewer, session: SessionDep, status: str = "") -> Response:
+    items, total = service.list_donors(session, actor=actor, status=status or None, limit=500)
+    return render(
+        request,
+        "donors/list.html",
+        {
+            "donors": items,
+            "total": total,
+            "status": status,
+            "may_register": may(actor, Action.REGISTER_DONORS),
+        },
+    )
+
+
+@router.post("/donors")
+def donors_register(
+    request: Request,
+    actor: Registrar,
+    session: SessionDep,
+    sex: Annotated[str, Form(max_length=1)],
+    birth_year: Annotated[int, Form()],
+) -> Response:
+    donor = service.register_donor(session, actor=actor, sex=sex, birth_year=birth_year)
+    return _back(request, f"/donors/{donor.code}", f"Donor {donor.code} registered.")
+
+
+@router.get("/donors/{code}", response_class=HTMLResponse, name="donor")
+def donor_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
+    donor = service.get_donor(session, code)
+    version, markers = service.current_marker_set(session)
+    results = service.results_of(session, donor)
+    determinations = eligibility.determinations_of(session, donor)
+    shown = [
+        (
+            d,
+            signatures.shown(
+                session,
+                entity_type="eligibility",
+                entity_id=d.id,
+                content=eligibility.determination_content(donor, d, results),
+            ),
+        )
+        for d in determinations
+    ]
+    rows, _ = biopsies.list_biopsies_of(session, donor)
+    context = {
+        "donor": donor,
+        "markers": markers,
+        "marker_version": version.version,
+        "results": results,
+        "biopsies": rows,
+        "determinations": shown,
+        "outcomes": list(MarkerOutcome),
+        "blocking": eligibility.eligibility_check(session, donor)
+        if donor.status == "registered"
+        else [],
+        "events": history(session, entity_type="donor", entity_id=donor.code),
+        "users": {u.id: u.full_name for u in session.exec(select(User)).all()},
+        "may": {a.name: may(actor, a) for a in Action},
+        "actor": actor,
+    }
+    return render(request, "donors/donor.html", context)
+
+
+@router.post("/donors/{code}/consent")
+def donor_consent(
+    code: str,
+    request: Request,
+    actor: Registrar,
+    session: SessionDep,
+    consent_date: Annotated[date, Form()],
+    reason: Text = "",
+) -> Response:
+    service.record_consent(
+        session,
+        actor=actor,
+        donor=service.get_donor(session, code),
+        consent_date=consent_date,
+        reason=reason,
+    )
+    return _back(request, f"/donors/{code}", "Consent recorded.")
+
+
+@router.post("/donors/{code}/screening")
+def donor_screening(
+    code: str,
+    request: Request,
+    actor: Registrar,
+    session: SessionDep,
+    outcome: Annotated[str, Form(max_length=16)],
+    notes: Text = "",
+    reason: Text = "",
+) -> Response:
+    service.record_screening(
+        session,
+        actor=actor,
+        donor=service.get_donor(session, code),
+        outcome=outcome,
+        notes=notes,
+        reason=reason,
+    )
+    return _back(request, f"/donors/{code}", "Screening recorded.")
+
+
+@router.post("/donors/{code}/results")
+def donor_result(
+    code: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.ENTER_MARKER_RESULTS))],
+    session: SessionDep,
+    marker_code: Annotated[str, Form(max_length=32)],
+    outcome: Annotated[str, Form(max_length=16)],
+    sample_date: Annotated[date, Form()],
+    test_date: Annotated[date, Form()],
+    method: Text = "",
+    kit_lot: Text = "",
+) -> Response:
+    service.enter_result(
+        session,
+        actor=actor,
+        donor=service.get_donor(session, code),
+        marker_code=marker_code,
+        outcome=outcome,
+        sample_date=sample_date,
+        test_date=test_date,
+        method=method,
+        kit_lot=kit_lot,
+    )
+    return _back(
+        request, f"/donors/{code}", f"{marker_code} result entered: a second person must verify it."
+    )
+
+
+@router.post("/donors/{code}/results/{result_id}/verify")
+def donor_result_verify(
+    code: str,
+    result_id: int,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.VERIFY_MARKER_RESULTS))],
+    session: SessionDep,
+) -> Response:
+    result = service.verify_result(
+        session, actor=actor, result=service.get_result(session, result_id)
+    )
+    return _back(request, f"/donors/{code}", f"{result.marker_code} result verified.")
+
+
+@router.post("/donors/{code}/results/{result_id}/invalidate")
+def donor_result_invalidate(
+    code: str,
+    result_id: int,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.ENTER_MARKER_RESULTS))],
+    session: SessionDep,
+    reason: Text = "",
+) -> Response:
+    service.invalidate_result(
+        session, actor=actor, result=service.get_result(session, result_id), reason=reason
+    )
+    return _back(request, f"/donors/{code}", "Result invalidated.")
+
+
+@router.post("/donors/{code}/eligibility")
+def donor_eligibility(
+    code: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.DETERMINE_ELIGIBILITY))],
+    session: SessionDep,
+    decision: Annotated[str, Form(max_length=16)],
+    password: Annotated[str, Form(max_length=1024)] = "",
+    comment: Text = "",
+) -> Response:
+    eligibility.determine_eligibility(
+        session,
+        actor=actor,
+        donor=service.get_donor(session, code),
+        eligible=decision == "eligible",
+        password=password,
+        comment=comment,
+    )
+    return _back(request, f"/donors/{code}", "Eligibility signed.")
+
+
+@router.post("/donors/{code}/biopsies")
+def donor_biopsy(
+    code: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.REGISTER_BIOPSIES))],
+    session: SessionDep,
+    collected_at: Annotated[str, Form(max_length=32)],
+    site: Text = "",
+    collected_by: Text = "",
+) -> Response:
+    biopsy = biopsies.register_biopsy(
+        session,
+        actor=actor,
+        donor=service.get_donor(session, code),
+        collected_at=local_datetime(request, collected_at, "collected_at"),
+        site=site,
+        collected_by=collected_by,
+    )
+    return _back(
+        request, f"/biopsies/{biopsy.din}", f"Biopsy {biopsy.din} registered: print its tube label."
+    )
+
+
+@router.get("/biopsies", response_class=HTMLResponse, name="biopsies")
+def biopsies_page(
+    request: Request, actor: Viewer, session: SessionDep, status: str = ""
+) -> Response:
+    items, total = biopsies.list_biopsies(session, actor=actor, status=status or None, limit=500)
+    donors = {d.id: d for d in service.list_donors(session, actor=actor, limit=100_000)[0]}
+    return render(
+        request,
+        "donors/biopsies.html",
+        {
+            "biopsies": items,
+            "total": total,
+            "donors": donors,
+            "status": status,
+            "quarantine": quarantine_text,
+        },
+    )
+
+
+@router.get("/biopsies/receive", response_class=HTMLResponse, name="biopsy_receive")
+def receive_page(
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.RECEIVE_BIOPSIES))],
+    session: SessionDep,
+    tube: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """Scan the tube: the receipt form of that biopsy, or why the scan names none."""
+    context: dict = {"tube": tube, "biopsy": None, "error": None}
+    if tube.strip():
+        try:
+            biopsy = biopsies.get_biopsy(session, tube)
+            context.update(
+                biopsy=biopsy, donor=session.get(Donor, biopsy.donor_id), din=Din.parse(biopsy.din)
+            )
+        except MfgError as error:
+            context["error"] = error.message
+    return render(
+        request, "donors/receive.html", context, status_code=404 if context["error"] else 200
+    )
+
+
+@router.get("/biopsies/{din}", response_class=HTMLResponse, name="biopsy")
+def biopsy_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
+    biopsy = biopsies.get_biopsy(session, din)
+    donor = session.get(Donor, biopsy.donor_id)
+    context = {
+        "biopsy": biopsy,
+        "donor": donor,
+        "din": Din.parse(biopsy.din),
+        "status_text": quarantine_text(donor, biopsy),
+        "events": history(session, entity_type="biopsy", entity_id=biopsy.din),
+        "may_receive": may(actor, Action.RECEIVE_BIOPSIES),
+        "may_print": may(actor, Action.PRINT_LABELS),
+    }
+    return render(request, "donors/biopsy.html", context)
+
+
+@router.post("/biopsies/{din}/receive")
+def biopsy_receive(
+    din: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.RECEIVE_BIOPSIES))],
+    session: SessionDep,
+    received_at: Annotated[str, Form(max_length=32)],
+    transport_temperature_c: Annotated[float, Form()],
+    container_intact: Annotated[str, Form(max_length=8)] = "no",
+    deviation_note: Text = "",
+) -> Response:
+    biopsy = biopsies.receive_biopsy(
+        session,
+        actor=actor,
+        biopsy=biopsies.get_biopsy(session, din),
+        received_at=local_datetime(request, received_at, "received_at"),
+        transport_temperature_c=transport_temperature_c,
+        container_intact=container_intact == "yes",
+        deviation_note=deviation_note,
+    )
+    return _back(request, f"/biopsies/{biopsy.din}", f"Biopsy {biopsy.din} received.")

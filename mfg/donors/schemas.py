@@ -1,0 +1,136 @@
+"""Input and output models of the donors and biopsies API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from mfg.models import Biopsy, Donor, MarkerResult
+
+
+class DonorCreate(BaseModel):
+    sex: Literal["F", "M"]
+    birth_year: int
+
+
+class ConsentIn(BaseModel):
+    consent_date: date
+    reason: str = Field(default="", max_length=1000)
+
+
+class ScreeningIn(BaseModel):
+    outcome: Literal["passed", "failed"]
+    notes: str = Field(default="", max_length=2000)
+    reason: str = Field(default="", max_length=1000)
+
+
+class ResultIn(BaseModel):
+    marker_code: str = Field(max_length=32)
+    outcome: Literal["negative", "positive", "indeterminate"]
+    sample_date: date
+    test_date: date
+    method: str = Field(default="", max_length=200)
+    kit_lot: str = Field(default="", max_length=100)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class EligibilityIn(BaseModel):
+    eligible: bool
+    password: str = Field(min_length=1, max_length=1024)
+    comment: str = Field(default="", max_length=1000)
+
+
+class BiopsyCreate(BaseModel):
+    donor: str = Field(max_length=20, description="donor code, e.g. DN000001K")
+    collected_at: AwareDatetime
+    site: str = Field(max_length=200)
+    collected_by: str = Field(max_length=200)
+
+
+class ReceiptIn(BaseModel):
+    received_at: AwareDatetime
+    transport_temperature_c: float
+    container_intact: bool
+    deviation_note: str = Field(default="", max_length=2000)
+
+
+class ResultPublic(BaseModel):
+    id: int
+    marker_code: str
+    outcome: str
+    sample_date: date
+    test_date: date
+    method: str
+    kit_lot: str
+    status: str
+    entered_by_id: int
+    verified_by_id: int | None
+    invalidated_reason: str
+
+    @classmethod
+    def of(cls, r: MarkerResult) -> ResultPublic:
+        return cls.model_validate(r, from_attributes=True)
+
+
+class BiopsyPublic(BaseModel):
+    identifier: str
+    din: str
+    status: str
+    donor: str
+    on_hold: bool
+    hold_reason: str
+    collected_at: datetime
+    site: str
+    collected_by: str
+    received_at: datetime | None
+    transport_temperature_c: float | None
+    container_intact: bool | None
+    hours_in_transit: float | None
+    receipt_deviation_note: str
+
+    @classmethod
+    def of(cls, b: Biopsy, donor_code: str) -> BiopsyPublic:
+        data = b.model_dump()
+        return cls(
+            identifier=b.din,
+            donor=donor_code,
+            **{k: data[k] for k in cls.model_fields if k in data},
+        )
+
+
+class DonorPublic(BaseModel):
+    identifier: str
+    code: str
+    status: str
+    sex: str
+    birth_year: int
+    consent_date: date | None
+    screening_outcome: str | None
+    screening_notes: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, d: Donor) -> DonorPublic:
+        data = d.model_dump()
+        return cls(identifier=d.code, **{k: data[k] for k in cls.model_fields if k in data})
+
+
+class DonorDetail(DonorPublic):
+    results: list[ResultPublic]
+    biopsies: list[BiopsyPublic]
+    eligibility_blocking: list[str]
+
+
+class DonorList(BaseModel):
+    items: list[DonorPublic]
+    total: int
+
+
+class BiopsyList(BaseModel):
+    items: list[BiopsyPublic]
+    total: int
