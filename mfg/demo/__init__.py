@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from mfg.auth.service import create_user
 from mfg.config import Settings
+from mfg.demo.donors import load_demo_donors
 from mfg.errors import DemoRefused
 from mfg.system.service import DatabaseState, database_state, mark_installation
 
@@ -71,4 +72,6 @@ def load_demo(session: Session, *, settings: Settings) -> DemoResult:
         return DemoResult(False, demo_logins(), ["demonstration data was already loaded"])
     mark_installation(session, settings=settings, demo=True)
     _create_users(session)
-    return DemoResult(True, demo_logins(), [f"{len(DEMO_USERS)} demo users, one or two per role"])
+    summary = [f"{len(DEMO_USERS)} demo users, one or two per role"]
+    summary += load_demo_donors(session, qa_password=demo_password("qa"))
+    return DemoResult(True, demo_logins(), summary)

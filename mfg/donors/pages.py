@@ -13,7 +13,7 @@ from mfg.donors import biopsies, eligibility, service
 from mfg.donors.records import quarantine_text
 from mfg.errors import InvalidInput, MfgError
 from mfg.identifiers.isbt128 import Din
-from mfg.models import Donor, MarkerOutcome, User
+from mfg.models import Donor, MarkerOutcome, User, utcnow
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
 from mfg.web.security import Allow
@@ -301,6 +301,8 @@ def biopsy_page(din: str, request: Request, actor: Viewer, session: SessionDep) 
         "events": history(session, entity_type="biopsy", entity_id=biopsy.din),
         "may_receive": may(actor, Action.RECEIVE_BIOPSIES),
         "may_print": may(actor, Action.PRINT_LABELS),
+        # the receipt time defaults to now on the facility's clock (not the browser's)
+        "now_local": utcnow().astimezone(request.app.state.settings.tz).strftime("%Y-%m-%dT%H:%M"),
     }
     return render(request, "donors/biopsy.html", context)
 

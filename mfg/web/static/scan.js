@@ -53,8 +53,10 @@
     const tag = el.tagName;
     return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
   }
+  // A page's own scan field (data-scan autofocus, e.g. receipt by tube) takes the focus first.
+  function primaryScan() { return document.querySelector("[data-scan][autofocus]") || scanInput(); }
   function refocus() {
-    const input = scanInput();
+    const input = primaryScan();
     if (input && !isEditable(document.activeElement) && !document.querySelector("dialog[open]")) {
       input.focus();
     }
@@ -127,7 +129,8 @@
     });
     input.form.addEventListener("submit", onSubmit);
     input.addEventListener("input", function () { if (input.value) showMessage(""); });
-    if (!isEditable(document.activeElement)) input.focus();
+    const primary = primaryScan();
+    if (primary !== input || !isEditable(document.activeElement)) primary.focus();
     // A click on plain page content (not a control) gives the focus back to the scan field.
     document.addEventListener("click", function (event) {
       if (!event.target.closest("a, button, input, select, textarea, label, [tabindex], dialog")) {

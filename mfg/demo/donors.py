@@ -1,0 +1,118 @@
+"""Demonstration donors in every state, with biopsies, made through the real services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from mfg.auth.service import require_user
+from mfg.donors import biopsies, eligibility, service
+from mfg.models import Donor, utcnow
+
+
+def _people(session: Session) -> dict[str, object]:
+    return {name: require_user(session, name) for name in ("tech", "tech2", "qc", "qc2", "qa")}
+
+
+def _donor_with_biopsy(
+    session: Session, people, *, sex: str, birth_year: int, hours_ago: float, received: bool
+) -> tuple[Donor, object]:
+    tech = people["tech"]
+    donor = service.register_donor(session, actor=tech, sex=sex, birth_year=birth_year)
+    today = service.local_today(session)
+    service.record_consent(session, actor=tech, donor=donor, consent_date=today - timedelta(days=2))
+    service.record_screening(
+        session,
+        actor=tech,
+        donor=donor,
+        outcome="passed",
+        notes="Questionnaire v3: no exclusion criteria",
+    )
+    collected = utcnow() - timedelta(hours=hours_ago)
+    biopsy = biopsies.register_biopsy(
+        session,
+        actor=tech,
+        donor=donor,
+        collected_at=collected,
+        site="Olfactory mucosa, superior turbinate",
+        collected_by="Dr. A. Lebedzeu (ENT)",
+    )
+    if received:
+        biopsies.receive_biopsy(
+            session,
+            actor=people["tech2"],
+            biopsy=biopsy,
+            received_at=collected + timedelta(hours=min(4, hours_ago / 2)),
+            transport_temperature_c=4.2,
+            container_intact=True,
+        )
+    return donor, biopsy
+
+
+def _results(
+    session: Session,
+    people,
+    donor: Donor,
+    *,
+    positive: str | None = None,
+    leave_unverified: int = 0,
+) -> None:
+    _, markers = service.current_marker_set(session)
+    sample = service.local_today(session) - timedelta(days=1)
+    required = [m for m in markers if m.required]
+    for index, marker in enumerate(required):
+        outcome = "positive" if marker.code == positive else "negative"
+        result = service.enter_result(
+            session,
+            actor=people["qc"],
+            donor=donor,
+            marker_code=marker.code,
+            outcome=outcome,
+            sample_date=sample,
+            test_date=sample,
+            method="CLIA / NAT",
+            kit_lot=f"KIT-{2026}{index:02d}",
+        )
+        if index < len(required) - leave_unverified:
+            service.verify_result(session, actor=people["qc2"], result=result)
+
+
+def load_demo_donors(session: Session, *, qa_password: str) -> list[str]:
+    people = _people(session)
+    eligible = []
+    for sex, year in (("F", 1986), ("M", 1979)):
+        donor, _ = _donor_with_biopsy(
+            session, people, sex=sex, birth_year=year, hours_ago=30, received=True
+        )
+        _results(session, people, donor)
+        eligibility.determine_eligibility(
+            session,
+            actor=people["qa"],
+            donor=donor,
+            eligible=True,
+            password=qa_password,
+            comment="All criteria met",
+        )
+        eligible.append(donor.code)
+    pending, _ = _donor_with_biopsy(
+        session, people, sex="F", birth_year=1992, hours_ago=6, received=False
+    )
+    _results(session, people, pending, leave_unverified=2)
+    ineligible, _ = _donor_with_biopsy(
+        session, people, sex="M", birth_year=1970, hours_ago=28, received=True
+    )
+    _results(session, people, ineligible, positive="HBC-AB")
+    eligibility.determine_eligibility(
+        session,
+        actor=people["qa"],
+        donor=ineligible,
+        eligible=False,
+        password=qa_password,
+        comment="anti-HBc reactive",
+    )
+    return [
+        f"donors {', '.join(eligible)} eligible with received biopsies",
+        f"donor {pending.code} pending: biopsy awaiting receipt, two results awaiting verification",
+        f"donor {ineligible.code} ineligible (anti-HBc reactive), biopsy on hold",
+    ]
