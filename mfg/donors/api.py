@@ -1,5 +1,6 @@
 """JSON API for donors and biopsies (DESIGN.md §7 list/read contract, plus the use cases)."""
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -17,13 +18,15 @@ from mfg.donors.schemas import (
     DonorList,
     DonorPublic,
     EligibilityIn,
+    MarkerSetIn,
+    MarkerSetPublic,
     ReasonIn,
     ReceiptIn,
     ResultIn,
     ResultPublic,
     ScreeningIn,
 )
-from mfg.models import Biopsy, Donor, User
+from mfg.models import Biopsy, Donor, MarkerSetVersion, User
 from mfg.web.deps import SessionDep
 from mfg.web.security import Allow
 
@@ -217,3 +220,32 @@ def receive(
         session, actor=actor, biopsy=biopsies.get_biopsy(session, din), **body.model_dump()
     )
     return biopsy_public(session, biopsy)
+
+
+def _marker_set_public(version: MarkerSetVersion) -> MarkerSetPublic:
+    return MarkerSetPublic(
+        version=version.version,
+        markers=json.loads(version.markers),
+        note=version.note,
+        created_at=version.created_at,
+    )
+
+
+@router.get("/marker-set", response_model=MarkerSetPublic)
+def marker_set(actor: Viewer, session: SessionDep) -> MarkerSetPublic:
+    """The marker set in force (seeded from mfg/defaults/markers.toml as version 1)."""
+    version, _ = service.current_marker_set(session)
+    return _marker_set_public(version)
+
+
+@router.post("/marker-set", response_model=MarkerSetPublic, status_code=201)
+def new_marker_set(
+    body: MarkerSetIn,
+    actor: Annotated[User, Depends(Allow(Action.MANAGE_MARKER_SET))],
+    session: SessionDep,
+) -> MarkerSetPublic:
+    """QA changes the marker list as a new version; determinations keep the version they used."""
+    version = service.new_marker_set_version(
+        session, actor=actor, markers=[m.model_dump() for m in body.markers], note=body.note
+    )
+    return _marker_set_public(version)

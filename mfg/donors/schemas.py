@@ -134,3 +134,21 @@ class DonorList(BaseModel):
 class BiopsyList(BaseModel):
     items: list[BiopsyPublic]
     total: int
+
+
+class MarkerIn(BaseModel):
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    required: bool
+
+
+class MarkerSetIn(BaseModel):
+    markers: list[MarkerIn] = Field(min_length=1)
+    note: str = Field(min_length=1, max_length=1000, description="why the set changes")
+
+
+class MarkerSetPublic(BaseModel):
+    version: int
+    markers: list[MarkerIn]
+    note: str
+    created_at: datetime

@@ -168,3 +168,18 @@ def test_the_biopsy_tube_label_says_quarantine_and_carries_the_din(
     from pypdf import PdfReader
 
     assert "QUARANTINE" in PdfReader(BytesIO(label.content)).pages[0].extract_text()
+
+
+def test_qa_changes_the_marker_set_as_a_new_version_over_the_api(client: TestClient, users) -> None:
+    qa, tech = bearer(client, "qa"), bearer(client, "technician")
+    assert client.get("/api/marker-set", headers=tech).json()["version"] == 1
+    markers = [
+        {"code": "HIV-AB", "name": "anti-HIV-1/2", "required": True},
+        {"code": "HTLV", "name": "anti-HTLV-I/II", "required": True},
+    ]
+    created = client.post(
+        "/api/marker-set", headers=qa, json={"markers": markers, "note": "SOP-042 rev 3"}
+    )
+    assert created.status_code == 201 and created.json()["version"] == 2
+    refused = client.post("/api/marker-set", headers=tech, json={"markers": markers, "note": "x"})
+    assert refused.status_code == 403
