@@ -19,6 +19,8 @@ from mfg.identifiers import api as identifiers_api
 from mfg.identifiers import pages as identifiers_pages
 from mfg.labeling import api as labeling_api
 from mfg.labeling import pages as labeling_pages
+from mfg.manufacturing import api as manufacturing_api
+from mfg.manufacturing import pages as manufacturing_pages
 from mfg.registry import build_label_sources, build_resolver
 from mfg.web import api as web_api
 from mfg.web import pages as web_pages
@@ -34,6 +36,8 @@ ROUTERS = (
     identifiers_api.router,
     labeling_pages.router,
     labeling_api.router,
+    manufacturing_pages.router,
+    manufacturing_api.router,
     donors_pages.router,
     donors_api.router,
     accounts_pages.router,

@@ -21,6 +21,9 @@ class Action(StrEnum):
     MANAGE_MARKER_SET = "change the required marker set"
     REGISTER_BIOPSIES = "register biopsies"
     RECEIVE_BIOPSIES = "receive biopsies"
+    VIEW_MANUFACTURING = "view manufacturing records"
+    REGISTER_MATERIALS = "register material lots"
+    DECIDE_MATERIALS = "release or reject material lots"
     VIEW_LABEL_LAYOUTS = "view label layouts"
 
 
@@ -40,6 +43,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_MARKER_SET: frozenset({Role.QA}),
     Action.REGISTER_BIOPSIES: frozenset({Role.TECHNICIAN}),
     Action.RECEIVE_BIOPSIES: frozenset({Role.TECHNICIAN}),
+    Action.VIEW_MANUFACTURING: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.ADMIN}),
+    Action.REGISTER_MATERIALS: frozenset({Role.TECHNICIAN}),
+    Action.DECIDE_MATERIALS: frozenset({Role.QA}),
 }
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from mfg.auth.service import create_user
 from mfg.config import Settings
 from mfg.demo.donors import load_demo_donors
+from mfg.demo.manufacturing import load_demo_materials
 from mfg.errors import DemoRefused
 from mfg.system.service import DatabaseState, database_state, mark_installation
 
@@ -74,4 +75,5 @@ def load_demo(session: Session, *, settings: Settings) -> DemoResult:
     _create_users(session)
     summary = [f"{len(DEMO_USERS)} demo users, one or two per role"]
     summary += load_demo_donors(session, qa_password=demo_password("qa"))
+    summary += load_demo_materials(session, qa_password=demo_password("qa"))
     return DemoResult(True, demo_logins(), summary)

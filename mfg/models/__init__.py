@@ -30,6 +30,7 @@ from mfg.models.donors import (  # noqa: E402
 )
 from mfg.models.identifiers import AllocatedDin, DinSequence, LocalSequence  # noqa: E402
 from mfg.models.labels import LabelPrint  # noqa: E402
+from mfg.models.manufacturing import MaterialLot, MaterialStatus  # noqa: E402
 from mfg.models.signatures import Meaning, Signature  # noqa: E402
 from mfg.models.system import Installation  # noqa: E402
 
@@ -52,6 +53,8 @@ __all__ = [
     "MarkerOutcome",
     "MarkerResult",
     "MarkerSetVersion",
+    "MaterialLot",
+    "MaterialStatus",
     "Meaning",
     "ResultStatus",
     "Role",

@@ -1,0 +1,1 @@
+"""Manufacturing: materials, cultures and passages, pools, harvest, doses, storage."""

@@ -1,0 +1,204 @@
+"""Material lots: registered from the supplier's GS1 bar code, released or rejected by QA."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlmodel import Session, col, func, select
+
+from mfg.audit import service as audit
+from mfg.audit.transitions import transition
+from mfg.auth.permissions import Action, authorize
+from mfg.db import settings_of
+from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.identifiers.allocate import allocate_local
+from mfg.identifiers.errors import ScanError
+from mfg.identifiers.local import canonical_local
+from mfg.identifiers.scan import TokenKind, parse_scan
+from mfg.manufacturing.rules import material_use_problems
+from mfg.models import MaterialLot, MaterialStatus, Meaning, User, utcnow
+from mfg.models.manufacturing import MATERIAL_TRANSITIONS
+from mfg.signatures import service as signatures
+
+
+def gs1_fields(raw: str) -> dict[str, str]:
+    """GTIN, lot, expiry (ISO date) and serial from a supplier's GS1 scan; refused if not GS1."""
+    token = parse_scan(raw).first(TokenKind.GS1)
+    if token is None or not token.data:
+        raise InvalidInput("This is not a supplier's GS1 bar code (it has no GTIN, lot or expiry).")
+    data = dict(token.data)
+    fields = {
+        "gtin": data.get("01", ""),
+        "lot_number": data.get("10", ""),
+        "serial": data.get("21", ""),
+    }
+    if "17" in data:
+        yymmdd = data["17"]
+        day = int(yymmdd[4:]) or 28  # GS1: day 00 means the last day of the month; be safe
+        fields["expiry"] = date(2000 + int(yymmdd[:2]), int(yymmdd[2:4]), day).isoformat()
+    return fields
+
+
+def last_lot_of_gtin(session: Session, gtin: str) -> MaterialLot | None:
+    """The newest lot of the same product: its name, supplier and catalogue number repeat."""
+    query = select(MaterialLot).where(MaterialLot.gtin == gtin).order_by(col(MaterialLot.id).desc())
+    return session.exec(query).first()
+
+
+def get_material(session: Session, code_or_scan: str) -> MaterialLot:
+    text = code_or_scan.strip()
+    try:
+        if text.replace("-", "").upper().startswith("ML"):
+            lot = session.exec(
+                select(MaterialLot).where(MaterialLot.code == canonical_local(text))
+            ).first()
+        else:
+            fields = gs1_fields(text)
+            lot = session.exec(
+                select(MaterialLot).where(
+                    MaterialLot.gtin == fields["gtin"],
+                    MaterialLot.lot_number == fields["lot_number"],
+                )
+            ).first()
+    except (ScanError, InvalidInput) as error:
+        raise NotFound(f"No material lot {code_or_scan!r}: {error.message}") from error
+    if lot is None:
+        raise NotFound(f"No material lot {code_or_scan!r}.")
+    return lot
+
+
+def list_materials(
+    session: Session, *, actor: User, status: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[list[MaterialLot], int]:
+    authorize(actor, Action.VIEW_MANUFACTURING)
+    query, count = select(MaterialLot), select(func.count()).select_from(MaterialLot)
+    if status:
+        query, count = (
+            query.where(MaterialLot.status == status),
+            count.where(MaterialLot.status == status),
+        )
+    rows = session.exec(
+        query.order_by(col(MaterialLot.id).desc()).offset(offset).limit(limit)
+    ).all()
+    return list(rows), session.exec(count).one()
+
+
+def register_material(
+    session: Session,
+    *,
+    actor: User,
+    name: str,
+    supplier: str,
+    catalogue_number: str,
+    lot_number: str,
+    expiry: date,
+    gtin: str = "",
+    serial: str = "",
+) -> MaterialLot:
+    """A received lot enters quarantine with an internal code (ML…) for its label."""
+    authorize(actor, Action.REGISTER_MATERIALS)
+    values = {
+        "name": name.strip(),
+        "supplier": supplier.strip(),
+        "catalogue_number": catalogue_number.strip(),
+        "lot_number": lot_number.strip(),
+    }
+    missing = [k.replace("_", " ") for k, v in values.items() if not v]
+    if missing:
+        raise InvalidInput(f"Required: {', '.join(missing)}.")
+    existing = session.exec(
+        select(MaterialLot).where(
+            MaterialLot.supplier == values["supplier"],
+            MaterialLot.catalogue_number == values["catalogue_number"],
+            MaterialLot.lot_number == values["lot_number"],
+        )
+    ).first()
+    if existing is not None:
+        raise Conflict(
+            f"This lot is already registered as {existing.code}.", details={"code": existing.code}
+        )
+    lot = MaterialLot(
+        code=str(allocate_local(session, "ML")),
+        expiry=expiry,
+        gtin=gtin.strip() or None,
+        serial=serial.strip(),
+        registered_by_id=actor.id,
+        **values,
+    )
+    session.add(lot)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="material.registered",
+        entity_type="material",
+        entity_id=lot.code,
+        changes={
+            k: [None, v]
+            for k, v in {**values, "expiry": expiry, "gtin": lot.gtin, "status": lot.status}.items()
+        },
+    )
+    return lot
+
+
+def material_content(lot: MaterialLot) -> dict:
+    return {
+        "code": lot.code,
+        "name": lot.name,
+        "supplier": lot.supplier,
+        "catalogue": lot.catalogue_number,
+        "lot": lot.lot_number,
+        "expiry": lot.expiry,
+        "gtin": lot.gtin,
+        "status": lot.status,
+    }
+
+
+def decide_material(
+    session: Session,
+    *,
+    actor: User,
+    lot: MaterialLot,
+    release: bool,
+    password: str,
+    reason: str = "",
+) -> MaterialLot:
+    """QA releases (signed "Released") or rejects (signed "Rejected", with a reason) a lot."""
+    authorize(actor, Action.DECIDE_MATERIALS)
+    if not release and not reason.strip():
+        raise InvalidInput("Say why the lot is rejected.", details={"field": "reason"})
+    if release and lot.expiry < utcnow().astimezone(settings_of(session).tz).date():
+        raise RuleViolation(f"Lot {lot.lot_number} expired on {lot.expiry}: it cannot be released.")
+    to = MaterialStatus.RELEASED if release else MaterialStatus.REJECTED
+    transition(
+        session,
+        lot,
+        to=to,
+        table=MATERIAL_TRANSITIONS,
+        actor=actor,
+        action="material.released" if release else "material.rejected",
+        entity_type="material",
+        entity_id=lot.code,
+        reason=reason.strip() or None,
+        also={"decided_by_id": actor.id, "decided_at": utcnow(), "decision_reason": reason.strip()},
+    )
+    signatures.sign(
+        session,
+        signer=actor,
+        password=password,
+        meaning=Meaning.RELEASED if release else Meaning.REJECTED,
+        entity_type="material",
+        entity_id=lot.code,
+        content=material_content(lot),
+        comment=reason,
+    )
+    return lot
+
+
+def check_materials_usable(session: Session, lots: Iterable[MaterialLot]) -> None:
+    """Refuse a step that uses an expired, quarantined or rejected lot, naming each."""
+    today = utcnow().astimezone(settings_of(session).tz).date()
+    problems = [p for lot in lots for p in material_use_problems(lot, on=today)]
+    if problems:
+        raise RuleViolation(problems)

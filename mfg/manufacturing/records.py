@@ -1,0 +1,62 @@
+"""How scans find material lots and how their internal label is built (see mfg.registry)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from mfg.db import settings_of
+from mfg.identifiers.local import LocalId
+from mfg.identifiers.resolve import Resolution
+from mfg.identifiers.scan import ParsedScan
+from mfg.labeling.fields import LabelData, common_fields, local_fields
+from mfg.models import MaterialLot
+
+
+def _resolution(lot: MaterialLot) -> Resolution:
+    return Resolution(
+        "material",
+        lot.code,
+        f"/materials/{lot.code}",
+        f"{lot.name}, lot {lot.lot_number} ({lot.supplier}), expires {lot.expiry}: {lot.status}",
+        lot.status,
+    )
+
+
+def lookup_material(session: Session, scan: ParsedScan) -> list[Resolution]:
+    lot = session.exec(select(MaterialLot).where(MaterialLot.code == scan.tokens[0].value)).first()
+    return [_resolution(lot)] if lot else []
+
+
+def lookup_material_by_gs1(session: Session, scan: ParsedScan) -> list[Resolution]:
+    """A supplier's bar code names the lot registered with the same GTIN and lot number."""
+    data = scan.tokens[0].data or {}
+    if "01" not in data or "10" not in data:
+        return []
+    lots = session.exec(
+        select(MaterialLot).where(
+            MaterialLot.gtin == data["01"], MaterialLot.lot_number == data["10"]
+        )
+    ).all()
+    return [_resolution(lot) for lot in lots]
+
+
+def material_label(session: Session, identifier: str, flags: str) -> LabelData | None:
+    lot = session.exec(
+        select(MaterialLot).where(MaterialLot.code == identifier.strip().upper())
+    ).first()
+    if lot is None:
+        return None
+    settings = settings_of(session)
+    return {
+        **common_fields(
+            facility_name=settings.facility_name,
+            facility_fin=settings.facility_fin,
+            test_facility=settings.is_test_facility,
+        ),
+        **local_fields("material", LocalId("ML", int(lot.code[2:8]))),
+        "name": lot.name,
+        "supplier": lot.supplier,
+        "lot_number": lot.lot_number,
+        "expiry_text": lot.expiry.isoformat(),
+        "status_text": lot.status.upper(),
+    }
