@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # Donors and biopsies (REFERENCE.md §3–§4)
     marker_sample_window_days: int = Field(default=7, ge=0)
     biopsy_transport_limit_hours: float = Field(default=24, gt=0)
+    # Manufacturing (REFERENCE.md §4–§5): until QC specifications exist, the in-process minimum
+    inprocess_viability_min_pct: float = Field(default=70, ge=0, le=100)
 
     # Trust layer
     password_min_length: int = Field(default=12, ge=8)

@@ -7,7 +7,13 @@ from mfg.donors.records import biopsy_label, lookup_biopsy, lookup_donor
 from mfg.identifiers.resolve import Resolver
 from mfg.identifiers.scan import TokenKind
 from mfg.labeling.service import LabelSources
-from mfg.manufacturing.records import lookup_material, lookup_material_by_gs1, material_label
+from mfg.manufacturing.records import (
+    culture_label,
+    lookup_culture,
+    lookup_material,
+    lookup_material_by_gs1,
+    material_label,
+)
 
 
 def build_resolver() -> Resolver:
@@ -16,6 +22,7 @@ def build_resolver() -> Resolver:
     resolver.on_prefix("DN", lookup_donor)
     resolver.on_token(TokenKind.DIN, lookup_biopsy)
     resolver.on_prefix("ML", lookup_material)
+    resolver.on_prefix("CV", lookup_culture)
     resolver.on_token(TokenKind.GS1, lookup_material_by_gs1)
     return resolver
 
@@ -25,4 +32,5 @@ def build_label_sources() -> LabelSources:
     sources.register("badge", badge_label)
     sources.register("biopsy", biopsy_label)
     sources.register("material", material_label)
+    sources.register("culture", culture_label)
     return sources

@@ -24,6 +24,7 @@ class Action(StrEnum):
     VIEW_MANUFACTURING = "view manufacturing records"
     REGISTER_MATERIALS = "register material lots"
     DECIDE_MATERIALS = "release or reject material lots"
+    PERFORM_CULTURE_STEPS = "start cultures and record passages"
     VIEW_LABEL_LAYOUTS = "view label layouts"
 
 
@@ -46,6 +47,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_MANUFACTURING: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.ADMIN}),
     Action.REGISTER_MATERIALS: frozenset({Role.TECHNICIAN}),
     Action.DECIDE_MATERIALS: frozenset({Role.QA}),
+    Action.PERFORM_CULTURE_STEPS: frozenset({Role.TECHNICIAN}),
 }
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from mfg.db import settings_of
+from mfg.identifiers.isbt128 import Din
 from mfg.identifiers.local import LocalId
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan
 from mfg.labeling.fields import LabelData, common_fields, local_fields
-from mfg.models import MaterialLot
+from mfg.models import Biopsy, Culture, MaterialLot
 
 
 def _resolution(lot: MaterialLot) -> Resolution:
@@ -59,4 +60,43 @@ def material_label(session: Session, identifier: str, flags: str) -> LabelData |
         "lot_number": lot.lot_number,
         "expiry_text": lot.expiry.isoformat(),
         "status_text": lot.status.upper(),
+    }
+
+
+def lookup_culture(session: Session, scan: ParsedScan) -> list[Resolution]:
+    culture = session.exec(select(Culture).where(Culture.code == scan.tokens[0].value)).first()
+    if culture is None:
+        return []
+    return [
+        Resolution(
+            "culture",
+            culture.code,
+            f"/cultures/{culture.code}",
+            f"Culture vessel {culture.code}, passage {culture.passage_number}, "
+            f"{culture.vessel_type}: {culture.status}",
+            culture.status,
+        )
+    ]
+
+
+def culture_label(session: Session, identifier: str, flags: str) -> LabelData | None:
+    culture = session.exec(
+        select(Culture).where(Culture.code == identifier.strip().upper())
+    ).first()
+    if culture is None:
+        return None
+    settings = settings_of(session)
+    biopsy = session.get(Biopsy, culture.biopsy_id)
+    return {
+        **common_fields(
+            facility_name=settings.facility_name,
+            facility_fin=settings.facility_fin,
+            test_facility=settings.is_test_facility,
+        ),
+        **local_fields("vessel", LocalId("CV", int(culture.code[2:8]))),
+        "source_text": f"Biopsy {Din.parse(biopsy.din).eye_readable}",
+        "passage": f"P{culture.passage_number}",
+        "vessel_type": culture.vessel_type,
+        "seeded_on": culture.seeded_at.astimezone(settings.tz).strftime("%Y-%m-%d"),
+        "status_text": culture.status.replace("_", " ").upper(),
     }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import math
+from datetime import date, datetime
 
 from mfg.models import MaterialLot, MaterialStatus
 
@@ -17,4 +18,51 @@ def material_use_problems(lot: MaterialLot, *, on: date) -> list[str]:
         problems.append(f"{label} is rejected: {lot.decision_reason or 'no reason recorded'}.")
     if lot.expiry < on:
         problems.append(f"{label} expired on {lot.expiry}.")
+    return problems
+
+
+def population_doublings(harvested: int, seeded: int | None) -> float | None:
+    """PD = log2(N_harvested / N_seeded) (REFERENCE.md §4); unknown for an explant culture."""
+    if not seeded or seeded <= 0 or harvested <= 0:
+        return None
+    return math.log2(harvested / seeded)
+
+
+def doubling_time_hours(hours: float, harvested: int, seeded: int | None) -> float | None:
+    """Doubling time = culture hours × ln 2 / ln(N_harvested / N_seeded); none without growth."""
+    if not seeded or seeded <= 0 or harvested <= seeded or hours <= 0:
+        return None
+    return hours * math.log(2) / math.log(harvested / seeded)
+
+
+def cumulative_pd(previous: float | None, pd: float | None) -> float | None:
+    """The sum over passages; the primary explant's unknown PD counts as zero."""
+    if pd is None:
+        return previous
+    return (previous or 0.0) + pd
+
+
+def passage_problems(
+    *,
+    harvested: int,
+    viability_pct: float,
+    reseeded: int,
+    new_vessels: int,
+    started_at: datetime,
+    ended_at: datetime,
+    now: datetime,
+) -> list[str]:
+    problems = []
+    if harvested <= 0:
+        problems.append("The harvested cell count must be positive.")
+    if not 0 <= viability_pct <= 100:
+        problems.append("Viability is a percentage between 0 and 100.")
+    if reseeded < 0 or reseeded > harvested:
+        problems.append("Cells re-seeded cannot exceed the cells harvested.")
+    if new_vessels < 1:
+        problems.append("At least one new vessel is seeded.")
+    if ended_at < started_at:
+        problems.append("The passage ends before it starts.")
+    if ended_at > now:
+        problems.append("The passage end time is in the future.")
     return problems

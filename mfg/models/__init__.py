@@ -30,7 +30,14 @@ from mfg.models.donors import (  # noqa: E402
 )
 from mfg.models.identifiers import AllocatedDin, DinSequence, LocalSequence  # noqa: E402
 from mfg.models.labels import LabelPrint  # noqa: E402
-from mfg.models.manufacturing import MaterialLot, MaterialStatus  # noqa: E402
+from mfg.models.manufacturing import (  # noqa: E402
+    Culture,
+    CultureStatus,
+    MaterialLot,
+    MaterialStatus,
+    MaterialUse,
+    Passage,
+)
 from mfg.models.signatures import Meaning, Signature  # noqa: E402
 from mfg.models.system import Installation  # noqa: E402
 
@@ -43,6 +50,8 @@ __all__ = [
     "AuditReview",
     "Biopsy",
     "BiopsyStatus",
+    "Culture",
+    "CultureStatus",
     "DinSequence",
     "Donor",
     "DonorStatus",
@@ -55,7 +64,9 @@ __all__ = [
     "MarkerSetVersion",
     "MaterialLot",
     "MaterialStatus",
+    "MaterialUse",
     "Meaning",
+    "Passage",
     "ResultStatus",
     "Role",
     "Signature",

@@ -43,3 +43,73 @@ class MaterialLot(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     decided_at: datetime | None = None
     decision_reason: str = Field(default="", max_length=1000)
+
+
+class CultureStatus(StrEnum):
+    IN_PROCESS = "in_process"
+    PASSAGED = "passaged"  # harvested and re-seeded into new vessels
+    POOLED = "pooled"
+    DISCARDED = "discarded"
+
+
+CULTURE_TRANSITIONS: dict[str, frozenset[str]] = {
+    CultureStatus.IN_PROCESS: frozenset(
+        {CultureStatus.PASSAGED, CultureStatus.POOLED, CultureStatus.DISCARDED}
+    ),
+    CultureStatus.PASSAGED: frozenset(),
+    CultureStatus.POOLED: frozenset(),
+    CultureStatus.DISCARDED: frozenset(),
+}
+
+
+class Culture(SQLModel, table=True):
+    """One culture vessel, with its label code (CV…): a primary culture or a passage's vessel."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=9, unique=True, index=True)  # CV local identifier
+    biopsy_id: int = Field(foreign_key="biopsy.id", index=True)  # the donor tissue it came from
+    parent_id: int | None = Field(default=None, foreign_key="culture.id", index=True)
+    passage_number: int = Field(default=0)  # 0: primary culture
+    vessel_type: str = Field(max_length=100)
+    surface_cm2: float
+    seeded_cells: int | None = None  # None for an explant culture
+    explant: bool = Field(default=False)
+    seeded_at: datetime  # real-world time
+    cumulative_pd: float | None = None  # up to the seeding of this vessel
+    status: str = Field(default=CultureStatus.IN_PROCESS, max_length=16, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int = Field(foreign_key="app_user.id")
+
+
+class Passage(SQLModel, table=True):
+    """Harvest of a culture vessel and re-seeding into new vessels, with the computed growth."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    culture_id: int = Field(foreign_key="culture.id", unique=True)
+    started_at: datetime
+    ended_at: datetime
+    harvested_cells: int
+    viability_pct: float
+    reseeded_cells: int
+    new_vessels: int
+    split_ratio: str = Field(default="", max_length=20)
+    population_doublings: float | None = None
+    cumulative_pd: float | None = None
+    doubling_time_h: float | None = None
+    viability_below_spec: bool = Field(default=False)
+    deviation_note: str = Field(default="", max_length=2000)
+    performed_by_id: int = Field(foreign_key="app_user.id")
+    entered_at: datetime = Field(default_factory=utcnow)
+
+
+class MaterialUse(SQLModel, table=True):
+    """Which material lots a step used (REFERENCE.md §4: each process step records its lots)."""
+
+    __tablename__ = "material_use"
+
+    id: int | None = Field(default=None, primary_key=True)
+    material_id: int = Field(foreign_key="material_lot.id", index=True)
+    step_type: str = Field(max_length=32)  # culture | passage | …
+    step_id: int
+    used_at: datetime = Field(default_factory=utcnow)
+    used_by_id: int = Field(foreign_key="app_user.id")

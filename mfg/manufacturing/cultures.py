@@ -1,0 +1,310 @@
+"""Cultures and passages: each vessel labelled, each step signed "Performed", growth computed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from mfg.audit import service as audit
+from mfg.audit.transitions import transition
+from mfg.auth.permissions import Action, authorize
+from mfg.db import settings_of
+from mfg.donors.biopsies import check_culture_start
+from mfg.errors import InvalidInput, NotFound, RuleViolation
+from mfg.identifiers.allocate import allocate_local
+from mfg.identifiers.errors import ScanError
+from mfg.identifiers.local import canonical_local
+from mfg.manufacturing.materials import check_materials_usable
+from mfg.manufacturing.rules import (
+    cumulative_pd,
+    doubling_time_hours,
+    passage_problems,
+    population_doublings,
+)
+from mfg.models import (
+    Biopsy,
+    BiopsyStatus,
+    Culture,
+    CultureStatus,
+    MaterialLot,
+    MaterialUse,
+    Meaning,
+    Passage,
+    User,
+    utcnow,
+)
+from mfg.models.donors import BIOPSY_TRANSITIONS
+from mfg.models.manufacturing import CULTURE_TRANSITIONS
+from mfg.signatures import service as signatures
+
+
+def get_culture(session: Session, code: str) -> Culture:
+    try:
+        code = canonical_local(code)
+    except ScanError as error:
+        raise NotFound(f"No culture vessel {code!r}: {error.message}") from error
+    culture = session.exec(select(Culture).where(Culture.code == code)).first()
+    if culture is None:
+        raise NotFound(f"No culture vessel {code}.")
+    return culture
+
+
+def list_cultures(
+    session: Session, *, actor: User, status: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[list[Culture], int]:
+    authorize(actor, Action.VIEW_MANUFACTURING)
+    query, count = select(Culture), select(func.count()).select_from(Culture)
+    if status:
+        query, count = query.where(Culture.status == status), count.where(Culture.status == status)
+    rows = session.exec(query.order_by(col(Culture.id).desc()).offset(offset).limit(limit)).all()
+    return list(rows), session.exec(count).one()
+
+
+def _use_materials(
+    session: Session, *, actor: User, lots: Sequence[MaterialLot], step_type: str, step_id: int
+) -> None:
+    for lot in lots:
+        session.add(
+            MaterialUse(
+                material_id=lot.id, step_type=step_type, step_id=step_id, used_by_id=actor.id
+            )
+        )
+
+
+def materials_of(session: Session, step_type: str, step_id: int) -> list[MaterialLot]:
+    query = (
+        select(MaterialLot)
+        .join(MaterialUse, col(MaterialUse.material_id) == MaterialLot.id)
+        .where(MaterialUse.step_type == step_type, MaterialUse.step_id == step_id)
+    )
+    return list(session.exec(query).all())
+
+
+def culture_content(culture: Culture, lots: Sequence[MaterialLot]) -> dict:
+    return {
+        "code": culture.code,
+        "biopsy_id": culture.biopsy_id,
+        "passage": culture.passage_number,
+        "vessel": culture.vessel_type,
+        "surface_cm2": culture.surface_cm2,
+        "seeded_cells": culture.seeded_cells,
+        "explant": culture.explant,
+        "seeded_at": culture.seeded_at,
+        "materials": sorted(lot.code for lot in lots),
+    }
+
+
+def start_primary_culture(
+    session: Session,
+    *,
+    actor: User,
+    biopsy: Biopsy,
+    vessel_type: str,
+    surface_cm2: float,
+    seeded_at: datetime,
+    medium_lots: Sequence[MaterialLot],
+    password: str,
+    seeded_cells: int | None = None,
+) -> Culture:
+    """A received biopsy of an eligible donor into a labelled vessel, with released media."""
+    authorize(actor, Action.PERFORM_CULTURE_STEPS)
+    check_culture_start(session, biopsy)
+    if not medium_lots:
+        raise InvalidInput("Record the medium lot(s) used.", details={"field": "medium_lots"})
+    check_materials_usable(session, medium_lots)
+    if surface_cm2 <= 0 or (seeded_cells is not None and seeded_cells <= 0):
+        raise InvalidInput("The surface and the cells seeded must be positive.")
+    if seeded_at > utcnow():
+        raise InvalidInput("The seeding time is in the future.", details={"field": "seeded_at"})
+    transition(
+        session,
+        biopsy,
+        to=BiopsyStatus.IN_CULTURE,
+        table=BIOPSY_TRANSITIONS,
+        actor=actor,
+        action="biopsy.into_culture",
+        entity_type="biopsy",
+        entity_id=biopsy.din,
+    )
+    culture = Culture(
+        code=str(allocate_local(session, "CV")),
+        biopsy_id=biopsy.id,
+        vessel_type=vessel_type.strip(),
+        surface_cm2=surface_cm2,
+        seeded_cells=seeded_cells,
+        explant=seeded_cells is None,
+        seeded_at=seeded_at,
+        created_by_id=actor.id,
+    )
+    session.add(culture)
+    session.flush()
+    _use_materials(session, actor=actor, lots=medium_lots, step_type="culture", step_id=culture.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="culture.started",
+        entity_type="culture",
+        entity_id=culture.code,
+        changes={
+            "biopsy": [None, biopsy.din],
+            "vessel": [None, culture.vessel_type],
+            "seeded_cells": [None, seeded_cells],
+            "materials": [None, [m.code for m in medium_lots]],
+        },
+    )
+    signatures.sign(
+        session,
+        signer=actor,
+        password=password,
+        meaning=Meaning.PERFORMED,
+        entity_type="culture",
+        entity_id=culture.code,
+        content=culture_content(culture, medium_lots),
+    )
+    return culture
+
+
+def passage_content(
+    passage: Passage, culture: Culture, children: Sequence[Culture], lots: Sequence[MaterialLot]
+) -> dict:
+    return {
+        "culture": culture.code,
+        "started": passage.started_at,
+        "ended": passage.ended_at,
+        "harvested": passage.harvested_cells,
+        "viability": passage.viability_pct,
+        "reseeded": passage.reseeded_cells,
+        "vessels": sorted(c.code for c in children),
+        "pd": passage.population_doublings,
+        "cpd": passage.cumulative_pd,
+        "deviation": passage.deviation_note,
+        "materials": sorted(lot.code for lot in lots),
+    }
+
+
+def record_passage(
+    session: Session,
+    *,
+    actor: User,
+    culture: Culture,
+    started_at: datetime,
+    ended_at: datetime,
+    harvested_cells: int,
+    viability_pct: float,
+    reseeded_cells: int,
+    new_vessels: int,
+    vessel_type: str,
+    surface_cm2: float,
+    reagent_lots: Sequence[MaterialLot],
+    password: str,
+    split_ratio: str = "",
+    deviation_note: str = "",
+) -> tuple[Passage, list[Culture]]:
+    """Harvest a vessel and seed new ones; PD, cumulative PD and doubling time are computed."""
+    authorize(actor, Action.PERFORM_CULTURE_STEPS)
+    problems = passage_problems(
+        harvested=harvested_cells,
+        viability_pct=viability_pct,
+        reseeded=reseeded_cells,
+        new_vessels=new_vessels,
+        started_at=started_at,
+        ended_at=ended_at,
+        now=utcnow(),
+    )
+    minimum = settings_of(session).inprocess_viability_min_pct
+    below = viability_pct < minimum
+    if below and not deviation_note.strip():
+        problems.append(
+            f"Viability {viability_pct:g} % is below the in-process specification "
+            f"(≥ {minimum:g} %): a deviation note is required."
+        )
+    if problems:
+        raise RuleViolation(problems)
+    check_materials_usable(session, reagent_lots)
+    pd = population_doublings(harvested_cells, culture.seeded_cells)
+    hours = (ended_at - culture.seeded_at).total_seconds() / 3600
+    passage = Passage(
+        culture_id=culture.id,
+        started_at=started_at,
+        ended_at=ended_at,
+        harvested_cells=harvested_cells,
+        viability_pct=viability_pct,
+        reseeded_cells=reseeded_cells,
+        new_vessels=new_vessels,
+        split_ratio=split_ratio.strip(),
+        population_doublings=pd,
+        cumulative_pd=cumulative_pd(culture.cumulative_pd, pd),
+        doubling_time_h=doubling_time_hours(hours, harvested_cells, culture.seeded_cells),
+        viability_below_spec=below,
+        deviation_note=deviation_note.strip(),
+        performed_by_id=actor.id,
+    )
+    session.add(passage)
+    transition(
+        session,
+        culture,
+        to=CultureStatus.PASSAGED,
+        table=CULTURE_TRANSITIONS,
+        actor=actor,
+        action="culture.passaged",
+        entity_type="culture",
+        entity_id=culture.code,
+        reason=deviation_note.strip() or None,
+    )
+    children = [
+        Culture(
+            code=str(allocate_local(session, "CV")),
+            biopsy_id=culture.biopsy_id,
+            parent_id=culture.id,
+            passage_number=culture.passage_number + 1,
+            vessel_type=vessel_type.strip(),
+            surface_cm2=surface_cm2,
+            seeded_cells=reseeded_cells // new_vessels,
+            seeded_at=ended_at,
+            cumulative_pd=passage.cumulative_pd,
+            created_by_id=actor.id,
+        )
+        for _ in range(new_vessels)
+    ]
+    session.add_all(children)
+    session.flush()
+    _use_materials(session, actor=actor, lots=reagent_lots, step_type="passage", step_id=passage.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="passage.recorded",
+        entity_type="culture",
+        entity_id=culture.code,
+        changes={
+            "harvested_cells": [None, harvested_cells],
+            "viability_pct": [None, viability_pct],
+            "population_doublings": [None, pd],
+            "cumulative_pd": [None, passage.cumulative_pd],
+            "new_vessels": [None, [c.code for c in children]],
+        },
+        reason=deviation_note.strip() or None,
+    )
+    signatures.sign(
+        session,
+        signer=actor,
+        password=password,
+        meaning=Meaning.PERFORMED,
+        entity_type="passage",
+        entity_id=passage.id,
+        content=passage_content(passage, culture, children, reagent_lots),
+    )
+    return passage, children
+
+
+def passage_of(session: Session, culture: Culture) -> Passage | None:
+    return session.exec(select(Passage).where(Passage.culture_id == culture.id)).first()
+
+
+def children_of(session: Session, culture: Culture) -> list[Culture]:
+    return list(
+        session.exec(
+            select(Culture).where(Culture.parent_id == culture.id).order_by(col(Culture.id))
+        ).all()
+    )
