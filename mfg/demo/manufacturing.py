@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from mfg.auth.service import require_user
 from mfg.donors.service import local_today
-from mfg.manufacturing import materials
+from mfg.manufacturing import cultures, materials
+from mfg.models import Biopsy, BiopsyStatus, Donor, DonorStatus, utcnow
 
 LOTS = (
     # name, supplier, catalogue, lot, GTIN, days to expiry, decision
@@ -61,3 +62,51 @@ def load_demo_materials(session: Session, *, qa_password: str) -> list[str]:
             )
         codes.append(lot.code)
     return [f"material lots {', '.join(codes)}: released, quarantined and rejected"]
+
+
+def load_demo_cultures(session: Session, *, tech_password: str) -> list[str]:
+    """A primary culture from each received biopsy of an eligible donor; the first one passaged."""
+    tech = require_user(session, "tech")
+    released = {
+        lot.name: lot for lot in materials.list_materials(session, actor=tech, status="released")[0]
+    }
+    medium, lysate = released["Alpha-MEM culture medium"], released["Human platelet lysate"]
+    received = session.exec(
+        select(Biopsy)
+        .join(Donor, col(Donor.id) == Biopsy.donor_id)
+        .where(Biopsy.status == BiopsyStatus.RECEIVED, Donor.status == DonorStatus.ELIGIBLE)
+        .order_by(col(Biopsy.id))
+    ).all()
+    made = []
+    for index, biopsy in enumerate(received):
+        culture = cultures.start_primary_culture(
+            session,
+            actor=tech,
+            biopsy=biopsy,
+            vessel_type="T25 flask",
+            surface_cm2=25,
+            seeded_cells=300_000 + 50_000 * index,
+            seeded_at=utcnow() - timedelta(hours=20),
+            medium_lots=[medium, lysate],
+            password=tech_password,
+        )
+        made.append(culture.code)
+        if index == 0:
+            _, children = cultures.record_passage(
+                session,
+                actor=tech,
+                culture=culture,
+                started_at=utcnow() - timedelta(hours=2),
+                ended_at=utcnow() - timedelta(hours=1),
+                harvested_cells=2_100_000,
+                viability_pct=93.5,
+                reseeded_cells=1_800_000,
+                new_vessels=2,
+                vessel_type="T75 flask",
+                surface_cm2=75,
+                reagent_lots=[medium],
+                password=tech_password,
+                split_ratio="1:3",
+            )
+            made += [c.code for c in children]
+    return [f"culture vessels {', '.join(made)} (one primary culture passaged into two vessels)"]

@@ -1,6 +1,6 @@
 """Pages for the bench and QA: donors, marker results, eligibility signing, biopsies, receipt."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -11,11 +11,12 @@ from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.donors import biopsies, eligibility, service
 from mfg.donors.records import quarantine_text
-from mfg.errors import InvalidInput, MfgError
+from mfg.errors import MfgError
 from mfg.identifiers.isbt128 import Din
 from mfg.models import Donor, MarkerOutcome, User, utcnow
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
+from mfg.web.forms import local_datetime
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
@@ -23,17 +24,6 @@ router = APIRouter()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_DONORS))]
 Registrar = Annotated[User, Depends(Allow(Action.REGISTER_DONORS))]
 Text = Annotated[str, Form(max_length=2000)]
-
-
-def local_datetime(request: Request, value: str, field: str) -> datetime:
-    """A ``datetime-local`` form value, read in the facility's time zone."""
-    try:
-        naive = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput(
-            f"{field.replace('_', ' ')}: not a date and time", details={"field": field}
-        ) from exc
-    return naive.replace(tzinfo=request.app.state.settings.tz)
 
 
 def _back(request: Request, url: str, message: str) -> RedirectResponse:

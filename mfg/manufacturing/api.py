@@ -6,10 +6,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from mfg.auth.permissions import Action
+from mfg.donors.biopsies import get_biopsy
 from mfg.errors import InvalidInput
-from mfg.manufacturing import materials
-from mfg.manufacturing.schemas import MaterialCreate, MaterialDecision, MaterialList, MaterialPublic
-from mfg.models import User
+from mfg.manufacturing import cultures, materials
+from mfg.manufacturing.schemas import (
+    CultureList,
+    CulturePublic,
+    CultureStart,
+    MaterialCreate,
+    MaterialDecision,
+    MaterialList,
+    MaterialPublic,
+    PassageIn,
+    PassagePublic,
+)
+from mfg.models import Biopsy, Culture, User
 from mfg.web.deps import SessionDep
 from mfg.web.security import Allow
 
@@ -71,3 +82,87 @@ def material_decide(
         reason=body.reason,
     )
     return MaterialPublic.of(lot)
+
+
+def culture_public(session, culture: Culture) -> CulturePublic:
+    parent = session.get(Culture, culture.parent_id) if culture.parent_id else None
+    return CulturePublic(
+        identifier=culture.code,
+        code=culture.code,
+        status=culture.status,
+        biopsy=session.get(Biopsy, culture.biopsy_id).din,
+        parent=parent.code if parent else None,
+        passage_number=culture.passage_number,
+        vessel_type=culture.vessel_type,
+        surface_cm2=culture.surface_cm2,
+        seeded_cells=culture.seeded_cells,
+        seeded_at=culture.seeded_at,
+        cumulative_pd=culture.cumulative_pd,
+    )
+
+
+@router.get("/cultures", response_model=CultureList)
+def culture_list(
+    actor: Viewer,
+    session: SessionDep,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CultureList:
+    items, total = cultures.list_cultures(
+        session, actor=actor, status=status, limit=limit, offset=offset
+    )
+    return CultureList(items=[culture_public(session, c) for c in items], total=total)
+
+
+@router.get("/cultures/{code}", response_model=CulturePublic)
+def culture_read(code: str, actor: Viewer, session: SessionDep) -> CulturePublic:
+    return culture_public(session, cultures.get_culture(session, code))
+
+
+@router.post("/cultures", response_model=CulturePublic, status_code=201)
+def culture_start(
+    body: CultureStart,
+    actor: Annotated[User, Depends(Allow(Action.PERFORM_CULTURE_STEPS))],
+    session: SessionDep,
+) -> CulturePublic:
+    culture = cultures.start_primary_culture(
+        session,
+        actor=actor,
+        biopsy=get_biopsy(session, body.biopsy),
+        vessel_type=body.vessel_type,
+        surface_cm2=body.surface_cm2,
+        seeded_cells=body.seeded_cells,
+        seeded_at=body.seeded_at,
+        medium_lots=cultures.lots_by_codes(session, body.medium_lots),
+        password=body.password,
+    )
+    return culture_public(session, culture)
+
+
+@router.post("/cultures/{code}/passage", response_model=PassagePublic, status_code=201)
+def culture_passage(
+    code: str,
+    body: PassageIn,
+    actor: Annotated[User, Depends(Allow(Action.PERFORM_CULTURE_STEPS))],
+    session: SessionDep,
+) -> PassagePublic:
+    culture = cultures.get_culture(session, code)
+    fields = body.model_dump(exclude={"reagent_lots"})
+    record, children = cultures.record_passage(
+        session,
+        actor=actor,
+        culture=culture,
+        reagent_lots=cultures.lots_by_codes(session, body.reagent_lots),
+        **fields,
+    )
+    return PassagePublic(
+        culture=culture.code,
+        harvested_cells=record.harvested_cells,
+        viability_pct=record.viability_pct,
+        population_doublings=record.population_doublings,
+        cumulative_pd=record.cumulative_pd,
+        doubling_time_h=record.doubling_time_h,
+        viability_below_spec=record.viability_below_spec,
+        new_vessels=[c.code for c in children],
+    )

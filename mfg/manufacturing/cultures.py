@@ -16,7 +16,7 @@ from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_local
 from mfg.identifiers.errors import ScanError
 from mfg.identifiers.local import canonical_local
-from mfg.manufacturing.materials import check_materials_usable
+from mfg.manufacturing.materials import check_materials_usable, get_material
 from mfg.manufacturing.rules import (
     cumulative_pd,
     doubling_time_hours,
@@ -308,3 +308,8 @@ def children_of(session: Session, culture: Culture) -> list[Culture]:
             select(Culture).where(Culture.parent_id == culture.id).order_by(col(Culture.id))
         ).all()
     )
+
+
+def lots_by_codes(session: Session, codes: Sequence[str]) -> list[MaterialLot]:
+    """The material lots named by codes or scans (ML… or supplier GS1), each found or refused."""
+    return [get_material(session, code) for code in codes if code.strip()]

@@ -8,11 +8,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
+from mfg.donors.biopsies import get_biopsy
 from mfg.errors import MfgError
-from mfg.manufacturing import materials
-from mfg.models import User
+from mfg.manufacturing import cultures, materials
+from mfg.models import Biopsy, Culture, User, utcnow
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
+from mfg.web.forms import local_datetime
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
@@ -127,3 +129,136 @@ def material_decide(
     )
     flash(request, f"Lot {lot.lot_number}: {lot.status}.")
     return RedirectResponse(f"/materials/{lot.code}", status_code=303)
+
+
+def _codes(text: str) -> list[str]:
+    return [part.strip() for part in text.replace(",", " ").split() if part.strip()]
+
+
+@router.get("/cultures", response_class=HTMLResponse, name="cultures")
+def cultures_page(
+    request: Request, actor: Viewer, session: SessionDep, status: str = ""
+) -> Response:
+    items, total = cultures.list_cultures(session, actor=actor, status=status or None, limit=500)
+    context = {
+        "cultures": items,
+        "total": total,
+        "status": status,
+        "may_perform": may(actor, Action.PERFORM_CULTURE_STEPS),
+        "now_local": utcnow().astimezone(request.app.state.settings.tz).strftime("%Y-%m-%dT%H:%M"),
+    }
+    return render(request, "manufacturing/cultures.html", context)
+
+
+@router.post("/cultures")
+def cultures_start(
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.PERFORM_CULTURE_STEPS))],
+    session: SessionDep,
+    biopsy: Text,
+    vessel_type: Text,
+    surface_cm2: Annotated[float, Form()],
+    seeded_at: Annotated[str, Form(max_length=32)],
+    medium_lots: Text,
+    password: Annotated[str, Form(max_length=1024)],
+    seeded_cells: Text = "",
+) -> Response:
+    culture = cultures.start_primary_culture(
+        session,
+        actor=actor,
+        biopsy=get_biopsy(session, biopsy),
+        vessel_type=vessel_type,
+        surface_cm2=surface_cm2,
+        seeded_cells=int(seeded_cells) if seeded_cells.strip() else None,
+        seeded_at=local_datetime(request, seeded_at, "seeded_at"),
+        medium_lots=cultures.lots_by_codes(session, _codes(medium_lots)),
+        password=password,
+    )
+    flash(request, f"Culture {culture.code} started: print the vessel label.")
+    return RedirectResponse(f"/cultures/{culture.code}", status_code=303)
+
+
+@router.get("/cultures/{code}", response_class=HTMLResponse, name="culture")
+def culture_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
+    culture = cultures.get_culture(session, code)
+    record = cultures.passage_of(session, culture)
+    children = cultures.children_of(session, culture)
+    step_lots = cultures.materials_of(session, "culture", culture.id)
+    passage_lots = cultures.materials_of(session, "passage", record.id) if record else []
+    shown = (
+        signatures.shown(
+            session,
+            entity_type="culture",
+            entity_id=culture.code,
+            content=cultures.culture_content(culture, step_lots),
+        )
+        if not culture.parent_id
+        else []
+    )
+    if record:
+        shown += signatures.shown(
+            session,
+            entity_type="passage",
+            entity_id=record.id,
+            content=cultures.passage_content(record, culture, children, passage_lots),
+        )
+    context = {
+        "culture": culture,
+        "passage": record,
+        "children": children,
+        "step_lots": step_lots,
+        "passage_lots": passage_lots,
+        "signatures": shown,
+        "parent": session.get(Culture, culture.parent_id) if culture.parent_id else None,
+        "biopsy": session.get(Biopsy, culture.biopsy_id),
+        "events": history(session, entity_type="culture", entity_id=culture.code),
+        "may_perform": may(actor, Action.PERFORM_CULTURE_STEPS),
+        "may_print": may(actor, Action.PRINT_LABELS),
+        "min_viability": request.app.state.settings.inprocess_viability_min_pct,
+        "now_local": utcnow().astimezone(request.app.state.settings.tz).strftime("%Y-%m-%dT%H:%M"),
+    }
+    return render(request, "manufacturing/culture.html", context)
+
+
+@router.post("/cultures/{code}/passage")
+def culture_passage(
+    code: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.PERFORM_CULTURE_STEPS))],
+    session: SessionDep,
+    started_at: Annotated[str, Form(max_length=32)],
+    ended_at: Annotated[str, Form(max_length=32)],
+    harvested_cells: Annotated[int, Form(gt=0)],
+    viability_pct: Annotated[float, Form(ge=0, le=100)],
+    reseeded_cells: Annotated[int, Form(ge=0)],
+    new_vessels: Annotated[int, Form(ge=1, le=50)],
+    vessel_type: Text,
+    surface_cm2: Annotated[float, Form(gt=0)],
+    password: Annotated[str, Form(max_length=1024)],
+    reagent_lots: Text = "",
+    split_ratio: Text = "",
+    deviation_note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    culture = cultures.get_culture(session, code)
+    _, children = cultures.record_passage(
+        session,
+        actor=actor,
+        culture=culture,
+        started_at=local_datetime(request, started_at, "started_at"),
+        ended_at=local_datetime(request, ended_at, "ended_at"),
+        harvested_cells=harvested_cells,
+        viability_pct=viability_pct,
+        reseeded_cells=reseeded_cells,
+        new_vessels=new_vessels,
+        vessel_type=vessel_type,
+        surface_cm2=surface_cm2,
+        reagent_lots=cultures.lots_by_codes(session, _codes(reagent_lots)),
+        password=password,
+        split_ratio=split_ratio,
+        deviation_note=deviation_note,
+    )
+    flash(
+        request,
+        f"Passage recorded: new vessels {', '.join(c.code for c in children)}; print their labels.",
+    )
+    return RedirectResponse(f"/cultures/{culture.code}", status_code=303)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from mfg.models import MaterialLot
 
@@ -50,4 +50,59 @@ class MaterialPublic(BaseModel):
 
 class MaterialList(BaseModel):
     items: list[MaterialPublic]
+    total: int
+
+
+class CultureStart(BaseModel):
+    biopsy: str = Field(max_length=40, description="the biopsy's DIN, or a scan of its tube")
+    vessel_type: str = Field(max_length=100)
+    surface_cm2: float = Field(gt=0)
+    seeded_cells: int | None = Field(default=None, gt=0, description="empty for an explant culture")
+    seeded_at: AwareDatetime
+    medium_lots: list[str] = Field(min_length=1, description="material lot codes (ML…)")
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class PassageIn(BaseModel):
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    harvested_cells: int = Field(gt=0)
+    viability_pct: float = Field(ge=0, le=100)
+    reseeded_cells: int = Field(ge=0)
+    new_vessels: int = Field(ge=1, le=50)
+    vessel_type: str = Field(max_length=100)
+    surface_cm2: float = Field(gt=0)
+    reagent_lots: list[str] = Field(default_factory=list)
+    split_ratio: str = Field(default="", max_length=20)
+    deviation_note: str = Field(default="", max_length=2000)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class CulturePublic(BaseModel):
+    identifier: str
+    code: str
+    status: str
+    biopsy: str
+    parent: str | None
+    passage_number: int
+    vessel_type: str
+    surface_cm2: float
+    seeded_cells: int | None
+    seeded_at: datetime
+    cumulative_pd: float | None
+
+
+class PassagePublic(BaseModel):
+    culture: str
+    harvested_cells: int
+    viability_pct: float
+    population_doublings: float | None
+    cumulative_pd: float | None
+    doubling_time_h: float | None
+    viability_below_spec: bool
+    new_vessels: list[str]
+
+
+class CultureList(BaseModel):
+    items: list[CulturePublic]
     total: int

@@ -197,3 +197,51 @@ def test_a_passage_with_a_wrong_password_changes_nothing(lab, engine) -> None:
         assert cultures.get_culture(session, culture.code).status == CultureStatus.IN_PROCESS
         assert cultures.children_of(session, cultures.get_culture(session, culture.code)) == []
     assert isinstance(lab.users["technician"], User)
+
+
+def test_cultures_over_the_api(client, lab) -> None:
+    from tests.factories import bearer
+
+    _, biopsy = lab.eligible_donor()
+    lab.receive(biopsy)
+    medium = lab.lot("medium")
+    tech = bearer(client, "technician")
+    started = client.post(
+        "/api/cultures",
+        headers=tech,
+        json={
+            "biopsy": f"={biopsy.din}00",
+            "vessel_type": "T25 flask",
+            "surface_cm2": 25,
+            "seeded_cells": 250_000,
+            "seeded_at": (utcnow() - timedelta(hours=72)).isoformat(),
+            "medium_lots": [medium.code],
+            "password": PASSWORD,
+        },
+    )
+    assert started.status_code == 201, started.text
+    code = started.json()["identifier"]
+    passaged = client.post(
+        f"/api/cultures/{code}/passage",
+        headers=tech,
+        json={
+            "started_at": (utcnow() - timedelta(hours=2)).isoformat(),
+            "ended_at": (utcnow() - timedelta(hours=1)).isoformat(),
+            "harvested_cells": 1_000_000,
+            "viability_pct": 95,
+            "reseeded_cells": 900_000,
+            "new_vessels": 3,
+            "vessel_type": "T75 flask",
+            "surface_cm2": 75,
+            "password": PASSWORD,
+        },
+    )
+    assert passaged.status_code == 201, passaged.text
+    assert passaged.json()["population_doublings"] == pytest.approx(2.0)
+    assert len(passaged.json()["new_vessels"]) == 3
+    listing = client.get("/api/cultures", params={"status": "in_process"}, headers=tech).json()
+    assert listing["total"] == 3
+    found = client.get("/api/scan", params={"code": code}, headers=tech).json()
+    assert found["kind"] == "culture" and found["url"] == f"/cultures/{code}"
+    label = client.get(f"/api/labels/culture/{code}.pdf", headers=tech)
+    assert label.status_code == 200

@@ -1,0 +1,72 @@
+"""A passage recorded at the bench in a real browser, starting from a scanned vessel label."""
+
+from datetime import date, timedelta
+
+from playwright.sync_api import Page, expect
+
+from mfg.db import unit_of_work
+from mfg.donors import biopsies
+from mfg.manufacturing import cultures, materials
+from mfg.models import User, utcnow
+from tests.browser.conftest import log_in_page
+from tests.donors.factories import DonorWorld
+from tests.factories import PASSWORD
+
+
+def a_culture_in_process(engine, settings, users) -> tuple[str, str]:
+    world = DonorWorld(engine, settings, users)
+    _, biopsy = world.eligible_donor()
+    world.receive(biopsy)
+    with unit_of_work(engine, settings=settings) as session:
+        tech, qa = session.get(User, users["technician"].id), session.get(User, users["qa"].id)
+        lots = []
+        for name in ("Alpha-MEM", "TrypLE"):
+            lot = materials.register_material(
+                session,
+                actor=tech,
+                name=name,
+                supplier="S",
+                catalogue_number=name,
+                lot_number=f"{name}-1",
+                expiry=date(2031, 1, 1),
+            )
+            lots.append(
+                materials.decide_material(
+                    session, actor=qa, lot=lot, release=True, password=PASSWORD
+                )
+            )
+        culture = cultures.start_primary_culture(
+            session,
+            actor=tech,
+            biopsy=biopsies.get_biopsy(session, biopsy.din),
+            vessel_type="T25 flask",
+            surface_cm2=25,
+            seeded_cells=400_000,
+            seeded_at=utcnow() - timedelta(hours=120),
+            medium_lots=[lots[0]],
+            password=PASSWORD,
+        )
+        return culture.code, lots[1].code
+
+
+def test_a_passage_is_recorded_starting_from_a_scanned_vessel_label(
+    page: Page, engine, settings, users
+) -> None:
+    code, trypsin = a_culture_in_process(engine, settings, users)
+    log_in_page(page, "technician", PASSWORD)
+    page.keyboard.type(
+        code
+    )  # the vessel label's Code 128, typed by the scanner into the scan field
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/cultures/{code}")
+    page.fill("#harvested", "3200000")
+    page.fill("#viability", "91")
+    expect(page.locator("#growth-preview")).to_contain_text("Population doublings: 3.00")
+    page.fill("#reseeded", "2000000")
+    page.fill("#passage-form input[name=reagent_lots]", trypsin)
+    page.fill("#passage-form input[name=password]", PASSWORD)
+    page.click("#passage-form button[type=submit]")
+    expect(page.locator("#pd")).to_have_text("3.00")
+    expect(page.locator("#cpd")).to_have_text("3.00")
+    expect(page.locator(".new-vessel")).to_have_count(2)
+    expect(page.locator(".signature .meaning").last).to_have_text("Performed")
