@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from mfg.accounts.scan import staff_code  # noqa: F401 - keeps the registry import order honest
 from mfg.models import utcnow
 from tests.factories import PASSWORD, bearer, csrf_from, log_in
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from mfg.db import unit_of_work
 from mfg.donors import eligibility, service
 from mfg.errors import InvalidInput, PermissionDenied, RuleViolation, SignatureRefused
-from mfg.models import Biopsy, Donor, DonorStatus, Signature, utcnow
+from mfg.models import Biopsy, Donor, DonorStatus, Signature, User
 
 
 def refusal(world, donor) -> list[str]:
@@ -67,7 +67,7 @@ def test_eligibility_refused_while_a_result_is_not_verified_by_a_second_person(w
             if r.marker_code == "HCV-NAT":
                 service.invalidate_result(
                     session,
-                    actor=session.get(type(world.users["qc"]), world.users["qc"].id),
+                    actor=session.get(User, world.users["qc"].id),
                     result=r,
                     reason="typed into the wrong donor",
                 )
@@ -111,7 +111,7 @@ def test_eligibility_refused_without_any_biopsy(world) -> None:
 
 
 def test_only_qa_signs_eligibility(world) -> None:
-    donor, _ = world.donor(), None
+    donor = world.donor()
     with pytest.raises(PermissionDenied):
         world.run(
             "technician",
@@ -183,7 +183,7 @@ def test_the_eligibility_signature_shows_invalid_when_its_results_change(world, 
         first = service.results_of(session, d)[0]
         service.invalidate_result(
             session,
-            actor=session.get(type(world.users["qc"]), world.users["qc"].id),
+            actor=session.get(User, world.users["qc"].id),
             result=first,
             reason="transcription error",
         )
@@ -191,4 +191,3 @@ def test_the_eligibility_signature_shows_invalid_when_its_results_change(world, 
             d, determination, service.results_of(session, d)
         )
         assert not matches(signature, changed)
-    assert utcnow()

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from mfg.db import unit_of_work
 from mfg.donors import biopsies, service
 from mfg.errors import Conflict, InvalidInput, RuleViolation
-from mfg.models import Biopsy, BiopsyStatus, MarkerResult, ResultStatus, User
+from mfg.models import Biopsy, BiopsyStatus, MarkerResult, ResultStatus
 
 
 def test_a_result_cannot_be_verified_by_the_user_who_entered_it(world) -> None:
@@ -170,4 +170,3 @@ def test_a_biopsy_is_found_by_a_scan_of_its_tube_label(world) -> None:
     biopsy = world.biopsy(donor)
     found = world.run("technician", lambda s, a: biopsies.get_biopsy(s, f"={biopsy.din}00"))
     assert found.id == biopsy.id
-    assert isinstance(world.users["qc"], User)
