@@ -10,6 +10,7 @@ from mfg.labeling.service import LabelSources
 from mfg.manufacturing.records import (
     culture_label,
     lookup_culture,
+    lookup_lot,
     lookup_material,
     lookup_material_by_gs1,
     material_label,
@@ -23,6 +24,7 @@ def build_resolver() -> Resolver:
     resolver.on_token(TokenKind.DIN, lookup_biopsy)
     resolver.on_prefix("ML", lookup_material)
     resolver.on_prefix("CV", lookup_culture)
+    resolver.on_token(TokenKind.DIN, lookup_lot)
     resolver.on_token(TokenKind.GS1, lookup_material_by_gs1)
     return resolver
 

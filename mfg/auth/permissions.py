@@ -25,6 +25,7 @@ class Action(StrEnum):
     REGISTER_MATERIALS = "register material lots"
     DECIDE_MATERIALS = "release or reject material lots"
     PERFORM_CULTURE_STEPS = "start cultures and record passages"
+    POOL_CULTURES = "pool cultures into a lot"
     VIEW_LABEL_LAYOUTS = "view label layouts"
 
 
@@ -48,6 +49,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REGISTER_MATERIALS: frozenset({Role.TECHNICIAN}),
     Action.DECIDE_MATERIALS: frozenset({Role.QA}),
     Action.PERFORM_CULTURE_STEPS: frozenset({Role.TECHNICIAN}),
+    Action.POOL_CULTURES: frozenset({Role.TECHNICIAN}),
 }
 
 

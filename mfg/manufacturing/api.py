@@ -8,19 +8,23 @@ from fastapi import APIRouter, Depends, Query
 from mfg.auth.permissions import Action
 from mfg.donors.biopsies import get_biopsy
 from mfg.errors import InvalidInput
-from mfg.manufacturing import cultures, materials
+from mfg.manufacturing import cultures, materials, pools
 from mfg.manufacturing.schemas import (
     CultureList,
     CulturePublic,
     CultureStart,
+    LotList,
+    LotPublic,
     MaterialCreate,
     MaterialDecision,
     MaterialList,
     MaterialPublic,
     PassageIn,
     PassagePublic,
+    PoolIn,
+    PoolMemberPublic,
 )
-from mfg.models import Biopsy, Culture, User
+from mfg.models import Biopsy, Culture, Lot, User
 from mfg.web.deps import SessionDep
 from mfg.web.security import Allow
 
@@ -166,3 +170,58 @@ def culture_passage(
         viability_below_spec=record.viability_below_spec,
         new_vessels=[c.code for c in children],
     )
+
+
+def lot_public(session, lot: Lot) -> LotPublic:
+    members = [
+        PoolMemberPublic(
+            culture=c.code,
+            biopsy=b.din,
+            donor=d.code,
+            donor_status=d.status,
+            cells_contributed=m.cells_contributed,
+        )
+        for m, c, b, d in pools.member_rows(session, lot)
+    ]
+    return LotPublic(
+        identifier=lot.din,
+        din=lot.din,
+        status=lot.status,
+        pooled_at=lot.pooled_at,
+        total_cells=lot.total_cells,
+        spec_version=lot.spec_version,
+        members=members,
+    )
+
+
+@router.get("/lots", response_model=LotList)
+def lot_list(
+    actor: Viewer,
+    session: SessionDep,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> LotList:
+    items, total = pools.list_lots(session, actor=actor, status=status, limit=limit, offset=offset)
+    return LotList(items=[lot_public(session, lot) for lot in items], total=total)
+
+
+@router.get("/lots/{din}", response_model=LotPublic)
+def lot_read(din: str, actor: Viewer, session: SessionDep) -> LotPublic:
+    return lot_public(session, pools.get_lot(session, din))
+
+
+@router.post("/lots", response_model=LotPublic, status_code=201)
+def lot_pool(
+    body: PoolIn, actor: Annotated[User, Depends(Allow(Action.POOL_CULTURES))], session: SessionDep
+) -> LotPublic:
+    """Pool cultures of ≥ 2 eligible donors into a new lot (new DIN), signed "Performed"."""
+    contributions = [(cultures.get_culture(session, m.culture), m.cells) for m in body.members]
+    lot = pools.pool_cultures(
+        session,
+        actor=actor,
+        contributions=contributions,
+        pooled_at=body.pooled_at,
+        password=body.password,
+    )
+    return lot_public(session, lot)

@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.donors.biopsies import get_biopsy
-from mfg.errors import MfgError
-from mfg.manufacturing import cultures, materials
+from mfg.errors import InvalidInput, MfgError
+from mfg.identifiers.isbt128 import Din
+from mfg.manufacturing import cultures, materials, pools
 from mfg.models import Biopsy, Culture, User, utcnow
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
@@ -262,3 +263,65 @@ def culture_passage(
         f"Passage recorded: new vessels {', '.join(c.code for c in children)}; print their labels.",
     )
     return RedirectResponse(f"/cultures/{culture.code}", status_code=303)
+
+
+@router.get("/lots", response_class=HTMLResponse, name="lots")
+def lots_page(request: Request, actor: Viewer, session: SessionDep, status: str = "") -> Response:
+    items, total = pools.list_lots(session, actor=actor, status=status or None, limit=500)
+    pending, _ = cultures.list_cultures(session, actor=actor, status="in_process", limit=500)
+    context = {
+        "lots": items,
+        "total": total,
+        "status": status,
+        "in_process": pending,
+        "may_pool": may(actor, Action.POOL_CULTURES),
+        "now_local": utcnow().astimezone(request.app.state.settings.tz).strftime("%Y-%m-%dT%H:%M"),
+    }
+    return render(request, "manufacturing/lots.html", context)
+
+
+@router.post("/lots")
+async def lots_pool(
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.POOL_CULTURES))],
+    session: SessionDep,
+) -> Response:
+    """The pool form: a cell count for each culture vessel to pool (empty means not pooled)."""
+    form = await request.form()
+    contributions = []
+    for key, value in form.multi_items():
+        if key.startswith("cells_") and str(value).strip():
+            try:
+                cells = int(str(value))
+            except ValueError as exc:
+                raise InvalidInput(f"{value!r} is not a cell count.") from exc
+            contributions.append((cultures.get_culture(session, key.removeprefix("cells_")), cells))
+    lot = pools.pool_cultures(
+        session,
+        actor=actor,
+        contributions=contributions,
+        pooled_at=local_datetime(request, str(form.get("pooled_at", "")), "pooled_at"),
+        password=str(form.get("password", "")),
+    )
+    flash(request, f"Lot {lot.din} pooled.")
+    return RedirectResponse(f"/lots/{lot.din}", status_code=303)
+
+
+@router.get("/lots/{din}", response_class=HTMLResponse, name="lot")
+def lot_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
+    lot = pools.get_lot(session, din)
+    rows = pools.member_rows(session, lot)
+    shown = signatures.shown(
+        session,
+        entity_type="lot",
+        entity_id=lot.din,
+        content=pools.lot_content(lot, [m for m, *_ in rows]),
+    )
+    context = {
+        "lot": lot,
+        "din": Din.parse(lot.din),
+        "rows": rows,
+        "signatures": shown,
+        "events": history(session, entity_type="lot", entity_id=lot.din),
+    }
+    return render(request, "manufacturing/lot.html", context)

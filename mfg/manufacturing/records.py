@@ -8,9 +8,9 @@ from mfg.db import settings_of
 from mfg.identifiers.isbt128 import Din
 from mfg.identifiers.local import LocalId
 from mfg.identifiers.resolve import Resolution
-from mfg.identifiers.scan import ParsedScan
+from mfg.identifiers.scan import ParsedScan, TokenKind
 from mfg.labeling.fields import LabelData, common_fields, local_fields
-from mfg.models import Biopsy, Culture, MaterialLot
+from mfg.models import Biopsy, Culture, Lot, MaterialLot
 
 
 def _resolution(lot: MaterialLot) -> Resolution:
@@ -100,3 +100,21 @@ def culture_label(session: Session, identifier: str, flags: str) -> LabelData | 
         "seeded_on": culture.seeded_at.astimezone(settings.tz).strftime("%Y-%m-%d"),
         "status_text": culture.status.replace("_", " ").upper(),
     }
+
+
+def lookup_lot(session: Session, scan: ParsedScan) -> list[Resolution]:
+    """A DIN alone names a lot when a lot has it (a DIN with a product code will name a dose)."""
+    if scan.kinds() != (TokenKind.DIN,):
+        return []
+    lot = session.exec(select(Lot).where(Lot.din == scan.tokens[0].value)).first()
+    if lot is None:
+        return []
+    return [
+        Resolution(
+            "lot",
+            lot.din,
+            f"/lots/{lot.din}",
+            f"Lot {Din.parse(lot.din).eye_readable} (pool), {lot.status}",
+            lot.status,
+        )
+    ]

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date, datetime
 
-from mfg.models import MaterialLot, MaterialStatus
+from mfg.models import (
+    Biopsy,
+    Culture,
+    CultureStatus,
+    Donor,
+    DonorStatus,
+    MaterialLot,
+    MaterialStatus,
+)
 
 
 def material_use_problems(lot: MaterialLot, *, on: date) -> list[str]:
@@ -65,4 +74,35 @@ def passage_problems(
         problems.append("The passage ends before it starts.")
     if ended_at > now:
         problems.append("The passage end time is in the future.")
+    return problems
+
+
+def pooling_problems(members: Sequence[tuple[Culture, Biopsy, Donor, int]]) -> list[str]:
+    """A pool takes in-process cultures of at least two different eligible donors, each once."""
+    problems = []
+    donors = {donor.id for _, _, donor, _ in members}
+    if len(donors) < 2:
+        problems.append("A pool needs cultures of at least two different donors.")
+    seen = set()
+    for culture, biopsy, donor, cells in members:
+        if culture.id in seen:
+            problems.append(f"Culture {culture.code} is listed twice.")
+        seen.add(culture.id)
+        if culture.status == CultureStatus.POOLED:
+            problems.append(f"Culture {culture.code} is already pooled.")
+        elif culture.status != CultureStatus.IN_PROCESS:
+            problems.append(
+                f"Culture {culture.code} is {culture.status}: only a culture in process can be "
+                "pooled."
+            )
+        if donor.status != DonorStatus.ELIGIBLE:
+            problems.append(
+                f"Donor {donor.code} of culture {culture.code} is {donor.status}, not eligible."
+            )
+        if biopsy.on_hold:
+            problems.append(
+                f"Biopsy {biopsy.din} of culture {culture.code} is on hold: {biopsy.hold_reason}"
+            )
+        if cells <= 0:
+            problems.append(f"The cells contributed by culture {culture.code} must be positive.")
     return problems

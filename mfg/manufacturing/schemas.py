@@ -106,3 +106,37 @@ class PassagePublic(BaseModel):
 class CultureList(BaseModel):
     items: list[CulturePublic]
     total: int
+
+
+class PoolMemberIn(BaseModel):
+    culture: str = Field(max_length=20, description="culture vessel code (CV…)")
+    cells: int = Field(gt=0)
+
+
+class PoolIn(BaseModel):
+    members: list[PoolMemberIn] = Field(min_length=1)
+    pooled_at: AwareDatetime
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class PoolMemberPublic(BaseModel):
+    culture: str
+    biopsy: str
+    donor: str
+    donor_status: str
+    cells_contributed: int
+
+
+class LotPublic(BaseModel):
+    identifier: str
+    din: str
+    status: str
+    pooled_at: datetime
+    total_cells: int
+    spec_version: int | None
+    members: list[PoolMemberPublic]
+
+
+class LotList(BaseModel):
+    items: list[LotPublic]
+    total: int

@@ -33,10 +33,13 @@ from mfg.models.labels import LabelPrint  # noqa: E402
 from mfg.models.manufacturing import (  # noqa: E402
     Culture,
     CultureStatus,
+    Lot,
+    LotStatus,
     MaterialLot,
     MaterialStatus,
     MaterialUse,
     Passage,
+    PoolMember,
 )
 from mfg.models.signatures import Meaning, Signature  # noqa: E402
 from mfg.models.system import Installation  # noqa: E402
@@ -59,6 +62,8 @@ __all__ = [
     "Installation",
     "LabelPrint",
     "LocalSequence",
+    "Lot",
+    "LotStatus",
     "MarkerOutcome",
     "MarkerResult",
     "MarkerSetVersion",
@@ -67,6 +72,7 @@ __all__ = [
     "MaterialUse",
     "Meaning",
     "Passage",
+    "PoolMember",
     "ResultStatus",
     "Role",
     "Signature",

@@ -113,3 +113,54 @@ class MaterialUse(SQLModel, table=True):
     step_id: int
     used_at: datetime = Field(default_factory=utcnow)
     used_by_id: int = Field(foreign_key="app_user.id")
+
+
+class LotStatus(StrEnum):
+    IN_PROCESS = "in_process"
+    HARVESTED = "harvested"
+    QUARANTINE = "quarantine"
+    RELEASED = "released"
+    CONDITIONALLY_RELEASED = "conditionally_released"
+    REJECTED = "rejected"
+    ON_HOLD = "on_hold"
+    RECALLED = "recalled"
+
+
+LOT_TRANSITIONS: dict[str, frozenset[str]] = {
+    LotStatus.IN_PROCESS: frozenset({LotStatus.HARVESTED, LotStatus.REJECTED}),
+    LotStatus.HARVESTED: frozenset({LotStatus.QUARANTINE, LotStatus.REJECTED}),
+    LotStatus.QUARANTINE: frozenset(
+        {LotStatus.RELEASED, LotStatus.CONDITIONALLY_RELEASED, LotStatus.REJECTED}
+    ),
+    LotStatus.CONDITIONALLY_RELEASED: frozenset({LotStatus.RELEASED, LotStatus.ON_HOLD}),
+    LotStatus.RELEASED: frozenset({LotStatus.ON_HOLD}),
+    LotStatus.ON_HOLD: frozenset({LotStatus.RELEASED, LotStatus.RECALLED}),
+    LotStatus.REJECTED: frozenset(),
+    LotStatus.RECALLED: frozenset(),
+}
+
+
+class Lot(SQLModel, table=True):
+    """A pool of several donors' cultures: a new DIN, and the batch that becomes doses."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    din: str = Field(max_length=13, unique=True, index=True)
+    status: str = Field(default=LotStatus.IN_PROCESS, max_length=24, index=True)
+    spec_version: int | None = None  # the QC specification in force when the lot was started
+    pooled_at: datetime  # real-world time
+    total_cells: int
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int = Field(foreign_key="app_user.id")
+
+
+class PoolMember(SQLModel, table=True):
+    """Which culture (biopsy, donor) went into a lot, with how many cells. Never changes."""
+
+    __tablename__ = "pool_member"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    culture_id: int = Field(foreign_key="culture.id", unique=True)
+    biopsy_id: int = Field(foreign_key="biopsy.id", index=True)
+    donor_id: int = Field(foreign_key="donor.id", index=True)
+    cells_contributed: int

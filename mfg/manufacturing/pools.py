@@ -1,0 +1,166 @@
+"""Pooling: cultures of several eligible donors become one lot with a new DIN (REFERENCE.md §3).
+
+The membership — which culture, biopsy and donor, and how many cells each contributed — is
+written once; the database refuses to change or delete it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from mfg.audit import service as audit
+from mfg.audit.transitions import transition
+from mfg.auth.permissions import Action, authorize
+from mfg.errors import InvalidInput, NotFound, RuleViolation
+from mfg.identifiers.allocate import allocate_din
+from mfg.manufacturing.rules import pooling_problems
+from mfg.models import (
+    Biopsy,
+    BiopsyStatus,
+    Culture,
+    CultureStatus,
+    Donor,
+    Lot,
+    Meaning,
+    PoolMember,
+    User,
+    utcnow,
+)
+from mfg.models.manufacturing import CULTURE_TRANSITIONS
+from mfg.signatures import service as signatures
+
+
+def get_lot(session: Session, din: str) -> Lot:
+    lot = session.exec(select(Lot).where(Lot.din == din.strip().upper())).first()
+    if lot is None:
+        raise NotFound(f"No lot with DIN {din}.")
+    return lot
+
+
+def list_lots(
+    session: Session, *, actor: User, status: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[list[Lot], int]:
+    authorize(actor, Action.VIEW_MANUFACTURING)
+    query, count = select(Lot), select(func.count()).select_from(Lot)
+    if status:
+        query, count = query.where(Lot.status == status), count.where(Lot.status == status)
+    rows = session.exec(query.order_by(col(Lot.id).desc()).offset(offset).limit(limit)).all()
+    return list(rows), session.exec(count).one()
+
+
+def members_of(session: Session, lot: Lot) -> list[PoolMember]:
+    query = select(PoolMember).where(PoolMember.lot_id == lot.id).order_by(col(PoolMember.id))
+    return list(session.exec(query).all())
+
+
+def lot_content(lot: Lot, members: Sequence[PoolMember]) -> dict:
+    return {
+        "din": lot.din,
+        "pooled_at": lot.pooled_at,
+        "total_cells": lot.total_cells,
+        "spec_version": lot.spec_version,
+        "members": [[m.culture_id, m.biopsy_id, m.donor_id, m.cells_contributed] for m in members],
+    }
+
+
+def pool_cultures(
+    session: Session,
+    *,
+    actor: User,
+    contributions: Sequence[tuple[Culture, int]],
+    pooled_at: datetime,
+    password: str,
+) -> Lot:
+    """Pool in-process cultures of ≥ 2 eligible donors into a new lot; signed "Performed"."""
+    authorize(actor, Action.POOL_CULTURES)
+    if pooled_at > utcnow():
+        raise InvalidInput("The pooling time is in the future.", details={"field": "pooled_at"})
+    members = []
+    for culture, cells in contributions:
+        biopsy = session.get(Biopsy, culture.biopsy_id)
+        members.append((culture, biopsy, session.get(Donor, biopsy.donor_id), cells))
+    problems = pooling_problems(members)
+    if problems:
+        raise RuleViolation(problems)
+    din = allocate_din(session, kind="lot")
+    # The QC specification version is recorded here once specifications exist (QC issue).
+    lot = Lot(
+        din=str(din),
+        pooled_at=pooled_at,
+        total_cells=sum(c for *_, c in members),
+        created_by_id=actor.id,
+    )
+    session.add(lot)
+    session.flush()
+    rows = [
+        PoolMember(
+            lot_id=lot.id, culture_id=c.id, biopsy_id=b.id, donor_id=d.id, cells_contributed=n
+        )
+        for c, b, d, n in members
+    ]
+    session.add_all(rows)
+    session.flush()
+    for culture, biopsy, _, _ in members:
+        transition(
+            session,
+            culture,
+            to=CultureStatus.POOLED,
+            table=CULTURE_TRANSITIONS,
+            actor=actor,
+            action="culture.pooled",
+            entity_type="culture",
+            entity_id=culture.code,
+            reason=f"lot {lot.din}",
+        )
+        if biopsy.status == BiopsyStatus.IN_CULTURE:
+            session.execute(
+                update(Biopsy).where(col(Biopsy.id) == biopsy.id).values(status=BiopsyStatus.POOLED)
+            )
+            audit.record(
+                session,
+                actor=actor,
+                action="biopsy.pooled",
+                entity_type="biopsy",
+                entity_id=biopsy.din,
+                changes={"status": [BiopsyStatus.IN_CULTURE, BiopsyStatus.POOLED]},
+                reason=f"lot {lot.din}",
+            )
+    audit.record(
+        session,
+        actor=actor,
+        action="lot.pooled",
+        entity_type="lot",
+        entity_id=lot.din,
+        changes={
+            "members": [None, [[c.code, d.code, n] for c, _, d, n in members]],
+            "total_cells": [None, lot.total_cells],
+            "status": [None, lot.status],
+        },
+    )
+    signatures.sign(
+        session,
+        signer=actor,
+        password=password,
+        meaning=Meaning.PERFORMED,
+        entity_type="lot",
+        entity_id=lot.din,
+        content=lot_content(lot, rows),
+    )
+    return lot
+
+
+def member_rows(session: Session, lot: Lot) -> list[tuple[PoolMember, Culture, Biopsy, Donor]]:
+    """Each member with its culture, biopsy and donor: the lot's way up to every donor."""
+    return [
+        (
+            m,
+            session.get(Culture, m.culture_id),
+            session.get(Biopsy, m.biopsy_id),
+            session.get(Donor, m.donor_id),
+        )
+        for m in members_of(session, lot)
+    ]
