@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from mfg.auth.service import require_user
 from mfg.donors.service import local_today
-from mfg.manufacturing import cultures, materials
+from mfg.manufacturing import cultures, materials, pools
 from mfg.models import Biopsy, BiopsyStatus, Donor, DonorStatus, utcnow
 
 LOTS = (
@@ -109,4 +109,17 @@ def load_demo_cultures(session: Session, *, tech_password: str) -> list[str]:
                 split_ratio="1:3",
             )
             made += [c.code for c in children]
-    return [f"culture vessels {', '.join(made)} (one primary culture passaged into two vessels)"]
+    summary = [f"culture vessels {', '.join(made)} (one primary culture passaged into two vessels)"]
+    in_process = {
+        c.code: c for c in cultures.list_cultures(session, actor=tech, status="in_process")[0]
+    }
+    # a passaged vessel of the first donor and the primary culture of the second
+    chosen = [in_process[made[1]], in_process[made[-1]]]
+    lot = pools.pool_cultures(
+        session,
+        actor=tech,
+        contributions=[(chosen[0], 600_000), (chosen[1], 900_000)],
+        pooled_at=utcnow() - timedelta(minutes=30),
+        password=tech_password,
+    )
+    return [*summary, f"lot {lot.din} pooled from two donors, in process"]
