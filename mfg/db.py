@@ -20,7 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, col, create_engine, func, select
 
 from mfg.config import Settings, normalise_database_url
 
@@ -136,6 +136,18 @@ def bind_settings(session: Session, settings: Settings) -> Session:
     """Attach settings to a session opened outside ``unit_of_work`` (tests, scripts)."""
     session.info[_SETTINGS_KEY] = settings
     return session
+
+
+def newest_page(
+    session: Session, model: Any, *conditions: Any, limit: int = 100, offset: int = 0
+) -> tuple[list[Any], int]:
+    """Rows of ``model`` matching every condition, newest first, and how many match in all:
+    the list half of the list/read contract (DESIGN.md §7)."""
+    rows = session.exec(
+        select(model).where(*conditions).order_by(col(model.id).desc()).offset(offset).limit(limit)
+    ).all()
+    total = session.exec(select(func.count()).select_from(model).where(*conditions)).one()
+    return list(rows), total
 
 
 def database_reachable(engine: Engine) -> tuple[bool, str]:

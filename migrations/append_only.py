@@ -1,6 +1,7 @@
 """Database triggers that refuse UPDATE and DELETE (and TRUNCATE) on tables of evidence.
 
-Used by migrations from 0008 on (0002 has its own copy, as applied migrations never change).
+Used by every migration that creates such a table (0002 audit events and signatures, 0008 pool
+membership).
 """
 
 from alembic import op

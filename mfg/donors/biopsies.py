@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
-from mfg.db import settings_of
+from mfg.db import newest_page, settings_of
 from mfg.donors.rules import culture_start_problems, receipt_problems
 from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_din
@@ -46,16 +46,10 @@ def list_biopsies(
     offset: int = 0,
 ) -> tuple[list[Biopsy], int]:
     authorize(actor, Action.VIEW_DONORS)
-    query, count = select(Biopsy), select(func.count()).select_from(Biopsy)
-    if status:
-        query, count = query.where(Biopsy.status == status), count.where(Biopsy.status == status)
+    conditions = [Biopsy.status == status] if status else []
     if donor is not None:
-        query, count = (
-            query.where(Biopsy.donor_id == donor.id),
-            count.where(Biopsy.donor_id == donor.id),
-        )
-    rows = session.exec(query.order_by(col(Biopsy.id).desc()).offset(offset).limit(limit)).all()
-    return list(rows), session.exec(count).one()
+        conditions.append(Biopsy.donor_id == donor.id)
+    return newest_page(session, Biopsy, *conditions, limit=limit, offset=offset)
 
 
 def register_biopsy(

@@ -13,10 +13,10 @@ from mfg.donors import biopsies, eligibility, service
 from mfg.donors.records import quarantine_text
 from mfg.errors import MfgError
 from mfg.identifiers.isbt128 import Din
-from mfg.models import Donor, MarkerOutcome, User, utcnow
+from mfg.models import Donor, MarkerOutcome, User
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
-from mfg.web.forms import local_datetime
+from mfg.web.forms import local_datetime, local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
@@ -292,7 +292,7 @@ def biopsy_page(din: str, request: Request, actor: Viewer, session: SessionDep) 
         "may_receive": may(actor, Action.RECEIVE_BIOPSIES),
         "may_print": may(actor, Action.PRINT_LABELS),
         # the receipt time defaults to now on the facility's clock (not the browser's)
-        "now_local": utcnow().astimezone(request.app.state.settings.tz).strftime("%Y-%m-%dT%H:%M"),
+        "now_local": local_now_input(request),
     }
     return render(request, "donors/biopsy.html", context)
 

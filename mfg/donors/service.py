@@ -7,12 +7,12 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
-from mfg.db import settings_of
+from mfg.db import newest_page, settings_of
 from mfg.donors.lookback import donor_found_ineligible
 from mfg.donors.rules import MarkerSpec
 from mfg.errors import InvalidInput, NotFound, RuleViolation
@@ -119,11 +119,8 @@ def list_donors(
     session: Session, *, actor: User, status: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[Donor], int]:
     authorize(actor, Action.VIEW_DONORS)
-    query, count = select(Donor), select(func.count()).select_from(Donor)
-    if status:
-        query, count = query.where(Donor.status == status), count.where(Donor.status == status)
-    donors = session.exec(query.order_by(col(Donor.id).desc()).offset(offset).limit(limit)).all()
-    return list(donors), session.exec(count).one()
+    conditions = [Donor.status == status] if status else []
+    return newest_page(session, Donor, *conditions, limit=limit, offset=offset)
 
 
 def register_donor(session: Session, *, actor: User, sex: str, birth_year: int) -> Donor:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
-from mfg.db import settings_of
+from mfg.db import newest_page, settings_of
 from mfg.donors.biopsies import check_culture_start
 from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_local
@@ -55,11 +55,8 @@ def list_cultures(
     session: Session, *, actor: User, status: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[Culture], int]:
     authorize(actor, Action.VIEW_MANUFACTURING)
-    query, count = select(Culture), select(func.count()).select_from(Culture)
-    if status:
-        query, count = query.where(Culture.status == status), count.where(Culture.status == status)
-    rows = session.exec(query.order_by(col(Culture.id).desc()).offset(offset).limit(limit)).all()
-    return list(rows), session.exec(count).one()
+    conditions = [Culture.status == status] if status else []
+    return newest_page(session, Culture, *conditions, limit=limit, offset=offset)
 
 
 def _use_materials(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
-from mfg.db import settings_of
+from mfg.db import newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_local
 from mfg.identifiers.errors import ScanError
@@ -72,16 +72,8 @@ def list_materials(
     session: Session, *, actor: User, status: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[MaterialLot], int]:
     authorize(actor, Action.VIEW_MANUFACTURING)
-    query, count = select(MaterialLot), select(func.count()).select_from(MaterialLot)
-    if status:
-        query, count = (
-            query.where(MaterialLot.status == status),
-            count.where(MaterialLot.status == status),
-        )
-    rows = session.exec(
-        query.order_by(col(MaterialLot.id).desc()).offset(offset).limit(limit)
-    ).all()
-    return list(rows), session.exec(count).one()
+    conditions = [MaterialLot.status == status] if status else []
+    return newest_page(session, MaterialLot, *conditions, limit=limit, offset=offset)
 
 
 def register_material(

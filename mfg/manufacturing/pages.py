@@ -12,10 +12,10 @@ from mfg.donors.biopsies import get_biopsy
 from mfg.errors import InvalidInput, MfgError
 from mfg.identifiers.isbt128 import Din
 from mfg.manufacturing import cultures, materials, pools
-from mfg.models import Biopsy, Culture, User, utcnow
+from mfg.models import Biopsy, Culture, User
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
-from mfg.web.forms import local_datetime
+from mfg.web.forms import local_datetime, local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
@@ -146,7 +146,7 @@ def cultures_page(
         "total": total,
         "status": status,
         "may_perform": may(actor, Action.PERFORM_CULTURE_STEPS),
-        "now_local": utcnow().astimezone(request.app.state.settings.tz).strftime("%Y-%m-%dT%H:%M"),
+        "now_local": local_now_input(request),
     }
     return render(request, "manufacturing/cultures.html", context)
 
@@ -216,7 +216,7 @@ def culture_page(code: str, request: Request, actor: Viewer, session: SessionDep
         "may_perform": may(actor, Action.PERFORM_CULTURE_STEPS),
         "may_print": may(actor, Action.PRINT_LABELS),
         "min_viability": request.app.state.settings.inprocess_viability_min_pct,
-        "now_local": utcnow().astimezone(request.app.state.settings.tz).strftime("%Y-%m-%dT%H:%M"),
+        "now_local": local_now_input(request),
     }
     return render(request, "manufacturing/culture.html", context)
 
@@ -275,7 +275,7 @@ def lots_page(request: Request, actor: Viewer, session: SessionDep, status: str 
         "status": status,
         "in_process": pending,
         "may_pool": may(actor, Action.POOL_CULTURES),
-        "now_local": utcnow().astimezone(request.app.state.settings.tz).strftime("%Y-%m-%dT%H:%M"),
+        "now_local": local_now_input(request),
     }
     return render(request, "manufacturing/lots.html", context)
 

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
+from mfg.db import newest_page
 from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_din
 from mfg.manufacturing.rules import pooling_problems
@@ -45,11 +46,8 @@ def list_lots(
     session: Session, *, actor: User, status: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[Lot], int]:
     authorize(actor, Action.VIEW_MANUFACTURING)
-    query, count = select(Lot), select(func.count()).select_from(Lot)
-    if status:
-        query, count = query.where(Lot.status == status), count.where(Lot.status == status)
-    rows = session.exec(query.order_by(col(Lot.id).desc()).offset(offset).limit(limit)).all()
-    return list(rows), session.exec(count).one()
+    conditions = [Lot.status == status] if status else []
+    return newest_page(session, Lot, *conditions, limit=limit, offset=offset)
 
 
 def members_of(session: Session, lot: Lot) -> list[PoolMember]:

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from migrations.append_only import allow_changes, refuse_changes
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -22,42 +24,6 @@ _ = sqlmodel
 
 # Rows of these tables are evidence: the database itself refuses to change or remove them.
 APPEND_ONLY = ("audit_event", "signature")
-
-
-def _refuse_changes(table: str) -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            f"""
-            CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION '{table} rows are append-only: % refused', TG_OP;
-            END $$;
-            """
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()"
-        )
-        return
-    for operation in ("UPDATE", "DELETE"):
-        op.execute(
-            f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only: {operation} refused'); END"
-        )
-
-
-def _allow_changes(table: str) -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update_delete ON {table}")
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
-        op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
-        return
-    for operation in ("update", "delete"):
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{operation}")
 
 
 def upgrade() -> None:
@@ -159,12 +125,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_signature_user_id"), ["user_id"], unique=False)
 
     for table in APPEND_ONLY:
-        _refuse_changes(table)
+        refuse_changes(table)
 
 
 def downgrade() -> None:
     for table in APPEND_ONLY:
-        _allow_changes(table)
+        allow_changes(table)
     with op.batch_alter_table("signature", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signature_user_id"))
         batch_op.drop_index(batch_op.f("ix_signature_entity_type"))
