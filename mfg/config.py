@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     biopsy_transport_limit_hours: float = Field(default=24, gt=0)
     # Manufacturing (REFERENCE.md §4–§5): until QC specifications exist, the in-process minimum
     inprocess_viability_min_pct: float = Field(default=70, ge=0, le=100)
+    # No clinical harvest beyond this passage, nor beyond this cumulative population doubling.
+    max_harvest_passage: int = Field(default=5, ge=0)
+    max_cumulative_pd: float = Field(default=30, gt=0)
+    dose_shelf_life_days: int = Field(default=180, ge=1)  # cryopreserved, from the fill
+    storage_max_temp_c: float = Field(default=-150, le=0)  # liquid-nitrogen vapour phase
+    thaw_to_infusion_limit_minutes: int = Field(default=60, ge=1)
 
     # Trust layer
     password_min_length: int = Field(default=12, ge=8)

@@ -9,7 +9,9 @@ from mfg.identifiers.scan import TokenKind
 from mfg.labeling.service import LabelSources
 from mfg.manufacturing.records import (
     culture_label,
+    dose_label,
     lookup_culture,
+    lookup_dose,
     lookup_lot,
     lookup_material,
     lookup_material_by_gs1,
@@ -25,6 +27,7 @@ def build_resolver() -> Resolver:
     resolver.on_prefix("ML", lookup_material)
     resolver.on_prefix("CV", lookup_culture)
     resolver.on_token(TokenKind.DIN, lookup_lot)
+    resolver.on_token(TokenKind.DIN, lookup_dose)
     resolver.on_token(TokenKind.GS1, lookup_material_by_gs1)
     return resolver
 
@@ -35,4 +38,5 @@ def build_label_sources() -> LabelSources:
     sources.register("biopsy", biopsy_label)
     sources.register("material", material_label)
     sources.register("culture", culture_label)
+    sources.register("dose", dose_label)
     return sources

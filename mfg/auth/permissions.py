@@ -26,6 +26,10 @@ class Action(StrEnum):
     DECIDE_MATERIALS = "release or reject material lots"
     PERFORM_CULTURE_STEPS = "start cultures and record passages"
     POOL_CULTURES = "pool cultures into a lot"
+    HARVEST_AND_FILL = "harvest, formulate and fill lots into doses"
+    STORE_DOSES = "cryopreserve and store doses"
+    THAW_DOSES = "thaw doses"
+    VIEW_DOSES = "view doses"
     VIEW_LABEL_LAYOUTS = "view label layouts"
 
 
@@ -50,6 +54,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.DECIDE_MATERIALS: frozenset({Role.QA}),
     Action.PERFORM_CULTURE_STEPS: frozenset({Role.TECHNICIAN}),
     Action.POOL_CULTURES: frozenset({Role.TECHNICIAN}),
+    Action.HARVEST_AND_FILL: frozenset({Role.TECHNICIAN}),
+    Action.STORE_DOSES: frozenset({Role.TECHNICIAN}),
+    Action.THAW_DOSES: frozenset({Role.TECHNICIAN, Role.CLINICIAN}),
+    Action.VIEW_DOSES: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.CLINICIAN, Role.ADMIN}),
 }
 
 

@@ -16,6 +16,7 @@ from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_local
 from mfg.identifiers.errors import ScanError
 from mfg.identifiers.local import canonical_local
+from mfg.manufacturing import materials
 from mfg.manufacturing.materials import check_materials_usable, get_material
 from mfg.manufacturing.rules import (
     cumulative_pd,
@@ -29,7 +30,6 @@ from mfg.models import (
     Culture,
     CultureStatus,
     MaterialLot,
-    MaterialUse,
     Meaning,
     Passage,
     User,
@@ -59,24 +59,8 @@ def list_cultures(
     return newest_page(session, Culture, *conditions, limit=limit, offset=offset)
 
 
-def _use_materials(
-    session: Session, *, actor: User, lots: Sequence[MaterialLot], step_type: str, step_id: int
-) -> None:
-    for lot in lots:
-        session.add(
-            MaterialUse(
-                material_id=lot.id, step_type=step_type, step_id=step_id, used_by_id=actor.id
-            )
-        )
-
-
 def materials_of(session: Session, step_type: str, step_id: int) -> list[MaterialLot]:
-    query = (
-        select(MaterialLot)
-        .join(MaterialUse, col(MaterialUse.material_id) == MaterialLot.id)
-        .where(MaterialUse.step_type == step_type, MaterialUse.step_id == step_id)
-    )
-    return list(session.exec(query).all())
+    return materials.used_by(session, step_type, step_id)
 
 
 def culture_content(culture: Culture, lots: Sequence[MaterialLot]) -> dict:
@@ -137,7 +121,9 @@ def start_primary_culture(
     )
     session.add(culture)
     session.flush()
-    _use_materials(session, actor=actor, lots=medium_lots, step_type="culture", step_id=culture.id)
+    materials.record_use(
+        session, actor=actor, lots=medium_lots, step_type="culture", step_id=culture.id
+    )
     audit.record(
         session,
         actor=actor,
@@ -267,7 +253,9 @@ def record_passage(
     ]
     session.add_all(children)
     session.flush()
-    _use_materials(session, actor=actor, lots=reagent_lots, step_type="passage", step_id=passage.id)
+    materials.record_use(
+        session, actor=actor, lots=reagent_lots, step_type="passage", step_id=passage.id
+    )
     audit.record(
         session,
         actor=actor,

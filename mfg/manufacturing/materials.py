@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -17,7 +17,7 @@ from mfg.identifiers.errors import ScanError
 from mfg.identifiers.local import canonical_local
 from mfg.identifiers.scan import TokenKind, parse_scan
 from mfg.manufacturing.rules import material_use_problems
-from mfg.models import MaterialLot, MaterialStatus, Meaning, User, utcnow
+from mfg.models import MaterialLot, MaterialStatus, MaterialUse, Meaning, User, utcnow
 from mfg.models.manufacturing import MATERIAL_TRANSITIONS
 from mfg.signatures import service as signatures
 
@@ -194,3 +194,25 @@ def check_materials_usable(session: Session, lots: Iterable[MaterialLot]) -> Non
     problems = [p for lot in lots for p in material_use_problems(lot, on=today)]
     if problems:
         raise RuleViolation(problems)
+
+
+def record_use(
+    session: Session, *, actor: User, lots: Sequence[MaterialLot], step_type: str, step_id: int
+) -> None:
+    """Which lots a process step used (REFERENCE.md §4), checked usable by the caller."""
+    for lot in lots:
+        session.add(
+            MaterialUse(
+                material_id=lot.id, step_type=step_type, step_id=step_id, used_by_id=actor.id
+            )
+        )
+
+
+def used_by(session: Session, step_type: str, step_id: int) -> list[MaterialLot]:
+    query = (
+        select(MaterialLot)
+        .join(MaterialUse, col(MaterialUse.material_id) == MaterialLot.id)
+        .where(MaterialUse.step_type == step_type, MaterialUse.step_id == step_id)
+        .order_by(col(MaterialLot.id))
+    )
+    return list(session.exec(query).all())

@@ -18,7 +18,7 @@ from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page
 from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_din
-from mfg.manufacturing.rules import pooling_problems
+from mfg.manufacturing.rules import pooled_growth, pooling_problems
 from mfg.models import (
     Biopsy,
     BiopsyStatus,
@@ -85,11 +85,17 @@ def pool_cultures(
     if problems:
         raise RuleViolation(problems)
     din = allocate_din(session, kind="lot")
+    passage_number, cpd = pooled_growth([(c, n) for c, _, _, n in members])
+    total = sum(c for *_, c in members)
     # The QC specification version is recorded here once specifications exist (QC issue).
     lot = Lot(
         din=str(din),
         pooled_at=pooled_at,
-        total_cells=sum(c for *_, c in members),
+        total_cells=total,
+        passage_number=passage_number,
+        cumulative_pd=cpd,
+        seeded_cells=total,
+        seeded_at=pooled_at,
         created_by_id=actor.id,
     )
     session.add(lot)
@@ -136,6 +142,8 @@ def pool_cultures(
         changes={
             "members": [None, [[c.code, d.code, n] for c, _, d, n in members]],
             "total_cells": [None, lot.total_cells],
+            "passage_number": [None, lot.passage_number],
+            "cumulative_pd": [None, lot.cumulative_pd],
             "status": [None, lot.status],
         },
     )

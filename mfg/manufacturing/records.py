@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from mfg.db import settings_of
-from mfg.identifiers.isbt128 import Din
+from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.identifiers.local import LocalId
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan, TokenKind
-from mfg.labeling.fields import LabelData, common_fields, local_fields
-from mfg.models import Biopsy, Culture, Lot, MaterialLot
+from mfg.labeling.fields import TRIAL_NOTICE, LabelData, common_fields, din_fields, local_fields
+from mfg.models import Biopsy, Culture, Dose, Lot, MaterialLot
 
 
 def _resolution(lot: MaterialLot) -> Resolution:
@@ -118,3 +118,62 @@ def lookup_lot(session: Session, scan: ParsedScan) -> list[Resolution]:
             lot.status,
         )
     ]
+
+
+def lookup_dose(session: Session, scan: ParsedScan) -> list[Resolution]:
+    """A DIN with a product code names a dose: the lot's DIN and the dose's division."""
+    din, code = scan.first(TokenKind.DIN), scan.first(TokenKind.PRODUCT_CODE)
+    if din is None or code is None:
+        return []
+    dose = session.exec(select(Dose).where(Dose.identifier == f"{din.value}{code.value}")).first()
+    if dose is None:
+        return []
+    return [
+        Resolution(
+            "dose",
+            dose.identifier,
+            f"/doses/{dose.identifier}",
+            f"Dose {dose.division} of lot {Din.parse(din.value).eye_readable}, "
+            f"{cells_text(dose.cells)} in {dose.volume_ml:g} mL: {dose.status}",
+            dose.status,
+        )
+    ]
+
+
+def cells_text(cells: int) -> str:
+    return f"{cells / 1e6:.4g} x 10^6 cells"
+
+
+def dose_label(session: Session, identifier: str, flags: str) -> LabelData | None:
+    """The ISBT 128 container label of a dose, with the DIN, product code and expiry codes."""
+    dose = session.exec(
+        select(Dose).where(Dose.identifier == "".join(identifier.split()).upper())
+    ).first()
+    if dose is None:
+        return None
+    settings = settings_of(session)
+    lot = session.get(Lot, dose.lot_id)
+    din = Din.parse(lot.din)
+    code = ProductCode.parse(dose.product_code)
+    expiry = format_expiry(dose.expires_at, settings.tz)
+    local_expiry = dose.expires_at.astimezone(settings.tz)
+    offset = f"{local_expiry:%z}"
+    return {
+        **common_fields(
+            facility_name=settings.facility_name,
+            facility_fin=settings.facility_fin,
+            test_facility=settings.is_test_facility,
+        ),
+        **din_fields(din, flags=flags),
+        "product_code_barcode": code.barcode_data(),
+        "product_code_text": str(code),
+        "product_text": settings.product_name,
+        "division": dose.division,
+        "cells_text": cells_text(dose.cells),
+        "volume_text": f"{dose.volume_ml:g} mL",
+        "expiry_text": f"{local_expiry:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}",
+        "expiry_barcode": expiry,
+        "status_text": dose.status.replace("_", " ").upper(),
+        "trial_notice": TRIAL_NOTICE,
+        "datamatrix": din.barcode_data(flags) + code.barcode_data() + expiry,
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from mfg.models import (
     Biopsy,
@@ -106,3 +106,86 @@ def pooling_problems(members: Sequence[tuple[Culture, Biopsy, Donor, int]]) -> l
         if cells <= 0:
             problems.append(f"The cells contributed by culture {culture.code} must be positive.")
     return problems
+
+
+def pooled_growth(members: Sequence[tuple[Culture, int]]) -> tuple[int, float | None]:
+    """The passage number and cumulative PD at which a pool's cells start to grow.
+
+    Pooling harvests each vessel (its cells counted as contributed) and seeds them together, so
+    the pool grows at the next passage after the oldest member. The cumulative PD is the highest
+    among members, counting each member's growth in its last vessel: the oldest cells set the limit.
+    """
+    passage = max(culture.passage_number for culture, _ in members) + 1
+    figures = [
+        cumulative_pd(culture.cumulative_pd, population_doublings(cells, culture.seeded_cells))
+        for culture, cells in members
+    ]
+    known = [f for f in figures if f is not None]
+    return passage, max(known) if known else None
+
+
+def harvest_limit_problems(
+    *, passage_number: int, cumulative: float | None, max_passage: int, max_cumulative_pd: float
+) -> list[str]:
+    """No clinical harvest beyond the passage limit or the cumulative-PD limit (REFERENCE.md §4)."""
+    problems = []
+    if passage_number > max_passage:
+        problems.append(
+            f"The cells are at passage {passage_number}: no clinical harvest beyond passage "
+            f"{max_passage}."
+        )
+    if cumulative is not None and cumulative > max_cumulative_pd:
+        problems.append(
+            f"The cumulative population doublings ({cumulative:.2f}) exceed the limit of "
+            f"{max_cumulative_pd:g}."
+        )
+    return problems
+
+
+def concentration_per_ml(cells: int, volume_ml: float) -> float:
+    return cells / volume_ml
+
+
+def fill_problems(
+    *, doses: int, volume_ml: float, final_volume_ml: float, cells_per_dose: int
+) -> list[str]:
+    problems = []
+    if doses < 1:
+        problems.append("Fill at least one dose.")
+    if volume_ml <= 0:
+        problems.append("The volume per dose must be positive.")
+    elif doses * volume_ml > final_volume_ml + 1e-9:
+        problems.append(
+            f"{doses} doses of {volume_ml:g} mL need {doses * volume_ml:g} mL; the formulated "
+            f"volume is {final_volume_ml:g} mL."
+        )
+    if volume_ml > 0 and cells_per_dose <= 0:
+        problems.append("Each dose must contain cells.")
+    return problems
+
+
+def storage_problems(
+    *,
+    temperature_c: float,
+    max_temperature_c: float,
+    frozen_at: datetime,
+    filled_at: datetime,
+    now: datetime,
+) -> list[str]:
+    """Doses go to the liquid-nitrogen vapour phase at or below the configured temperature."""
+    problems = []
+    if temperature_c > max_temperature_c:
+        problems.append(
+            f"Storage at {temperature_c:g} °C is warmer than the limit of {max_temperature_c:g} °C."
+        )
+    if frozen_at < filled_at:
+        problems.append("The doses cannot be frozen before they were filled.")
+    if frozen_at > now:
+        problems.append("The freezing time is in the future.")
+    return problems
+
+
+def dose_expiry(filled_at: datetime, *, shelf_life_days: int, tz: tzinfo) -> datetime:
+    """The end (23:59 local) of the last day of the shelf life, counted from the fill."""
+    last_day = filled_at.astimezone(tz).date() + timedelta(days=shelf_life_days)
+    return datetime.combine(last_day, time(23, 59), tzinfo=tz).astimezone(UTC)

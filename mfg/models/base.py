@@ -2,6 +2,11 @@
 
 from datetime import UTC, datetime
 
+from sqlalchemy import BigInteger, Integer
+
+# A cell count: billions of cells need 64 bits; SQLite's INTEGER already has them.
+CELL_COUNT = BigInteger().with_variant(Integer(), "sqlite")
+
 
 def utcnow() -> datetime:
     """The server's clock, timezone-aware UTC: the only clock trusted for entry times."""

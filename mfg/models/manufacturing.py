@@ -1,12 +1,15 @@
-"""Manufacturing records (the electronic batch record): material lots so far."""
+"""Manufacturing records (the electronic batch record): materials, cultures, lots, doses.
+
+Cell counts are 64-bit: a harvested lot holds billions of cells.
+"""
 
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from mfg.models.base import utcnow
+from mfg.models.base import CELL_COUNT, utcnow
 
 
 class MaterialStatus(StrEnum):
@@ -72,7 +75,7 @@ class Culture(SQLModel, table=True):
     passage_number: int = Field(default=0)  # 0: primary culture
     vessel_type: str = Field(max_length=100)
     surface_cm2: float
-    seeded_cells: int | None = None  # None for an explant culture
+    seeded_cells: int | None = Field(default=None, sa_type=CELL_COUNT)  # None: explant
     explant: bool = Field(default=False)
     seeded_at: datetime  # real-world time
     cumulative_pd: float | None = None  # up to the seeding of this vessel
@@ -88,9 +91,9 @@ class Passage(SQLModel, table=True):
     culture_id: int = Field(foreign_key="culture.id", unique=True)
     started_at: datetime
     ended_at: datetime
-    harvested_cells: int
+    harvested_cells: int = Field(sa_type=CELL_COUNT)
     viability_pct: float
-    reseeded_cells: int
+    reseeded_cells: int = Field(sa_type=CELL_COUNT)
     new_vessels: int
     split_ratio: str = Field(default="", max_length=20)
     population_doublings: float | None = None
@@ -148,7 +151,12 @@ class Lot(SQLModel, table=True):
     status: str = Field(default=LotStatus.IN_PROCESS, max_length=24, index=True)
     spec_version: int | None = None  # the QC specification in force when the lot was started
     pooled_at: datetime  # real-world time
-    total_cells: int
+    total_cells: int = Field(sa_type=CELL_COUNT)  # pooled
+    # The growth under way: pooling seeds it, each lot passage re-seeds it, harvest ends it.
+    passage_number: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    cumulative_pd: float | None = None  # up to the seeding of the current growth
+    seeded_cells: int | None = Field(default=None, sa_type=CELL_COUNT)
+    seeded_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     created_by_id: int = Field(foreign_key="app_user.id")
 
@@ -163,4 +171,129 @@ class PoolMember(SQLModel, table=True):
     culture_id: int = Field(foreign_key="culture.id", unique=True)
     biopsy_id: int = Field(foreign_key="biopsy.id", index=True)
     donor_id: int = Field(foreign_key="donor.id", index=True)
-    cells_contributed: int
+    cells_contributed: int = Field(sa_type=CELL_COUNT)
+
+
+class LotPassage(SQLModel, table=True):
+    """Expansion of a lot after pooling: the growth harvested and re-seeded, with its figures."""
+
+    __tablename__ = "lot_passage"
+    __table_args__ = (UniqueConstraint("lot_id", "passage_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    passage_number: int  # of the growth harvested; the re-seeded cells grow at the next one
+    started_at: datetime
+    ended_at: datetime
+    seeded_cells: int = Field(sa_type=CELL_COUNT)
+    harvested_cells: int = Field(sa_type=CELL_COUNT)
+    viability_pct: float
+    reseeded_cells: int = Field(sa_type=CELL_COUNT)
+    vessels: int
+    vessel_type: str = Field(max_length=100)
+    population_doublings: float | None = None
+    cumulative_pd: float | None = None
+    doubling_time_h: float | None = None
+    viability_below_spec: bool = Field(default=False)
+    deviation_note: str = Field(default="", max_length=2000)
+    performed_by_id: int = Field(foreign_key="app_user.id")
+    entered_at: datetime = Field(default_factory=utcnow)
+
+
+class Harvest(SQLModel, table=True):
+    """The final harvest and formulation of a lot: the cells that become its doses."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lot.id", unique=True)
+    started_at: datetime
+    ended_at: datetime
+    passage_number: int
+    harvested_cells: int = Field(sa_type=CELL_COUNT)  # viable cells formulated
+    viability_pct: float
+    population_doublings: float | None = None
+    cumulative_pd: float | None = None
+    doubling_time_h: float | None = None
+    final_volume_ml: float
+    concentration_per_ml: float  # cells / mL, computed
+    viability_below_spec: bool = Field(default=False)
+    deviation_note: str = Field(default="", max_length=2000)
+    performed_by_id: int = Field(foreign_key="app_user.id")
+    entered_at: datetime = Field(default_factory=utcnow)
+
+
+class DoseStatus(StrEnum):
+    QUARANTINE = "quarantine"
+    AVAILABLE = "available"
+    ALLOCATED = "allocated"
+    ISSUED = "issued"
+    INFUSED = "infused"
+    RETURNED = "returned"
+    DISCARDED = "discarded"
+    ON_HOLD = "on_hold"
+    RECALLED = "recalled"
+
+
+DOSE_TRANSITIONS: dict[str, frozenset[str]] = {
+    DoseStatus.QUARANTINE: frozenset(
+        {DoseStatus.AVAILABLE, DoseStatus.DISCARDED, DoseStatus.ON_HOLD}
+    ),
+    DoseStatus.AVAILABLE: frozenset(
+        {DoseStatus.ALLOCATED, DoseStatus.DISCARDED, DoseStatus.ON_HOLD}
+    ),
+    DoseStatus.ALLOCATED: frozenset(
+        {DoseStatus.ISSUED, DoseStatus.AVAILABLE, DoseStatus.DISCARDED, DoseStatus.ON_HOLD}
+    ),
+    DoseStatus.ISSUED: frozenset(
+        {DoseStatus.INFUSED, DoseStatus.RETURNED, DoseStatus.DISCARDED, DoseStatus.ON_HOLD}
+    ),
+    DoseStatus.RETURNED: frozenset({DoseStatus.DISCARDED}),
+    DoseStatus.ON_HOLD: frozenset({DoseStatus.AVAILABLE, DoseStatus.RECALLED}),
+    DoseStatus.INFUSED: frozenset(),
+    DoseStatus.DISCARDED: frozenset(),
+    DoseStatus.RECALLED: frozenset(),
+}
+
+
+class Dose(SQLModel, table=True):
+    """One bag of a lot: the lot DIN + product code with its division, and where it is stored."""
+
+    __table_args__ = (
+        UniqueConstraint("lot_id", "division"),
+        # Two doses never share a storage position while both are still frozen.
+        Index(
+            "uq_dose_storage_position",
+            "tank",
+            "rack",
+            "box",
+            "position",
+            unique=True,
+            sqlite_where=text("thawed_at IS NULL AND tank IS NOT NULL"),
+            postgresql_where=text("thawed_at IS NULL AND tank IS NOT NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    identifier: str = Field(max_length=21, unique=True, index=True)  # DIN + product code
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    product_code: str = Field(max_length=8)  # description, collection type, division
+    division: str = Field(max_length=2)
+    cells: int = Field(sa_type=CELL_COUNT)
+    volume_ml: float
+    container: str = Field(max_length=100)
+    filled_at: datetime  # real-world time
+    expires_at: datetime
+    status: str = Field(default=DoseStatus.QUARANTINE, max_length=16, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int = Field(foreign_key="app_user.id")
+    # Cryopreservation
+    frozen_at: datetime | None = None
+    freezing_programme: str = Field(default="", max_length=100)
+    storage_temp_c: float | None = None
+    tank: str | None = Field(default=None, max_length=20)
+    rack: str | None = Field(default=None, max_length=20)
+    box: str | None = Field(default=None, max_length=20)
+    position: int | None = None
+    stored_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    # Thaw, when the dose is prepared for a patient
+    thawed_at: datetime | None = None
+    thawed_by_id: int | None = Field(default=None, foreign_key="app_user.id")

@@ -1,14 +1,12 @@
 """Pooling: a new DIN for cultures of ≥ 2 eligible donors; the membership never changes."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, select
 
-from mfg.donors import biopsies
 from mfg.errors import RuleViolation
-from mfg.manufacturing import cultures, materials, pools
 from mfg.models import (
     Biopsy,
     BiopsyStatus,
@@ -16,74 +14,12 @@ from mfg.models import (
     CultureStatus,
     Donor,
     LotStatus,
-    MaterialLot,
     PoolMember,
     utcnow,
 )
 from tests.audit.tamper import execute
-from tests.donors.factories import DonorWorld
 from tests.factories import PASSWORD, bearer
-
-
-@pytest.fixture
-def lab(engine, settings, users) -> DonorWorld:
-    return DonorWorld(engine, settings, users)
-
-
-def culture_of_eligible_donor(lab: DonorWorld, medium: MaterialLot | None = None) -> Culture:
-    if medium is None:
-        medium = released_medium(lab)
-    _, biopsy = lab.eligible_donor()
-    lab.receive(biopsy)
-    return lab.run(
-        "technician",
-        lambda s, a: cultures.start_primary_culture(
-            s,
-            actor=a,
-            biopsy=biopsies.get_biopsy(s, biopsy.din),
-            vessel_type="T75",
-            surface_cm2=75,
-            seeded_cells=500_000,
-            seeded_at=utcnow() - timedelta(hours=50),
-            password=PASSWORD,
-            medium_lots=[s.get(MaterialLot, medium.id)],
-        ),
-    )
-
-
-def released_medium(lab: DonorWorld) -> MaterialLot:
-    name = f"medium-{utcnow().timestamp()}"
-    lot = lab.run(
-        "technician",
-        lambda s, a: materials.register_material(
-            s,
-            actor=a,
-            name=name,
-            supplier="S",
-            catalogue_number=name,
-            lot_number=name,
-            expiry=date(2031, 1, 1),
-        ),
-    )
-    return lab.run(
-        "qa",
-        lambda s, a: materials.decide_material(
-            s, actor=a, lot=materials.get_material(s, lot.code), release=True, password=PASSWORD
-        ),
-    )
-
-
-def pool(lab: DonorWorld, *items: tuple[Culture, int]):
-    return lab.run(
-        "technician",
-        lambda s, a: pools.pool_cultures(
-            s,
-            actor=a,
-            contributions=[(cultures.get_culture(s, c.code), n) for c, n in items],
-            pooled_at=utcnow() - timedelta(minutes=5),
-            password=PASSWORD,
-        ),
-    )
+from tests.manufacturing.factories import culture_of_eligible_donor, pool
 
 
 def test_a_pool_of_two_eligible_donors_gets_a_new_din_and_keeps_its_membership(lab, engine) -> None:

@@ -1,0 +1,365 @@
+"""Fill a harvested lot into doses, cryopreserve them in labelled positions, thaw one for use.
+
+A dose is its lot's DIN plus the product code with a division (``A0``, ``B0``, …): the
+identifier ``A999926000012S1234VA0`` reads as DIN ``A999926000012``, product ``S1234``,
+collection type ``V``, division ``A0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from mfg.audit import service as audit
+from mfg.audit.transitions import transition
+from mfg.auth.permissions import Action, authorize
+from mfg.db import newest_page, settings_of
+from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.identifiers.errors import ScanError
+from mfg.identifiers.isbt128 import ProductCode
+from mfg.identifiers.scan import TokenKind, parse_scan
+from mfg.manufacturing.lots import harvest_of
+from mfg.manufacturing.rules import dose_expiry, fill_problems, storage_problems
+from mfg.models import Dose, DoseStatus, Harvest, Lot, LotStatus, Meaning, User, utcnow
+from mfg.models.manufacturing import LOT_TRANSITIONS
+from mfg.signatures import service as signatures
+
+COLLECTION_TYPE = "V"
+# Doses that may be thawed: prepared for the patient they are allocated or issued to.
+THAWABLE = frozenset({DoseStatus.ALLOCATED, DoseStatus.ISSUED})
+
+
+def dose_identifier(din: str, product_code: ProductCode) -> str:
+    return f"{din}{product_code}"
+
+
+def canonical_dose_identifier(text: str) -> str:
+    """A dose identifier as typed (spaces, dashes) or scanned (``=DIN…=<product…``)."""
+    text = text.strip()
+    if text.startswith("="):
+        try:
+            scan = parse_scan(text)
+        except ScanError as error:
+            raise NotFound(f"No dose {text!r}: {error.message}") from error
+        din, code = scan.first(TokenKind.DIN), scan.first(TokenKind.PRODUCT_CODE)
+        if din is None or code is None:
+            raise NotFound("A dose is named by its DIN and its product code; scan both.")
+        return f"{din.value}{code.value}"
+    return "".join(text.replace("-", " ").split()).upper()
+
+
+def get_dose(session: Session, identifier: str) -> Dose:
+    code = canonical_dose_identifier(identifier)
+    dose = session.exec(select(Dose).where(Dose.identifier == code)).first()
+    if dose is None:
+        raise NotFound(f"No dose {code}.")
+    return dose
+
+
+def list_doses(
+    session: Session,
+    *,
+    actor: User,
+    status: str | None = None,
+    lot: Lot | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Dose], int]:
+    authorize(actor, Action.VIEW_DOSES)
+    conditions = []
+    if status:
+        conditions.append(Dose.status == status)
+    if lot is not None:
+        conditions.append(Dose.lot_id == lot.id)
+    return newest_page(session, Dose, *conditions, limit=limit, offset=offset)
+
+
+def doses_of(session: Session, lot: Lot) -> list[Dose]:
+    query = select(Dose).where(Dose.lot_id == lot.id).order_by(col(Dose.id))
+    return list(session.exec(query).all())
+
+
+def fill_content(lot: Lot, doses: Sequence[Dose]) -> dict:
+    return {
+        "lot": lot.din,
+        "doses": [
+            [d.identifier, d.cells, d.volume_ml, d.container, d.filled_at, d.expires_at]
+            for d in doses
+        ],
+    }
+
+
+def fill_preview(harvest: Harvest, volume_ml: float) -> int:
+    """The cells in a dose of ``volume_ml``: the formulated concentration times the volume."""
+    return round(harvest.concentration_per_ml * volume_ml)
+
+
+def fill_lot(
+    session: Session,
+    *,
+    actor: User,
+    lot: Lot,
+    filled_at: datetime,
+    doses: int,
+    volume_ml: float,
+    container: str,
+    password: str,
+) -> list[Dose]:
+    """Fill the formulated lot into ``doses`` bags; the lot and its doses go to quarantine."""
+    authorize(actor, Action.HARVEST_AND_FILL)
+    if lot.status != LotStatus.HARVESTED:
+        raise RuleViolation(f"Lot {lot.din} is {lot.status}: only a harvested lot is filled.")
+    harvest = harvest_of(session, lot)
+    if harvest is None:  # a harvested lot always has its harvest record
+        raise RuleViolation(f"Lot {lot.din} has no harvest record.")
+    if not container.strip():
+        raise InvalidInput("Name the container (bag or vial type).", details={"field": "container"})
+    cells = fill_preview(harvest, volume_ml)
+    problems = fill_problems(
+        doses=doses,
+        volume_ml=volume_ml,
+        final_volume_ml=harvest.final_volume_ml,
+        cells_per_dose=cells,
+    )
+    if filled_at < harvest.ended_at:
+        problems.append("The fill cannot start before the harvest ended.")
+    if filled_at > utcnow():
+        problems.append("The fill time is in the future.")
+    if problems:
+        raise RuleViolation(problems)
+    # Compare-and-set first: of two technicians filling the same lot at once, one wins.
+    transition(
+        session,
+        lot,
+        to=LotStatus.QUARANTINE,
+        table=LOT_TRANSITIONS,
+        actor=actor,
+        action="lot.filled",
+        entity_type="lot",
+        entity_id=lot.din,
+        reason=f"{doses} doses of {volume_ml:g} mL",
+    )
+    settings = settings_of(session)
+    expires_at = dose_expiry(
+        filled_at, shelf_life_days=settings.dose_shelf_life_days, tz=settings.tz
+    )
+    rows = []
+    for index in range(doses):
+        code = ProductCode(settings.product_code, COLLECTION_TYPE, ProductCode.division_code(index))
+        rows.append(
+            Dose(
+                identifier=dose_identifier(lot.din, code),
+                lot_id=lot.id,
+                product_code=str(code),
+                division=code.division,
+                cells=cells,
+                volume_ml=volume_ml,
+                container=container.strip(),
+                filled_at=filled_at,
+                expires_at=expires_at,
+                created_by_id=actor.id,
+            )
+        )
+    session.add_all(rows)
+    session.flush()
+    for dose in rows:
+        audit.record(
+            session,
+            actor=actor,
+            action="dose.filled",
+            entity_type="dose",
+            entity_id=dose.identifier,
+            changes={
+                "cells": [None, dose.cells],
+                "volume_ml": [None, dose.volume_ml],
+                "expires_at": [None, dose.expires_at],
+                "status": [None, dose.status],
+            },
+        )
+    signatures.sign(
+        session,
+        signer=actor,
+        password=password,
+        meaning=Meaning.PERFORMED,
+        entity_type="fill",
+        entity_id=lot.din,
+        content=fill_content(lot, rows),
+    )
+    return rows
+
+
+def storage_content(lot: Lot, doses: Sequence[Dose]) -> dict:
+    return {
+        "lot": lot.din,
+        "doses": [
+            [
+                d.identifier,
+                d.frozen_at,
+                d.freezing_programme,
+                d.storage_temp_c,
+                d.tank,
+                d.rack,
+                d.box,
+                d.position,
+            ]
+            for d in doses
+        ],
+    }
+
+
+def location_text(dose: Dose) -> str:
+    if dose.tank is None:
+        return "not stored"
+    return f"tank {dose.tank} / rack {dose.rack} / box {dose.box} / position {dose.position}"
+
+
+def cryopreserve_lot(
+    session: Session,
+    *,
+    actor: User,
+    lot: Lot,
+    frozen_at: datetime,
+    freezing_programme: str,
+    temperature_c: float,
+    tank: str,
+    rack: str,
+    box: str,
+    first_position: int,
+    password: str,
+) -> list[Dose]:
+    """Freeze the lot's filled doses and store them in consecutive positions of one box."""
+    authorize(actor, Action.STORE_DOSES)
+    doses = [d for d in doses_of(session, lot) if d.frozen_at is None]
+    if not doses:
+        raise RuleViolation(f"Lot {lot.din} has no filled dose waiting to be frozen.")
+    settings = settings_of(session)
+    tank, rack, box = tank.strip().upper(), rack.strip().upper(), box.strip().upper()
+    problems = storage_problems(
+        temperature_c=temperature_c,
+        max_temperature_c=settings.storage_max_temp_c,
+        frozen_at=frozen_at,
+        filled_at=max(d.filled_at for d in doses),
+        now=utcnow(),
+    )
+    if not (tank and rack and box):
+        problems.append("Give the tank, rack and box.")
+    if first_position < 1:
+        problems.append("Positions are numbered from 1.")
+    if not freezing_programme.strip():
+        problems.append("Name the controlled-rate freezing programme.")
+    positions = list(range(first_position, first_position + len(doses)))
+    taken = session.exec(
+        select(Dose).where(
+            Dose.tank == tank,
+            Dose.rack == rack,
+            Dose.box == box,
+            col(Dose.position).in_(positions),
+            col(Dose.thawed_at).is_(None),
+        )
+    ).all()
+    problems += [
+        f"Position {d.position} of box {box} holds dose {d.identifier} already." for d in taken
+    ]
+    if problems:
+        raise RuleViolation(problems)
+    for dose, position in zip(doses, positions, strict=True):
+        try:
+            stored = session.execute(
+                update(Dose)
+                .where(col(Dose.id) == dose.id, col(Dose.frozen_at).is_(None))
+                .values(
+                    frozen_at=frozen_at,
+                    freezing_programme=freezing_programme.strip(),
+                    storage_temp_c=temperature_c,
+                    tank=tank,
+                    rack=rack,
+                    box=box,
+                    position=position,
+                    stored_by_id=actor.id,
+                )
+            )
+        except IntegrityError as error:  # another technician took the position meanwhile
+            raise Conflict(f"Position {position} of box {box} was taken meanwhile.") from error
+        if stored.rowcount != 1:
+            raise Conflict(f"Dose {dose.identifier} was stored by someone else meanwhile.")
+        session.refresh(dose)
+        audit.record(
+            session,
+            actor=actor,
+            action="dose.cryopreserved",
+            entity_type="dose",
+            entity_id=dose.identifier,
+            changes={
+                "frozen_at": [None, frozen_at],
+                "location": [None, location_text(dose)],
+                "storage_temp_c": [None, temperature_c],
+            },
+        )
+    signatures.sign(
+        session,
+        signer=actor,
+        password=password,
+        meaning=Meaning.PERFORMED,
+        entity_type="storage",
+        entity_id=lot.din,
+        content=storage_content(lot, doses),
+    )
+    return doses
+
+
+def thaw_content(dose: Dose) -> dict:
+    return {"dose": dose.identifier, "thawed_at": dose.thawed_at, "location": location_text(dose)}
+
+
+def thaw_dose(
+    session: Session, *, actor: User, dose: Dose, thawed_at: datetime, password: str
+) -> Dose:
+    """Record the thaw of a dose prepared for its patient; it leaves its storage position."""
+    authorize(actor, Action.THAW_DOSES)
+    problems = []
+    if dose.frozen_at is None:
+        problems.append(f"Dose {dose.identifier} was never cryopreserved.")
+    elif thawed_at < dose.frozen_at:
+        problems.append("The thaw cannot precede the freezing.")
+    if dose.thawed_at is not None:
+        problems.append(f"Dose {dose.identifier} was already thawed.")
+    if dose.status not in THAWABLE:
+        problems.append(
+            f"Dose {dose.identifier} is {dose.status}: only a dose allocated or issued to a "
+            "patient is thawed."
+        )
+    if thawed_at > utcnow():
+        problems.append("The thaw time is in the future.")
+    if problems:
+        raise RuleViolation(problems)
+    location = location_text(dose)
+    thawed = session.execute(
+        update(Dose)
+        .where(col(Dose.id) == dose.id, col(Dose.thawed_at).is_(None))
+        .values(thawed_at=thawed_at, thawed_by_id=actor.id)
+    )
+    if thawed.rowcount != 1:
+        raise Conflict(f"Dose {dose.identifier} was thawed by someone else meanwhile.")
+    session.refresh(dose)
+    audit.record(
+        session,
+        actor=actor,
+        action="dose.thawed",
+        entity_type="dose",
+        entity_id=dose.identifier,
+        changes={"thawed_at": [None, thawed_at], "location": [location, "thawed"]},
+    )
+    signatures.sign(
+        session,
+        signer=actor,
+        password=password,
+        meaning=Meaning.PERFORMED,
+        entity_type="thaw",
+        entity_id=dose.identifier,
+        content=thaw_content(dose),
+    )
+    return dose
