@@ -85,3 +85,13 @@ def test_only_meanings_of_the_controlled_list_are_accepted(engine, settings, use
 def test_key_order_does_not_change_the_content_hash(engine, settings, users):
     signature = sign(engine, settings, users["qa"], PASSWORD)
     assert signatures.matches(signature, dict(reversed(list(RECORD.items()))))
+
+
+def test_a_whole_number_read_back_as_a_float_hashes_the_same() -> None:
+    """A step signed with ``surface_cm2=75`` is checked against the row's ``75.0``."""
+    from mfg.audit.chain import content_hash
+
+    assert content_hash({"surface": 75, "cells": [1, 2.0]}) == content_hash(
+        {"surface": 75.0, "cells": [1.0, 2]}
+    )
+    assert content_hash({"surface": 75.5}) != content_hash({"surface": 75})

@@ -29,8 +29,23 @@ def canonical_json(value: Any) -> str:
 
 
 def content_hash(content: Any) -> str:
-    """SHA-256 of the canonical JSON of ``content`` (what a signature binds to)."""
-    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+    """SHA-256 of the canonical JSON of ``content`` (what a signature binds to).
+
+    A signed record is rebuilt from its database row to be checked, and a number entered as
+    ``75`` reads back from a float column as ``75.0``: integral floats are written as integers
+    (as RFC 8785 does), so the same value always hashes the same.
+    """
+    return hashlib.sha256(canonical_json(_same_numbers(content)).encode("utf-8")).hexdigest()
+
+
+def _same_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _same_numbers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_same_numbers(v) for v in value]
+    return value
 
 
 def event_hash(key: bytes, payload: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from mfg.auth.service import require_user
+from mfg.db import settings_of
 from mfg.donors import biopsies, eligibility, service
 from mfg.models import Donor, utcnow
 
@@ -21,7 +22,9 @@ def _donor_with_biopsy(
     tech = people["tech"]
     donor = service.register_donor(session, actor=tech, sex=sex, birth_year=birth_year)
     today = service.local_today(session)
-    service.record_consent(session, actor=tech, donor=donor, consent_date=today - timedelta(days=2))
+    collected = utcnow() - timedelta(hours=hours_ago)
+    consent = min(today, collected.astimezone(settings_of(session).tz).date()) - timedelta(days=2)
+    service.record_consent(session, actor=tech, donor=donor, consent_date=consent)
     service.record_screening(
         session,
         actor=tech,
@@ -29,7 +32,6 @@ def _donor_with_biopsy(
         outcome="passed",
         notes="Questionnaire v3: no exclusion criteria",
     )
-    collected = utcnow() - timedelta(hours=hours_ago)
     biopsy = biopsies.register_biopsy(
         session,
         actor=tech,
@@ -57,9 +59,10 @@ def _results(
     *,
     positive: str | None = None,
     leave_unverified: int = 0,
+    days_ago: int = 1,
 ) -> None:
     _, markers = service.current_marker_set(session)
-    sample = service.local_today(session) - timedelta(days=1)
+    sample = service.local_today(session) - timedelta(days=days_ago)
     required = [m for m in markers if m.required]
     for index, marker in enumerate(required):
         outcome = "positive" if marker.code == positive else "negative"
@@ -82,10 +85,11 @@ def load_demo_donors(session: Session, *, qa_password: str) -> list[str]:
     people = _people(session)
     eligible = []
     for sex, year in (("F", 1986), ("M", 1979)):
+        # Collected four weeks ago: their cells have grown into the demo lots since.
         donor, _ = _donor_with_biopsy(
-            session, people, sex=sex, birth_year=year, hours_ago=30, received=True
+            session, people, sex=sex, birth_year=year, hours_ago=28 * 24, received=True
         )
-        _results(session, people, donor)
+        _results(session, people, donor, days_ago=28)
         eligibility.determine_eligibility(
             session,
             actor=people["qa"],

@@ -8,8 +8,8 @@ from sqlmodel import Session, col, select
 
 from mfg.auth.service import require_user
 from mfg.donors.service import local_today
-from mfg.manufacturing import cultures, materials, pools
-from mfg.models import Biopsy, BiopsyStatus, Donor, DonorStatus, utcnow
+from mfg.manufacturing import cultures, doses, lots, materials, pools
+from mfg.models import Biopsy, BiopsyStatus, Donor, DonorStatus, Lot, utcnow
 
 LOTS = (
     # name, supplier, catalogue, lot, GTIN, days to expiry, decision
@@ -64,8 +64,14 @@ def load_demo_materials(session: Session, *, qa_password: str) -> list[str]:
     return [f"material lots {', '.join(codes)}: released, quarantined and rejected"]
 
 
+def _days_ago(days: float):
+    return utcnow() - timedelta(days=days)
+
+
 def load_demo_cultures(session: Session, *, tech_password: str) -> list[str]:
-    """A primary culture from each received biopsy of an eligible donor; the first one passaged."""
+    """A primary culture from each received biopsy of an eligible donor, each passaged into two
+    vessels; one vessel of each donor pooled into a lot in process, the other two into a lot
+    expanded, harvested, filled into doses and cryopreserved."""
     tech = require_user(session, "tech")
     released = {
         lot.name: lot for lot in materials.list_materials(session, actor=tech, status="released")[0]
@@ -77,7 +83,7 @@ def load_demo_cultures(session: Session, *, tech_password: str) -> list[str]:
         .where(Biopsy.status == BiopsyStatus.RECEIVED, Donor.status == DonorStatus.ELIGIBLE)
         .order_by(col(Biopsy.id))
     ).all()
-    made = []
+    made, vessels = [], []
     for index, biopsy in enumerate(received):
         culture = cultures.start_primary_culture(
             session,
@@ -86,40 +92,101 @@ def load_demo_cultures(session: Session, *, tech_password: str) -> list[str]:
             vessel_type="T25 flask",
             surface_cm2=25,
             seeded_cells=300_000 + 50_000 * index,
-            seeded_at=utcnow() - timedelta(hours=20),
+            seeded_at=_days_ago(27),
             medium_lots=[medium, lysate],
             password=tech_password,
         )
-        made.append(culture.code)
-        if index == 0:
-            _, children = cultures.record_passage(
-                session,
-                actor=tech,
-                culture=culture,
-                started_at=utcnow() - timedelta(hours=2),
-                ended_at=utcnow() - timedelta(hours=1),
-                harvested_cells=2_100_000,
-                viability_pct=93.5,
-                reseeded_cells=1_800_000,
-                new_vessels=2,
-                vessel_type="T75 flask",
-                surface_cm2=75,
-                reagent_lots=[medium],
-                password=tech_password,
-                split_ratio="1:3",
-            )
-            made += [c.code for c in children]
-    summary = [f"culture vessels {', '.join(made)} (one primary culture passaged into two vessels)"]
-    in_process = {
-        c.code: c for c in cultures.list_cultures(session, actor=tech, status="in_process")[0]
-    }
-    # a passaged vessel of the first donor and the primary culture of the second
-    chosen = [in_process[made[1]], in_process[made[-1]]]
+        _, children = cultures.record_passage(
+            session,
+            actor=tech,
+            culture=culture,
+            started_at=_days_ago(20.05),
+            ended_at=_days_ago(20),
+            harvested_cells=2_100_000 + 200_000 * index,
+            viability_pct=93.5 - index,
+            reseeded_cells=1_800_000,
+            new_vessels=2,
+            vessel_type="T75 flask",
+            surface_cm2=75,
+            reagent_lots=[medium],
+            password=tech_password,
+            split_ratio="1:3",
+        )
+        made += [culture.code, *(c.code for c in children)]
+        vessels.append(children)
+    summary = [f"culture vessels {', '.join(made)} (each primary culture passaged into two)"]
+    in_process = pools.pool_cultures(
+        session,
+        actor=tech,
+        contributions=[(vessels[0][0], 5_600_000), (vessels[1][0], 6_100_000)],
+        pooled_at=_days_ago(2),
+        password=tech_password,
+    )
+    filled = _expanded_and_filled_lot(
+        session, tech, [vessels[0][1], vessels[1][1]], tech_password, medium
+    )
+    return [
+        *summary,
+        f"lot {in_process.din} pooled from two donors, in process",
+        f"lot {filled.din} expanded, harvested, filled into doses and cryopreserved (quarantine)",
+    ]
+
+
+def _expanded_and_filled_lot(session: Session, tech, pair, password: str, medium) -> Lot:
     lot = pools.pool_cultures(
         session,
         actor=tech,
-        contributions=[(chosen[0], 600_000), (chosen[1], 900_000)],
-        pooled_at=utcnow() - timedelta(minutes=30),
-        password=tech_password,
+        contributions=[(pair[0], 5_400_000), (pair[1], 6_000_000)],
+        pooled_at=_days_ago(14),
+        password=password,
     )
-    return [*summary, f"lot {lot.din} pooled from two donors, in process"]
+    lots.record_lot_passage(
+        session,
+        actor=tech,
+        lot=lot,
+        started_at=_days_ago(8.05),
+        ended_at=_days_ago(8),
+        harvested_cells=91_000_000,
+        viability_pct=94.2,
+        reseeded_cells=30_000_000,
+        vessels=6,
+        vessel_type="CellSTACK 2 chamber",
+        reagent_lots=[medium],
+        password=password,
+    )
+    lots.harvest_lot(
+        session,
+        actor=tech,
+        lot=lot,
+        started_at=_days_ago(2.1),
+        ended_at=_days_ago(2),
+        harvested_cells=252_000_000,
+        viability_pct=92.6,
+        final_volume_ml=50,
+        formulation_lots=[medium],
+        password=password,
+    )
+    doses.fill_lot(
+        session,
+        actor=tech,
+        lot=lot,
+        filled_at=_days_ago(1.95),
+        doses=4,
+        volume_ml=12,
+        container="CryoMACS freezing bag 50",
+        password=password,
+    )
+    doses.cryopreserve_lot(
+        session,
+        actor=tech,
+        lot=lot,
+        frozen_at=_days_ago(1.9),
+        freezing_programme="MSC controlled-rate −1 °C/min to −90 °C",
+        temperature_c=-185,
+        tank="LN2-1",
+        rack="A",
+        box="3",
+        first_position=1,
+        password=password,
+    )
+    return lot

@@ -1,19 +1,28 @@
-"""JSON API of manufacturing: material lots (list/read contract of DESIGN.md §7, and use cases)."""
+"""JSON API of manufacturing: the list/read contract of DESIGN.md §7 for materials, cultures,
+lots and doses, and each bench step as a use case."""
 
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from mfg.auth.permissions import Action
 from mfg.donors.biopsies import get_biopsy
 from mfg.errors import InvalidInput
-from mfg.manufacturing import cultures, materials, pools
+from mfg.manufacturing import batchrecord_pdf, cultures, doses, lots, materials, pools
 from mfg.manufacturing.schemas import (
     CultureList,
     CulturePublic,
     CultureStart,
+    DoseList,
+    DosePublic,
+    FillIn,
+    HarvestIn,
+    HarvestPublic,
     LotList,
+    LotPassageIn,
+    LotPassagePublic,
     LotPublic,
     MaterialCreate,
     MaterialDecision,
@@ -23,9 +32,11 @@ from mfg.manufacturing.schemas import (
     PassagePublic,
     PoolIn,
     PoolMemberPublic,
+    StorageIn,
+    ThawIn,
 )
-from mfg.models import Biopsy, Culture, Lot, User
-from mfg.web.deps import SessionDep
+from mfg.models import Biopsy, Culture, Dose, Harvest, Lot, LotPassage, User
+from mfg.web.deps import SessionDep, WriteSessionDep
 from mfg.web.security import Allow
 
 router = APIRouter(prefix="/api", tags=["manufacturing"])
@@ -183,6 +194,7 @@ def lot_public(session, lot: Lot) -> LotPublic:
         )
         for m, c, b, d in pools.member_rows(session, lot)
     ]
+    record = lots.harvest_of(session, lot)
     return LotPublic(
         identifier=lot.din,
         din=lot.din,
@@ -190,8 +202,21 @@ def lot_public(session, lot: Lot) -> LotPublic:
         pooled_at=lot.pooled_at,
         total_cells=lot.total_cells,
         spec_version=lot.spec_version,
+        passage_number=lot.passage_number,
+        cumulative_pd=lot.cumulative_pd,
         members=members,
+        passages=[lot_passage_public(p) for p in lots.passages_of(session, lot)],
+        harvest=harvest_public(record) if record else None,
+        doses=[d.identifier for d in doses.doses_of(session, lot)],
     )
+
+
+def lot_passage_public(record: LotPassage) -> LotPassagePublic:
+    return LotPassagePublic.model_validate(record, from_attributes=True)
+
+
+def harvest_public(record: Harvest) -> HarvestPublic:
+    return HarvestPublic.model_validate(record, from_attributes=True)
 
 
 @router.get("/lots", response_model=LotList)
@@ -225,3 +250,137 @@ def lot_pool(
         password=body.password,
     )
     return lot_public(session, lot)
+
+
+Maker = Annotated[User, Depends(Allow(Action.HARVEST_AND_FILL))]
+
+
+@router.post("/lots/{din}/passages", response_model=LotPassagePublic, status_code=201)
+def lot_passage(
+    din: str,
+    body: LotPassageIn,
+    actor: Annotated[User, Depends(Allow(Action.PERFORM_CULTURE_STEPS))],
+    session: SessionDep,
+) -> LotPassagePublic:
+    """Expansion of the lot: harvest and re-seed; refused if the lot is no longer at
+    ``passage_number`` (a colleague recorded it meanwhile)."""
+    fields = body.model_dump(exclude={"reagent_lots", "passage_number"})
+    record = lots.record_lot_passage(
+        session,
+        actor=actor,
+        lot=pools.get_lot(session, din),
+        reagent_lots=cultures.lots_by_codes(session, body.reagent_lots),
+        expected_passage=body.passage_number,
+        **fields,
+    )
+    return lot_passage_public(record)
+
+
+@router.post("/lots/{din}/harvest", response_model=HarvestPublic, status_code=201)
+def lot_harvest(din: str, body: HarvestIn, actor: Maker, session: SessionDep) -> HarvestPublic:
+    """Final harvest and formulation; refused beyond the passage or cumulative-PD limit."""
+    fields = body.model_dump(exclude={"formulation_lots"})
+    record = lots.harvest_lot(
+        session,
+        actor=actor,
+        lot=pools.get_lot(session, din),
+        formulation_lots=cultures.lots_by_codes(session, body.formulation_lots),
+        **fields,
+    )
+    return harvest_public(record)
+
+
+@router.post("/lots/{din}/fill", response_model=DoseList, status_code=201)
+def lot_fill(din: str, body: FillIn, actor: Maker, session: SessionDep) -> DoseList:
+    """Fill the harvested lot into doses (divisions A0, B0, …), all in quarantine."""
+    filled = doses.fill_lot(
+        session, actor=actor, lot=pools.get_lot(session, din), **body.model_dump()
+    )
+    return DoseList(items=[dose_public(session, d) for d in filled], total=len(filled))
+
+
+@router.post("/lots/{din}/storage", response_model=DoseList)
+def lot_storage(
+    din: str,
+    body: StorageIn,
+    actor: Annotated[User, Depends(Allow(Action.STORE_DOSES))],
+    session: SessionDep,
+) -> DoseList:
+    """Cryopreserve the lot's filled doses into consecutive positions of one box."""
+    stored = doses.cryopreserve_lot(
+        session, actor=actor, lot=pools.get_lot(session, din), **body.model_dump()
+    )
+    return DoseList(items=[dose_public(session, d) for d in stored], total=len(stored))
+
+
+def dose_public(session, dose: Dose) -> DosePublic:
+    return DosePublic(
+        identifier=dose.identifier,
+        status=dose.status,
+        lot=session.get(Lot, dose.lot_id).din,
+        product_code=dose.product_code,
+        division=dose.division,
+        cells=dose.cells,
+        volume_ml=dose.volume_ml,
+        container=dose.container,
+        filled_at=dose.filled_at,
+        expires_at=dose.expires_at,
+        frozen_at=dose.frozen_at,
+        location=doses.location_text(dose) if dose.tank else None,
+        storage_temp_c=dose.storage_temp_c,
+        thawed_at=dose.thawed_at,
+    )
+
+
+DoseViewer = Annotated[User, Depends(Allow(Action.VIEW_DOSES))]
+
+
+@router.get("/doses", response_model=DoseList)
+def dose_list(
+    actor: DoseViewer,
+    session: SessionDep,
+    status: str | None = None,
+    lot: Annotated[str | None, Query(max_length=13, description="a lot's DIN")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DoseList:
+    items, total = doses.list_doses(
+        session,
+        actor=actor,
+        status=status,
+        lot=pools.get_lot(session, lot) if lot else None,
+        limit=limit,
+        offset=offset,
+    )
+    return DoseList(items=[dose_public(session, d) for d in items], total=total)
+
+
+@router.get("/doses/{identifier}", response_model=DosePublic)
+def dose_read(identifier: str, actor: DoseViewer, session: SessionDep) -> DosePublic:
+    return dose_public(session, doses.get_dose(session, identifier))
+
+
+@router.post("/doses/{identifier}/thaw", response_model=DosePublic)
+def dose_thaw(
+    identifier: str,
+    body: ThawIn,
+    actor: Annotated[User, Depends(Allow(Action.THAW_DOSES))],
+    session: SessionDep,
+) -> DosePublic:
+    dose = doses.thaw_dose(
+        session,
+        actor=actor,
+        dose=doses.get_dose(session, identifier),
+        thawed_at=body.thawed_at,
+        password=body.password,
+    )
+    return dose_public(session, dose)
+
+
+@router.get("/lots/{din}/batch-record.pdf", name="batch_record_pdf")
+def batch_record_pdf(din: str, actor: Viewer, session: WriteSessionDep) -> Response:
+    """The batch record as PDF; each export is an audit event with the copy's SHA-256."""
+    lot = pools.get_lot(session, din)
+    content = batchrecord_pdf.export_batch_record_pdf(session, actor=actor, lot=lot)
+    headers = {"content-disposition": f'inline; filename="batch-record-{lot.din}.pdf"'}
+    return Response(content, media_type="application/pdf", headers=headers)

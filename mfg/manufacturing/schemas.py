@@ -134,9 +134,119 @@ class LotPublic(BaseModel):
     pooled_at: datetime
     total_cells: int
     spec_version: int | None
+    passage_number: int
+    cumulative_pd: float | None
     members: list[PoolMemberPublic]
+    passages: list[LotPassagePublic]
+    harvest: HarvestPublic | None
+    doses: list[str]
 
 
 class LotList(BaseModel):
     items: list[LotPublic]
     total: int
+
+
+class LotPassageIn(BaseModel):
+    passage_number: int = Field(
+        ge=1, description="the passage the lot is growing at, as read before recording"
+    )
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    harvested_cells: int = Field(gt=0)
+    viability_pct: float = Field(ge=0, le=100)
+    reseeded_cells: int = Field(ge=0)
+    vessels: int = Field(ge=1, le=100)
+    vessel_type: str = Field(max_length=100)
+    reagent_lots: list[str] = Field(default_factory=list)
+    deviation_note: str = Field(default="", max_length=2000)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class LotPassagePublic(BaseModel):
+    passage_number: int
+    started_at: datetime
+    ended_at: datetime
+    seeded_cells: int
+    harvested_cells: int
+    viability_pct: float
+    reseeded_cells: int
+    vessels: int
+    population_doublings: float | None
+    cumulative_pd: float | None
+    doubling_time_h: float | None
+    viability_below_spec: bool
+    deviation_note: str
+
+
+class HarvestIn(BaseModel):
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    harvested_cells: int = Field(gt=0)
+    viability_pct: float = Field(ge=0, le=100)
+    final_volume_ml: float = Field(gt=0)
+    formulation_lots: list[str] = Field(default_factory=list)
+    deviation_note: str = Field(default="", max_length=2000)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class HarvestPublic(BaseModel):
+    started_at: datetime
+    ended_at: datetime
+    passage_number: int
+    harvested_cells: int
+    viability_pct: float
+    population_doublings: float | None
+    cumulative_pd: float | None
+    final_volume_ml: float
+    concentration_per_ml: float
+    viability_below_spec: bool
+
+
+class FillIn(BaseModel):
+    filled_at: AwareDatetime
+    doses: int = Field(ge=1, le=100)
+    volume_ml: float = Field(gt=0)
+    container: str = Field(max_length=100)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class StorageIn(BaseModel):
+    frozen_at: AwareDatetime
+    freezing_programme: str = Field(max_length=100)
+    temperature_c: float
+    tank: str = Field(max_length=20)
+    rack: str = Field(max_length=20)
+    box: str = Field(max_length=20)
+    first_position: int = Field(ge=1)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class ThawIn(BaseModel):
+    thawed_at: AwareDatetime
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class DosePublic(BaseModel):
+    identifier: str
+    status: str
+    lot: str
+    product_code: str
+    division: str
+    cells: int
+    volume_ml: float
+    container: str
+    filled_at: datetime
+    expires_at: datetime
+    frozen_at: datetime | None
+    location: str | None
+    storage_temp_c: float | None
+    thawed_at: datetime | None
+
+
+class DoseList(BaseModel):
+    items: list[DosePublic]
+    total: int
+
+
+LotPublic.model_rebuild()

@@ -1,4 +1,4 @@
-"""A passage recorded at the bench in a real browser, starting from a scanned vessel label."""
+"""Bench steps in a real browser, each starting from a scanned vessel or lot label."""
 
 from datetime import date, timedelta
 
@@ -6,11 +6,13 @@ from playwright.sync_api import Page, expect
 
 from mfg.db import unit_of_work
 from mfg.donors import biopsies
+from mfg.identifiers.isbt128 import Din
 from mfg.manufacturing import cultures, materials
 from mfg.models import User, utcnow
 from tests.browser.conftest import log_in_page
 from tests.donors.factories import DonorWorld
 from tests.factories import PASSWORD
+from tests.manufacturing.factories import pooled_lot
 
 
 def a_culture_in_process(engine, settings, users) -> tuple[str, str]:
@@ -70,3 +72,32 @@ def test_a_passage_is_recorded_starting_from_a_scanned_vessel_label(
     expect(page.locator("#cpd")).to_have_text("3.00")
     expect(page.locator(".new-vessel")).to_have_count(2)
     expect(page.locator(".signature .meaning").last).to_have_text("Performed")
+
+
+def test_a_lot_is_harvested_and_filled_from_its_scanned_label_with_figures_before_signing(
+    page: Page, engine, settings, users
+) -> None:
+    lab = DonorWorld(engine, settings, users)
+    lot = pooled_lot(lab)  # 4 million cells seeded 240 h ago, cumulative PD 2
+    log_in_page(page, "technician", PASSWORD)
+    page.keyboard.type(Din.parse(lot.din).barcode_data())  # the lot label's DIN bar code
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/lots/{lot.din}")
+    form = page.locator("#harvest-form")
+    form.locator("input[name=harvested_cells]").fill("256000000")
+    form.locator("input[name=viability_pct]").fill("92")
+    form.locator("input[name=final_volume_ml]").fill("64")
+    preview = form.locator("[data-role=preview]")
+    expect(preview).to_contain_text("Population doublings: 6.00")
+    expect(preview).to_contain_text("cumulative PD: 8.00")
+    expect(preview).to_contain_text("concentration: 4,000,000 cells/mL")
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#concentration")).to_contain_text("4,000,000 cells/mL")
+    fill = page.locator("#fill-form")
+    fill.locator("#fill-count").fill("3")
+    fill.locator("#fill-volume").fill("20")
+    expect(page.locator("#fill-preview")).to_contain_text("3 doses × 80,000,000 cells in 20 mL")
+    fill.locator("input[name=password]").fill(PASSWORD)
+    fill.locator("button[type=submit]").click()
+    expect(page.locator("#lot-doses tbody tr")).to_have_count(3)
