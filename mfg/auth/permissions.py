@@ -30,6 +30,14 @@ class Action(StrEnum):
     STORE_DOSES = "cryopreserve and store doses"
     THAW_DOSES = "thaw doses"
     VIEW_DOSES = "view doses"
+    VIEW_QC = "view specifications, QC samples, results and deviations"
+    MANAGE_SPECIFICATIONS = "draft and approve specifications"
+    TAKE_SAMPLES = "take QC samples"
+    ENTER_QC_RESULTS = "enter QC results"
+    VERIFY_QC_RESULTS = "verify QC results"
+    INVALIDATE_QC_RESULTS = "invalidate QC results"
+    OPEN_DEVIATIONS = "open and investigate deviations"
+    CLOSE_DEVIATIONS = "close deviations"
     VIEW_LABEL_LAYOUTS = "view label layouts"
 
 
@@ -58,6 +66,14 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.STORE_DOSES: frozenset({Role.TECHNICIAN}),
     Action.THAW_DOSES: frozenset({Role.TECHNICIAN, Role.CLINICIAN}),
     Action.VIEW_DOSES: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.CLINICIAN, Role.ADMIN}),
+    Action.VIEW_QC: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.ADMIN}),
+    Action.MANAGE_SPECIFICATIONS: frozenset({Role.QA}),
+    Action.TAKE_SAMPLES: frozenset({Role.TECHNICIAN, Role.QC}),
+    Action.ENTER_QC_RESULTS: frozenset({Role.QC}),
+    Action.VERIFY_QC_RESULTS: frozenset({Role.QC}),
+    Action.INVALIDATE_QC_RESULTS: frozenset({Role.QC, Role.QA}),
+    Action.OPEN_DEVIATIONS: frozenset({Role.TECHNICIAN, Role.QC, Role.QA}),
+    Action.CLOSE_DEVIATIONS: frozenset({Role.QA}),
 }
 
 

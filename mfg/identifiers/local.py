@@ -21,6 +21,7 @@ PREFIXES: dict[str, str] = {
     "ML": "material lot",
     "PT": "patient",
     "ST": "staff member",
+    "DV": "deviation",
 }
 NUMBER_DIGITS = 6
 _COMPACT = re.compile(r"[A-Z]{2}[0-9]{6}[0-9A-Z*]").fullmatch

@@ -28,6 +28,8 @@ from mfg.models import (
     Lot,
     Meaning,
     PoolMember,
+    SpecStatus,
+    SpecVersion,
     User,
     utcnow,
 )
@@ -65,6 +67,17 @@ def lot_content(lot: Lot, members: Sequence[PoolMember]) -> dict:
     }
 
 
+def specification_in_force(session: Session) -> int | None:
+    """The newest approved specification version: the one a lot started now is judged against.
+    (Read from the table directly: the QC layer that manages specifications sits above this one.)
+    """
+    return session.exec(
+        select(SpecVersion.version)
+        .where(SpecVersion.status == SpecStatus.APPROVED)
+        .order_by(col(SpecVersion.version).desc())
+    ).first()
+
+
 def pool_cultures(
     session: Session,
     *,
@@ -87,7 +100,6 @@ def pool_cultures(
     din = allocate_din(session, kind="lot")
     passage_number, cpd = pooled_growth([(c, n) for c, _, _, n in members])
     total = sum(c for *_, c in members)
-    # The QC specification version is recorded here once specifications exist (QC issue).
     lot = Lot(
         din=str(din),
         pooled_at=pooled_at,
@@ -96,6 +108,7 @@ def pool_cultures(
         cumulative_pd=cpd,
         seeded_cells=total,
         seeded_at=pooled_at,
+        spec_version=specification_in_force(session),
         created_by_id=actor.id,
     )
     session.add(lot)
@@ -145,6 +158,7 @@ def pool_cultures(
             "passage_number": [None, lot.passage_number],
             "cumulative_pd": [None, lot.cumulative_pd],
             "status": [None, lot.status],
+            "spec_version": [None, lot.spec_version],
         },
     )
     signatures.sign(

@@ -45,6 +45,17 @@ from mfg.models.manufacturing import (  # noqa: E402
     Passage,
     PoolMember,
 )
+from mfg.models.qc import (  # noqa: E402
+    Deviation,
+    DeviationStatus,
+    QcResult,
+    QcResultStatus,
+    QcSample,
+    SampleStatus,
+    SpecStatus,
+    SpecTest,
+    SpecVersion,
+)
 from mfg.models.signatures import Meaning, Signature  # noqa: E402
 from mfg.models.system import Installation  # noqa: E402
 
@@ -59,6 +70,8 @@ __all__ = [
     "BiopsyStatus",
     "Culture",
     "CultureStatus",
+    "Deviation",
+    "DeviationStatus",
     "DinSequence",
     "Donor",
     "DonorStatus",
@@ -81,9 +94,16 @@ __all__ = [
     "Meaning",
     "Passage",
     "PoolMember",
+    "QcResult",
+    "QcResultStatus",
+    "QcSample",
     "ResultStatus",
     "Role",
+    "SampleStatus",
     "Signature",
+    "SpecStatus",
+    "SpecTest",
+    "SpecVersion",
     "User",
     "metadata",
     "utcnow",

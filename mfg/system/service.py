@@ -17,7 +17,8 @@ class DatabaseState(StrEnum):
 
 
 # Tables whose rows say nothing about whether real records exist.
-_BOOKKEEPING_TABLES = frozenset({"installation", "alembic_version"})
+# Written by the installation itself: the migrations install specification version 1.
+_BOOKKEEPING_TABLES = frozenset({"installation", "alembic_version", "spec_version", "spec_test"})
 
 
 def get_installation(session: Session) -> Installation | None:

@@ -1,0 +1,1 @@
+"""Quality control: specifications, samples, results with verification, deviations."""

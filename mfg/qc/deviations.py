@@ -1,0 +1,192 @@
+"""Deviations: opened by hand on any record or automatically by a failing verified result,
+investigated (impact, root cause, corrective action), closed by a QA signature."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from mfg.audit import service as audit
+from mfg.audit.transitions import transition
+from mfg.auth.permissions import Action, authorize
+from mfg.db import newest_page
+from mfg.errors import InvalidInput, NotFound, RuleViolation
+from mfg.identifiers.allocate import allocate_local
+from mfg.identifiers.errors import ScanError
+from mfg.identifiers.local import canonical_local
+from mfg.models import Deviation, DeviationStatus, Lot, Meaning, User, utcnow
+from mfg.models.qc import DEVIATION_TRANSITIONS
+from mfg.signatures import service as signatures
+
+OPEN_STATES = (DeviationStatus.OPEN, DeviationStatus.INVESTIGATED)
+
+
+def get_deviation(session: Session, code: str) -> Deviation:
+    try:
+        code = canonical_local(code)
+    except ScanError as error:
+        raise NotFound(f"No deviation {code!r}: {error.message}") from error
+    deviation = session.exec(select(Deviation).where(Deviation.code == code)).first()
+    if deviation is None:
+        raise NotFound(f"No deviation {code}.")
+    return deviation
+
+
+def list_deviations(
+    session: Session,
+    *,
+    actor: User,
+    status: str | None = None,
+    lot: Lot | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Deviation], int]:
+    authorize(actor, Action.VIEW_QC)
+    conditions = []
+    if status:
+        conditions.append(Deviation.status == status)
+    if lot is not None:
+        conditions.append(Deviation.lot_id == lot.id)
+    return newest_page(session, Deviation, *conditions, limit=limit, offset=offset)
+
+
+def open_deviations_of_lot(session: Session, lot: Lot) -> list[Deviation]:
+    query = select(Deviation).where(
+        Deviation.lot_id == lot.id, col(Deviation.status).in_(OPEN_STATES)
+    )
+    return list(session.exec(query.order_by(col(Deviation.id))).all())
+
+
+def record_deviation(
+    session: Session,
+    *,
+    actor: User | None,
+    title: str,
+    description: str,
+    entity_type: str,
+    entity_id: str,
+    lot: Lot | None = None,
+    result_id: int | None = None,
+) -> Deviation:
+    """Write a deviation (the caller has authorized it, or it is opened automatically)."""
+    deviation = Deviation(
+        code=str(allocate_local(session, "DV")),
+        title=title.strip()[:200],
+        description=description.strip(),
+        entity_type=entity_type,
+        entity_id=entity_id,
+        lot_id=lot.id if lot else None,
+        result_id=result_id,
+        opened_by_id=actor.id if actor else None,
+    )
+    session.add(deviation)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="deviation.opened",
+        entity_type="deviation",
+        entity_id=deviation.code,
+        changes={
+            "title": [None, deviation.title],
+            "about": [None, f"{entity_type} {entity_id}"],
+            "lot": [None, lot.din if lot else None],
+            "status": [None, deviation.status],
+        },
+        reason=None if actor else "opened automatically",
+    )
+    return deviation
+
+
+def open_deviation(
+    session: Session,
+    *,
+    actor: User,
+    title: str,
+    description: str,
+    entity_type: str,
+    entity_id: str,
+    lot: Lot | None = None,
+) -> Deviation:
+    authorize(actor, Action.OPEN_DEVIATIONS)
+    if not title.strip() or not description.strip():
+        raise InvalidInput("A deviation needs a title and a description of what happened.")
+    return record_deviation(
+        session,
+        actor=actor,
+        title=title,
+        description=description,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        lot=lot,
+    )
+
+
+def investigate(
+    session: Session,
+    *,
+    actor: User,
+    deviation: Deviation,
+    impact_assessment: str,
+    root_cause: str,
+    corrective_action: str,
+) -> Deviation:
+    """Record the investigation: all three parts are required."""
+    authorize(actor, Action.OPEN_DEVIATIONS)
+    fields = {
+        "impact_assessment": impact_assessment.strip(),
+        "root_cause": root_cause.strip(),
+        "corrective_action": corrective_action.strip(),
+    }
+    missing = [name.replace("_", " ") for name, value in fields.items() if not value]
+    if missing:
+        raise RuleViolation(f"The investigation needs: {', '.join(missing)}.")
+    transition(
+        session,
+        deviation,
+        to=DeviationStatus.INVESTIGATED,
+        table=DEVIATION_TRANSITIONS,
+        actor=actor,
+        action="deviation.investigated",
+        entity_type="deviation",
+        entity_id=deviation.code,
+        also={**fields, "investigated_at": utcnow(), "investigated_by_id": actor.id},
+    )
+    return deviation
+
+
+def deviation_content(deviation: Deviation) -> dict:
+    return {
+        "code": deviation.code,
+        "title": deviation.title,
+        "description": deviation.description,
+        "about": [deviation.entity_type, deviation.entity_id],
+        "impact": deviation.impact_assessment,
+        "root_cause": deviation.root_cause,
+        "corrective_action": deviation.corrective_action,
+    }
+
+
+def close(session: Session, *, actor: User, deviation: Deviation, password: str) -> Deviation:
+    """QA closes an investigated deviation with the signature "Closed"."""
+    authorize(actor, Action.CLOSE_DEVIATIONS)
+    transition(
+        session,
+        deviation,
+        to=DeviationStatus.CLOSED,
+        table=DEVIATION_TRANSITIONS,
+        actor=actor,
+        action="deviation.closed",
+        entity_type="deviation",
+        entity_id=deviation.code,
+        also={"closed_at": utcnow(), "closed_by_id": actor.id},
+    )
+    signatures.sign(
+        session,
+        signer=actor,
+        password=password,
+        meaning=Meaning.CLOSED,
+        entity_type="deviation",
+        entity_id=deviation.code,
+        content=deviation_content(deviation),
+    )
+    return deviation

@@ -1,0 +1,221 @@
+"""QC results: entered by one analyst, judged against the sample's specification, verified by a
+second analyst, invalidated only with a reason. A failing verified result opens a deviation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from mfg.audit import service as audit
+from mfg.audit.transitions import transition
+from mfg.auth.permissions import Action, authorize
+from mfg.errors import InvalidInput, NotFound, RuleViolation
+from mfg.models import (
+    Deviation,
+    Lot,
+    QcResult,
+    QcResultStatus,
+    QcSample,
+    SampleStatus,
+    SpecTest,
+    SpecVersion,
+    User,
+    utcnow,
+)
+from mfg.models.qc import FINAL, QC_RESULT_TRANSITIONS, SAMPLE_TRANSITIONS
+from mfg.qc import deviations, specs
+from mfg.qc.rules import FAIL, check_reading_name, judge, limit_text, read_value
+from mfg.qc.samples import requested_tests
+
+
+def get_result(session: Session, result_id: int) -> QcResult:
+    result = session.get(QcResult, result_id)
+    if result is None:
+        raise NotFound(f"No QC result {result_id}.")
+    return result
+
+
+def results_of(session: Session, sample: QcSample) -> list[QcResult]:
+    query = select(QcResult).where(QcResult.sample_id == sample.id).order_by(col(QcResult.id))
+    return list(session.exec(query).all())
+
+
+def awaiting_verification(session: Session, *, actor: User) -> list[QcResult]:
+    authorize(actor, Action.VIEW_QC)
+    query = select(QcResult).where(QcResult.status == QcResultStatus.ENTERED)
+    return list(session.exec(query.order_by(col(QcResult.id))).all())
+
+
+def enter_result(
+    session: Session,
+    *,
+    actor: User,
+    sample: QcSample,
+    test_code: str,
+    value: str,
+    unit: str = "",
+    reading: str = FINAL,
+    method: str = "",
+    instrument: str = "",
+    tested_at: datetime,
+    dose_volume_ml: float | None = None,
+    weight_kg: float | None = None,
+) -> QcResult:
+    """One reading of one requested test, judged at once (pass / fail, with the limit)."""
+    authorize(actor, Action.ENTER_QC_RESULTS)
+    code = test_code.strip().upper()
+    if code not in requested_tests(sample):
+        raise InvalidInput(
+            f"Sample {sample.code} was not taken for {code}; its tests: {sample.tests}.",
+            details={"field": "test_code"},
+        )
+    if tested_at > utcnow():
+        raise InvalidInput("The test time is in the future.", details={"field": "tested_at"})
+    if tested_at < sample.taken_at:
+        raise InvalidInput("A sample is tested after it is taken.", details={"field": "tested_at"})
+    test = specs.test_of(session, session.get(SpecVersion, sample.spec_version_id), code)
+    reading_name = check_reading_name(test, reading)
+    standing = [
+        r
+        for r in results_of(session, sample)
+        if r.test_code == code
+        and r.reading == reading_name
+        and r.status != QcResultStatus.INVALIDATED
+    ]
+    if standing:
+        raise RuleViolation(
+            f"{code} ({reading_name}) already has a result on sample {sample.code}: invalidate it "
+            "with a reason to enter another."
+        )
+    value_read = read_value(test, value, unit, dose_volume_ml=dose_volume_ml, weight_kg=weight_kg)
+    result = QcResult(
+        sample_id=sample.id,
+        spec_test_id=test.id,
+        test_code=code,
+        reading=reading_name,
+        value_number=value_read.number,
+        value_text=value_read.text,
+        unit=value_read.unit,
+        entered_value=f"{value.strip()} {unit.strip()}".strip(),
+        computation=value_read.computation,
+        method=method.strip() or test.method,
+        instrument=instrument.strip(),
+        tested_at=tested_at,
+        verdict=judge(test, value_read),
+        limit_text=limit_text(test),
+        entered_by_id=actor.id,
+    )
+    session.add(result)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="qc_result.entered",
+        entity_type="qc_sample",
+        entity_id=sample.code,
+        changes={
+            "test": [None, code],
+            "reading": [None, reading_name],
+            "value": [None, shown_value(result)],
+            "verdict": [None, result.verdict],
+            "status": [None, result.status],
+        },
+    )
+    return result
+
+
+def shown_value(result: QcResult) -> str:
+    if result.value_number is None:
+        return result.value_text
+    return f"{result.value_number:.4g} {result.unit}".strip()
+
+
+def verify_result(session: Session, *, actor: User, result: QcResult) -> QcResult:
+    """A second analyst checks the entry; never the one who entered it. A failing verified
+    result opens a deviation on the lot at once."""
+    authorize(actor, Action.VERIFY_QC_RESULTS)
+    if result.entered_by_id == actor.id:
+        raise RuleViolation("You entered this result: a second analyst must verify it.")
+    sample = session.get(QcSample, result.sample_id)
+    transition(
+        session,
+        result,
+        to=QcResultStatus.VERIFIED,
+        table=QC_RESULT_TRANSITIONS,
+        actor=actor,
+        action="qc_result.verified",
+        entity_type="qc_sample",
+        entity_id=sample.code,
+        also={"verified_by_id": actor.id, "verified_at": utcnow()},
+    )
+    if result.verdict == FAIL:
+        out_of_specification(session, sample, result)
+    _update_sample_status(session, actor, sample)
+    return result
+
+
+def out_of_specification(session: Session, sample: QcSample, result: QcResult) -> Deviation:
+    test = session.get(SpecTest, result.spec_test_id)
+    lot = session.get(Lot, sample.lot_id) if sample.lot_id else None
+    return deviations.record_deviation(
+        session,
+        actor=None,
+        title=f"Out of specification: {test.name} on {sample.source_type} "
+        f"{sample.source_identifier}",
+        description=(
+            f"Verified {result.reading} result {shown_value(result)} for {test.code} "
+            f"({test.name}) on sample {sample.code}; specification: {result.limit_text}."
+        ),
+        entity_type="qc_result",
+        entity_id=str(result.id),
+        lot=lot,
+        result_id=result.id,
+    )
+
+
+def invalidate_result(session: Session, *, actor: User, result: QcResult, reason: str) -> QcResult:
+    """A wrong result stays visible as invalidated, with the reason; it no longer counts."""
+    authorize(actor, Action.INVALIDATE_QC_RESULTS)
+    sample = session.get(QcSample, result.sample_id)
+    transition(
+        session,
+        result,
+        to=QcResultStatus.INVALIDATED,
+        table=QC_RESULT_TRANSITIONS,
+        actor=actor,
+        action="qc_result.invalidated",
+        entity_type="qc_sample",
+        entity_id=sample.code,
+        reason=reason,
+        require_reason=True,
+        also={
+            "invalidated_by_id": actor.id,
+            "invalidated_at": utcnow(),
+            "invalidation_reason": reason.strip(),
+        },
+    )
+    _update_sample_status(session, actor, sample)
+    return result
+
+
+def _update_sample_status(session: Session, actor: User, sample: QcSample) -> None:
+    """Complete when every requested test has a verified final result; awaiting otherwise."""
+    verified = {
+        r.test_code
+        for r in results_of(session, sample)
+        if r.status == QcResultStatus.VERIFIED and r.reading == FINAL
+    }
+    complete = set(requested_tests(sample)) <= verified
+    wanted = SampleStatus.COMPLETE if complete else SampleStatus.AWAITING
+    if sample.status != wanted:
+        transition(
+            session,
+            sample,
+            to=wanted,
+            table=SAMPLE_TRANSITIONS,
+            actor=actor,
+            action=f"qc_sample.{wanted}",
+            entity_type="qc_sample",
+            entity_id=sample.code,
+        )

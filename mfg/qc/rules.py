@@ -1,0 +1,172 @@
+"""QC rules as pure functions: how a result is read, converted and judged against its test."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from mfg.errors import InvalidInput
+from mfg.models import SpecTest
+from mfg.models.qc import FINAL, TestKind
+
+PASS, FAIL = "pass", "fail"
+
+
+def options(text: str) -> list[str]:
+    return [part.strip() for part in text.split("|") if part.strip()]
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def limit_text(test: SpecTest) -> str:
+    """The acceptance criterion in words: ``≥ 70 %``, ``< 0.5 EU/mL``, ``90–110 % of label``."""
+    if test.kind == TestKind.CATEGORICAL:
+        return " or ".join(options(test.accepted))
+    unit = f" {test.unit}" if test.unit else ""
+    low, high = test.min_value, test.max_value
+    if low is None and high is None:
+        return "reported (no limit)"
+    if low is not None and high is not None and test.min_inclusive and test.max_inclusive:
+        return f"{_number(low)}–{_number(high)}{unit}"
+    parts = []
+    if low is not None:
+        parts.append(f"{'≥' if test.min_inclusive else '>'} {_number(low)}")
+    if high is not None:
+        parts.append(f"{'≤' if test.max_inclusive else '<'} {_number(high)}")
+    return " and ".join(parts) + unit
+
+
+def same_unit(a: str, b: str) -> bool:
+    return "".join(a.split()).casefold() == "".join(b.split()).casefold()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A result ready to store: the value in the test's unit, and how it was obtained."""
+
+    number: float | None
+    text: str
+    unit: str
+    computation: str = ""
+
+
+def read_value(
+    test: SpecTest,
+    value: str,
+    unit: str,
+    *,
+    dose_volume_ml: float | None = None,
+    weight_kg: float | None = None,
+) -> Reading:
+    """The entered value as the test reads it; a unit other than the test's is refused, except
+    the conversion the specification names (e.g. EU/mL to EU/kg for a dose volume and weight)."""
+    value = value.strip()
+    if test.kind == TestKind.CATEGORICAL:
+        allowed = options(test.choices)
+        match = next((c for c in allowed if c.casefold() == value.casefold()), None)
+        if match is None:
+            raise InvalidInput(
+                f"{test.code}: {value!r} is not a result of this test; one of: "
+                f"{', '.join(allowed)}.",
+                details={"field": "value"},
+            )
+        return Reading(None, match, test.unit)
+    try:
+        number = float(value.replace(",", "."))
+    except ValueError as error:
+        raise InvalidInput(
+            f"{test.code}: {value!r} is not a number.", details={"field": "value"}
+        ) from error
+    if not math.isfinite(number):
+        raise InvalidInput(f"{test.code}: {value!r} is not a number.", details={"field": "value"})
+    unit = unit.strip() or test.unit
+    if same_unit(unit, test.unit):
+        return Reading(number, "", test.unit)
+    if test.per_kg_from and same_unit(unit, test.per_kg_from):
+        if not dose_volume_ml or not weight_kg or dose_volume_ml <= 0 or weight_kg <= 0:
+            raise InvalidInput(
+                f"{test.code} in {test.unit} is computed from {test.per_kg_from}: give the dose "
+                "volume (mL) and the recipient's weight (kg).",
+                details={"field": "dose_volume_ml"},
+            )
+        per_kg = number * dose_volume_ml / weight_kg
+        computation = (
+            f"{_number(number)} {test.per_kg_from} × {_number(dose_volume_ml)} mL ÷ "
+            f"{_number(weight_kg)} kg = {per_kg:.4g} {test.unit}"
+        )
+        return Reading(per_kg, "", test.unit, computation)
+    raise InvalidInput(
+        f"{test.code} is measured in {test.unit or 'no unit'}, not {unit}: enter it in "
+        f"{test.unit or 'no unit'} (nothing is converted silently).",
+        details={"field": "unit"},
+    )
+
+
+def judge(test: SpecTest, reading: Reading) -> str:
+    """Pass or fail against the test's criterion: bounds inclusive or exclusive, either missing."""
+    if test.kind == TestKind.CATEGORICAL:
+        accepted = {a.casefold() for a in options(test.accepted)}
+        return PASS if reading.text.casefold() in accepted else FAIL
+    number = reading.number
+    if number is None:
+        return FAIL
+    if test.min_value is not None and (
+        number < test.min_value or (number == test.min_value and not test.min_inclusive)
+    ):
+        return FAIL
+    if test.max_value is not None and (
+        number > test.max_value or (number == test.max_value and not test.max_inclusive)
+    ):
+        return FAIL
+    return PASS
+
+
+def check_reading_name(test: SpecTest, reading: str) -> str:
+    """``final``, or one of the preliminary readings the test allows (e.g. sterility day 3)."""
+    reading = reading.strip().lower() or FINAL
+    if reading == FINAL or reading in options(test.preliminary_readings):
+        return reading
+    allowed = [FINAL, *options(test.preliminary_readings)]
+    raise InvalidInput(
+        f"{test.code} has no {reading!r} reading; allowed: {', '.join(allowed)}.",
+        details={"field": "reading"},
+    )
+
+
+def spec_test_problems(tests: list[dict]) -> list[str]:
+    """A draft specification's tests, checked before it is written."""
+    problems = []
+    codes = [t.get("code", "") for t in tests]
+    if not tests:
+        problems.append("A specification lists at least one test.")
+    if len(set(codes)) != len(codes):
+        problems.append("Each test code appears once.")
+    for t in tests:
+        code = t.get("code") or "?"
+        if t.get("kind") not in set(TestKind):
+            problems.append(f"{code}: the kind is numeric or categorical.")
+        elif t["kind"] == TestKind.CATEGORICAL:
+            choices, accepted = options(t.get("choices", "")), options(t.get("accepted", ""))
+            if not accepted or not set(accepted) <= set(choices):
+                problems.append(f"{code}: the accepted values are some of the possible values.")
+        else:
+            low, high = t.get("min"), t.get("max")
+            if low is not None and high is not None and low > high:
+                problems.append(f"{code}: the minimum is above the maximum.")
+    return problems
+
+
+__all__ = [
+    "FAIL",
+    "FINAL",
+    "PASS",
+    "Reading",
+    "check_reading_name",
+    "judge",
+    "limit_text",
+    "options",
+    "read_value",
+    "spec_test_problems",
+]

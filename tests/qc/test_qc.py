@@ -1,0 +1,225 @@
+"""Specifications, samples, results with second-person verification, deviations."""
+
+import threading
+
+import pytest
+from sqlalchemy.exc import DatabaseError
+from sqlmodel import Session, select
+
+from mfg.db import unit_of_work
+from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.models import (
+    Deviation,
+    DeviationStatus,
+    Lot,
+    QcResultStatus,
+    QcSample,
+    SampleStatus,
+    SpecStatus,
+    User,
+)
+from mfg.qc import deviations, results, specs
+from mfg.qc.summary import MISSING, PASS, lot_qc
+from tests.audit.tamper import execute
+from tests.factories import PASSWORD
+from tests.manufacturing.factories import filled_lot, pooled_lot
+from tests.qc.factories import enter, entered_and_verified, lot_sample, verify
+
+
+def test_the_default_specification_is_installed_approved_and_recorded_on_each_new_lot(
+    lab, engine
+) -> None:
+    with Session(engine) as session:
+        spec = specs.in_force(session)
+        codes = [t.code for t in specs.tests_of(session, spec)]
+    assert spec.version == 1 and spec.status == SpecStatus.APPROVED
+    assert {"VIAB", "CD73", "CD90", "CD105", "STER-AER", "MYCO", "ENDO", "KARYO"} <= set(codes)
+    assert pooled_lot(lab).spec_version == 1
+
+
+def _draft_with_viability_minimum(lab, minimum: float):
+    def work(s, a):
+        current = specs.in_force(s)
+        tests = [specs.as_dict(t) for t in specs.tests_of(s, current)]
+        for t in tests:
+            if t["code"] == "VIAB":
+                t["min"] = minimum
+        return specs.create_draft(s, actor=a, title="Raised viability", note="CC-12", tests=tests)
+
+    return lab.run("qa", work)
+
+
+def _approve(lab, version: int):
+    return lab.run(
+        "qa",
+        lambda s, a: specs.approve(s, actor=a, spec=specs.get_spec(s, version), password=PASSWORD),
+    )
+
+
+def test_an_approved_specification_cannot_be_changed(lab, engine) -> None:
+    with pytest.raises(DatabaseError, match="append-only"):
+        execute(engine, "UPDATE spec_test SET min_value = 50 WHERE code = 'VIAB'")
+    with pytest.raises(DatabaseError, match="append-only"):
+        execute(engine, "DELETE FROM spec_test WHERE code = 'VIAB'")
+    with pytest.raises(RuleViolation, match="approved cannot become approved"):
+        _approve(lab, 1)
+
+
+def test_a_new_version_does_not_change_lots_already_started(lab, engine) -> None:
+    started = pooled_lot(lab)
+    draft = _draft_with_viability_minimum(lab, 80)
+    assert draft.status == SpecStatus.DRAFT
+    assert pooled_lot(lab).spec_version == 1  # a draft is not in force
+    _approve(lab, draft.version)
+    later = pooled_lot(lab)
+    assert (started.spec_version, later.spec_version) == (1, 2)
+    early_viability = entered_and_verified(lab, lot_sample(lab, started, "VIAB"), "VIAB", "75")
+    late_viability = enter(lab, lot_sample(lab, later, "VIAB"), "VIAB", "75")
+    assert early_viability.verdict == "pass" and early_viability.limit_text == "≥ 70 %"
+    assert late_viability.verdict == "fail" and late_viability.limit_text == "≥ 80 %"
+    with Session(engine) as session:
+        assert specs.get_spec(session, 1).status == SpecStatus.SUPERSEDED
+
+
+def test_a_sample_is_refused_a_test_its_specification_does_not_have(lab) -> None:
+    lot = pooled_lot(lab)
+    with pytest.raises(NotFound, match="has no test XYZ"):
+        lot_sample(lab, lot, "VIAB", "XYZ")
+
+
+def test_the_entering_user_cannot_verify(lab) -> None:
+    result = enter(lab, lot_sample(lab, pooled_lot(lab), "VIAB"), "VIAB", "91")
+    with pytest.raises(RuleViolation, match="second analyst"):
+        verify(lab, result, role="qc")
+    assert verify(lab, result).status == QcResultStatus.VERIFIED
+
+
+def test_an_invalidated_result_no_longer_counts(lab, engine) -> None:
+    lot = pooled_lot(lab)
+    sample = lot_sample(lab, lot, "MYCO")
+    result = entered_and_verified(lab, sample, "MYCO", "not detected")
+    with Session(engine) as session:
+        assert session.get(QcSample, sample.id).status == SampleStatus.COMPLETE
+        standing = next(
+            r for r in lot_qc(session, session.get(Lot, lot.id)).rows if r.test.code == "MYCO"
+        )
+        assert standing.state == PASS
+    with pytest.raises(RuleViolation, match="invalidate it"):
+        enter(lab, sample, "MYCO", "not detected")
+    lab.run(
+        "qc",
+        lambda s, a: results.invalidate_result(
+            s, actor=a, result=results.get_result(s, result.id), reason="wrong sample tube"
+        ),
+    )
+    with Session(engine) as session:
+        assert session.get(QcSample, sample.id).status == SampleStatus.AWAITING
+        standing = next(
+            r for r in lot_qc(session, session.get(Lot, lot.id)).rows if r.test.code == "MYCO"
+        )
+        assert standing.state == MISSING
+    again = enter(lab, sample, "MYCO", "not detected")  # the re-test can now be entered
+    assert again.status == QcResultStatus.ENTERED
+
+
+def test_a_failing_verified_result_opens_a_deviation(lab, engine) -> None:
+    lot, _ = filled_lot(lab)
+    result = enter(lab, lot_sample(lab, lot, "ENDO"), "ENDO", "0.8", unit="EU/mL")
+    assert result.verdict == "fail"
+    with Session(engine) as session:
+        assert session.exec(select(Deviation)).first() is None  # not before verification
+    verify(lab, result)
+    with Session(engine) as session:
+        deviation = session.exec(select(Deviation).where(Deviation.lot_id == lot.id)).one()
+    assert deviation.status == DeviationStatus.OPEN and deviation.result_id == result.id
+    assert "0.8 EU/mL" in deviation.description and "< 0.5 EU/mL" in deviation.description
+
+
+def test_a_deviation_is_investigated_then_closed_with_a_qa_signature(lab, engine) -> None:
+    lot = pooled_lot(lab)
+    opened = lab.run(
+        "technician",
+        lambda s, a: deviations.open_deviation(
+            s,
+            actor=a,
+            title="Incubator alarm",
+            description="CO2 at 3.1 % for 40 min",
+            entity_type="lot",
+            entity_id=lot.din,
+            lot=s.get(Lot, lot.id),
+        ),
+    )
+    with pytest.raises(RuleViolation, match="open cannot become closed"):
+        lab.run(
+            "qa",
+            lambda s, a: deviations.close(
+                s, actor=a, deviation=deviations.get_deviation(s, opened.code), password=PASSWORD
+            ),
+        )
+    with pytest.raises(RuleViolation, match="root cause"):
+        lab.run(
+            "qc",
+            lambda s, a: deviations.investigate(
+                s,
+                actor=a,
+                deviation=deviations.get_deviation(s, opened.code),
+                impact_assessment="None: cells within limits",
+                root_cause="",
+                corrective_action="Sensor recalibrated",
+            ),
+        )
+    lab.run(
+        "qc",
+        lambda s, a: deviations.investigate(
+            s,
+            actor=a,
+            deviation=deviations.get_deviation(s, opened.code),
+            impact_assessment="None: cells within limits",
+            root_cause="CO2 sensor drift",
+            corrective_action="Sensor recalibrated",
+        ),
+    )
+    closed = lab.run(
+        "qa",
+        lambda s, a: deviations.close(
+            s, actor=a, deviation=deviations.get_deviation(s, opened.code), password=PASSWORD
+        ),
+    )
+    assert closed.status == DeviationStatus.CLOSED
+    with Session(engine) as session:
+        assert deviations.open_deviations_of_lot(session, session.get(Lot, lot.id)) == []
+
+
+def test_a_result_in_the_wrong_unit_is_refused_at_entry(lab) -> None:
+    sample = lot_sample(lab, pooled_lot(lab), "ENDO")
+    with pytest.raises(InvalidInput, match="not EU/kg"):
+        enter(lab, sample, "ENDO", "0.2", unit="EU/kg")
+
+
+def test_two_analysts_verifying_the_same_result_at_once_cannot_both_win(
+    lab, engine, settings
+) -> None:
+    result = enter(lab, lot_sample(lab, pooled_lot(lab), "VIAB"), "VIAB", "91")
+    from tests.factories import add_user
+
+    third = add_user(engine, settings, "qc-3", "qc")
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def work(user: User) -> None:
+        barrier.wait()
+        try:
+            with unit_of_work(engine, settings=settings) as session:
+                stale = results.get_result(session, result.id)
+                results.verify_result(session, actor=session.get(User, user.id), result=stale)
+            outcomes.append("ok")
+        except Exception as error:  # the loser's error is the point
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=work, args=(u,)) for u in (lab.users["qc-2"], third)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 1, outcomes
+    assert isinstance(next(o for o in outcomes if o != "ok"), Conflict | RuleViolation)
