@@ -21,6 +21,8 @@ from mfg.labeling import api as labeling_api
 from mfg.labeling import pages as labeling_pages
 from mfg.manufacturing import api as manufacturing_api
 from mfg.manufacturing import pages as manufacturing_pages
+from mfg.qc import api as qc_api
+from mfg.qc import pages as qc_pages
 from mfg.registry import build_label_sources, build_resolver
 from mfg.web import api as web_api
 from mfg.web import pages as web_pages
@@ -38,6 +40,8 @@ ROUTERS = (
     labeling_api.router,
     manufacturing_pages.router,
     manufacturing_api.router,
+    qc_pages.router,
+    qc_api.router,
     donors_pages.router,
     donors_api.router,
     accounts_pages.router,

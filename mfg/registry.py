@@ -17,6 +17,8 @@ from mfg.manufacturing.records import (
     lookup_material_by_gs1,
     material_label,
 )
+from mfg.qc.deviations import lookup_deviation
+from mfg.qc.samples import lookup_sample, sample_label
 
 
 def build_resolver() -> Resolver:
@@ -29,6 +31,8 @@ def build_resolver() -> Resolver:
     resolver.on_token(TokenKind.DIN, lookup_lot)
     resolver.on_token(TokenKind.DIN, lookup_dose)
     resolver.on_token(TokenKind.GS1, lookup_material_by_gs1)
+    resolver.on_prefix("QS", lookup_sample)
+    resolver.on_prefix("DV", lookup_deviation)
     return resolver
 
 
@@ -39,4 +43,5 @@ def build_label_sources() -> LabelSources:
     sources.register("material", material_label)
     sources.register("culture", culture_label)
     sources.register("dose", dose_label)
+    sources.register("qc-sample", sample_label)
     return sources

@@ -12,6 +12,7 @@ from mfg.auth.service import create_user
 from mfg.config import Settings
 from mfg.demo.donors import load_demo_donors
 from mfg.demo.manufacturing import load_demo_cultures, load_demo_materials
+from mfg.demo.qc import load_demo_qc
 from mfg.errors import DemoRefused
 from mfg.system.service import DatabaseState, database_state, mark_installation
 
@@ -76,5 +77,7 @@ def load_demo(session: Session, *, settings: Settings) -> DemoResult:
     summary = [f"{len(DEMO_USERS)} demo users, one or two per role"]
     summary += load_demo_donors(session, qa_password=demo_password("qa"))
     summary += load_demo_materials(session, qa_password=demo_password("qa"))
-    summary += load_demo_cultures(session, tech_password=demo_password("tech"))
+    lots, lines = load_demo_cultures(session, tech_password=demo_password("tech"))
+    summary += lines
+    summary += load_demo_qc(session, complete=lots["filled"], out_of_spec=lots["in_process"])
     return DemoResult(True, demo_logins(), summary)

@@ -68,7 +68,7 @@ def _days_ago(days: float):
     return utcnow() - timedelta(days=days)
 
 
-def load_demo_cultures(session: Session, *, tech_password: str) -> list[str]:
+def load_demo_cultures(session: Session, *, tech_password: str) -> tuple[dict[str, str], list[str]]:
     """A primary culture from each received biopsy of an eligible donor, each passaged into two
     vessels; one vessel of each donor pooled into a lot in process, the other two into a lot
     expanded, harvested, filled into doses and cryopreserved."""
@@ -125,7 +125,7 @@ def load_demo_cultures(session: Session, *, tech_password: str) -> list[str]:
     filled = _expanded_and_filled_lot(
         session, tech, [vessels[0][1], vessels[1][1]], tech_password, medium
     )
-    return [
+    return {"in_process": in_process.din, "filled": filled.din}, [
         *summary,
         f"lot {in_process.din} pooled from two donors, in process",
         f"lot {filled.din} expanded, harvested, filled into doses and cryopreserved (quarantine)",

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import select
 
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
@@ -12,7 +13,7 @@ from mfg.donors.biopsies import get_biopsy
 from mfg.errors import InvalidInput, MfgError
 from mfg.identifiers.isbt128 import Din
 from mfg.manufacturing import batchrecord, cultures, doses, lots, materials, pools
-from mfg.models import Biopsy, Culture, DoseStatus, Lot, User
+from mfg.models import Biopsy, Culture, Deviation, DeviationStatus, DoseStatus, Lot, User
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
 from mfg.web.forms import local_datetime, local_now_input
@@ -326,6 +327,13 @@ def lot_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> 
         "unfrozen": [d for d in filled if d.frozen_at is None],
         "location": doses.location_text,
         "signatures": _lot_signatures(session, lot, passages, record, filled),
+        # Deviations are QC records (a layer above); the lot only shows the open ones.
+        "open_deviations": session.exec(
+            select(Deviation).where(
+                Deviation.lot_id == lot.id, Deviation.status != DeviationStatus.CLOSED
+            )
+        ).all(),
+        "may_view_qc": may(actor, Action.VIEW_QC),
         "events": history(session, entity_type="lot", entity_id=lot.din),
         "may_passage": may(actor, Action.PERFORM_CULTURE_STEPS),
         "may_make": may(actor, Action.HARVEST_AND_FILL),

@@ -13,6 +13,8 @@ from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_local
 from mfg.identifiers.errors import ScanError
 from mfg.identifiers.local import canonical_local
+from mfg.identifiers.resolve import Resolution
+from mfg.identifiers.scan import ParsedScan
 from mfg.models import Deviation, DeviationStatus, Lot, Meaning, User, utcnow
 from mfg.models.qc import DEVIATION_TRANSITIONS
 from mfg.signatures import service as signatures
@@ -190,3 +192,20 @@ def close(session: Session, *, actor: User, deviation: Deviation, password: str)
         content=deviation_content(deviation),
     )
     return deviation
+
+
+def lookup_deviation(session: Session, scan: ParsedScan) -> list[Resolution]:
+    deviation = session.exec(
+        select(Deviation).where(Deviation.code == scan.tokens[0].value)
+    ).first()
+    if deviation is None:
+        return []
+    return [
+        Resolution(
+            "deviation",
+            deviation.code,
+            f"/deviations/{deviation.code}",
+            f"Deviation {deviation.code}: {deviation.title} ({deviation.status})",
+            deviation.status,
+        )
+    ]

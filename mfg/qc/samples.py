@@ -14,6 +14,8 @@ from mfg.errors import InvalidInput, NotFound
 from mfg.identifiers.allocate import allocate_local
 from mfg.identifiers.errors import ScanError
 from mfg.identifiers.local import LocalId, canonical_local
+from mfg.identifiers.resolve import Resolution
+from mfg.identifiers.scan import ParsedScan
 from mfg.labeling.fields import LabelData, common_fields, local_fields
 from mfg.manufacturing import cultures, doses, pools
 from mfg.models import Lot, QcSample, SpecVersion, User, utcnow
@@ -138,3 +140,19 @@ def sample_label(session: Session, identifier: str, flags: str) -> LabelData | N
         "tests": ", ".join(requested_tests(sample)),
         "taken_at": sample.taken_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
     }
+
+
+def lookup_sample(session: Session, scan: ParsedScan) -> list[Resolution]:
+    sample = session.exec(select(QcSample).where(QcSample.code == scan.tokens[0].value)).first()
+    if sample is None:
+        return []
+    return [
+        Resolution(
+            "qc-sample",
+            sample.code,
+            f"/qc/samples/{sample.code}",
+            f"QC sample {sample.code} of {sample.source_type} {sample.source_identifier} for "
+            f"{', '.join(requested_tests(sample))}: {sample.status}",
+            sample.status,
+        )
+    ]

@@ -223,3 +223,20 @@ def test_two_analysts_verifying_the_same_result_at_once_cannot_both_win(
         t.join()
     assert outcomes.count("ok") == 1, outcomes
     assert isinstance(next(o for o in outcomes if o != "ok"), Conflict | RuleViolation)
+
+
+def test_the_sample_label_scans_back_to_the_sample_code(lab, engine, settings) -> None:
+    from mfg.labeling.service import print_label
+    from mfg.registry import build_label_sources
+    from tests.labeling.helpers import decoded
+
+    sample = lot_sample(lab, pooled_lot(lab), "MYCO", "ENDO")
+    with unit_of_work(engine, settings=settings) as session:
+        printed = print_label(
+            session,
+            actor=session.get(User, lab.users["technician"].id),
+            sources=build_label_sources(),
+            kind="qc-sample",
+            identifier=sample.code,
+        )
+    assert decoded(printed.content)[0] == [sample.code]

@@ -1,0 +1,368 @@
+"""QC pages: the worklist, result entry by scanning the sample, the lot's QC summary,
+deviations, and specifications."""
+
+import json
+import tomllib
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mfg.audit.service import history
+from mfg.auth.permissions import Action, may
+from mfg.errors import InvalidInput
+from mfg.manufacturing.pools import get_lot
+from mfg.models import Deviation, Lot, QcSample, SampleStatus, SpecVersion, User
+from mfg.qc import deviations, results, samples, specs
+from mfg.qc.summary import lot_qc
+from mfg.signatures import service as signatures
+from mfg.web.deps import SessionDep
+from mfg.web.forms import local_datetime, local_now_input
+from mfg.web.security import Allow
+from mfg.web.templating import flash, render
+
+router = APIRouter()
+Viewer = Annotated[User, Depends(Allow(Action.VIEW_QC))]
+Text = Annotated[str, Form(max_length=200)]
+LongText = Annotated[str, Form(max_length=4000)]
+When = Annotated[str, Form(max_length=32)]
+
+
+@router.get("/qc", response_class=HTMLResponse, name="qc_worklist")
+def worklist(request: Request, actor: Viewer, session: SessionDep) -> Response:
+    """Samples awaiting results, and results awaiting a second analyst's verification."""
+    awaiting, _ = samples.list_samples(
+        session, actor=actor, status=SampleStatus.AWAITING, limit=500
+    )
+    pending = results.awaiting_verification(session, actor=actor)
+    context = {
+        "samples": awaiting,
+        "pending": [(r, session.get(QcSample, r.sample_id)) for r in pending],
+        "names": lambda user_id: session.get(User, user_id).full_name,
+        "may_take": may(actor, Action.TAKE_SAMPLES),
+        "may_verify": may(actor, Action.VERIFY_QC_RESULTS),
+        "now_local": local_now_input(request),
+    }
+    return render(request, "qc/worklist.html", context)
+
+
+@router.post("/qc/samples")
+def sample_take(
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.TAKE_SAMPLES))],
+    session: SessionDep,
+    source: Text,
+    tests: Text,
+    taken_at: When,
+) -> Response:
+    sample = samples.take_sample(
+        session,
+        actor=actor,
+        source=source,
+        tests=tests.replace(",", " ").split(),
+        taken_at=local_datetime(request, taken_at, "taken_at"),
+    )
+    flash(request, f"Sample {sample.code} taken: print its label.")
+    return RedirectResponse(f"/qc/samples/{sample.code}", status_code=303)
+
+
+@router.get("/qc/samples/{code}", response_class=HTMLResponse, name="qc_sample")
+def sample_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
+    sample = samples.get_sample(session, code)
+    spec = session.get(SpecVersion, sample.spec_version_id)
+    tests = {t.code: t for t in specs.tests_of(session, spec)}
+    context = {
+        "sample": sample,
+        "spec": spec,
+        "requested": [tests[c] for c in samples.requested_tests(sample) if c in tests],
+        "results": results.results_of(session, sample),
+        "shown_value": results.shown_value,
+        "names": lambda user_id: session.get(User, user_id).full_name if user_id else "",
+        "lot": session.get(Lot, sample.lot_id) if sample.lot_id else None,
+        "events": history(session, entity_type="qc_sample", entity_id=sample.code),
+        "may_enter": may(actor, Action.ENTER_QC_RESULTS),
+        "may_verify": may(actor, Action.VERIFY_QC_RESULTS),
+        "may_invalidate": may(actor, Action.INVALIDATE_QC_RESULTS),
+        "may_print": may(actor, Action.PRINT_LABELS),
+        "actor_id": actor.id,
+        "now_local": local_now_input(request),
+    }
+    return render(request, "qc/sample.html", context)
+
+
+def _optional_float(text: str, field: str) -> float | None:
+    if not text.strip():
+        return None
+    try:
+        return float(text.replace(",", "."))
+    except ValueError as error:
+        raise InvalidInput(f"{text!r} is not a number.", details={"field": field}) from error
+
+
+@router.post("/qc/samples/{code}/results")
+def result_enter(
+    code: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.ENTER_QC_RESULTS))],
+    session: SessionDep,
+    test_code: Annotated[str, Form(max_length=20)],
+    value: Text,
+    tested_at: When,
+    unit: Annotated[str, Form(max_length=20)] = "",
+    reading: Annotated[str, Form(max_length=20)] = "final",
+    method: Text = "",
+    instrument: Text = "",
+    dose_volume_ml: Annotated[str, Form(max_length=20)] = "",
+    weight_kg: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    sample = samples.get_sample(session, code)
+    result = results.enter_result(
+        session,
+        actor=actor,
+        sample=sample,
+        test_code=test_code,
+        value=value,
+        unit=unit,
+        reading=reading,
+        method=method,
+        instrument=instrument,
+        tested_at=local_datetime(request, tested_at, "tested_at"),
+        dose_volume_ml=_optional_float(dose_volume_ml, "dose_volume_ml"),
+        weight_kg=_optional_float(weight_kg, "weight_kg"),
+    )
+    flash(request, f"{result.test_code}: {results.shown_value(result)} — {result.verdict.upper()}.")
+    return RedirectResponse(f"/qc/samples/{sample.code}", status_code=303)
+
+
+@router.post("/qc/results/{result_id}/verify")
+def result_verify(
+    result_id: int,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.VERIFY_QC_RESULTS))],
+    session: SessionDep,
+    back: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    result = results.verify_result(
+        session, actor=actor, result=results.get_result(session, result_id)
+    )
+    message = f"{result.test_code} verified."
+    if result.verdict == "fail":
+        message += " Out of specification: a deviation was opened."
+    flash(request, message)
+    sample = session.get(QcSample, result.sample_id)
+    return RedirectResponse(
+        "/qc" if back == "worklist" else f"/qc/samples/{sample.code}", status_code=303
+    )
+
+
+@router.post("/qc/results/{result_id}/invalidate")
+def result_invalidate(
+    result_id: int,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.INVALIDATE_QC_RESULTS))],
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    result = results.invalidate_result(
+        session, actor=actor, result=results.get_result(session, result_id), reason=reason
+    )
+    flash(request, f"{result.test_code} invalidated; it no longer counts.")
+    return RedirectResponse(
+        f"/qc/samples/{session.get(QcSample, result.sample_id).code}", status_code=303
+    )
+
+
+@router.get("/lots/{din}/qc", response_class=HTMLResponse, name="lot_qc")
+def lot_qc_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
+    lot = get_lot(session, din)
+    lot_samples, _ = samples.list_samples(session, actor=actor, lot=lot, limit=500)
+    context = {
+        "lot": lot,
+        "summary": lot_qc(session, lot),
+        "samples": lot_samples,
+        "shown_value": results.shown_value,
+        "deviations": deviations.open_deviations_of_lot(session, lot),
+        "may_take": may(actor, Action.TAKE_SAMPLES),
+        "now_local": local_now_input(request),
+    }
+    return render(request, "qc/lot_qc.html", context)
+
+
+@router.get("/deviations", response_class=HTMLResponse, name="deviations")
+def deviations_page(
+    request: Request, actor: Viewer, session: SessionDep, status: str = ""
+) -> Response:
+    items, total = deviations.list_deviations(
+        session, actor=actor, status=status or None, limit=500
+    )
+    context = {
+        "deviations": items,
+        "total": total,
+        "status": status,
+        "lots": {d.lot_id: session.get(Lot, d.lot_id) for d in items if d.lot_id},
+        "may_open": may(actor, Action.OPEN_DEVIATIONS),
+    }
+    return render(request, "qc/deviations.html", context)
+
+
+@router.post("/deviations")
+def deviation_open(
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.OPEN_DEVIATIONS))],
+    session: SessionDep,
+    title: Text,
+    description: LongText,
+    entity_type: Annotated[str, Form(max_length=32)],
+    entity_id: Annotated[str, Form(max_length=40)],
+    lot: Annotated[str, Form(max_length=13)] = "",
+) -> Response:
+    deviation = deviations.open_deviation(
+        session,
+        actor=actor,
+        title=title,
+        description=description,
+        entity_type=entity_type,
+        entity_id=entity_id.strip(),
+        lot=get_lot(session, lot) if lot.strip() else None,
+    )
+    flash(request, f"Deviation {deviation.code} opened.")
+    return RedirectResponse(f"/deviations/{deviation.code}", status_code=303)
+
+
+@router.get("/deviations/{code}", response_class=HTMLResponse, name="deviation")
+def deviation_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
+    deviation: Deviation = deviations.get_deviation(session, code)
+    shown = signatures.shown(
+        session,
+        entity_type="deviation",
+        entity_id=deviation.code,
+        content=deviations.deviation_content(deviation),
+    )
+    context = {
+        "deviation": deviation,
+        "lot": session.get(Lot, deviation.lot_id) if deviation.lot_id else None,
+        "signatures": shown,
+        "events": history(session, entity_type="deviation", entity_id=deviation.code),
+        "may_investigate": may(actor, Action.OPEN_DEVIATIONS),
+        "may_close": may(actor, Action.CLOSE_DEVIATIONS),
+    }
+    return render(request, "qc/deviation.html", context)
+
+
+@router.post("/deviations/{code}/investigation")
+def deviation_investigate(
+    code: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.OPEN_DEVIATIONS))],
+    session: SessionDep,
+    impact_assessment: LongText = "",
+    root_cause: LongText = "",
+    corrective_action: LongText = "",
+) -> Response:
+    deviation = deviations.investigate(
+        session,
+        actor=actor,
+        deviation=deviations.get_deviation(session, code),
+        impact_assessment=impact_assessment,
+        root_cause=root_cause,
+        corrective_action=corrective_action,
+    )
+    flash(request, f"Investigation of {deviation.code} recorded: QA closes it.")
+    return RedirectResponse(f"/deviations/{deviation.code}", status_code=303)
+
+
+@router.post("/deviations/{code}/close")
+def deviation_close(
+    code: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.CLOSE_DEVIATIONS))],
+    session: SessionDep,
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    deviation = deviations.close(
+        session, actor=actor, deviation=deviations.get_deviation(session, code), password=password
+    )
+    flash(request, f"Deviation {deviation.code} closed.")
+    return RedirectResponse(f"/deviations/{deviation.code}", status_code=303)
+
+
+@router.get("/specifications", response_class=HTMLResponse, name="specifications")
+def specifications_page(request: Request, actor: Viewer, session: SessionDep) -> Response:
+    context = {"specs": specs.list_specs(session, actor=actor)}
+    return render(request, "qc/specifications.html", context)
+
+
+def _as_toml(tests: list[dict]) -> str:
+    """The tests in the editable form of mfg/defaults/specification.toml."""
+    lines = []
+    for t in tests:
+        lines.append("[[tests]]")
+        for key, value in t.items():
+            if key == "limit" or value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                lines.append(f"{key} = {'true' if value else 'false'}")
+            elif isinstance(value, int | float):
+                lines.append(f"{key} = {value:g}")
+            else:
+                lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+@router.get("/specifications/{version}", response_class=HTMLResponse, name="specification")
+def specification_page(
+    version: int, request: Request, actor: Viewer, session: SessionDep
+) -> Response:
+    spec = specs.get_spec(session, version)
+    tests = specs.tests_of(session, spec)
+    context = {
+        "spec": spec,
+        "tests": tests,
+        "limits": {t.id: specs.as_dict(t)["limit"] for t in tests},
+        "signatures": signatures.shown(
+            session,
+            entity_type="specification",
+            entity_id=str(spec.version),
+            content=specs.spec_content(spec, tests),
+        ),
+        "editable": _as_toml([specs.as_dict(t) for t in tests]),
+        "may_manage": may(actor, Action.MANAGE_SPECIFICATIONS),
+        "events": history(session, entity_type="specification", entity_id=str(spec.version)),
+    }
+    return render(request, "qc/specification.html", context)
+
+
+@router.post("/specifications")
+def specification_draft(
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.MANAGE_SPECIFICATIONS))],
+    session: SessionDep,
+    title: Text,
+    tests: Annotated[str, Form(max_length=40000)],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        parsed = tomllib.loads(tests).get("tests", [])
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidInput(
+            f"The tests are not valid TOML: {error}", details={"field": "tests"}
+        ) from error
+    spec = specs.create_draft(session, actor=actor, title=title, note=note, tests=parsed)
+    flash(request, f"Version {spec.version} drafted: review it, then approve it with a signature.")
+    return RedirectResponse(f"/specifications/{spec.version}", status_code=303)
+
+
+@router.post("/specifications/{version}/approve")
+def specification_approve(
+    version: int,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.MANAGE_SPECIFICATIONS))],
+    session: SessionDep,
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    spec = specs.approve(
+        session, actor=actor, spec=specs.get_spec(session, version), password=password
+    )
+    flash(request, f"Version {spec.version} approved: in force for lots pooled from now.")
+    return RedirectResponse(f"/specifications/{spec.version}", status_code=303)
