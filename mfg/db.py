@@ -32,6 +32,15 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 _BEGIN_OPTION = "mfg_sqlite_begin"
 _SETTINGS_KEY = "mfg_settings"
 _KEEP_KEY = "mfg_keep_on_failure"
+_READ_ONLY_KEY = "mfg_read_only"
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_writes_when_reading(session: Session, flush_context: Any, instances: Any) -> None:
+    """An autocommit lookup never writes: without a transaction, a stray write would commit on
+    its own, outside any unit of work."""
+    if session.info.get(_READ_ONLY_KEY) and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a read-only unit of work cannot write; use a writing one")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -82,16 +91,29 @@ def is_sqlite(engine: Engine) -> bool:
 
 @contextmanager
 def unit_of_work(
-    engine: Engine, *, settings: Settings | None = None, write: bool = True
+    engine: Engine,
+    *,
+    settings: Settings | None = None,
+    write: bool = True,
+    autocommit_reads: bool = False,
 ) -> Iterator[Session]:
     """One transaction: commit when the block ends normally, roll back on any exception.
 
     Services never commit; only this function (used by the request dependency and the CLI) does.
     Records registered with ``keep_on_failure`` are written even when the work is rolled back.
+    ``autocommit_reads``: a short read-only lookup on PostgreSQL runs without BEGIN/COMMIT (each
+    statement is its own snapshot, as in READ COMMITTED anyway), two round trips less.
     """
-    bind = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"}) if write else engine
+    autocommit = autocommit_reads and not write and engine.dialect.name == "postgresql"
+    if write:
+        bind = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+    elif autocommit:
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        bind = engine
     with Session(bind, expire_on_commit=False) as session:
         session.info[_SETTINGS_KEY] = settings
+        session.info[_READ_ONLY_KEY] = autocommit
         try:
             yield session
             for record in session.info.pop(_KEEP_KEY, []):

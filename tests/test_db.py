@@ -83,3 +83,19 @@ def test_health_check_reports_an_unreachable_database(tmp_path) -> None:
 def test_the_database_description_never_shows_a_password() -> None:
     described = describe_database("postgresql://mfg:s3cret@db.local/mfg")
     assert "s3cret" not in described and "db.local" in described
+
+
+def test_an_autocommit_lookup_cannot_write(engine, settings) -> None:
+    """On PostgreSQL a lookup reads without a transaction, so a stray write is refused."""
+    import pytest
+
+    from mfg.db import unit_of_work
+    from mfg.models import Installation
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: on SQLite a lookup reads in a transaction")
+    with unit_of_work(engine, settings=settings, write=False, autocommit_reads=True) as session:
+        session.add(Installation(demo=True, facility_fin="A9999"))
+        with pytest.raises(RuntimeError, match="cannot write"):
+            session.flush()
+        session.rollback()

@@ -125,17 +125,23 @@ def lookup_dose(session: Session, scan: ParsedScan) -> list[Resolution]:
     din, code = scan.first(TokenKind.DIN), scan.first(TokenKind.PRODUCT_CODE)
     if din is None or code is None:
         return []
-    dose = session.exec(select(Dose).where(Dose.identifier == f"{din.value}{code.value}")).first()
-    if dose is None:
+    # The columns the answer needs, not the whole row: every bedside and bench scan comes here.
+    found = session.execute(
+        select(Dose.identifier, Dose.division, Dose.cells, Dose.volume_ml, Dose.status).where(
+            Dose.identifier == f"{din.value}{code.value}"
+        )
+    ).first()
+    if found is None:
         return []
+    identifier, division, cells, volume_ml, status = found
     return [
         Resolution(
             "dose",
-            dose.identifier,
-            f"/doses/{dose.identifier}",
-            f"Dose {dose.division} of lot {Din.parse(din.value).eye_readable}, "
-            f"{cells_text(dose.cells)} in {dose.volume_ml:g} mL: {dose.status}",
-            dose.status,
+            identifier,
+            f"/doses/{identifier}",
+            f"Dose {division} of lot {Din.parse(din.value).eye_readable}, "
+            f"{cells_text(cells)} in {volume_ml:g} mL: {status}",
+            status,
         )
     ]
 

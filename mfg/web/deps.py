@@ -11,6 +11,7 @@ from mfg.config import Settings
 from mfg.db import is_sqlite, unit_of_work
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _INLINE_KEY = "mfg_inline_ok"
 
@@ -35,6 +36,17 @@ async def run_db(session: Session, fn: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(fn, *args)
 
 
+LOOKUP_ATTRIBUTE = "mfg_lookup"
+
+
+def lookup(endpoint: F) -> F:
+    """Mark a GET endpoint as a one-shot lookup (scan resolution): on PostgreSQL its reads run
+    without BEGIN/COMMIT, two round trips less; each statement is its own snapshot, as in
+    READ COMMITTED anyway. Not for anything that must read several rows consistently."""
+    setattr(endpoint, LOOKUP_ATTRIBUTE, True)
+    return endpoint
+
+
 class _UnitOfWork:
     """The request's unit of work as a dependency.
 
@@ -48,7 +60,10 @@ class _UnitOfWork:
     async def __call__(self, request: Request) -> AsyncIterator[Session]:
         state = request.app.state
         write = self.always_write or request.method not in READ_ONLY_METHODS
-        work = unit_of_work(state.engine, settings=state.settings, write=write)
+        autocommit = not write and getattr(request.scope.get("endpoint"), LOOKUP_ATTRIBUTE, False)
+        work = unit_of_work(
+            state.engine, settings=state.settings, write=write, autocommit_reads=autocommit
+        )
         session = work.__enter__()
         inline = not write and is_sqlite(state.engine)
         session.info[_INLINE_KEY] = inline
@@ -57,7 +72,8 @@ class _UnitOfWork:
         except BaseException as exc:
             await run_in_threadpool(work.__exit__, type(exc), exc, exc.__traceback__)
             raise
-        if inline:
+        if inline or autocommit:
+            # Ending it does no I/O: SQLite is in-process; an autocommit read has no transaction.
             work.__exit__(None, None, None)
         else:
             await run_in_threadpool(work.__exit__, None, None, None)
@@ -77,4 +93,5 @@ def get_app_settings(request: Request) -> Settings:
 # error response, never a success the database did not keep.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
