@@ -24,6 +24,8 @@ from mfg.manufacturing import pages as manufacturing_pages
 from mfg.qc import api as qc_api
 from mfg.qc import pages as qc_pages
 from mfg.registry import build_label_sources, build_resolver
+from mfg.release import api as release_api
+from mfg.release import pages as release_pages
 from mfg.web import api as web_api
 from mfg.web import pages as web_pages
 from mfg.web.errors import install_error_handlers
@@ -42,6 +44,8 @@ ROUTERS = (
     manufacturing_api.router,
     qc_pages.router,
     qc_api.router,
+    release_pages.router,
+    release_api.router,
     donors_pages.router,
     donors_api.router,
     accounts_pages.router,

@@ -30,6 +30,7 @@ class Action(StrEnum):
     STORE_DOSES = "cryopreserve and store doses"
     THAW_DOSES = "thaw doses"
     VIEW_DOSES = "view doses"
+    VERIFY_LABELS = "check printed labels against their records"
     VIEW_QC = "view specifications, QC samples, results and deviations"
     MANAGE_SPECIFICATIONS = "draft and approve specifications"
     TAKE_SAMPLES = "take QC samples"
@@ -38,6 +39,8 @@ class Action(StrEnum):
     INVALIDATE_QC_RESULTS = "invalidate QC results"
     OPEN_DEVIATIONS = "open and investigate deviations"
     CLOSE_DEVIATIONS = "close deviations"
+    VIEW_RELEASE = "view release checks and certificates"
+    RELEASE_LOTS = "release, reject, hold and recall lots"
     VIEW_LABEL_LAYOUTS = "view label layouts"
 
 
@@ -66,7 +69,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.STORE_DOSES: frozenset({Role.TECHNICIAN}),
     Action.THAW_DOSES: frozenset({Role.TECHNICIAN, Role.CLINICIAN}),
     Action.VIEW_DOSES: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.CLINICIAN, Role.ADMIN}),
+    Action.VERIFY_LABELS: frozenset({Role.TECHNICIAN, Role.QC, Role.QA}),
     Action.VIEW_QC: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.ADMIN}),
+    Action.VIEW_RELEASE: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.ADMIN}),
+    Action.RELEASE_LOTS: frozenset({Role.QA}),
     Action.MANAGE_SPECIFICATIONS: frozenset({Role.QA}),
     Action.TAKE_SAMPLES: frozenset({Role.TECHNICIAN, Role.QC}),
     Action.ENTER_QC_RESULTS: frozenset({Role.QC}),

@@ -13,6 +13,7 @@ from mfg.config import Settings
 from mfg.demo.donors import load_demo_donors
 from mfg.demo.manufacturing import load_demo_cultures, load_demo_materials
 from mfg.demo.qc import load_demo_qc
+from mfg.demo.release import load_demo_release
 from mfg.errors import DemoRefused
 from mfg.system.service import DatabaseState, database_state, mark_installation
 
@@ -79,5 +80,6 @@ def load_demo(session: Session, *, settings: Settings) -> DemoResult:
     summary += load_demo_materials(session, qa_password=demo_password("qa"))
     lots, lines = load_demo_cultures(session, tech_password=demo_password("tech"))
     summary += lines
-    summary += load_demo_qc(session, complete=lots["filled"], out_of_spec=lots["in_process"])
+    summary += load_demo_qc(session, lots=lots)
+    summary += load_demo_release(session, lots=lots, qa_password=demo_password("qa"))
     return DemoResult(True, demo_logins(), summary)

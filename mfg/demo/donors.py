@@ -85,11 +85,11 @@ def load_demo_donors(session: Session, *, qa_password: str) -> list[str]:
     people = _people(session)
     eligible = []
     for sex, year in (("F", 1986), ("M", 1979)):
-        # Collected four weeks ago: their cells have grown into the demo lots since.
+        # Collected six weeks ago: their cells have grown into the demo lots since.
         donor, _ = _donor_with_biopsy(
-            session, people, sex=sex, birth_year=year, hours_ago=28 * 24, received=True
+            session, people, sex=sex, birth_year=year, hours_ago=42 * 24, received=True
         )
-        _results(session, people, donor, days_ago=28)
+        _results(session, people, donor, days_ago=42)
         eligibility.determine_eligibility(
             session,
             actor=people["qa"],

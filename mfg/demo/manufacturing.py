@@ -92,7 +92,7 @@ def load_demo_cultures(session: Session, *, tech_password: str) -> tuple[dict[st
             vessel_type="T25 flask",
             surface_cm2=25,
             seeded_cells=300_000 + 50_000 * index,
-            seeded_at=_days_ago(27),
+            seeded_at=_days_ago(40),
             medium_lots=[medium, lysate],
             password=tech_password,
         )
@@ -100,12 +100,12 @@ def load_demo_cultures(session: Session, *, tech_password: str) -> tuple[dict[st
             session,
             actor=tech,
             culture=culture,
-            started_at=_days_ago(20.05),
-            ended_at=_days_ago(20),
+            started_at=_days_ago(33.05),
+            ended_at=_days_ago(33),
             harvested_cells=2_100_000 + 200_000 * index,
             viability_pct=93.5 - index,
             reseeded_cells=1_800_000,
-            new_vessels=2,
+            new_vessels=4,
             vessel_type="T75 flask",
             surface_cm2=75,
             reagent_lots=[medium],
@@ -114,7 +114,7 @@ def load_demo_cultures(session: Session, *, tech_password: str) -> tuple[dict[st
         )
         made += [culture.code, *(c.code for c in children)]
         vessels.append(children)
-    summary = [f"culture vessels {', '.join(made)} (each primary culture passaged into two)"]
+    summary = [f"culture vessels {', '.join(made)} (each primary culture passaged into four)"]
     in_process = pools.pool_cultures(
         session,
         actor=tech,
@@ -122,30 +122,39 @@ def load_demo_cultures(session: Session, *, tech_password: str) -> tuple[dict[st
         pooled_at=_days_ago(2),
         password=tech_password,
     )
-    filled = _expanded_and_filled_lot(
-        session, tech, [vessels[0][1], vessels[1][1]], tech_password, medium
-    )
-    return {"in_process": in_process.din, "filled": filled.din}, [
+    filled = {
+        name: _expanded_and_filled_lot(
+            session, tech, [vessels[0][i], vessels[1][i]], tech_password, medium, days=days
+        ).din
+        for i, (name, days) in enumerate(
+            (("released", 26), ("conditional", 22), ("rejected", 18)), start=1
+        )
+    }
+    return {"in_process": in_process.din, **filled}, [
         *summary,
         f"lot {in_process.din} pooled from two donors, in process",
-        f"lot {filled.din} expanded, harvested, filled into doses and cryopreserved (quarantine)",
+        f"lots {', '.join(filled.values())} expanded, harvested, filled into doses and stored",
     ]
 
 
-def _expanded_and_filled_lot(session: Session, tech, pair, password: str, medium) -> Lot:
+def _expanded_and_filled_lot(
+    session: Session, tech, pair, password: str, medium, *, days: float
+) -> Lot:
+    """Pooled ``days`` ago, expanded once, harvested, filled and stored 12 days later."""
     lot = pools.pool_cultures(
         session,
         actor=tech,
         contributions=[(pair[0], 5_400_000), (pair[1], 6_000_000)],
-        pooled_at=_days_ago(14),
+        pooled_at=_days_ago(days),
         password=password,
     )
+    later = days - 14  # the offsets below are those of a lot pooled 14 days ago
     lots.record_lot_passage(
         session,
         actor=tech,
         lot=lot,
-        started_at=_days_ago(8.05),
-        ended_at=_days_ago(8),
+        started_at=_days_ago(8.05 + later),
+        ended_at=_days_ago(8 + later),
         harvested_cells=91_000_000,
         viability_pct=94.2,
         reseeded_cells=30_000_000,
@@ -158,8 +167,8 @@ def _expanded_and_filled_lot(session: Session, tech, pair, password: str, medium
         session,
         actor=tech,
         lot=lot,
-        started_at=_days_ago(2.1),
-        ended_at=_days_ago(2),
+        started_at=_days_ago(2.1 + later),
+        ended_at=_days_ago(2 + later),
         harvested_cells=252_000_000,
         viability_pct=92.6,
         final_volume_ml=50,
@@ -170,7 +179,7 @@ def _expanded_and_filled_lot(session: Session, tech, pair, password: str, medium
         session,
         actor=tech,
         lot=lot,
-        filled_at=_days_ago(1.95),
+        filled_at=_days_ago(1.95 + later),
         doses=4,
         volume_ml=12,
         container="CryoMACS freezing bag 50",
@@ -180,12 +189,12 @@ def _expanded_and_filled_lot(session: Session, tech, pair, password: str, medium
         session,
         actor=tech,
         lot=lot,
-        frozen_at=_days_ago(1.9),
+        frozen_at=_days_ago(1.9 + later),
         freezing_programme="MSC controlled-rate −1 °C/min to −90 °C",
         temperature_c=-185,
         tank="LN2-1",
         rack="A",
-        box="3",
+        box=f"B{lot.din[-2:]}",  # a box per lot
         first_position=1,
         password=password,
     )

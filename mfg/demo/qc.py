@@ -1,5 +1,6 @@
-"""Demonstration QC: the filled lot tested completely and in specification; the lot in process
-with an in-process viability out of specification and the deviation it opened."""
+"""Demonstration QC: one lot tested completely and in specification, one with its final sterility
+still pending (negative Gram stain and day-3 cultures), one with mycoplasma detected, and the lot
+in process with an in-process viability out of specification and the deviation it opened."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from sqlmodel import Session
 
 from mfg.auth.service import require_user
 from mfg.manufacturing import doses, pools
-from mfg.models import Lot, utcnow
+from mfg.models import utcnow
 from mfg.qc import results, samples, specs
 
-# A result in specification for each test of the default specification.
+# A result in specification for each required test of the default specification.
 PASSING = {
     "VIAB": "92.4",
     "COUNT": "98.5",
@@ -31,10 +32,19 @@ PASSING = {
     "ENDO": "0.08",
     "KARYO": "normal",
 }
+STERILITY = ("STER-AER", "STER-ANA")
 
 
-def _test_and_verify(session: Session, sample, values: dict[str, str], hours_ago: float) -> None:
+def _test(session: Session, source: str, values: dict[str, str], *, reading: str = "final"):
+    """A sample of ``source`` for the tests, each result entered by qc and verified by qc2."""
     analyst, second = require_user(session, "qc"), require_user(session, "qc2")
+    sample = samples.take_sample(
+        session,
+        actor=require_user(session, "tech"),
+        source=source,
+        tests=list(values),
+        taken_at=utcnow() - timedelta(days=1.5),
+    )
     for code, value in values.items():
         result = results.enter_result(
             session,
@@ -42,35 +52,32 @@ def _test_and_verify(session: Session, sample, values: dict[str, str], hours_ago
             sample=sample,
             test_code=code,
             value=value,
-            tested_at=utcnow() - timedelta(hours=hours_ago),
+            reading=reading,
+            tested_at=utcnow() - timedelta(hours=3),
             instrument="Demo instrument",
         )
         results.verify_result(session, actor=second, result=result)
+    return sample
 
 
-def load_demo_qc(session: Session, *, complete: str, out_of_spec: str) -> list[str]:
-    tech = require_user(session, "tech")
-    filled = pools.get_lot(session, complete)
-    required = [t.code for t in specs.tests_of(session, specs.spec_of_lot(session, filled))]
-    first_dose = doses.doses_of(session, filled)[0]
-    sample = samples.take_sample(
-        session,
-        actor=tech,
-        source=first_dose.identifier,
-        tests=[c for c in required if c in PASSING],
-        taken_at=utcnow() - timedelta(days=1.9),
-    )
-    _test_and_verify(session, sample, PASSING, hours_ago=2)
-    growing: Lot = pools.get_lot(session, out_of_spec)
-    in_process = samples.take_sample(
-        session,
-        actor=tech,
-        source=growing.din,
-        tests=["VIAB-IP"],
-        taken_at=utcnow() - timedelta(hours=5),
-    )
-    _test_and_verify(session, in_process, {"VIAB-IP": "64.5"}, hours_ago=4)
+def _first_dose(session: Session, din: str) -> str:
+    return doses.doses_of(session, pools.get_lot(session, din))[0].identifier
+
+
+def load_demo_qc(session: Session, *, lots: dict[str, str]) -> list[str]:
+    complete = _test(session, _first_dose(session, lots["released"]), PASSING)
+    pending = {k: v for k, v in PASSING.items() if k not in STERILITY}
+    _test(session, _first_dose(session, lots["conditional"]), pending)
+    _test(session, lots["conditional"], dict.fromkeys(STERILITY, "no growth"), reading="day 3")
+    _test(session, _first_dose(session, lots["rejected"]), {**PASSING, "MYCO": "detected"})
+    _test(session, lots["in_process"], {"VIAB-IP": "64.5"})
+    required = {t.code for t in specs.tests_of(session, specs.in_force(session)) if t.required}
+    assert required <= set(PASSING), "the demo tests every required test"
     return [
-        f"QC of lot {filled.din} complete and in specification (sample {sample.code})",
-        f"lot {growing.din}: in-process viability 64.5 % out of specification, deviation open",
+        f"QC of lot {lots['released']} complete and in specification (sample {complete.code})",
+        f"lot {lots['conditional']}: final sterility pending, Gram stain and day-3 cultures "
+        "negative",
+        f"lot {lots['rejected']}: mycoplasma detected, deviation opened",
+        f"lot {lots['in_process']}: in-process viability 64.5 % out of specification, deviation "
+        "open",
     ]

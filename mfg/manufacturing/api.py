@@ -20,6 +20,7 @@ from mfg.manufacturing.schemas import (
     FillIn,
     HarvestIn,
     HarvestPublic,
+    LabelCheckIn,
     LotList,
     LotPassageIn,
     LotPassagePublic,
@@ -329,6 +330,7 @@ def dose_public(session, dose: Dose) -> DosePublic:
         location=doses.location_text(dose) if dose.tank else None,
         storage_temp_c=dose.storage_temp_c,
         thawed_at=dose.thawed_at,
+        label_verified_at=dose.label_verified_at,
     )
 
 
@@ -384,3 +386,17 @@ def batch_record_pdf(din: str, actor: Viewer, session: WriteSessionDep) -> Respo
     content = batchrecord_pdf.export_batch_record_pdf(session, actor=actor, lot=lot)
     headers = {"content-disposition": f'inline; filename="batch-record-{lot.din}.pdf"'}
     return Response(content, media_type="application/pdf", headers=headers)
+
+
+@router.post("/doses/{identifier}/label-check", response_model=DosePublic)
+def dose_label_check(
+    identifier: str,
+    body: LabelCheckIn,
+    actor: Annotated[User, Depends(Allow(Action.VERIFY_LABELS))],
+    session: SessionDep,
+) -> DosePublic:
+    """The printed label, scanned back (its 2-D code), matches the dose: release waits for it."""
+    dose = doses.verify_label(
+        session, actor=actor, dose=doses.get_dose(session, identifier), scanned=body.scanned
+    )
+    return dose_public(session, dose)

@@ -100,6 +100,40 @@ class BatchRecord:
     def invalid_signatures(self) -> int:
         return sum(not s.valid for s in _all_signatures(self))
 
+    @property
+    def signatures(self) -> list[ShownSignature]:
+        return _all_signatures(self)
+
+    def unsigned_steps(self) -> list[str]:
+        """Each step with no signature, or whose signature no longer matches the record."""
+        steps: list[tuple[str, list[ShownSignature]]] = [
+            (f"pooling of lot {self.lot.din}", self.pool)
+        ]
+        for member in self.members:
+            for vessel in member.vessels:
+                if vessel.start:
+                    steps.append(
+                        (f"start of culture {vessel.culture.code}", vessel.start.signatures)
+                    )
+                if vessel.passage:
+                    steps.append(
+                        (
+                            f"passage of culture {vessel.culture.code}",
+                            vessel.passage.step.signatures,
+                        )
+                    )
+        steps += [
+            (f"lot passage P{p.record.passage_number}", p.step.signatures)
+            for p in self.lot_passages
+        ]
+        if self.harvest:
+            steps.append(("harvest and formulation", self.harvest.step.signatures))
+        if self.doses:
+            steps.append(("fill", self.fill))
+            if any(d.dose.frozen_at for d in self.doses):
+                steps.append(("cryopreservation", self.storage))
+        return [name for name, shown in steps if not shown or not all(s.valid for s in shown)]
+
 
 def _all_signatures(record: BatchRecord) -> list[ShownSignature]:
     found = [*record.pool, *record.fill, *record.storage]

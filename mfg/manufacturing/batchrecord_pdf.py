@@ -53,12 +53,12 @@ def export_batch_record_pdf(session: Session, *, actor: User, lot: Lot) -> bytes
 
 # --- PDF -------------------------------------------------------------------------------------
 
-_BODY = ParagraphStyle("body", fontName=FONTS["sans"], fontSize=8.5, leading=10.5)
-_MONO = ParagraphStyle("mono", parent=_BODY, fontName=FONTS["mono"])
-_BAD = ParagraphStyle("bad", parent=_BODY, textColor=colors.HexColor("#b00020"))
-_H1 = ParagraphStyle("h1", fontName=FONTS["sans-bold"], fontSize=15, leading=19, spaceAfter=4)
-_H2 = ParagraphStyle("h2", parent=_H1, fontSize=11.5, leading=14, spaceBefore=8, keepWithNext=1)
-_H3 = ParagraphStyle("h3", parent=_H2, fontSize=9.5, leading=12, spaceBefore=5, spaceAfter=2)
+BODY = ParagraphStyle("body", fontName=FONTS["sans"], fontSize=8.5, leading=10.5)
+MONO = ParagraphStyle("mono", parent=BODY, fontName=FONTS["mono"])
+BAD = ParagraphStyle("bad", parent=BODY, textColor=colors.HexColor("#b00020"))
+H1 = ParagraphStyle("h1", fontName=FONTS["sans-bold"], fontSize=15, leading=19, spaceAfter=4)
+H2 = ParagraphStyle("h2", parent=H1, fontSize=11.5, leading=14, spaceBefore=8, keepWithNext=1)
+H3 = ParagraphStyle("h3", parent=H2, fontSize=9.5, leading=12, spaceBefore=5, spaceAfter=2)
 _GRID = TableStyle(
     [
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
@@ -91,7 +91,7 @@ def signature_line(shown: ShownSignature, settings: Settings) -> str:
     return f"{s.printed_name} — {s.meaning} — {when} — {verdict}"
 
 
-def _p(text: object, style: ParagraphStyle = _BODY) -> Paragraph:
+def para(text: object, style: ParagraphStyle = BODY) -> Paragraph:
     return Paragraph(escape(str(text)), style)
 
 
@@ -99,20 +99,21 @@ def _n(value: float | None, fmt: str = "{:,}") -> str:
     return "—" if value is None else fmt.format(value)
 
 
-def _facts(rows: Sequence[tuple[str, object]]) -> Table:
+def facts_table(rows: Sequence[tuple[str, object]]) -> Table:
     """One step's facts and signatures, never split across pages (a step is a few rows)."""
     data = [
-        [_p(label), value if isinstance(value, Paragraph) else _p(value)] for label, value in rows
+        [para(label), value if isinstance(value, Paragraph) else para(value)]
+        for label, value in rows
     ]
     table = Table(data, colWidths=[45 * mm, _WIDTH - 45 * mm])
     table.setStyle(_FACTS)
     return table
 
 
-def _grid(header: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float]):
+def grid_table(header: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float]):
     """A table whose first column holds identifiers, printed in the mono font (0/O, 1/I apart)."""
-    body = [[_p(v, _MONO if i == 0 else _BODY) for i, v in enumerate(row)] for row in rows]
-    data = [[_p(h) for h in header], *body]
+    body = [[para(v, MONO if i == 0 else BODY) for i, v in enumerate(row)] for row in rows]
+    data = [[para(h) for h in header], *body]
     table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
     table.setStyle(_GRID)
     return table
@@ -124,9 +125,9 @@ def _signed(step: Step | None, shown: Sequence[ShownSignature], settings: Settin
         used = ", ".join(f"{m.code} {m.name} lot {m.lot_number}" for m in step.materials)
         rows.append(("Materials", used or "none recorded"))
     for s in shown:
-        rows.append(("Signature", _p(signature_line(s, settings), _BODY if s.valid else _BAD)))
+        rows.append(("Signature", para(signature_line(s, settings), BODY if s.valid else BAD)))
     if not shown:
-        rows.append(("Signature", _p("NOT SIGNED", _BAD)))
+        rows.append(("Signature", para("NOT SIGNED", BAD)))
     return rows
 
 
@@ -139,7 +140,7 @@ def _vessel_flow(vessel: Vessel, settings: Settings) -> list:
     ]
     if vessel.start is not None:
         rows += _signed(vessel.start, vessel.start.signatures, settings)
-    flow: list = [_p(f"Culture vessel {c.code}", _H3), _facts(rows)]
+    flow: list = [para(f"Culture vessel {c.code}", H3), facts_table(rows)]
     if vessel.passage is not None:
         p = vessel.passage.record
         into = ", ".join(v.code for v in vessel.passage.children)
@@ -156,18 +157,20 @@ def _vessel_flow(vessel: Vessel, settings: Settings) -> list:
             rows.append(("Deviation", p.deviation_note))
         flow += [
             Spacer(0, 2),
-            _facts(rows + _signed(vessel.passage.step, vessel.passage.step.signatures, settings)),
+            facts_table(
+                rows + _signed(vessel.passage.step, vessel.passage.step.signatures, settings)
+            ),
         ]
     return flow
 
 
 def _members_flow(record: BatchRecord, settings: Settings) -> list:
-    flow: list = [_p("1. Donors, biopsies and cultures", _H2)]
+    flow: list = [para("1. Donors, biopsies and cultures", H2)]
     for m in record.members:
         b = m.biopsy
         flow += [
-            _p(f"Donor {m.donor.code} ({m.donor.status}) — biopsy {b.din}", _H3),
-            _facts(
+            para(f"Donor {m.donor.code} ({m.donor.status}) — biopsy {b.din}", H3),
+            facts_table(
                 [
                     ("Biopsy collected", f"{local(b.collected_at, settings)}, {b.site}"),
                     ("Biopsy received", local(b.received_at, settings)),
@@ -183,8 +186,8 @@ def _members_flow(record: BatchRecord, settings: Settings) -> list:
 def _pool_flow(record: BatchRecord, settings: Settings) -> list:
     lot = record.lot
     return [
-        _p("2. Pooling", _H2),
-        _facts(
+        para("2. Pooling", H2),
+        facts_table(
             [
                 ("Pooled", local(lot.pooled_at, settings)),
                 ("Cells pooled", f"{lot.total_cells:,}"),
@@ -203,9 +206,9 @@ def _pool_flow(record: BatchRecord, settings: Settings) -> list:
 
 
 def _expansion_flow(record: BatchRecord, settings: Settings) -> list:
-    flow: list = [_p("3. Lot expansion", _H2)]
+    flow: list = [para("3. Lot expansion", H2)]
     if not record.lot_passages:
-        flow.append(_p("No lot passage recorded."))
+        flow.append(para("No lot passage recorded."))
     for item in record.lot_passages:
         r = item.record
         rows = [
@@ -227,14 +230,17 @@ def _expansion_flow(record: BatchRecord, settings: Settings) -> list:
         ]
         if r.deviation_note:
             rows.append(("Deviation", r.deviation_note))
-        flow += [_facts(rows + _signed(item.step, item.step.signatures, settings)), Spacer(0, 3)]
+        flow += [
+            facts_table(rows + _signed(item.step, item.step.signatures, settings)),
+            Spacer(0, 3),
+        ]
     return flow
 
 
 def _harvest_flow(record: BatchRecord, settings: Settings) -> list:
-    flow: list = [_p("4. Harvest and formulation", _H2)]
+    flow: list = [para("4. Harvest and formulation", H2)]
     if record.harvest is None:
-        return [*flow, _p("Not harvested.")]
+        return [*flow, para("Not harvested.")]
     h, step = record.harvest.record, record.harvest.step
     rows = [
         (
@@ -248,7 +254,7 @@ def _harvest_flow(record: BatchRecord, settings: Settings) -> list:
     ]
     if h.deviation_note:
         rows.append(("Deviation", h.deviation_note))
-    return [*flow, _facts(rows + _signed(step, step.signatures, settings))]
+    return [*flow, facts_table(rows + _signed(step, step.signatures, settings))]
 
 
 def _doses_flow(record: BatchRecord, settings: Settings) -> list:
@@ -276,24 +282,26 @@ def _doses_flow(record: BatchRecord, settings: Settings) -> list:
     ]
     header = ["Dose", "Div.", "Cells", "Volume", "Container", "Expires", "Status"]
     flow: list = [
-        _p("5. Fill", _H2),
-        _grid(header, filled, [46, 11, 22, 17, 28, 34, 22]),
-        _facts(_signed(None, record.fill, settings)),
-        _p("6. Cryopreservation and storage", _H2),
-        _grid(["Dose", "Frozen", "Programme", "Temp.", "Location"], stored, [46, 36, 30, 18, 50]),
-        _facts(_signed(None, record.storage, settings)),
-        _p("7. Thaw", _H2),
+        para("5. Fill", H2),
+        grid_table(header, filled, [46, 11, 22, 17, 28, 34, 22]),
+        facts_table(_signed(None, record.fill, settings)),
+        para("6. Cryopreservation and storage", H2),
+        grid_table(
+            ["Dose", "Frozen", "Programme", "Temp.", "Location"], stored, [46, 36, 30, 18, 50]
+        ),
+        facts_table(_signed(None, record.storage, settings)),
+        para("7. Thaw", H2),
     ]
     thawed = [r for r in record.doses if r.dose.thawed_at is not None or r.thaw]
     if not thawed:
-        flow.append(_p("No dose thawed."))
+        flow.append(para("No dose thawed."))
     for r in thawed:
         rows = [("Dose", r.dose.identifier), ("Thawed", local(r.dose.thawed_at, settings))]
-        flow += [_facts(rows + _signed(None, r.thaw, settings)), Spacer(0, 3)]
+        flow += [facts_table(rows + _signed(None, r.thaw, settings)), Spacer(0, 3)]
     return flow
 
 
-class _NumberedCanvas(Canvas):
+class NumberedCanvas(Canvas):
     """Writes "Page N of M" once the number of pages is known (reportlab's two-pass recipe)."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -328,8 +336,8 @@ def render_batch_record_pdf(record: BatchRecord, settings: Settings) -> bytes:
 
     lot = record.lot
     flow: list = [
-        _p(f"Electronic batch record — lot {din}", _H1),
-        _facts(
+        para(f"Electronic batch record — lot {din}", H1),
+        facts_table(
             [
                 ("Lot DIN", f"{lot.din} (check character {record.din.check})"),
                 ("Status", lot.status),
@@ -355,6 +363,6 @@ def render_batch_record_pdf(record: BatchRecord, settings: Settings) -> bytes:
         author=settings.facility_name,
     )
     document.build(
-        flow, onFirstPage=page_frame, onLaterPages=page_frame, canvasmaker=_NumberedCanvas
+        flow, onFirstPage=page_frame, onLaterPages=page_frame, canvasmaker=NumberedCanvas
     )
     return buffer.getvalue()

@@ -20,8 +20,8 @@ from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.errors import ScanError
-from mfg.identifiers.isbt128 import ProductCode
-from mfg.identifiers.scan import TokenKind, parse_scan
+from mfg.identifiers.isbt128 import ProductCode, format_expiry
+from mfg.identifiers.scan import ParsedScan, TokenKind, parse_scan
 from mfg.manufacturing.lots import harvest_of
 from mfg.manufacturing.rules import dose_expiry, fill_problems, storage_problems
 from mfg.models import Dose, DoseStatus, Harvest, Lot, LotStatus, Meaning, User, utcnow
@@ -361,5 +361,52 @@ def thaw_dose(
         entity_type="thaw",
         entity_id=dose.identifier,
         content=thaw_content(dose),
+    )
+    return dose
+
+
+def label_problems(dose: Dose, scanned: ParsedScan, *, expiry_code: str) -> list[str]:
+    """Does the scanned label carry this dose's DIN, product code and expiry?"""
+    din = scanned.first(TokenKind.DIN)
+    code = scanned.first(TokenKind.PRODUCT_CODE)
+    expiry = scanned.first(TokenKind.EXPIRY)
+    problems = []
+    if din is None or code is None:
+        problems.append("Scan the label's 2-D code: it carries the DIN and the product code.")
+    elif f"{din.value}{code.value}" != dose.identifier:
+        problems.append(
+            f"The label is for {din.value} {code.value}, not for dose {dose.identifier}."
+        )
+    if expiry is not None and f"&>{expiry.value}" != expiry_code:
+        problems.append("The expiry on the label differs from the dose's expiry: reprint it.")
+    return problems
+
+
+def verify_label(session: Session, *, actor: User, dose: Dose, scanned: str) -> Dose:
+    """The printed label, scanned back, matches its dose: the check release waits for."""
+    authorize(actor, Action.VERIFY_LABELS)
+    try:
+        parsed = parse_scan(scanned)
+    except ScanError as error:
+        raise RuleViolation(f"The label does not scan: {error.message}") from error
+    expiry_code = format_expiry(dose.expires_at, settings_of(session).tz)
+    problems = label_problems(dose, parsed, expiry_code=expiry_code)
+    if problems:
+        raise RuleViolation(problems)
+    checked = session.execute(
+        update(Dose)
+        .where(col(Dose.id) == dose.id, col(Dose.label_verified_at).is_(None))
+        .values(label_verified_at=utcnow(), label_verified_by_id=actor.id)
+    )
+    if checked.rowcount != 1:
+        raise Conflict(f"The label of dose {dose.identifier} was checked already.")
+    session.refresh(dose)
+    audit.record(
+        session,
+        actor=actor,
+        action="dose.label_verified",
+        entity_type="dose",
+        entity_id=dose.identifier,
+        changes={"label_verified_at": [None, dose.label_verified_at]},
     )
     return dose

@@ -339,6 +339,8 @@ def lot_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> 
         "may_make": may(actor, Action.HARVEST_AND_FILL),
         "may_store": may(actor, Action.STORE_DOSES),
         "may_print": may(actor, Action.PRINT_LABELS),
+        "may_check_labels": may(actor, Action.VERIFY_LABELS),
+        "may_view_release": may(actor, Action.VIEW_RELEASE),
         "limits": {
             "passage": settings.max_harvest_passage,
             "cpd": settings.max_cumulative_pd,
@@ -596,3 +598,21 @@ def _lot_signatures(session, lot: Lot, passages, record, filled) -> list:
 def batch_record_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
     record = batchrecord.batch_record(session, actor=actor, lot=pools.get_lot(session, din))
     return render(request, "manufacturing/batch_record.html", {"record": record})
+
+
+@router.post("/lots/{din}/label-check")
+def lot_label_check(
+    din: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.VERIFY_LABELS))],
+    session: SessionDep,
+    scanned: Annotated[str, Form(max_length=500)],
+) -> Response:
+    """Scan a printed dose label: it must match a dose of this lot, DIN, product and expiry."""
+    lot = pools.get_lot(session, din)
+    dose = doses.get_dose(session, scanned)
+    if dose.lot_id != lot.id:
+        raise InvalidInput(f"This label is for dose {dose.identifier}, not a dose of lot {din}.")
+    doses.verify_label(session, actor=actor, dose=dose, scanned=scanned)
+    flash(request, f"Label of dose {dose.division} matches.")
+    return RedirectResponse(f"/lots/{din}", status_code=303)

@@ -242,6 +242,7 @@ class DosePublic(BaseModel):
     location: str | None
     storage_temp_c: float | None
     thawed_at: datetime | None
+    label_verified_at: datetime | None
 
 
 class DoseList(BaseModel):
@@ -250,3 +251,7 @@ class DoseList(BaseModel):
 
 
 LotPublic.model_rebuild()
+
+
+class LabelCheckIn(BaseModel):
+    scanned: str = Field(max_length=500, description="the dose label's 2-D code, as scanned")

@@ -56,6 +56,7 @@ from mfg.models.qc import (  # noqa: E402
     SpecTest,
     SpecVersion,
 )
+from mfg.models.release import Decision, ReleaseDecision  # noqa: E402
 from mfg.models.signatures import Meaning, Signature  # noqa: E402
 from mfg.models.system import Installation  # noqa: E402
 
@@ -70,6 +71,7 @@ __all__ = [
     "BiopsyStatus",
     "Culture",
     "CultureStatus",
+    "Decision",
     "Deviation",
     "DeviationStatus",
     "DinSequence",
@@ -97,6 +99,7 @@ __all__ = [
     "QcResult",
     "QcResultStatus",
     "QcSample",
+    "ReleaseDecision",
     "ResultStatus",
     "Role",
     "SampleStatus",

@@ -294,6 +294,9 @@ class Dose(SQLModel, table=True):
     box: str | None = Field(default=None, max_length=20)
     position: int | None = None
     stored_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    # Label check: the printed label scanned back and matched to this dose
+    label_verified_at: datetime | None = None
+    label_verified_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     # Thaw, when the dose is prepared for a patient
     thawed_at: datetime | None = None
     thawed_by_id: int | None = Field(default=None, foreign_key="app_user.id")

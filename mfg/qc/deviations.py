@@ -209,3 +209,8 @@ def lookup_deviation(session: Session, scan: ParsedScan) -> list[Resolution]:
             deviation.status,
         )
     ]
+
+
+def list_all_of_lot(session: Session, lot: Lot) -> list[Deviation]:
+    query = select(Deviation).where(Deviation.lot_id == lot.id).order_by(col(Deviation.id))
+    return list(session.exec(query).all())

@@ -11,9 +11,11 @@ from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.errors import InvalidInput, NotFound, RuleViolation
+from mfg.manufacturing.holds import hold_lot
 from mfg.models import (
     Deviation,
     Lot,
+    LotStatus,
     QcResult,
     QcResultStatus,
     QcSample,
@@ -151,8 +153,41 @@ def verify_result(session: Session, *, actor: User, result: QcResult) -> QcResul
     )
     if result.verdict == FAIL:
         out_of_specification(session, sample, result)
+        _stop_released_lot(session, actor, sample, result)
     _update_sample_status(session, actor, sample)
     return result
+
+
+# A lot released before these results were final is stopped at once by a failing one
+# (REFERENCE.md §5: a late positive sterility result puts the remaining doses on hold).
+LATE_RESULTS = frozenset({"STER-AER", "STER-ANA", "MYCO", "ENDO"})
+
+
+def _stop_released_lot(session: Session, actor: User, sample: QcSample, result: QcResult) -> None:
+    lot = session.get(Lot, sample.lot_id) if sample.lot_id else None
+    usable = (LotStatus.RELEASED, LotStatus.CONDITIONALLY_RELEASED)
+    if lot is None or lot.status not in usable or result.test_code not in LATE_RESULTS:
+        return
+    infused = hold_lot(
+        session,
+        actor=actor,
+        lot=lot,
+        reason=f"verified {result.reading} {result.test_code} result {shown_value(result)} out "
+        f"of specification on sample {sample.code}",
+    )
+    if infused:
+        deviations.record_deviation(
+            session,
+            actor=None,
+            title=f"Notify treating physicians: {len(infused)} doses of lot {lot.din} infused",
+            description="Doses already infused: "
+            + ", ".join(d.identifier for d in infused)
+            + f". Their patients' physicians are notified of the {result.test_code} result.",
+            entity_type="lot",
+            entity_id=lot.din,
+            lot=lot,
+            result_id=result.id,
+        )
 
 
 def out_of_specification(session: Session, sample: QcSample, result: QcResult) -> Deviation:

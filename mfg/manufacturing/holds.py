@@ -1,0 +1,58 @@
+"""Putting a lot and its unused doses on hold, and back: used by QA decisions and, on a late
+positive sterility result, automatically (a safety stop never waits for a person)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from mfg.audit.transitions import transition
+from mfg.manufacturing.doses import doses_of
+from mfg.models import Dose, DoseStatus, Lot, LotStatus, User
+from mfg.models.manufacturing import DOSE_TRANSITIONS, LOT_TRANSITIONS
+
+
+def move_doses(
+    session: Session, *, actor: User | None, lot: Lot, frm: set[str], to: str, reason: str
+) -> list[Dose]:
+    """Every dose of the lot in one of ``frm`` moves to ``to``, each audited."""
+    moved = []
+    for dose in doses_of(session, lot):
+        if dose.status in frm:
+            transition(
+                session,
+                dose,
+                to=to,
+                table=DOSE_TRANSITIONS,
+                actor=actor,
+                action=f"dose.{to}",
+                entity_type="dose",
+                entity_id=dose.identifier,
+                reason=reason,
+            )
+            moved.append(dose)
+    return moved
+
+
+def hold_lot(session: Session, *, actor: User | None, lot: Lot, reason: str) -> list[Dose]:
+    """The lot and its doses not yet used go on hold; the doses already infused are returned."""
+    transition(
+        session,
+        lot,
+        to=LotStatus.ON_HOLD,
+        table=LOT_TRANSITIONS,
+        actor=actor,
+        action="lot.on_hold",
+        entity_type="lot",
+        entity_id=lot.din,
+        reason=reason,
+        require_reason=True,
+    )
+    move_doses(
+        session,
+        actor=actor,
+        lot=lot,
+        frm={DoseStatus.QUARANTINE, DoseStatus.AVAILABLE, DoseStatus.ALLOCATED, DoseStatus.ISSUED},
+        to=DoseStatus.ON_HOLD,
+        reason=reason,
+    )
+    return [d for d in doses_of(session, lot) if d.status == DoseStatus.INFUSED]

@@ -1,0 +1,2 @@
+"""Lot release: QA review, release signature, certificate, conditional release, rejection and
+recall."""

@@ -1,0 +1,214 @@
+"""Release guards as pure functions over loaded facts: each blocking reason, with a stable code
+and a sentence a QA person can act on (DESIGN.md §4, REFERENCE.md §2 and §5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mfg.models import Deviation, Donor, DonorStatus, Dose, Harvest, Lot, LotStatus
+from mfg.qc.summary import AWAITING_VERIFICATION, FAIL, MISSING, LotQc
+
+STERILITY = ("STER-AER", "STER-ANA")
+GRAM = "GRAM"
+
+
+@dataclass(frozen=True)
+class Blocking:
+    code: str
+    message: str
+
+
+@dataclass
+class ReleaseFacts:
+    lot: Lot
+    donors: Sequence[Donor]
+    qc: LotQc
+    open_deviations: Sequence[Deviation]
+    unsigned_steps: Sequence[str]
+    harvest: Harvest | None
+    max_passage: int
+    max_cumulative_pd: float
+    doses: Sequence[Dose]
+    now: datetime
+    releaser_id: int
+    participants: dict[int, list[str]] = field(default_factory=dict)  # user id → what they did
+
+
+def lot_status_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    if facts.lot.status != LotStatus.QUARANTINE:
+        return [
+            Blocking(
+                "lot_not_in_quarantine",
+                f"Lot {facts.lot.din} is {facts.lot.status.replace('_', ' ')}: only a filled lot "
+                "in quarantine is released.",
+            )
+        ]
+    return []
+
+
+def donor_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    return [
+        Blocking("donor_not_eligible", f"Donor {d.code} is {d.status}, not eligible.")
+        for d in facts.donors
+        if d.status != DonorStatus.ELIGIBLE
+    ]
+
+
+def test_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    found = []
+    for row in facts.qc.blocking():
+        test = f"{row.test.code} ({row.test.name})"
+        if row.state == MISSING:
+            found.append(
+                Blocking("test_missing", f"Required test {test} has no verified final result.")
+            )
+        elif row.state == AWAITING_VERIFICATION:
+            found.append(
+                Blocking(
+                    "test_missing",
+                    f"Required test {test}: the result awaits a second analyst's verification.",
+                )
+            )
+        elif row.state == FAIL:
+            found.append(
+                Blocking(
+                    "result_out_of_specification",
+                    f"{test}: verified result out of specification ({row.limit}).",
+                )
+            )
+    return found
+
+
+def deviation_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    return [
+        Blocking("open_deviation", f"Deviation {d.code} is {d.status}: {d.title}")
+        for d in facts.open_deviations
+    ]
+
+
+def signature_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    return [
+        Blocking("step_unsigned", f"Manufacturing step without a valid signature: {step}.")
+        for step in facts.unsigned_steps
+    ]
+
+
+def limit_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    harvest = facts.harvest
+    if harvest is None:
+        return [Blocking("not_harvested", "The lot has no harvest record.")]
+    found = []
+    if harvest.passage_number > facts.max_passage:
+        found.append(
+            Blocking(
+                "limit_exceeded",
+                f"Harvested at passage {harvest.passage_number}, beyond the limit of "
+                f"{facts.max_passage}.",
+            )
+        )
+    if harvest.cumulative_pd is not None and harvest.cumulative_pd > facts.max_cumulative_pd:
+        found.append(
+            Blocking(
+                "limit_exceeded",
+                f"Cumulative PD {harvest.cumulative_pd:.2f} beyond the limit of "
+                f"{facts.max_cumulative_pd:g}.",
+            )
+        )
+    return found
+
+
+def expiry_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    if not facts.doses:
+        return [Blocking("no_doses", "The lot has no filled doses.")]
+    expired = [d for d in facts.doses if d.expires_at <= facts.now]
+    if expired:
+        first = min(d.expires_at for d in expired)
+        return [
+            Blocking("lot_expired", f"{len(expired)} doses expired (first on {first:%Y-%m-%d}).")
+        ]
+    return []
+
+
+def label_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    unchecked = [d.division for d in facts.doses if d.label_verified_at is None]
+    if unchecked:
+        return [
+            Blocking(
+                "labels_not_verified",
+                f"Labels not yet checked by scanning for doses {', '.join(unchecked)}.",
+            )
+        ]
+    return []
+
+
+def independence_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    did = facts.participants.get(facts.releaser_id)
+    if did:
+        return [
+            Blocking(
+                "releaser_took_part",
+                "You took part in this lot (" + "; ".join(sorted(set(did))) + "): another QA "
+                "person releases it.",
+            )
+        ]
+    return []
+
+
+GUARDS = (
+    lot_status_blocking,
+    donor_blocking,
+    test_blocking,
+    deviation_blocking,
+    signature_blocking,
+    limit_blocking,
+    expiry_blocking,
+    label_blocking,
+    independence_blocking,
+)
+
+
+def release_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    """Every reason the lot cannot be released now; empty when it can."""
+    return [b for guard in GUARDS for b in guard(facts)]
+
+
+def conditional_release_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    """Conditional release: only the final sterility results may be missing, with a negative
+    Gram stain and negative preliminary cultures (REFERENCE.md §5)."""
+    rows = {row.test.code: row for row in facts.qc.rows}
+    sterility_missing = {
+        code for code in STERILITY if code in rows and rows[code].state in (MISSING,)
+    }
+    if not sterility_missing:
+        return [
+            Blocking(
+                "conditional_not_applicable",
+                "Conditional release is for a lot whose final sterility result is pending; "
+                "this lot has its sterility results.",
+            )
+        ]
+    found = []
+    for code in sorted(sterility_missing):
+        preliminary = rows[code].preliminary
+        if not preliminary or any(r.verdict == FAIL for r in preliminary):
+            found.append(
+                Blocking(
+                    "preliminary_sterility_missing",
+                    f"{code}: conditional release needs a verified negative preliminary culture.",
+                )
+            )
+    gram = rows.get(GRAM)
+    if gram is None or gram.state != "pass":
+        found.append(
+            Blocking(
+                "gram_stain_missing", "Conditional release needs a verified negative Gram stain."
+            )
+        )
+    others = [
+        b
+        for b in release_blocking(facts)
+        if not (b.code == "test_missing" and any(code in b.message for code in sterility_missing))
+    ]
+    return found + others
