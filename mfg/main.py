@@ -11,6 +11,10 @@ from mfg.accounts import pages as accounts_pages
 from mfg.audit.chain import derive_key
 from mfg.audittrail import api as audittrail_api
 from mfg.audittrail import pages as audittrail_pages
+from mfg.clinical import api as clinical_api
+from mfg.clinical import outcome_api as clinical_outcome_api
+from mfg.clinical import outcome_pages as clinical_outcome_pages
+from mfg.clinical import pages as clinical_pages
 from mfg.config import Settings, get_settings
 from mfg.db import engine_from_settings
 from mfg.donors import api as donors_api
@@ -46,6 +50,10 @@ ROUTERS = (
     qc_api.router,
     release_pages.router,
     release_api.router,
+    clinical_pages.router,
+    clinical_api.router,
+    clinical_outcome_pages.router,
+    clinical_outcome_api.router,
     donors_pages.router,
     donors_api.router,
     accounts_pages.router,

@@ -91,3 +91,47 @@ def install_default_specification() -> None:
             for position, t in enumerate(spec["tests"], start=1)
         ],
     )
+
+
+TRIAL = Path(__file__).resolve().parent.parent / "mfg" / "defaults" / "trial.toml"
+
+
+def install_default_trial() -> None:
+    """The trial NCT04382547 and its two arms, from ``mfg/defaults/trial.toml``."""
+    trial = tomllib.loads(TRIAL.read_text(encoding="utf-8"))
+    bind = op.get_bind()
+    table = sa.table(
+        "trial",
+        *(
+            sa.column(name)
+            for name in (
+                "id",
+                "code",
+                "title",
+                "cells_per_kg",
+                "max_infusions",
+                "min_age",
+                "max_age",
+                "criteria",
+            )
+        ),
+        sa.column("created_at", UTCDateTime()),
+    )
+    trial_id = bind.execute(
+        sa.insert(table)
+        .values(
+            code=trial["code"],
+            title=trial["title"],
+            cells_per_kg=trial["cells_per_kg"],
+            max_infusions=trial["max_infusions"],
+            min_age=trial["min_age"],
+            max_age=trial["max_age"],
+            criteria=trial["criteria"].strip(),
+            created_at=datetime.now(UTC),
+        )
+        .returning(table.c.id)
+    ).scalar_one()
+    arms = sa.table(
+        "trial_arm", *(sa.column(n) for n in ("trial_id", "code", "name", "receives_product"))
+    )
+    bind.execute(sa.insert(arms), [{"trial_id": trial_id, **arm} for arm in trial["arms"]])

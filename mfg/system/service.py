@@ -17,8 +17,11 @@ class DatabaseState(StrEnum):
 
 
 # Tables whose rows say nothing about whether real records exist.
-# Written by the installation itself: the migrations install specification version 1.
-_BOOKKEEPING_TABLES = frozenset({"installation", "alembic_version", "spec_version", "spec_test"})
+# Written by the installation itself: the migrations install specification version 1 and the
+# trial.
+_BOOKKEEPING_TABLES = frozenset(
+    {"installation", "alembic_version", "spec_version", "spec_test", "trial", "trial_arm"}
+)
 
 
 def get_installation(session: Session) -> Installation | None:

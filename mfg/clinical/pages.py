@@ -1,0 +1,5 @@
+"""Clinical routes (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
