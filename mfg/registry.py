@@ -3,6 +3,7 @@ its label is built (labels issue). Adding a record kind is a few lines here.
 """
 
 from mfg.accounts.scan import STAFF_PREFIX, badge_label, lookup_staff
+from mfg.clinical.patients import lookup_patient, wristband_label
 from mfg.donors.records import biopsy_label, lookup_biopsy, lookup_donor
 from mfg.identifiers.resolve import Resolver
 from mfg.identifiers.scan import TokenKind
@@ -33,6 +34,7 @@ def build_resolver() -> Resolver:
     resolver.on_token(TokenKind.GS1, lookup_material_by_gs1)
     resolver.on_prefix("QS", lookup_sample)
     resolver.on_prefix("DV", lookup_deviation)
+    resolver.on_prefix("PT", lookup_patient)
     return resolver
 
 
@@ -44,4 +46,5 @@ def build_label_sources() -> LabelSources:
     sources.register("culture", culture_label)
     sources.register("dose", dose_label)
     sources.register("qc-sample", sample_label)
+    sources.register("wristband", wristband_label)
     return sources

@@ -40,6 +40,13 @@ class Action(StrEnum):
     OPEN_DEVIATIONS = "open and investigate deviations"
     CLOSE_DEVIATIONS = "close deviations"
     VIEW_RELEASE = "view release checks and certificates"
+    VIEW_CLINICAL = "view trial patients, orders, infusions and outcomes"
+    ENROL_PATIENTS = "enrol trial patients"
+    VERIFY_WEIGHT = "verify a patient's weight"
+    ORDER_DOSES = "prescribe doses"
+    ALLOCATE_DOSES = "allocate and issue doses"
+    BEDSIDE = "check and infuse doses at the bedside"
+    RECORD_CLINICAL = "record adverse events and outcomes"
     RELEASE_LOTS = "release, reject, hold and recall lots"
     VIEW_LABEL_LAYOUTS = "view label layouts"
 
@@ -72,6 +79,13 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VERIFY_LABELS: frozenset({Role.TECHNICIAN, Role.QC, Role.QA}),
     Action.VIEW_QC: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.ADMIN}),
     Action.VIEW_RELEASE: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.ADMIN}),
+    Action.VIEW_CLINICAL: frozenset({Role.CLINICIAN, Role.TECHNICIAN, Role.QA, Role.ADMIN}),
+    Action.ENROL_PATIENTS: frozenset({Role.CLINICIAN}),
+    Action.VERIFY_WEIGHT: frozenset({Role.CLINICIAN}),
+    Action.ORDER_DOSES: frozenset({Role.CLINICIAN}),
+    Action.ALLOCATE_DOSES: frozenset({Role.TECHNICIAN}),
+    Action.BEDSIDE: frozenset({Role.CLINICIAN}),
+    Action.RECORD_CLINICAL: frozenset({Role.CLINICIAN}),
     Action.RELEASE_LOTS: frozenset({Role.QA}),
     Action.MANAGE_SPECIFICATIONS: frozenset({Role.QA}),
     Action.TAKE_SAMPLES: frozenset({Role.TECHNICIAN, Role.QC}),

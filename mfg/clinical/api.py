@@ -1,5 +1,306 @@
-"""Clinical routes (being built)."""
+"""JSON API of clinical use: patients (list/read contract of DESIGN.md §7), enrolment, weight
+verification, orders, allocation and issue, the bedside check, identity signatures, infusion."""
 
-from fastapi import APIRouter
+import json
+from datetime import date, datetime
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlmodel import Session, select
+
+from mfg.auth.permissions import Action
+from mfg.clinical import bedside, orders, patients
+from mfg.errors import NotFound
+from mfg.models import Allocation, BedsideCheck, Dose, Patient, User
+from mfg.web.deps import SessionDep
+from mfg.web.security import Allow
+
+router = APIRouter(prefix="/api", tags=["clinical"])
+Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
+Clinician = Annotated[User, Depends(Allow(Action.BEDSIDE))]
+Password = Field(min_length=1, max_length=1024)
+
+
+class PatientIn(BaseModel):
+    trial: str = "NCT04382547"
+    arm: str = Field(max_length=20, description="MSC or CONTROL")
+    sex: str = Field(pattern="^[FM]$")
+    age: int = Field(ge=0, le=130)
+    weight_kg: float = Field(gt=0)
+    eligibility: dict[str, bool] = Field(description="each criterion of the trial, answered")
+    enrolled_on: date
+
+
+class PatientPublic(BaseModel):
+    identifier: str
+    code: str
+    status: str
+    trial: str
+    arm: str
+    sex: str
+    age: int
+    weight_kg: float
+    weight_verified: bool
+    enrolled_on: date
+    order_cells_per_infusion: int | None
+    doses: list[str]
+
+
+class PatientList(BaseModel):
+    items: list[PatientPublic]
+    total: int
+
+
+def patient_public(session: Session, patient: Patient) -> PatientPublic:
+    order = orders.order_of(session, patient)
+    trial = patients.get_trial_of(session, patient)
+    return PatientPublic(
+        identifier=patient.code,
+        code=patient.code,
+        status=patient.status,
+        trial=trial.code,
+        arm=patients.arm_of(session, patient).name,
+        sex=patient.sex,
+        age=patient.age,
+        weight_kg=patient.weight_kg,
+        weight_verified=patient.weight_verified_at is not None,
+        enrolled_on=patient.enrolled_on,
+        order_cells_per_infusion=order.cells_per_infusion if order else None,
+        doses=[
+            session.get(Dose, a.dose_id).identifier for a in orders.allocations_of(session, patient)
+        ],
+    )
+
+
+@router.get("/patients", response_model=PatientList)
+def patient_list(
+    actor: Viewer,
+    session: SessionDep,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PatientList:
+    items, total = patients.list_patients(
+        session, actor=actor, status=status, limit=limit, offset=offset
+    )
+    return PatientList(items=[patient_public(session, p) for p in items], total=total)
+
+
+@router.get("/patients/{code}", response_model=PatientPublic)
+def patient_read(code: str, actor: Viewer, session: SessionDep) -> PatientPublic:
+    return patient_public(session, patients.get_patient(session, code))
+
+
+@router.post("/patients", response_model=PatientPublic, status_code=201)
+def patient_enrol(
+    body: PatientIn,
+    actor: Annotated[User, Depends(Allow(Action.ENROL_PATIENTS))],
+    session: SessionDep,
+) -> PatientPublic:
+    """Enrol a subject; refused, with each reason, when a criterion fails."""
+    patient = patients.enrol_patient(
+        session,
+        actor=actor,
+        trial=patients.get_trial(session, body.trial),
+        arm_code=body.arm,
+        sex=body.sex,
+        age=body.age,
+        weight_kg=body.weight_kg,
+        answers=body.eligibility,
+        enrolled_on=body.enrolled_on,
+    )
+    return patient_public(session, patient)
+
+
+@router.post("/patients/{code}/weight-verification", response_model=PatientPublic)
+def weight_verify(
+    code: str, actor: Annotated[User, Depends(Allow(Action.VERIFY_WEIGHT))], session: SessionDep
+) -> PatientPublic:
+    patient = patients.verify_weight(
+        session, actor=actor, patient=patients.get_patient(session, code)
+    )
+    return patient_public(session, patient)
+
+
+class OrderIn(BaseModel):
+    cells_per_kg: float | None = Field(default=None, gt=0)
+    infusions: int = Field(default=1, ge=1)
+
+
+class OrderPublic(BaseModel):
+    id: int
+    patient: str
+    cells_per_kg: float
+    infusions: int
+    weight_kg: float
+    cells_per_infusion: int
+    status: str
+
+
+@router.post("/patients/{code}/orders", response_model=OrderPublic, status_code=201)
+def order_create(
+    code: str,
+    body: OrderIn,
+    actor: Annotated[User, Depends(Allow(Action.ORDER_DOSES))],
+    session: SessionDep,
+) -> OrderPublic:
+    patient = patients.get_patient(session, code)
+    order = orders.create_order(
+        session,
+        actor=actor,
+        patient=patient,
+        cells_per_kg=body.cells_per_kg,
+        infusions=body.infusions,
+    )
+    return OrderPublic(patient=patient.code, **order.model_dump(exclude={"patient_id"}))
+
+
+class AllocationPublic(BaseModel):
+    id: int
+    patient: str
+    dose: str
+    issued_at: datetime | None
+    received_by: str | None
+    transport_temp_c: float | None
+
+
+def allocation_public(session: Session, allocation: Allocation) -> AllocationPublic:
+    receiver = session.get(User, allocation.received_by_id) if allocation.received_by_id else None
+    return AllocationPublic(
+        id=allocation.id,
+        patient=session.get(Patient, allocation.patient_id).code,
+        dose=session.get(Dose, allocation.dose_id).identifier,
+        issued_at=allocation.issued_at,
+        received_by=receiver.username if receiver else None,
+        transport_temp_c=allocation.transport_temp_c,
+    )
+
+
+Lab = Annotated[User, Depends(Allow(Action.ALLOCATE_DOSES))]
+
+
+@router.post("/orders/{order_id}/allocation", response_model=AllocationPublic, status_code=201)
+def allocate(order_id: int, actor: Lab, session: SessionDep) -> AllocationPublic:
+    """The first-expiring released dose that matches the prescription."""
+    allocation = orders.allocate(session, actor=actor, order=orders.get_order(session, order_id))
+    return allocation_public(session, allocation)
+
+
+class IssueIn(BaseModel):
+    receiver_username: str = Field(max_length=64)
+    receiver_password: str = Password
+    issued_at: AwareDatetime
+    transport_temp_c: float
+
+
+@router.post("/allocations/{allocation_id}/issue", response_model=AllocationPublic)
+def issue(allocation_id: int, body: IssueIn, actor: Lab, session: SessionDep) -> AllocationPublic:
+    allocation = session.get(Allocation, allocation_id)
+    if allocation is None:
+        raise NotFound(f"No allocation {allocation_id}.")
+    done = orders.issue(session, actor=actor, allocation=allocation, **body.model_dump())
+    return allocation_public(session, done)
+
+
+class CheckIn(BaseModel):
+    wristband: str = Field(max_length=200)
+    dose: str = Field(max_length=500)
+
+
+class CheckResult(BaseModel):
+    name: str
+    ok: bool
+    reason: str
+
+
+class CheckPublic(BaseModel):
+    id: int
+    passed: bool
+    patient: str | None
+    dose: str | None
+    checks: list[CheckResult]
+    verified_by: list[str]
+
+
+def check_public(session: Session, record: BedsideCheck) -> CheckPublic:
+    return CheckPublic(
+        id=record.id,
+        passed=record.passed,
+        patient=session.get(Patient, record.patient_id).code if record.patient_id else None,
+        dose=session.get(Dose, record.dose_id).identifier if record.dose_id else None,
+        checks=[
+            CheckResult(name=c.name, ok=c.ok, reason=c.reason) for c in bedside.checks_of(record)
+        ],
+        verified_by=[s.username for s in bedside.identity_signatures(session, record)],
+    )
+
+
+@router.post("/bedside/checks", response_model=CheckPublic, status_code=201)
+def bedside_check(body: CheckIn, actor: Clinician, session: SessionDep) -> CheckPublic:
+    """Scan the wristband and the dose: every check with its reason; recorded pass or fail."""
+    record = bedside.check_at_bedside(
+        session, actor=actor, wristband=body.wristband, dose_scan=body.dose
+    )
+    return check_public(session, record)
+
+
+class VerificationIn(BaseModel):
+    username: str = Field(max_length=64, description="the signing clinician")
+    password: str = Password
+
+
+@router.post("/bedside/checks/{check_id}/verifications", response_model=CheckPublic)
+def bedside_verify(
+    check_id: int, body: VerificationIn, actor: Clinician, session: SessionDep
+) -> CheckPublic:
+    record = bedside.get_check(session, check_id)
+    signer = session.exec(select(User).where(User.username == body.username.lower())).first()
+    if signer is None:
+        raise NotFound(f"No user {body.username}.")
+    bedside.verify_identity(
+        session, actor=actor, record=record, signer=signer, password=body.password
+    )
+    return check_public(session, record)
+
+
+class InfusionIn(BaseModel):
+    started_at: AwareDatetime
+    stopped_at: AwareDatetime
+    volume_ml: float = Field(gt=0)
+    complete: bool
+    route: str = Field(default="intravenous", max_length=40)
+    bag_inspected: bool
+    vitals: dict[str, dict[str, str]]
+    reactions: str = Field(default="", max_length=2000)
+    password: str = Password
+
+
+class InfusionPublic(BaseModel):
+    id: int
+    patient: str
+    dose: str
+    started_at: datetime
+    stopped_at: datetime
+    volume_ml: float
+    complete: bool
+    vitals: dict
+
+
+@router.post("/bedside/checks/{check_id}/infusion", response_model=InfusionPublic, status_code=201)
+def bedside_infusion(
+    check_id: int, body: InfusionIn, actor: Clinician, session: SessionDep
+) -> InfusionPublic:
+    infusion = bedside.record_infusion(
+        session, actor=actor, record=bedside.get_check(session, check_id), **body.model_dump()
+    )
+    return InfusionPublic(
+        id=infusion.id,
+        patient=session.get(Patient, infusion.patient_id).code,
+        dose=session.get(Dose, infusion.dose_id).identifier,
+        started_at=infusion.started_at,
+        stopped_at=infusion.stopped_at,
+        volume_ml=infusion.volume_ml,
+        complete=infusion.complete,
+        vitals=json.loads(infusion.vitals),
+    )

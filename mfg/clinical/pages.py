@@ -1,5 +1,255 @@
-"""Clinical routes (being built)."""
+"""Clinical pages: patients (enrolment, weight, order, allocation and issue) and the bedside,
+built for a tablet: large type, two scans, a hard stop on any failed check."""
 
-from fastapi import APIRouter
+import json
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import select
+
+from mfg.audit.service import history
+from mfg.auth.permissions import Action, may
+from mfg.clinical import bedside, orders, patients
+from mfg.errors import NotFound
+from mfg.models import Allocation, Dose, User
+from mfg.web.deps import SessionDep
+from mfg.web.forms import local_datetime, local_now_input
+from mfg.web.security import Allow
+from mfg.web.templating import flash, render
 
 router = APIRouter()
+Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
+Clinician = Annotated[User, Depends(Allow(Action.BEDSIDE))]
+Password = Annotated[str, Form(max_length=1024)]
+When = Annotated[str, Form(max_length=32)]
+
+
+@router.get("/patients", response_class=HTMLResponse, name="patients")
+def patients_page(request: Request, actor: Viewer, session: SessionDep) -> Response:
+    trial = patients.get_trial(session)
+    items, total = patients.list_patients(session, actor=actor, limit=500)
+    context = {
+        "patients": items,
+        "total": total,
+        "trial": trial,
+        "arms": {a.id: a for a in patients.arms_of(session, trial)},
+        "criteria": patients.criteria_of(trial),
+        "may_enrol": may(actor, Action.ENROL_PATIENTS),
+        "today": local_now_input(request)[:10],
+    }
+    return render(request, "clinical/patients.html", context)
+
+
+@router.post("/patients")
+async def patients_enrol(
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.ENROL_PATIENTS))],
+    session: SessionDep,
+) -> Response:
+    """The enrolment form: each criterion answered yes or no."""
+    form = await request.form()
+    trial = patients.get_trial(session)
+    answers = {
+        text: form.get(f"criterion_{i}") == "yes"
+        for i, (_, text) in enumerate(patients.criteria_of(trial))
+        if form.get(f"criterion_{i}") in ("yes", "no")
+    }
+    patient = patients.enrol_patient(
+        session,
+        actor=actor,
+        trial=trial,
+        arm_code=str(form.get("arm", "")),
+        sex=str(form.get("sex", "")),
+        age=int(str(form.get("age") or 0)),
+        weight_kg=float(str(form.get("weight_kg") or 0)),
+        answers=answers,
+        enrolled_on=date.fromisoformat(
+            str(form.get("enrolled_on") or local_now_input(request)[:10])
+        ),
+    )
+    flash(request, f"Patient {patient.code} enrolled: print the wristband.")
+    return RedirectResponse(f"/patients/{patient.code}", status_code=303)
+
+
+@router.get("/patients/{code}", response_class=HTMLResponse, name="patient")
+def patient_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
+    patient = patients.get_patient(session, code)
+    allocations = orders.allocations_of(session, patient)
+    context = {
+        "patient": patient,
+        "trial": patients.get_trial_of(session, patient),
+        "arm": patients.arm_of(session, patient),
+        "eligibility": json.loads(patient.eligibility),
+        "order": orders.order_of(session, patient),
+        "allocations": [(a, session.get(Dose, a.dose_id)) for a in allocations],
+        "infusions": bedside.infusions_of(session, patient),
+        "names": lambda user_id: session.get(User, user_id).full_name if user_id else "",
+        "events": history(session, entity_type="patient", entity_id=patient.code),
+        "may_verify_weight": may(actor, Action.VERIFY_WEIGHT)
+        and actor.id != patient.weight_entered_by_id,
+        "may_order": may(actor, Action.ORDER_DOSES),
+        "may_allocate": may(actor, Action.ALLOCATE_DOSES),
+        "may_print": may(actor, Action.PRINT_LABELS),
+        "may_record": may(actor, Action.RECORD_CLINICAL),
+        "now_local": local_now_input(request),
+    }
+    return render(request, "clinical/patient.html", context)
+
+
+@router.post("/patients/{code}/weight-verification")
+def weight_verify(
+    code: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.VERIFY_WEIGHT))],
+    session: SessionDep,
+) -> Response:
+    patient = patients.verify_weight(
+        session, actor=actor, patient=patients.get_patient(session, code)
+    )
+    flash(request, f"Weight {patient.weight_kg:g} kg verified.")
+    return RedirectResponse(f"/patients/{patient.code}", status_code=303)
+
+
+@router.post("/patients/{code}/orders")
+def order_create(
+    code: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.ORDER_DOSES))],
+    session: SessionDep,
+    infusions: Annotated[int, Form(ge=1)] = 1,
+) -> Response:
+    patient = patients.get_patient(session, code)
+    order = orders.create_order(session, actor=actor, patient=patient, infusions=infusions)
+    flash(request, f"Ordered {order.cells_per_infusion:,} cells per infusion × {order.infusions}.")
+    return RedirectResponse(f"/patients/{patient.code}", status_code=303)
+
+
+Lab = Annotated[User, Depends(Allow(Action.ALLOCATE_DOSES))]
+
+
+@router.post("/patients/{code}/allocation")
+def allocate(code: str, request: Request, actor: Lab, session: SessionDep) -> Response:
+    patient = patients.get_patient(session, code)
+    order = orders.order_of(session, patient)
+    if order is None:
+        raise NotFound(f"Patient {patient.code} has no active order.")
+    allocation = orders.allocate(session, actor=actor, order=order)
+    dose = session.get(Dose, allocation.dose_id)
+    flash(request, f"Dose {dose.identifier} allocated (first expiry, first out).")
+    return RedirectResponse(f"/patients/{patient.code}", status_code=303)
+
+
+@router.post("/allocations/{allocation_id}/issue")
+def issue(
+    allocation_id: int,
+    request: Request,
+    actor: Lab,
+    session: SessionDep,
+    receiver_username: Annotated[str, Form(max_length=64)],
+    receiver_password: Password,
+    issued_at: When,
+    transport_temp_c: Annotated[float, Form()],
+) -> Response:
+    allocation = session.get(Allocation, allocation_id)
+    if allocation is None:
+        raise NotFound(f"No allocation {allocation_id}.")
+    orders.issue(
+        session,
+        actor=actor,
+        allocation=allocation,
+        receiver_username=receiver_username,
+        receiver_password=receiver_password,
+        issued_at=local_datetime(request, issued_at, "issued_at"),
+        transport_temp_c=transport_temp_c,
+    )
+    patient = patients.get_patient_by_id(session, allocation.patient_id)
+    flash(request, "Dose handed over to the ward.")
+    return RedirectResponse(f"/patients/{patient.code}", status_code=303)
+
+
+@router.get("/bedside", response_class=HTMLResponse, name="bedside")
+def bedside_page(request: Request, actor: Clinician) -> Response:
+    return render(request, "clinical/bedside.html", {})
+
+
+@router.post("/bedside")
+def bedside_scan(
+    request: Request,
+    actor: Clinician,
+    session: SessionDep,
+    wristband: Annotated[str, Form(max_length=200)],
+    dose: Annotated[str, Form(max_length=500)],
+) -> Response:
+    record = bedside.check_at_bedside(session, actor=actor, wristband=wristband, dose_scan=dose)
+    return RedirectResponse(f"/bedside/checks/{record.id}", status_code=303)
+
+
+@router.get("/bedside/checks/{check_id}", response_class=HTMLResponse, name="bedside_check")
+def bedside_check_page(
+    check_id: int, request: Request, actor: Clinician, session: SessionDep
+) -> Response:
+    record = bedside.get_check(session, check_id)
+    signed = bedside.identity_signatures(session, record)
+    context = {
+        "record": record,
+        "checks": bedside.checks_of(record),
+        "patient": patients.get_patient_by_id(session, record.patient_id)
+        if record.patient_id
+        else None,
+        "dose": session.get(Dose, record.dose_id) if record.dose_id else None,
+        "signed": signed,
+        "infused": session.exec(
+            select(bedside.Infusion).where(bedside.Infusion.bedside_check_id == record.id)
+        ).first(),
+        "moments": bedside.MOMENTS,
+        "vitals": bedside.VITALS,
+        "now_local": local_now_input(request),
+    }
+    return render(request, "clinical/bedside_check.html", context)
+
+
+@router.post("/bedside/checks/{check_id}/verifications")
+def bedside_verify(
+    check_id: int,
+    request: Request,
+    actor: Clinician,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Password,
+) -> Response:
+    record = bedside.get_check(session, check_id)
+    signer = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if signer is None:
+        raise NotFound(f"No user {username}.")
+    bedside.verify_identity(session, actor=actor, record=record, signer=signer, password=password)
+    flash(request, f"Identity verified by {signer.full_name}.")
+    return RedirectResponse(f"/bedside/checks/{record.id}", status_code=303)
+
+
+@router.post("/bedside/checks/{check_id}/infusion")
+async def bedside_infusion(
+    check_id: int, request: Request, actor: Clinician, session: SessionDep
+) -> Response:
+    form = await request.form()
+    vitals = {
+        m: {v: str(form.get(f"{m}_{v}", "")).strip() for v in bedside.VITALS}
+        for m in bedside.MOMENTS
+    }
+    record = bedside.get_check(session, check_id)
+    bedside.record_infusion(
+        session,
+        actor=actor,
+        record=record,
+        started_at=local_datetime(request, str(form.get("started_at", "")), "started_at"),
+        stopped_at=local_datetime(request, str(form.get("stopped_at", "")), "stopped_at"),
+        volume_ml=float(str(form.get("volume_ml") or 0)),
+        complete=form.get("complete") == "yes",
+        bag_inspected=form.get("bag_inspected") == "yes",
+        vitals=vitals,
+        reactions=str(form.get("reactions", "")),
+        password=str(form.get("password", "")),
+    )
+    flash(request, "Infusion recorded.")
+    return RedirectResponse(f"/bedside/checks/{record.id}", status_code=303)

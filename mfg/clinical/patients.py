@@ -1,0 +1,210 @@
+"""Trial patients: enrolment against the trial's criteria, arm assignment, verified weight,
+and the wristband label."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+
+from sqlmodel import Session, select
+
+from mfg.audit import service as audit
+from mfg.auth.permissions import Action, authorize
+from mfg.db import newest_page, settings_of
+from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.identifiers.allocate import allocate_local
+from mfg.identifiers.errors import ScanError
+from mfg.identifiers.local import LocalId, canonical_local
+from mfg.identifiers.resolve import Resolution
+from mfg.identifiers.scan import ParsedScan
+from mfg.labeling.fields import LabelData, common_fields, local_fields
+from mfg.models import Patient, Trial, TrialArm, User, utcnow
+
+
+def get_trial(session: Session, code: str = "NCT04382547") -> Trial:
+    trial = session.exec(select(Trial).where(Trial.code == code.strip().upper())).first()
+    if trial is None:
+        raise NotFound(f"No trial {code}.")
+    return trial
+
+
+def arms_of(session: Session, trial: Trial) -> list[TrialArm]:
+    return list(session.exec(select(TrialArm).where(TrialArm.trial_id == trial.id)).all())
+
+
+def criteria_of(trial: Trial) -> list[tuple[str, str]]:
+    """(kind, text) of each criterion: kind "I" (inclusion) or "E" (exclusion)."""
+    found = []
+    for line in trial.criteria.splitlines():
+        kind, _, text = line.partition(":")
+        if kind.strip() in ("I", "E") and text.strip():
+            found.append((kind.strip(), text.strip()))
+    return found
+
+
+def eligibility_problems(trial: Trial, answers: Mapping[str, bool], *, age: int) -> list[str]:
+    """Every criterion answered; each inclusion met, no exclusion present; age in range."""
+    problems = []
+    for kind, text in criteria_of(trial):
+        if text not in answers:
+            problems.append(f"Criterion not answered: {text}.")
+        elif kind == "I" and not answers[text]:
+            problems.append(f"Inclusion criterion not met: {text}.")
+        elif kind == "E" and answers[text]:
+            problems.append(f"Exclusion criterion present: {text}.")
+    if not trial.min_age <= age <= trial.max_age:
+        problems.append(f"Age {age} is outside {trial.min_age}–{trial.max_age} years.")
+    return problems
+
+
+def get_patient(session: Session, code: str) -> Patient:
+    try:
+        code = canonical_local(code)
+    except ScanError as error:
+        raise NotFound(f"No patient {code!r}: {error.message}") from error
+    patient = session.exec(select(Patient).where(Patient.code == code)).first()
+    if patient is None:
+        raise NotFound(f"No patient {code}.")
+    return patient
+
+
+def list_patients(
+    session: Session, *, actor: User, status: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[list[Patient], int]:
+    authorize(actor, Action.VIEW_CLINICAL)
+    conditions = [Patient.status == status] if status else []
+    return newest_page(session, Patient, *conditions, limit=limit, offset=offset)
+
+
+def arm_of(session: Session, patient: Patient) -> TrialArm:
+    return session.get(TrialArm, patient.arm_id)
+
+
+def enrol_patient(
+    session: Session,
+    *,
+    actor: User,
+    trial: Trial,
+    arm_code: str,
+    sex: str,
+    age: int,
+    weight_kg: float,
+    answers: Mapping[str, bool],
+    enrolled_on: date,
+) -> Patient:
+    """Enrol a subject: refused if any criterion fails. The arm is assigned by the enrolling
+    clinician (the trial is not randomised) and recorded with them."""
+    authorize(actor, Action.ENROL_PATIENTS)
+    arm = next((a for a in arms_of(session, trial) if a.code == arm_code.strip().upper()), None)
+    if arm is None:
+        raise InvalidInput(f"Trial {trial.code} has no arm {arm_code}.", details={"field": "arm"})
+    if sex not in ("F", "M"):
+        raise InvalidInput("Sex is F or M.", details={"field": "sex"})
+    if not 20 <= weight_kg <= 300:
+        raise InvalidInput("The weight is in kilograms (20–300).", details={"field": "weight_kg"})
+    if enrolled_on > utcnow().astimezone(settings_of(session).tz).date():
+        raise InvalidInput("The enrolment date is in the future.")
+    problems = eligibility_problems(trial, answers, age=age)
+    if problems:
+        raise RuleViolation(problems)
+    patient = Patient(
+        code=str(allocate_local(session, "PT")),
+        trial_id=trial.id,
+        arm_id=arm.id,
+        sex=sex,
+        age=age,
+        weight_kg=weight_kg,
+        weight_entered_by_id=actor.id,
+        eligibility=json.dumps(
+            [[kind, text, bool(answers[text])] for kind, text in criteria_of(trial)],
+            ensure_ascii=False,
+        ),
+        enrolled_on=enrolled_on,
+        arm_assigned_by_id=actor.id,
+    )
+    session.add(patient)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="patient.enrolled",
+        entity_type="patient",
+        entity_id=patient.code,
+        changes={
+            "trial": [None, trial.code],
+            "arm": [None, arm.name],
+            "weight_kg": [None, weight_kg],
+            "eligibility": [None, "all criteria met"],
+        },
+    )
+    return patient
+
+
+def verify_weight(session: Session, *, actor: User, patient: Patient) -> Patient:
+    """A second person confirms the weight the dose is computed from."""
+    authorize(actor, Action.VERIFY_WEIGHT)
+    if patient.weight_entered_by_id == actor.id:
+        raise RuleViolation("You entered this weight: a second person verifies it.")
+    if patient.weight_verified_at is not None:
+        raise Conflict(f"The weight of {patient.code} is verified already.")
+    patient.weight_verified_by_id, patient.weight_verified_at = actor.id, utcnow()
+    session.add(patient)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="patient.weight_verified",
+        entity_type="patient",
+        entity_id=patient.code,
+        changes={"weight_verified": [None, patient.weight_kg]},
+    )
+    return patient
+
+
+def lookup_patient(session: Session, scan: ParsedScan) -> list[Resolution]:
+    patient = session.exec(select(Patient).where(Patient.code == scan.tokens[0].value)).first()
+    if patient is None:
+        return []
+    arm = arm_of(session, patient)
+    return [
+        Resolution(
+            "patient",
+            patient.code,
+            f"/patients/{patient.code}",
+            f"Patient {patient.code}, arm {arm.name}, {patient.sex} {patient.age} y: "
+            f"{patient.status}",
+            patient.status,
+        )
+    ]
+
+
+def wristband_label(session: Session, identifier: str, flags: str) -> LabelData | None:
+    try:
+        patient = get_patient(session, identifier)
+    except NotFound:
+        return None
+    settings = settings_of(session)
+    trial = session.get(Trial, patient.trial_id)
+    return {
+        **common_fields(
+            facility_name=settings.facility_name,
+            facility_fin=settings.facility_fin,
+            test_facility=settings.is_test_facility,
+        ),
+        **local_fields("subject", LocalId("PT", int(patient.code[2:8]))),
+        "trial": trial.code,
+        "arm": arm_of(session, patient).name,
+        "sex_age": f"{patient.sex}, {patient.age} y",
+    }
+
+
+def get_trial_of(session: Session, patient: Patient) -> Trial:
+    return session.get(Trial, patient.trial_id)
+
+
+def get_patient_by_id(session: Session, patient_id: int) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"No patient #{patient_id}.")
+    return patient

@@ -1,0 +1,69 @@
+"""At the bedside on a tablet: wristband and dose scanned by a keyboard-wedge scanner; a wrong
+dose is a hard stop; the right one passes, two clinicians sign, the infusion is recorded."""
+
+from playwright.sync_api import Page, expect
+from sqlmodel import Session
+
+from mfg.models import Dose
+from tests.browser.conftest import log_in_page
+from tests.clinical.factories import allocate, enrol, issue, order, ready_at_bedside, thaw
+from tests.donors.factories import DonorWorld
+from tests.factories import PASSWORD, add_user
+from tests.release.factories import label_scan
+
+
+def scan(page: Page, field: str, code: str) -> None:
+    """A keyboard-wedge scanner: the characters, then Enter."""
+    page.click(field)
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+
+
+def test_bedside_refuses_a_wrong_dose_then_passes_is_verified_twice_and_infused(
+    page: Page, engine, settings, users
+) -> None:
+    extra = {
+        name: add_user(engine, settings, name, role)
+        for name, role in (("qc-2", "qc"), ("qa-2", "qa"), ("clinician-2", "clinician"))
+    }
+    lab = DonorWorld(engine, settings, {**users, **extra})
+    patient, dose = ready_at_bedside(lab)
+    other = enrol(lab)
+    other_allocation = allocate(lab, order(lab, other))
+    issue(lab, other_allocation)
+    with Session(engine) as session:
+        wrong = session.get(Dose, other_allocation.dose_id)
+    thaw(lab, wrong)
+
+    log_in_page(page, "clinician", PASSWORD)
+    page.click("nav >> text=Bedside")
+    scan(page, "#wristband", patient.code)
+    page.keyboard.type(label_scan(lab, wrong))
+    page.keyboard.press("Enter")
+    expect(page.locator("#verdict")).to_have_text("STOP — DO NOT INFUSE")
+    failed = page.locator('[data-check="allocated to this patient"]')
+    expect(failed).to_contain_text("THIS DOSE IS NOT ALLOCATED TO THIS PATIENT")
+
+    page.click("text=New check")
+    scan(page, "#wristband", patient.code)
+    page.keyboard.type(label_scan(lab, dose))
+    page.keyboard.press("Enter")
+    expect(page.locator("#verdict")).to_have_text("ALL CHECKS PASSED")
+
+    form = page.locator("#verify-form")
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#identity-signatures li")).to_have_count(1)
+    form = page.locator("#verify-form")  # the second clinician, on the same tablet
+    form.locator("input[name=username]").fill("clinician-2")
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+
+    infusion = page.locator("#infusion-form")
+    infusion.locator("input[name=volume_ml]").fill("20")
+    infusion.locator("input[name=bag_inspected]").check()
+    for field in infusion.locator("tbody input").all():
+        field.fill("95")
+    infusion.locator("input[name=password]").fill(PASSWORD)
+    infusion.locator("button[type=submit]").click()
+    expect(page.locator("#infused")).to_contain_text("20.0 mL")

@@ -1,0 +1,73 @@
+"""Patients over the JSON API and on the ward's pages."""
+
+from tests.clinical.factories import YES_TO_INCLUSION, enrol, order
+from tests.factories import bearer, csrf_from, log_in
+
+
+def test_patients_over_the_api_with_the_list_read_contract(client, lab) -> None:
+    doctor = bearer(client, "clinician")
+    created = client.post(
+        "/api/patients",
+        headers=doctor,
+        json={
+            "arm": "MSC",
+            "sex": "M",
+            "age": 47,
+            "weight_kg": 82.5,
+            "eligibility": YES_TO_INCLUSION,
+            "enrolled_on": "2026-11-20",
+        },
+    )
+    assert created.status_code == 201, created.text
+    code = created.json()["identifier"]
+    assert code.startswith("PT") and created.json()["weight_verified"] is False
+    refused = client.post(
+        "/api/patients",
+        headers=doctor,
+        json={
+            "arm": "MSC",
+            "sex": "M",
+            "age": 71,
+            "weight_kg": 82.5,
+            "eligibility": {**YES_TO_INCLUSION, "Diagnosed cancer": True},
+            "enrolled_on": "2026-11-20",
+        },
+    )
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["reasons"] == [
+        "Exclusion criterion present: Diagnosed cancer.",
+        "Age 71 is outside 18–70 years.",
+    ]
+    listed = client.get("/api/patients", headers=doctor).json()
+    assert listed["total"] == 1 and listed["items"][0]["arm"] == "mesenchymal stem cells"
+    verified = client.post(
+        f"/api/patients/{code}/weight-verification", headers=bearer(client, "clinician-2")
+    )
+    assert verified.json()["weight_verified"] is True
+    ordered = client.post(f"/api/patients/{code}/orders", headers=doctor, json={"infusions": 2})
+    assert ordered.status_code == 201 and ordered.json()["cells_per_infusion"] == 82_500_000
+    scanned = client.get("/api/scan", params={"code": code}, headers=doctor).json()
+    assert scanned["kind"] == "patient"
+
+
+def test_the_patient_page_enrols_and_orders(client, lab) -> None:
+    log_in(client, "clinician")
+    page = client.get("/patients")
+    data = {
+        "csrf_token": csrf_from(page.text),
+        "arm": "MSC",
+        "sex": "F",
+        "age": "39",
+        "weight_kg": "64",
+        "criterion_0": "yes",
+        "criterion_1": "yes",
+        "criterion_2": "no",
+        "enrolled_on": "2026-11-21",
+    }
+    page = client.post("/patients", data=data)
+    assert page.status_code == 200 and "mesenchymal stem cells" in page.text
+    assert "not verified" in page.text
+    patient = enrol(lab)
+    order(lab, patient)
+    page = client.get(f"/patients/{patient.code}")
+    assert 'id="order"' in page.text and "80,000,000 cells" in page.text

@@ -1,0 +1,268 @@
+"""The bedside: a refusal for each check of REFERENCE.md §6, every attempt recorded, two different
+clinicians, the infusion; and allocation of the last dose to one patient only."""
+
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from mfg.clinical import bedside, orders, patients
+from mfg.db import unit_of_work
+from mfg.errors import Conflict, RuleViolation
+from mfg.manufacturing import pools
+from mfg.models import BedsideCheck, Dose, DoseStatus, User, utcnow
+from mfg.release import service as release_service
+from tests.audit.tamper import execute
+from tests.clinical.factories import (
+    allocate,
+    check,
+    enrol,
+    issue,
+    order,
+    ready_at_bedside,
+    released_lot,
+)
+from tests.factories import PASSWORD
+from tests.manufacturing.factories import filled_lot
+
+VITALS = {
+    moment: {
+        "temperature_c": "36.8",
+        "heart_rate": "82",
+        "blood_pressure": "125/80",
+        "respiratory_rate": "18",
+        "spo2": "95",
+    }
+    for moment in ("before", "during", "after")
+}
+
+
+def failed(record: BedsideCheck) -> list[str]:
+    return [name for name, ok, _ in json.loads(record.results) if not ok]
+
+
+def sign(lab, record: BedsideCheck, signer: str, role: str = "clinician"):
+    return lab.run(
+        role,
+        lambda s, a: bedside.verify_identity(
+            s,
+            actor=a,
+            record=bedside.get_check(s, record.id),
+            signer=s.exec(select(User).where(User.username == signer)).one(),
+            password=PASSWORD,
+        ),
+    )
+
+
+def infuse(lab, record: BedsideCheck):
+    return lab.run(
+        "clinician",
+        lambda s, a: bedside.record_infusion(
+            s,
+            actor=a,
+            record=bedside.get_check(s, record.id),
+            started_at=utcnow() - timedelta(seconds=30),
+            stopped_at=utcnow(),
+            volume_ml=20,
+            complete=True,
+            bag_inspected=True,
+            vitals=VITALS,
+            reactions="none",
+            password=PASSWORD,
+        ),
+    )
+
+
+def test_a_dose_passes_every_check_is_verified_by_two_clinicians_and_infused(lab, engine) -> None:
+    patient, dose = ready_at_bedside(lab)
+    record = check(lab, patient.code, dose)
+    assert record.passed, failed(record)
+    with pytest.raises(RuleViolation, match="Two different clinicians"):
+        infuse(lab, record)
+    sign(lab, record, "clinician")
+    sign(lab, record, "clinician-2")
+    infusion = infuse(lab, record)
+    assert infusion.volume_ml == 20
+    with Session(engine) as session:
+        assert session.get(Dose, dose.id).status == DoseStatus.INFUSED
+
+
+def test_the_same_clinician_cannot_sign_both_verifications(lab) -> None:
+    patient, dose = ready_at_bedside(lab)
+    record = check(lab, patient.code, dose)
+    sign(lab, record, "clinician")
+    with pytest.raises(RuleViolation, match="second, different clinician"):
+        sign(lab, record, "clinician", role="clinician-2")
+
+
+def test_bedside_refuses_another_patients_dose(lab) -> None:
+    _, dose = ready_at_bedside(lab)
+    other = enrol(lab)
+    order(lab, other)
+    record = check(lab, other.code, dose)
+    assert not record.passed and failed(record) == ["allocated to this patient"]
+
+
+def test_bedside_refuses_a_dose_not_released(lab) -> None:
+    patient, _ = ready_at_bedside(lab)
+    _, quarantined = filled_lot(lab, count=1)
+    record = check(lab, patient.code, quarantined[0])
+    assert "lot released" in failed(record)
+
+
+def test_bedside_refuses_an_expired_dose(lab, engine) -> None:
+    patient, dose = ready_at_bedside(lab)
+    past = (utcnow() - timedelta(hours=1)).replace(tzinfo=None).isoformat(sep=" ")
+    execute(engine, f"UPDATE dose SET expires_at = '{past}' WHERE id = {dose.id}")
+    assert failed(check(lab, patient.code, dose)) == ["not expired"]
+
+
+def test_bedside_refuses_a_dose_on_hold_or_recalled(lab) -> None:
+    patient, dose = ready_at_bedside(lab)
+    lab.run(
+        "qa",
+        lambda s, a: release_service.hold(
+            s,
+            actor=a,
+            lot=pools.get_lot(s, dose.identifier[:13]),
+            password=PASSWORD,
+            reason="complaint",
+        ),
+    )
+    record = check(lab, patient.code, dose)
+    assert "not on hold or recalled" in failed(record) and "lot released" in failed(record)
+
+
+def test_bedside_refuses_a_dose_already_infused(lab) -> None:
+    patient, dose = ready_at_bedside(lab)
+    record = check(lab, patient.code, dose)
+    sign(lab, record, "clinician")
+    sign(lab, record, "clinician-2")
+    infuse(lab, record)
+    again = check(lab, patient.code, dose)
+    assert "not already infused" in failed(again)
+    assert "infusions within the maximum" in failed(again)  # the order's one infusion is given
+
+
+def test_bedside_refuses_beyond_the_thaw_window(lab, engine, settings) -> None:
+    patient, dose = ready_at_bedside(lab)
+    assert settings.thaw_to_infusion_limit_minutes == 60
+    long_ago = (utcnow() - timedelta(minutes=75)).replace(tzinfo=None).isoformat(sep=" ")
+    execute(engine, f"UPDATE dose SET thawed_at = '{long_ago}' WHERE id = {dose.id}")
+    assert failed(check(lab, patient.code, dose)) == ["thaw window"]
+
+
+def test_bedside_refuses_a_dose_outside_the_prescription(lab, engine) -> None:
+    patient, dose = ready_at_bedside(lab)
+    execute(
+        engine,
+        f"UPDATE dose_order SET cells_per_infusion = 50000000 WHERE patient_id = {patient.id}",
+    )
+    assert failed(check(lab, patient.code, dose)) == ["cell dose matches prescription"]
+
+
+def test_bedside_refuses_a_control_arm_patient(lab) -> None:
+    _, dose = ready_at_bedside(lab)
+    control = enrol(lab, arm="CONTROL")
+    assert "arm" in failed(check(lab, control.code, dose))
+
+
+def test_every_bedside_attempt_is_recorded_matched_or_not(lab, engine) -> None:
+    patient, dose = ready_at_bedside(lab)
+    check(lab, "PT-999999-X", dose)  # a wristband that names no one
+    check(lab, patient.code, "=A99992699999900")  # a label that names no dose
+    check(lab, patient.code, dose)
+    with Session(engine) as session:
+        attempts = session.exec(select(BedsideCheck).order_by(BedsideCheck.id)).all()
+    assert [a.passed for a in attempts] == [False, False, True]
+    assert attempts[0].wristband_scan == "PT-999999-X" and attempts[0].patient_id is None
+
+
+def test_orders_need_a_verified_weight_and_a_product_arm(lab) -> None:
+    unverified = enrol(lab, verified=False)
+    with pytest.raises(RuleViolation, match="not verified"):
+        order(lab, unverified)
+    with pytest.raises(RuleViolation, match="control arm"):
+        order(lab, enrol(lab, arm="CONTROL"))
+    with pytest.raises(RuleViolation, match="second person verifies"):
+        lab.run(
+            "clinician",
+            lambda s, a: patients.verify_weight(
+                s, actor=a, patient=patients.get_patient(s, unverified.code)
+            ),
+        )
+
+
+def test_enrolment_refused_when_a_criterion_fails(lab) -> None:
+    with pytest.raises(RuleViolation, match="Exclusion criterion present: Diagnosed cancer"):
+        lab.run(
+            "clinician",
+            lambda s, a: patients.enrol_patient(
+                s,
+                actor=a,
+                trial=patients.get_trial(s),
+                arm_code="MSC",
+                sex="M",
+                age=61,
+                weight_kg=90,
+                answers={
+                    "PCR-confirmed COVID-19 pneumonia": True,
+                    "Respiratory failure": True,
+                    "Diagnosed cancer": True,
+                },
+                enrolled_on=utcnow().date(),
+            ),
+        )
+
+
+def test_concurrent_allocation_of_the_last_available_dose_gives_it_to_one_patient(
+    lab, engine, settings
+) -> None:
+    released_lot(lab, count=1)
+    first, second = enrol(lab), enrol(lab)
+    orders_ = [order(lab, first), order(lab, second)]
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def work(order_id: int) -> None:
+        barrier.wait()
+        try:
+            with unit_of_work(engine, settings=settings) as session:
+                orders.allocate(
+                    session,
+                    actor=session.get(User, lab.users["technician"].id),
+                    order=orders.get_order(session, order_id),
+                )
+            outcomes.append("ok")
+        except Exception as error:  # the loser's error is the point
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=work, args=(o.id,)) for o in orders_]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 1, outcomes
+    assert isinstance(next(o for o in outcomes if o != "ok"), Conflict | RuleViolation)
+
+
+def test_issue_is_a_hand_over_confirmed_by_the_receiving_clinician(lab) -> None:
+    released_lot(lab)
+    allocation = allocate(lab, order(lab, enrol(lab)))
+    with pytest.raises(Exception, match="password"):
+        lab.run(
+            "technician",
+            lambda s, a: orders.issue(
+                s,
+                actor=a,
+                allocation=s.get(type(allocation), allocation.id),
+                receiver_username="clinician",
+                receiver_password="not the password",
+                issued_at=utcnow(),
+                transport_temp_c=-150,
+            ),
+        )
+    issued = issue(lab, allocation)
+    assert issued.received_by_id == lab.users["clinician"].id
