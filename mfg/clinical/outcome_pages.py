@@ -1,5 +1,156 @@
-"""Clinical routes (being built)."""
+"""Pages of a patient's adverse events and day-21 outcome, and of the trial report."""
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mfg.audit.service import history
+from mfg.auth.permissions import Action, may
+from mfg.clinical import outcomes
+from mfg.clinical.patients import arm_of, get_patient, get_trial
+from mfg.clinical.report import shown_pct, trial_report
+from mfg.errors import InvalidInput
+from mfg.models import Relation, User
+from mfg.web.deps import SessionDep
+from mfg.web.forms import local_now_input
+from mfg.web.security import Allow
+from mfg.web.templating import flash, render
 
 router = APIRouter()
+Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
+Recorder = Annotated[User, Depends(Allow(Action.RECORD_CLINICAL))]
+Day = Annotated[str, Form(max_length=10)]
+Password = Annotated[str, Form(max_length=1024)]
+Comment = Annotated[str, Form(max_length=1000)]
+
+
+def _date(value: str, field: str) -> date:
+    """A ``date`` form value (YYYY-MM-DD), a calendar date as people write it."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as error:
+        raise InvalidInput(
+            f"{field.replace('_', ' ')}: not a date (YYYY-MM-DD)", details={"field": field}
+        ) from error
+
+
+def _yes(value: str, field: str) -> bool:
+    if value not in ("yes", "no"):
+        raise InvalidInput(f"{field}: answer yes or no.", details={"field": field})
+    return value == "yes"
+
+
+@router.get(
+    "/patients/{code}/adverse-events", response_class=HTMLResponse, name="patient_adverse_events"
+)
+def adverse_events_page(
+    code: str, request: Request, actor: Viewer, session: SessionDep
+) -> Response:
+    patient = get_patient(session, code)
+    events = outcomes.adverse_events_of(session, patient)
+    context = {
+        "patient": patient,
+        "arm": arm_of(session, patient),
+        "events": [
+            (e, outcomes.shown_adverse_event_signatures(session, e, patient)) for e in events
+        ],
+        "is_treatment_related": outcomes.is_treatment_related,
+        "relations": [r.value for r in Relation],
+        "today": local_now_input(request)[:10],
+        "may_record": may(actor, Action.RECORD_CLINICAL),
+        "meaning": outcomes.SIGNATURE_MEANING.value,
+    }
+    return render(request, "clinical/adverse_events.html", context)
+
+
+@router.post("/patients/{code}/adverse-events", name="record_adverse_event")
+def adverse_event_record(
+    code: str,
+    request: Request,
+    actor: Recorder,
+    session: SessionDep,
+    term: Annotated[str, Form(max_length=200)],
+    onset: Day,
+    grade: Annotated[int, Form()],
+    serious: Annotated[str, Form(max_length=3)],
+    relation: Annotated[str, Form(max_length=20)],
+    password: Password,
+    resolution: Day = "",
+    action: Annotated[str, Form(max_length=500)] = "",
+    outcome: Annotated[str, Form(max_length=200)] = "",
+    comment: Comment = "",
+) -> Response:
+    patient = get_patient(session, code)
+    event = outcomes.record_adverse_event(
+        session,
+        actor=actor,
+        patient=patient,
+        term=term,
+        onset=_date(onset, "onset"),
+        resolution=_date(resolution, "resolution") if resolution.strip() else None,
+        grade=grade,
+        serious=_yes(serious, "serious"),
+        relation=relation,
+        action=action,
+        outcome=outcome,
+        password=password,
+        comment=comment,
+    )
+    flash(request, f"Adverse event “{event.term}” (grade {event.grade}) recorded and signed.")
+    return RedirectResponse(f"/patients/{patient.code}/adverse-events", status_code=303)
+
+
+@router.get("/patients/{code}/outcome", response_class=HTMLResponse, name="patient_outcome")
+def outcome_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
+    patient = get_patient(session, code)
+    outcome = outcomes.outcome_of(session, patient)
+    shown = outcomes.shown_outcome_signatures(session, outcome, patient) if outcome else []
+    context = {
+        "patient": patient,
+        "arm": arm_of(session, patient),
+        "outcome": outcome,
+        "signatures": shown,
+        "pcr_results": outcomes.PCR_RESULTS,
+        "ct_findings": outcomes.CT_FINDINGS,
+        "today": local_now_input(request)[:10],
+        "events": history(session, entity_type="outcome", entity_id=patient.code),
+        "may_record": may(actor, Action.RECORD_CLINICAL),
+        "meaning": outcomes.SIGNATURE_MEANING.value,
+    }
+    return render(request, "clinical/outcome.html", context)
+
+
+@router.post("/patients/{code}/outcome", name="record_outcome")
+def outcome_record(
+    code: str,
+    request: Request,
+    actor: Recorder,
+    session: SessionDep,
+    assessed_on: Day,
+    pcr: Annotated[str, Form(max_length=10)],
+    ct: Annotated[str, Form(max_length=12)],
+    password: Password,
+    comment: Comment = "",
+) -> Response:
+    patient = get_patient(session, code)
+    outcome = outcomes.record_outcome(
+        session,
+        actor=actor,
+        patient=patient,
+        assessed_on=_date(assessed_on, "assessed_on"),
+        pcr=pcr,
+        ct=ct,
+        password=password,
+        comment=comment,
+    )
+    verdict = "cured" if outcome.cured else "not cured"
+    flash(request, f"Day-21 outcome of {patient.code} recorded and signed: {verdict}.")
+    return RedirectResponse(f"/patients/{patient.code}/outcome", status_code=303)
+
+
+@router.get("/trials/{code}/report", response_class=HTMLResponse, name="trial_report")
+def report_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
+    report = trial_report(session, actor=actor, trial=get_trial(session, code))
+    return render(request, "clinical/report.html", {"report": report, "pct": shown_pct})

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from mfg.auth.service import create_user
 from mfg.config import Settings
+from mfg.demo.clinical import load_demo_clinical
 from mfg.demo.donors import load_demo_donors
 from mfg.demo.manufacturing import load_demo_cultures, load_demo_materials
 from mfg.demo.qc import load_demo_qc
@@ -82,4 +83,6 @@ def load_demo(session: Session, *, settings: Settings) -> DemoResult:
     summary += lines
     summary += load_demo_qc(session, lots=lots)
     summary += load_demo_release(session, lots=lots, qa_password=demo_password("qa"))
+    clinicians = {name: demo_password(name) for name in ("doctor", "doctor2")}
+    summary += load_demo_clinical(session, passwords=clinicians)
     return DemoResult(True, demo_logins(), summary)

@@ -32,7 +32,7 @@ def enrol(
             age=54,
             weight_kg=weight,
             answers=YES_TO_INCLUSION,
-            enrolled_on=utcnow().date() - timedelta(days=1),
+            enrolled_on=utcnow().astimezone(lab.settings.tz).date() - timedelta(days=1),
         ),
     )
     if verified:

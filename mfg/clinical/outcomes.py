@@ -1,0 +1,285 @@
+"""Adverse events and the day-21 outcome of a trial patient (REFERENCE.md §6): validated, audited
+and signed by the clinician who records them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from mfg.audit import service as audit
+from mfg.auth.permissions import Action, authorize
+from mfg.donors.service import local_today
+from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.models import (
+    TREATMENT_RELATED,
+    AdverseEvent,
+    Meaning,
+    Outcome,
+    Patient,
+    Relation,
+    User,
+)
+from mfg.signatures import service as signatures
+
+CTCAE_GRADES = range(1, 6)
+PCR_RESULTS = ("negative", "positive")
+CT_FINDINGS = ("improved", "unchanged", "worsened")
+# Neither list has a better-fitting meaning: the clinician signs that they made the assessment.
+SIGNATURE_MEANING = Meaning.PERFORMED
+
+
+def is_cured(pcr: str, ct: str) -> bool:
+    """Cured at day 21 = PCR negative and chest CT improved (the trial's primary outcome)."""
+    return pcr == "negative" and ct == "improved"
+
+
+def is_treatment_related(relation: str) -> bool:
+    """Of the graded relations, possible, probable and definite count as treatment-related."""
+    return relation in TREATMENT_RELATED
+
+
+def _choice(value: str, allowed: tuple[str, ...], field: str, what: str) -> str:
+    cleaned = value.strip().lower()
+    if cleaned not in allowed:
+        raise InvalidInput(
+            f"{value!r} is not a {what}: one of {', '.join(allowed)}.",
+            details={"field": field, "allowed": list(allowed)},
+        )
+    return cleaned
+
+
+def _not_future(value: date, today: date, field: str, what: str) -> None:
+    if value > today:
+        raise InvalidInput(
+            f"The {what} {value.isoformat()} is in the future (today is {today.isoformat()}).",
+            details={"field": field},
+        )
+
+
+def _not_before_enrolment(value: date, patient: Patient, field: str, what: str) -> None:
+    if value < patient.enrolled_on:
+        raise InvalidInput(
+            f"The {what} {value.isoformat()} is before {patient.code} was enrolled "
+            f"({patient.enrolled_on.isoformat()}).",
+            details={"field": field},
+        )
+
+
+def _text(value: str, field: str, limit: int, *, required: bool = False) -> str:
+    cleaned = value.strip()
+    if required and not cleaned:
+        raise InvalidInput(f"The {field} is required.", details={"field": field})
+    if len(cleaned) > limit:
+        raise InvalidInput(
+            f"The {field} is longer than {limit} characters.", details={"field": field}
+        )
+    return cleaned
+
+
+def _grade(grade: int, serious: bool) -> int:
+    """CTCAE grades 1 to 5; grade 5 is death, which is always a serious adverse event."""
+    if isinstance(grade, bool) or grade not in CTCAE_GRADES:
+        raise InvalidInput(f"{grade!r} is not a CTCAE grade: 1 to 5.", details={"field": "grade"})
+    if grade == 5 and not serious:
+        raise InvalidInput(
+            "Grade 5 (death) is always a serious adverse event: mark it serious.",
+            details={"field": "serious"},
+        )
+    return grade
+
+
+def adverse_event_content(event: AdverseEvent, patient: Patient) -> dict[str, Any]:
+    """What the clinician signs for an adverse event."""
+    return {
+        "patient": patient.code,
+        "term": event.term,
+        "onset": event.onset.isoformat(),
+        "resolution": event.resolution.isoformat() if event.resolution else None,
+        "grade": event.grade,
+        "serious": event.serious,
+        "relation": event.relation,
+        "action": event.action,
+        "outcome": event.outcome,
+    }
+
+
+def record_adverse_event(
+    session: Session,
+    *,
+    actor: User,
+    patient: Patient,
+    term: str,
+    onset: date,
+    resolution: date | None,
+    grade: int,
+    serious: bool,
+    relation: str,
+    action: str,
+    outcome: str,
+    password: str,
+    comment: str = "",
+) -> AdverseEvent:
+    """Record an adverse event with its CTCAE grade and relation to the product, signed."""
+    authorize(actor, Action.RECORD_CLINICAL)
+    today = local_today(session)
+    _not_future(onset, today, "onset", "onset")
+    _not_before_enrolment(onset, patient, "onset", "onset")
+    if resolution is not None:
+        _not_future(resolution, today, "resolution", "resolution")
+        if resolution < onset:
+            raise InvalidInput(
+                f"The resolution {resolution.isoformat()} is before the onset {onset.isoformat()}.",
+                details={"field": "resolution"},
+            )
+    event = AdverseEvent(
+        patient_id=patient.id,
+        term=_text(term, "term", 200, required=True),
+        onset=onset,
+        resolution=resolution,
+        grade=_grade(grade, serious),
+        serious=bool(serious),
+        relation=_choice(relation, tuple(Relation), "relation", "relation to the product"),
+        action=_text(action, "action", 500),
+        outcome=_text(outcome, "outcome", 200),
+        recorded_by_id=actor.id,
+    )
+    session.add(event)
+    session.flush()
+    content = adverse_event_content(event, patient)
+    audit.record(
+        session,
+        actor=actor,
+        action="adverse_event.recorded",
+        entity_type="adverse_event",
+        entity_id=event.id,
+        changes={field: [None, value] for field, value in content.items()},
+    )
+    _sign(session, actor, password, "adverse_event", event.id, content, comment)
+    return event
+
+
+def outcome_content(outcome: Outcome, patient: Patient) -> dict[str, Any]:
+    """What the clinician signs for a day-21 outcome."""
+    return {
+        "patient": patient.code,
+        "assessed_on": outcome.assessed_on.isoformat(),
+        "pcr": outcome.pcr,
+        "ct": outcome.ct,
+        "cured": outcome.cured,
+    }
+
+
+def record_outcome(
+    session: Session,
+    *,
+    actor: User,
+    patient: Patient,
+    assessed_on: date,
+    pcr: str,
+    ct: str,
+    password: str,
+    comment: str = "",
+) -> Outcome:
+    """Record the one day-21 outcome of a patient (PCR and chest CT), signed; cured is derived."""
+    authorize(actor, Action.RECORD_CLINICAL)
+    existing = outcome_of(session, patient)
+    if existing is not None:
+        raise RuleViolation(
+            f"{patient.code} already has a day-21 outcome (assessed on "
+            f"{existing.assessed_on.isoformat()}); a patient has one outcome only.",
+            details={"patient": patient.code, "assessed_on": existing.assessed_on.isoformat()},
+        )
+    _not_future(assessed_on, local_today(session), "assessed_on", "assessment date")
+    _not_before_enrolment(assessed_on, patient, "assessed_on", "assessment date")
+    pcr = _choice(pcr, PCR_RESULTS, "pcr", "PCR result")
+    ct = _choice(ct, CT_FINDINGS, "ct", "chest-CT assessment")
+    outcome = Outcome(
+        patient_id=patient.id,
+        assessed_on=assessed_on,
+        pcr=pcr,
+        ct=ct,
+        cured=is_cured(pcr, ct),
+        recorded_by_id=actor.id,
+    )
+    session.add(outcome)
+    try:
+        session.flush()
+    except IntegrityError as error:  # another clinician recorded it meanwhile
+        raise Conflict(f"The day-21 outcome of {patient.code} was recorded meanwhile.") from error
+    content = outcome_content(outcome, patient)
+    audit.record(
+        session,
+        actor=actor,
+        action="outcome.recorded",
+        entity_type="outcome",
+        entity_id=patient.code,
+        changes={field: [None, value] for field, value in content.items()},
+    )
+    _sign(session, actor, password, "outcome", patient.code, content, comment)
+    return outcome
+
+
+def _sign(
+    session: Session,
+    actor: User,
+    password: str,
+    entity_type: str,
+    entity_id: str | int,
+    content: dict[str, Any],
+    comment: str,
+) -> None:
+    signatures.sign(
+        session,
+        signer=actor,
+        password=password,
+        meaning=SIGNATURE_MEANING,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        content=content,
+        comment=comment,
+    )
+
+
+def adverse_events_of(session: Session, patient: Patient) -> list[AdverseEvent]:
+    query = (
+        select(AdverseEvent)
+        .where(AdverseEvent.patient_id == patient.id)
+        .order_by(col(AdverseEvent.onset), col(AdverseEvent.id))
+    )
+    return list(session.exec(query).all())
+
+
+def outcome_of(session: Session, patient: Patient) -> Outcome | None:
+    return session.exec(select(Outcome).where(Outcome.patient_id == patient.id)).first()
+
+
+def require_outcome(session: Session, patient: Patient) -> Outcome:
+    outcome = outcome_of(session, patient)
+    if outcome is None:
+        raise NotFound(f"No day-21 outcome is recorded for {patient.code} yet.")
+    return outcome
+
+
+def shown_adverse_event_signatures(
+    session: Session, event: AdverseEvent, patient: Patient
+) -> list[signatures.ShownSignature]:
+    return signatures.shown(
+        session,
+        entity_type="adverse_event",
+        entity_id=event.id,
+        content=adverse_event_content(event, patient),
+    )
+
+
+def shown_outcome_signatures(
+    session: Session, outcome: Outcome, patient: Patient
+) -> list[signatures.ShownSignature]:
+    return signatures.shown(
+        session,
+        entity_type="outcome",
+        entity_id=patient.code,
+        content=outcome_content(outcome, patient),
+    )
