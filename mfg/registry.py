@@ -3,6 +3,7 @@ its label is built (labels issue). Adding a record kind is a few lines here.
 """
 
 from mfg.accounts.scan import STAFF_PREFIX, badge_label, lookup_staff
+from mfg.clinical.orders import allocation_label
 from mfg.clinical.patients import lookup_patient, wristband_label
 from mfg.donors.records import biopsy_label, lookup_biopsy, lookup_donor
 from mfg.identifiers.resolve import Resolver
@@ -47,4 +48,5 @@ def build_label_sources() -> LabelSources:
     sources.register("dose", dose_label)
     sources.register("qc-sample", sample_label)
     sources.register("wristband", wristband_label)
+    sources.register("allocation", allocation_label)
     return sources

@@ -47,6 +47,7 @@ class Action(StrEnum):
     ALLOCATE_DOSES = "allocate and issue doses"
     BEDSIDE = "check and infuse doses at the bedside"
     RECORD_CLINICAL = "record adverse events and outcomes"
+    MANAGE_TRIALS = "load a trial's concealed allocation list"
     RELEASE_LOTS = "release, reject, hold and recall lots"
     VIEW_LABEL_LAYOUTS = "view label layouts"
 
@@ -86,6 +87,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.ALLOCATE_DOSES: frozenset({Role.TECHNICIAN}),
     Action.BEDSIDE: frozenset({Role.CLINICIAN}),
     Action.RECORD_CLINICAL: frozenset({Role.CLINICIAN}),
+    Action.MANAGE_TRIALS: frozenset({Role.QA}),
     Action.RELEASE_LOTS: frozenset({Role.QA}),
     Action.MANAGE_SPECIFICATIONS: frozenset({Role.QA}),
     Action.TAKE_SAMPLES: frozenset({Role.TECHNICIAN, Role.QC}),

@@ -24,7 +24,9 @@ Password = Field(min_length=1, max_length=1024)
 
 class PatientIn(BaseModel):
     trial: str = "NCT04382547"
-    arm: str = Field(max_length=20, description="MSC or CONTROL")
+    arm: str = Field(
+        default="", max_length=20, description="MSC or CONTROL; empty when the trial has a list"
+    )
     sex: str = Field(pattern="^[FM]$")
     age: int = Field(ge=0, le=130)
     weight_kg: float = Field(gt=0)
@@ -273,6 +275,9 @@ class InfusionIn(BaseModel):
     bag_inspected: bool
     vitals: dict[str, dict[str, str]]
     reactions: str = Field(default="", max_length=2000)
+    conditional_acknowledged: bool = Field(
+        default=False, description="required when the lot is conditionally released"
+    )
     password: str = Password
 
 
@@ -303,4 +308,29 @@ def bedside_infusion(
         volume_ml=infusion.volume_ml,
         complete=infusion.complete,
         vitals=json.loads(infusion.vitals),
+    )
+
+
+class AllocationListIn(BaseModel):
+    arms: list[str] = Field(min_length=1, max_length=10_000, description="arm codes, in order")
+
+
+class AllocationListPublic(BaseModel):
+    trial: str
+    loaded: int
+    remaining: int
+
+
+@router.post("/trials/{code}/allocation-list", response_model=AllocationListPublic, status_code=201)
+def allocation_list(
+    code: str,
+    body: AllocationListIn,
+    actor: Annotated[User, Depends(Allow(Action.MANAGE_TRIALS))],
+    session: SessionDep,
+) -> AllocationListPublic:
+    """Load a concealed allocation list (randomised trials): only counts are ever returned."""
+    trial = patients.get_trial(session, code)
+    loaded = patients.load_allocation_list(session, actor=actor, trial=trial, arm_codes=body.arms)
+    return AllocationListPublic(
+        trial=trial.code, loaded=loaded, remaining=patients.remaining_slots(session, trial)
     )

@@ -336,6 +336,7 @@ def record_infusion(
     reactions: str,
     password: str,
     route: str = "intravenous",
+    conditional_acknowledged: bool = False,
 ) -> Infusion:
     """The infusion of a verified dose: the dose becomes infused; signed "Administered"."""
     authorize(actor, Action.BEDSIDE)
@@ -361,6 +362,12 @@ def record_infusion(
     if not bag_inspected:
         raise InvalidInput("Inspect the bag before infusing (leaks, clumps, label intact).")
     dose = session.get(Dose, record.dose_id)
+    lot = session.get(Lot, dose.lot_id)
+    if lot.status == LotStatus.CONDITIONALLY_RELEASED and not conditional_acknowledged:
+        raise RuleViolation(
+            f"Lot {lot.din} is conditionally released (final sterility pending): acknowledge it "
+            "before infusing."
+        )
     transition(
         session,
         dose,
@@ -399,6 +406,7 @@ def record_infusion(
             "volume_ml": [None, volume_ml],
             "complete": [None, complete],
             "reactions": [None, infusion.reactions],
+            "conditional_release_acknowledged": [None, conditional_acknowledged],
         },
     )
     signatures.sign(

@@ -12,7 +12,11 @@ from mfg.audit.transitions import transition
 from mfg.auth.login import reauthenticate
 from mfg.auth.permissions import Action, authorize, may
 from mfg.clinical.patients import arm_of
+from mfg.db import settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.identifiers.isbt128 import Din
+from mfg.identifiers.local import LocalId
+from mfg.labeling.fields import LabelData, common_fields, local_fields
 from mfg.models import (
     Allocation,
     Dose,
@@ -216,3 +220,31 @@ def issue(
         },
     )
     return allocation
+
+
+def allocation_label(session: Session, identifier: str, flags: str) -> LabelData | None:
+    """The tag of an allocated dose: whose it is (scannable subject code) and which dose."""
+    allocation = session.get(Allocation, int(identifier)) if identifier.isdigit() else None
+    if allocation is None:
+        return None
+    settings = settings_of(session)
+    patient = session.get(Patient, allocation.patient_id)
+    dose = session.get(Dose, allocation.dose_id)
+    order = session.get(DoseOrder, allocation.order_id)
+    trial = session.get(Trial, patient.trial_id)
+    expiry = dose.expires_at.astimezone(settings.tz)
+    offset = f"{expiry:%z}"
+    return {
+        **common_fields(
+            facility_name=settings.facility_name,
+            facility_fin=settings.facility_fin,
+            test_facility=settings.is_test_facility,
+        ),
+        **local_fields("subject", LocalId("PT", int(patient.code[2:8]))),
+        "trial": trial.code,
+        "arm": arm_of(session, patient).name,
+        "dose_text": f"Dose {Din.parse(dose.identifier[:13]).eye_readable} {dose.product_code}",
+        "prescription_text": f"{order.cells_per_kg:g} cells/kg x {order.weight_kg:g} kg = "
+        f"{order.cells_per_infusion:,} cells",
+        "expiry_text": f"Expires {expiry:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}",
+    }

@@ -37,6 +37,9 @@ def patients_page(request: Request, actor: Viewer, session: SessionDep) -> Respo
         "arms": {a.id: a for a in patients.arms_of(session, trial)},
         "criteria": patients.criteria_of(trial),
         "may_enrol": may(actor, Action.ENROL_PATIENTS),
+        "may_manage": may(actor, Action.MANAGE_TRIALS),
+        "randomised": patients.has_allocation_list(session, trial),
+        "remaining": patients.remaining_slots(session, trial),
         "today": local_now_input(request)[:10],
     }
     return render(request, "clinical/patients.html", context)
@@ -71,6 +74,21 @@ async def patients_enrol(
     )
     flash(request, f"Patient {patient.code} enrolled: print the wristband.")
     return RedirectResponse(f"/patients/{patient.code}", status_code=303)
+
+
+@router.post("/trials/{code}/allocation-list")
+def allocation_list(
+    code: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.MANAGE_TRIALS))],
+    session: SessionDep,
+    arms: Annotated[str, Form(max_length=200_000)],
+) -> Response:
+    loaded = patients.load_allocation_list(
+        session, actor=actor, trial=patients.get_trial(session, code), arm_codes=arms.split()
+    )
+    flash(request, f"{loaded} concealed entries loaded.")
+    return RedirectResponse("/patients", status_code=303)
 
 
 @router.get("/patients/{code}", response_class=HTMLResponse, name="patient")
@@ -199,6 +217,7 @@ def bedside_check_page(
         if record.patient_id
         else None,
         "dose": session.get(Dose, record.dose_id) if record.dose_id else None,
+        "conditional": any("CONDITIONALLY" in c.reason for c in bedside.checks_of(record)),
         "signed": signed,
         "infused": session.exec(
             select(bedside.Infusion).where(bedside.Infusion.bedside_check_id == record.id)
@@ -250,6 +269,7 @@ async def bedside_infusion(
         vitals=vitals,
         reactions=str(form.get("reactions", "")),
         password=str(form.get("password", "")),
+        conditional_acknowledged=form.get("conditional_acknowledged") == "yes",
     )
     flash(request, "Infusion recorded.")
     return RedirectResponse(f"/bedside/checks/{record.id}", status_code=303)

@@ -7,7 +7,8 @@ import json
 from collections.abc import Mapping
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
@@ -19,7 +20,7 @@ from mfg.identifiers.local import LocalId, canonical_local
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan
 from mfg.labeling.fields import LabelData, common_fields, local_fields
-from mfg.models import Patient, Trial, TrialArm, User, utcnow
+from mfg.models import AllocationSlot, Patient, Trial, TrialArm, User, utcnow
 
 
 def get_trial(session: Session, code: str = "NCT04382547") -> Trial:
@@ -96,9 +97,17 @@ def enrol_patient(
     """Enrol a subject: refused if any criterion fails. The arm is assigned by the enrolling
     clinician (the trial is not randomised) and recorded with them."""
     authorize(actor, Action.ENROL_PATIENTS)
-    arm = next((a for a in arms_of(session, trial) if a.code == arm_code.strip().upper()), None)
-    if arm is None:
-        raise InvalidInput(f"Trial {trial.code} has no arm {arm_code}.", details={"field": "arm"})
+    randomised = has_allocation_list(session, trial)
+    if randomised and arm_code.strip():
+        raise RuleViolation(
+            f"Trial {trial.code} assigns arms from its concealed allocation list: choose none."
+        )
+    if not randomised:
+        arm = next((a for a in arms_of(session, trial) if a.code == arm_code.strip().upper()), None)
+        if arm is None:
+            raise InvalidInput(
+                f"Trial {trial.code} has no arm {arm_code}.", details={"field": "arm"}
+            )
     if sex not in ("F", "M"):
         raise InvalidInput("Sex is F or M.", details={"field": "sex"})
     if not 20 <= weight_kg <= 300:
@@ -108,6 +117,10 @@ def enrol_patient(
     problems = eligibility_problems(trial, answers, age=age)
     if problems:
         raise RuleViolation(problems)
+    slot = None
+    if randomised:
+        slot = next_slot(session, trial)
+        arm = next(a for a in arms_of(session, trial) if a.code == slot.arm_code)
     patient = Patient(
         code=str(allocate_local(session, "PT")),
         trial_id=trial.id,
@@ -125,6 +138,8 @@ def enrol_patient(
     )
     session.add(patient)
     session.flush()
+    if slot is not None:
+        take_slot(session, slot, patient)
     audit.record(
         session,
         actor=actor,
@@ -134,6 +149,7 @@ def enrol_patient(
         changes={
             "trial": [None, trial.code],
             "arm": [None, arm.name],
+            "allocation_list_entry": [None, slot.sequence if slot else None],
             "weight_kg": [None, weight_kg],
             "eligibility": [None, "all criteria met"],
         },
@@ -208,3 +224,77 @@ def get_patient_by_id(session: Session, patient_id: int) -> Patient:
     if patient is None:
         raise NotFound(f"No patient #{patient_id}.")
     return patient
+
+
+def has_allocation_list(session: Session, trial: Trial) -> bool:
+    return (
+        session.exec(select(AllocationSlot.id).where(AllocationSlot.trial_id == trial.id)).first()
+        is not None
+    )
+
+
+def remaining_slots(session: Session, trial: Trial) -> int:
+    query = select(AllocationSlot.id).where(
+        AllocationSlot.trial_id == trial.id, col(AllocationSlot.patient_id).is_(None)
+    )
+    return len(session.exec(query).all())
+
+
+def next_slot(session: Session, trial: Trial) -> AllocationSlot:
+    slot = session.exec(
+        select(AllocationSlot)
+        .where(AllocationSlot.trial_id == trial.id, col(AllocationSlot.patient_id).is_(None))
+        .order_by(col(AllocationSlot.sequence))
+    ).first()
+    if slot is None:
+        raise RuleViolation(f"The allocation list of trial {trial.code} is used up: QA loads more.")
+    return slot
+
+
+def take_slot(session: Session, slot: AllocationSlot, patient: Patient) -> None:
+    """Compare-and-set: of two enrolments racing for one entry, one gets it."""
+    taken = session.execute(
+        update(AllocationSlot)
+        .where(col(AllocationSlot.id) == slot.id, col(AllocationSlot.patient_id).is_(None))
+        .values(patient_id=patient.id, used_at=utcnow())
+    )
+    if taken.rowcount != 1:
+        raise Conflict("Another patient took this allocation-list entry meanwhile: enrol again.")
+
+
+def load_allocation_list(
+    session: Session, *, actor: User, trial: Trial, arm_codes: list[str]
+) -> int:
+    """QA loads a pre-generated list (for a randomised trial); entries follow any loaded before.
+    The arms stay concealed: nobody sees an entry before a patient takes it."""
+    authorize(actor, Action.MANAGE_TRIALS)
+    known = {a.code for a in arms_of(session, trial)}
+    codes = [c.strip().upper() for c in arm_codes if c.strip()]
+    unknown = sorted(set(codes) - known)
+    if not codes or unknown:
+        raise InvalidInput(
+            f"An allocation list names arms of the trial ({', '.join(sorted(known))}); "
+            + (f"unknown: {', '.join(unknown)}." if unknown else "it is empty.")
+        )
+    last = (
+        session.exec(
+            select(AllocationSlot.sequence)
+            .where(AllocationSlot.trial_id == trial.id)
+            .order_by(col(AllocationSlot.sequence).desc())
+        ).first()
+        or 0
+    )
+    session.add_all(
+        AllocationSlot(trial_id=trial.id, sequence=last + i, arm_code=code, loaded_by_id=actor.id)
+        for i, code in enumerate(codes, start=1)
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="trial.allocation_list_loaded",
+        entity_type="trial",
+        entity_id=trial.code,
+        changes={"entries": [None, len(codes)], "from_sequence": [None, last + 1]},
+    )
+    return len(codes)

@@ -64,6 +64,18 @@ KIND_FIELDS: dict[str, frozenset[str]] = {
     ),
     "wristband": frozenset(COMMON | {"subject_barcode", "subject_code", "trial", "arm", "sex_age"}),
     "badge": frozenset(COMMON | {"badge_barcode", "badge_code", "full_name", "roles_text"}),
+    "allocation": frozenset(
+        COMMON
+        | {
+            "subject_barcode",
+            "subject_code",
+            "trial",
+            "arm",
+            "dose_text",
+            "prescription_text",
+            "expiry_text",
+        }
+    ),
 }
 LABEL_KINDS = tuple(KIND_FIELDS)
 TEST_NOTICE = "TEST FACILITY — NOT FOR CLINICAL USE"
@@ -166,6 +178,16 @@ def sample_data(kind: str) -> LabelData:
             "trial": "NCT04382547",
             "arm": "mesenchymal stem cells",
             "sex_age": "F, 54 y",
+        }
+    if kind == "allocation":
+        return {
+            **common,
+            **local_fields("subject", LocalId("PT", 7)),
+            "trial": "NCT04382547",
+            "arm": "mesenchymal stem cells",
+            "dose_text": "Dose A9999 26 123456 S1234VA0",
+            "prescription_text": "1 x 10^6 cells/kg x 70.5 kg = 70,500,000 cells, infusion 1 of 2",
+            "expiry_text": "Expires 2027-02-02 23:59 UTC+03:00",
         }
     if kind == "badge":
         return {

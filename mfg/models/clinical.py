@@ -174,3 +174,20 @@ class Outcome(SQLModel, table=True):
     cured: bool
     recorded_by_id: int = Field(foreign_key="app_user.id")
     recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class AllocationSlot(SQLModel, table=True):
+    """One entry of a pre-generated concealed allocation list (randomised trials): the next
+    enrolled patient takes the next unused entry; its arm is not shown before it is used."""
+
+    __tablename__ = "allocation_slot"
+    __table_args__ = (UniqueConstraint("trial_id", "sequence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    sequence: int
+    arm_code: str = Field(max_length=20)
+    patient_id: int | None = Field(default=None, foreign_key="patient.id", unique=True)
+    used_at: datetime | None = None
+    loaded_by_id: int = Field(foreign_key="app_user.id")
+    loaded_at: datetime = Field(default_factory=utcnow)

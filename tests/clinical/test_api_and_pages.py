@@ -71,3 +71,32 @@ def test_the_patient_page_enrols_and_orders(client, lab) -> None:
     order(lab, patient)
     page = client.get(f"/patients/{patient.code}")
     assert 'id="order"' in page.text and "80,000,000 cells" in page.text
+
+
+def test_a_concealed_allocation_list_assigns_arms_in_order_and_refuses_a_chosen_arm(
+    client, lab
+) -> None:
+    loaded = client.post(
+        "/api/trials/NCT04382547/allocation-list",
+        headers=bearer(client, "qa"),
+        json={"arms": ["CONTROL", "MSC", "MSC"]},
+    )
+    assert loaded.status_code == 201 and loaded.json() == {
+        "trial": "NCT04382547",
+        "loaded": 3,
+        "remaining": 3,
+    }
+    doctor = bearer(client, "clinician")
+    body = {
+        "sex": "F",
+        "age": 50,
+        "weight_kg": 70,
+        "eligibility": YES_TO_INCLUSION,
+        "enrolled_on": "2026-11-20",
+    }
+    chosen = client.post("/api/patients", headers=doctor, json={**body, "arm": "MSC"})
+    assert chosen.status_code == 422 and "concealed allocation list" in chosen.text
+    arms = [client.post("/api/patients", headers=doctor, json=body).json()["arm"] for _ in range(3)]
+    assert arms == ["control", "mesenchymal stem cells", "mesenchymal stem cells"]
+    used_up = client.post("/api/patients", headers=doctor, json=body)
+    assert used_up.status_code == 422 and "used up" in used_up.text

@@ -23,6 +23,7 @@ from tests.clinical.factories import (
     order,
     ready_at_bedside,
     released_lot,
+    thaw,
 )
 from tests.factories import PASSWORD
 from tests.manufacturing.factories import filled_lot
@@ -266,3 +267,65 @@ def test_issue_is_a_hand_over_confirmed_by_the_receiving_clinician(lab) -> None:
         )
     issued = issue(lab, allocation)
     assert issued.received_by_id == lab.users["clinician"].id
+
+
+def test_the_allocation_tag_scans_back_to_the_patients_subject_code(lab, engine, settings) -> None:
+    from mfg.labeling.service import print_label
+    from mfg.registry import build_label_sources
+    from tests.labeling.helpers import decoded
+
+    released_lot(lab)
+    patient = enrol(lab)
+    allocation = allocate(lab, order(lab, patient))
+    with unit_of_work(engine, settings=settings) as session:
+        printed = print_label(
+            session,
+            actor=session.get(User, lab.users["technician"].id),
+            sources=build_label_sources(),
+            kind="allocation",
+            identifier=str(allocation.id),
+        )
+    assert decoded(printed.content)[0] == [patient.code]
+
+
+def test_a_conditionally_released_dose_is_infused_only_when_acknowledged(lab, engine) -> None:
+    from tests.qc.factories import enter, sample_of
+    from tests.qc.factories import verify as verify_result
+    from tests.release.factories import releasable_lot, release
+
+    lot = releasable_lot(lab, skip=("STER-AER", "STER-ANA"))
+    sample = sample_of(lab, lot.din, "STER-AER", "STER-ANA")
+    for code in ("STER-AER", "STER-ANA"):
+        verify_result(lab, enter(lab, sample, code, "no growth", reading="day 3"))
+    release(lab, lot, conditional=True)
+    patient = enrol(lab)
+    allocation = allocate(lab, order(lab, patient))
+    issue(lab, allocation)
+    with Session(engine) as session:
+        dose = session.get(Dose, allocation.dose_id)
+    thaw(lab, dose)
+    record = check(lab, patient.code, dose)
+    assert record.passed
+    assert "CONDITIONALLY" in dict((n, r) for n, _, r in json.loads(record.results))["lot released"]
+    sign(lab, record, "clinician")
+    sign(lab, record, "clinician-2")
+    with pytest.raises(RuleViolation, match="acknowledge it"):
+        infuse(lab, record)
+    infusion = lab.run(
+        "clinician",
+        lambda s, a: bedside.record_infusion(
+            s,
+            actor=a,
+            record=bedside.get_check(s, record.id),
+            started_at=utcnow() - timedelta(seconds=30),
+            stopped_at=utcnow(),
+            volume_ml=20,
+            complete=True,
+            bag_inspected=True,
+            vitals=VITALS,
+            reactions="",
+            password=PASSWORD,
+            conditional_acknowledged=True,
+        ),
+    )
+    assert infusion.id is not None
