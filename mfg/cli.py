@@ -82,6 +82,15 @@ def _parser() -> argparse.ArgumentParser:
         "exit 1 and name the first bad event.",
     )
     verify.set_defaults(handler=_audit_verify)
+
+    trace = commands.add_parser(
+        "trace",
+        help="chain of identity of a code",
+        description="Print every donor upstream and every dose and patient downstream of a "
+        "code (anything the scan field accepts, or a dose identifier).",
+    )
+    trace.add_argument("code")
+    trace.set_defaults(handler=_trace)
     return parser
 
 
@@ -163,6 +172,25 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
         f"Audit trail BROKEN at event #{report.first_bad_seq}: {report.message}.", file=sys.stderr
     )
     return 1
+
+
+def _trace(args: argparse.Namespace, settings: Settings) -> int:
+    from mfg.registry import build_resolver
+    from mfg.trace.lookup import resolve_code
+    from mfg.trace.service import KINDS, build_trace
+
+    engine = engine_from_settings(settings)
+    try:
+        with unit_of_work(engine, settings=settings, write=False) as session:
+            kind, identifier = resolve_code(build_resolver(), session, args.code)
+            result = build_trace(session, kind=kind, identifier=identifier)
+    finally:
+        engine.dispose()
+    print(f"Chain of identity of {result.root.kind} {result.root.identifier}")
+    for kind in KINDS:
+        for node in result.of_kind(kind):
+            print(f"  {kind:9} {node.identifier:22} {node.status:24} {node.detail}".rstrip())
+    return 0
 
 
 def _print_demo(result: DemoResult) -> None:

@@ -30,6 +30,8 @@ from mfg.qc import pages as qc_pages
 from mfg.registry import build_label_sources, build_resolver
 from mfg.release import api as release_api
 from mfg.release import pages as release_pages
+from mfg.trace import api as trace_api
+from mfg.trace import pages as trace_pages
 from mfg.web import api as web_api
 from mfg.web import pages as web_pages
 from mfg.web.errors import install_error_handlers
@@ -54,6 +56,8 @@ ROUTERS = (
     clinical_api.router,
     clinical_outcome_pages.router,
     clinical_outcome_api.router,
+    trace_pages.router,
+    trace_api.router,
     donors_pages.router,
     donors_api.router,
     accounts_pages.router,

@@ -1,0 +1,1 @@
+"""Chain of identity: trace any code up to its donors and down to its patients."""

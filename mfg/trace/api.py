@@ -1,0 +1,64 @@
+"""``GET /api/trace/{code}``: the chain of identity of any scanned or typed code (DESIGN.md §7)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from mfg.auth.permissions import Action
+from mfg.models import User
+from mfg.trace.lookup import resolve_code
+from mfg.trace.service import Trace, trace
+from mfg.web.deps import SessionDep
+from mfg.web.security import Allow
+
+router = APIRouter(prefix="/api", tags=["trace"])
+
+
+class NodePublic(BaseModel):
+    kind: str
+    identifier: str
+    status: str
+    detail: str
+    url: str
+
+
+class TracePublic(BaseModel):
+    root: NodePublic
+    donors: list[NodePublic]
+    patients: list[NodePublic]
+    nodes: list[NodePublic]
+    edges: list[tuple[str, str]]
+
+
+def _node(node) -> NodePublic:
+    return NodePublic(
+        kind=node.kind,
+        identifier=node.identifier,
+        status=node.status,
+        detail=node.detail,
+        url=node.url,
+    )
+
+
+def trace_public(result: Trace) -> TracePublic:
+    return TracePublic(
+        root=_node(result.root),
+        donors=[_node(n) for n in result.of_kind("donor")],
+        patients=[_node(n) for n in result.of_kind("patient")],
+        nodes=[_node(n) for n in sorted(result.nodes.values(), key=lambda n: n.key)],
+        edges=sorted(result.edges),
+    )
+
+
+@router.get("/trace/{code:path}", response_model=TracePublic)
+def trace_read(
+    code: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))],
+    session: SessionDep,
+) -> TracePublic:
+    """Up to every donor (with eligibility) and down to every dose and patient, with the
+    material lots used; ``code`` is anything the scan field accepts."""
+    kind, identifier = resolve_code(request.app.state.resolver, session, code)
+    return trace_public(trace(session, actor=actor, kind=kind, identifier=identifier))

@@ -1,0 +1,136 @@
+"""The chain of identity on a small real history: two pools sharing no donor, doses infused
+into two patients (REFERENCE.md §3: from any dose every donor, from any donor every patient)."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from mfg.clinical import bedside
+from mfg.models import Dose, MaterialLot, MaterialUse, PoolMember, User, utcnow
+from mfg.trace.service import build_trace
+from tests.clinical.factories import allocate, check, enrol, issue, order, thaw
+from tests.factories import PASSWORD, bearer
+from tests.release.factories import releasable_lot, release
+
+VITALS = {
+    m: {
+        "temperature_c": "37",
+        "heart_rate": "80",
+        "blood_pressure": "120/80",
+        "respiratory_rate": "16",
+        "spo2": "96",
+    }
+    for m in ("before", "during", "after")
+}
+
+
+def infuse_next_dose(lab, engine):
+    """Enrol, order, allocate (first expiry, first out), issue, thaw, check, sign twice, infuse."""
+    patient = enrol(lab)
+    allocation = allocate(lab, order(lab, patient))
+    issue(lab, allocation)
+    with Session(engine) as session:
+        dose = session.get(Dose, allocation.dose_id)
+    thaw(lab, dose)
+    record = check(lab, patient.code, dose)
+    for signer in ("clinician", "clinician-2"):
+        lab.run(
+            "clinician",
+            lambda s, a, who=signer: bedside.verify_identity(
+                s,
+                actor=a,
+                record=bedside.get_check(s, record.id),
+                signer=s.exec(select(User).where(User.username == who)).one(),
+                password=PASSWORD,
+            ),
+        )
+    lab.run(
+        "clinician",
+        lambda s, a: bedside.record_infusion(
+            s,
+            actor=a,
+            record=bedside.get_check(s, record.id),
+            started_at=utcnow() - timedelta(seconds=20),
+            stopped_at=utcnow(),
+            volume_ml=20,
+            complete=True,
+            bag_inspected=True,
+            vitals=VITALS,
+            reactions="",
+            password=PASSWORD,
+        ),
+    )
+    return patient, dose
+
+
+@pytest.fixture
+def history(lab, engine):
+    """Lot A (one dose) and lot B from four different donors; a patient infused from each."""
+    lot_a = releasable_lot(lab, count=1)
+    release(lab, lot_a)
+    patient_a, dose_a = infuse_next_dose(lab, engine)
+    lot_b = releasable_lot(lab, count=2)
+    release(lab, lot_b)
+    patient_b, dose_b = infuse_next_dose(lab, engine)
+    with Session(engine) as session:
+        donors = {
+            lot.din: {
+                m.donor_id
+                for m in session.exec(select(PoolMember).where(PoolMember.lot_id == lot.id))
+            }
+            for lot in (lot_a, lot_b)
+        }
+    assert not donors[lot_a.din] & donors[lot_b.din]
+    return {"a": (lot_a, dose_a, patient_a), "b": (lot_b, dose_b, patient_b)}
+
+
+def _codes(trace, kind: str) -> set[str]:
+    return {n.identifier for n in trace.of_kind(kind)}
+
+
+def test_trace_from_each_dose_names_exactly_its_pools_donors_and_from_each_donor_its_patients(
+    engine, history
+) -> None:
+    with Session(engine) as session:
+        for lot, dose, patient in history.values():
+            from_dose = build_trace(session, kind="dose", identifier=dose.identifier)
+            from_lot = build_trace(session, kind="lot", identifier=lot.din)
+            assert _codes(from_dose, "donor") == _codes(from_lot, "donor")
+            assert len(_codes(from_dose, "donor")) == 2
+            assert _codes(from_dose, "patient") == {patient.code}
+            for donor in _codes(from_dose, "donor"):
+                from_donor = build_trace(session, kind="donor", identifier=donor)
+                assert _codes(from_donor, "patient") == {patient.code}
+                assert _codes(from_donor, "lot") == {lot.din}
+            from_patient = build_trace(session, kind="patient", identifier=patient.code)
+            assert _codes(from_patient, "donor") == _codes(from_dose, "donor")
+
+
+def test_a_material_lots_trace_finds_every_lot_that_used_it(engine, history) -> None:
+    lot_a = history["a"][0]
+    with Session(engine) as session:
+        used = session.exec(select(MaterialUse).where(MaterialUse.step_type == "culture")).all()
+        for use in used:
+            material = session.get(MaterialLot, use.material_id)
+            found = build_trace(session, kind="material", identifier=material.code)
+            assert found.of_kind("lot"), material.code
+        first = session.get(MaterialLot, used[0].material_id)
+        assert _codes(build_trace(session, kind="material", identifier=first.code), "lot") == {
+            lot_a.din
+        }
+
+
+def test_trace_over_the_api_and_the_page(client, history) -> None:
+    lot, dose, patient = history["b"]
+    headers = bearer(client, "qa")
+    body = client.get(f"/api/trace/{dose.identifier}", headers=headers).json()
+    assert body["root"]["kind"] == "dose" and len(body["donors"]) == 2
+    assert [p["identifier"] for p in body["patients"]] == [patient.code]
+    by_scan = client.get(f"/api/trace/{patient.code}", headers=headers).json()
+    assert {d["identifier"] for d in by_scan["donors"]} == {d["identifier"] for d in body["donors"]}
+    from tests.factories import log_in
+
+    log_in(client, "qa")
+    page = client.get(f"/trace/{lot.din}")
+    assert page.status_code == 200 and "<svg" in page.text and patient.code in page.text
