@@ -2,18 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from mfg.auth.permissions import Action
+from mfg.auth.permissions import Action, may
+from mfg.manufacturing.doses import location_text
 from mfg.models import User
+from mfg.trace import lookback
 from mfg.trace.lookup import resolve_code
 from mfg.trace.render import trace_svg
 from mfg.trace.service import KINDS, trace
 from mfg.web.deps import SessionDep
 from mfg.web.security import Allow
-from mfg.web.templating import render
+from mfg.web.templating import flash, render
 
 router = APIRouter()
 
@@ -33,3 +35,49 @@ def trace_page(
         "svg": Markup(trace_svg(result)),  # noqa: S704 - built from escaped parts in render.py
     }
     return render(request, "trace/trace.html", context)
+
+
+@router.get("/lookback/{kind}/{identifier}", response_class=HTMLResponse, name="lookback")
+def lookback_page(
+    kind: str,
+    identifier: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))],
+    session: SessionDep,
+) -> Response:
+    result = lookback.look_back(session, actor=actor, kind=kind, identifier=identifier)
+    context = {
+        "result": result,
+        "location": location_text,
+        "may_hold": may(actor, Action.RELEASE_LOTS),
+    }
+    return render(request, "trace/lookback.html", context)
+
+
+@router.post("/lookback/{kind}/{identifier}")
+def lookback_hold(
+    kind: str,
+    identifier: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.RELEASE_LOTS))],
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    result = lookback.hold_affected(
+        session, actor=actor, kind=kind, identifier=identifier, reason=reason, password=password
+    )
+    flash(request, f"Look-back: {len(result.held)} unused doses put on hold.")
+    return RedirectResponse(f"/lookback/{kind}/{identifier}", status_code=303)
+
+
+@router.get("/lookback/{kind}/{identifier}/notifications.csv", name="lookback_csv")
+def lookback_csv(
+    kind: str,
+    identifier: str,
+    actor: Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))],
+    session: SessionDep,
+) -> Response:
+    result = lookback.look_back(session, actor=actor, kind=kind, identifier=identifier)
+    headers = {"content-disposition": f'attachment; filename="lookback-{identifier}.csv"'}
+    return Response(lookback.notification_csv(result), media_type="text/csv", headers=headers)

@@ -134,3 +134,61 @@ def test_trace_over_the_api_and_the_page(client, history) -> None:
     log_in(client, "qa")
     page = client.get(f"/trace/{lot.din}")
     assert page.status_code == 200 and "<svg" in page.text and patient.code in page.text
+
+
+def test_look_back_puts_exactly_the_unused_affected_doses_on_hold_and_is_audited(
+    lab, engine, history
+) -> None:
+    from mfg.models import AuditEvent, DoseStatus
+    from mfg.trace import lookback
+
+    lot_a = history["a"][0]
+    lot_b = history["b"][0]
+    with Session(engine) as session:
+        donor = session.exec(select(PoolMember).where(PoolMember.lot_id == lot_b.id)).first()
+        from mfg.models import Donor
+
+        code = session.get(Donor, donor.donor_id).code
+        before = {d.identifier: d.status for d in session.exec(select(Dose))}
+    result = lab.run(
+        "qa",
+        lambda s, a: lookback.hold_affected(
+            s,
+            actor=a,
+            kind="donor",
+            identifier=code,
+            reason="donor HIV NAT reactive",
+            password=PASSWORD,
+        ),
+    )
+    assert [n.patient.code for n in result.notifications] == [history["b"][2].code]
+    with Session(engine) as session:
+        after = {d.identifier: d.status for d in session.exec(select(Dose))}
+        held = {i for i in after if after[i] != before[i]}
+        assert held == {d.identifier for d in result.held}
+        assert all(after[i] == DoseStatus.ON_HOLD for i in held)
+        assert all(i.startswith(lot_b.din) for i in held)  # lot A's doses are left alone
+        assert after[history["b"][1].identifier] == DoseStatus.INFUSED
+        assert (
+            session.exec(select(AuditEvent).where(AuditEvent.action == "lookback.hold"))
+            .one()
+            .entity_id
+            == code
+        )
+    assert lot_a.din not in {lot.din for lot in result.lots}
+
+
+def test_the_look_back_page_lists_patients_to_notify(client, lab, engine, history) -> None:
+    from mfg.models import Donor
+    from tests.factories import log_in
+
+    lot_a, _, patient_a = history["a"]
+    with Session(engine) as session:
+        member = session.exec(select(PoolMember).where(PoolMember.lot_id == lot_a.id)).first()
+        code = session.get(Donor, member.donor_id).code
+    log_in(client, "qa")
+    page = client.get(f"/lookback/donor/{code}")
+    assert page.status_code == 200 and patient_a.code in page.text
+    assert 'id="lookback-dialog"' not in page.text  # lot A's only dose was infused: nothing to hold
+    csv_text = client.get(f"/lookback/donor/{code}/notifications.csv").text
+    assert patient_a.code in csv_text and "treating clinician" in csv_text

@@ -1,0 +1,137 @@
+"""Look-back (REFERENCE.md §3): from a donor or a material lot, every affected lot and dose and
+every infused patient with the treating clinician; one signed QA action puts every unused
+affected dose on hold and gives the notification list."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from mfg.audit import service as audit
+from mfg.audit.transitions import transition
+from mfg.auth.permissions import Action, authorize
+from mfg.errors import InvalidInput, RuleViolation
+from mfg.models import Dose, DoseStatus, Infusion, Lot, Meaning, Patient, User
+from mfg.models.manufacturing import DOSE_TRANSITIONS
+from mfg.signatures import service as signatures
+from mfg.trace.service import build_trace
+
+SOURCES = ("donor", "material")
+# A dose not yet used can still be stopped; these are past stopping.
+USED = frozenset({DoseStatus.INFUSED, DoseStatus.DISCARDED, DoseStatus.RECALLED})
+
+
+@dataclass
+class Notification:
+    patient: Patient
+    dose: Dose
+    infusion: Infusion
+    clinician: User
+
+
+@dataclass
+class LookBack:
+    kind: str
+    identifier: str
+    lots: list[Lot]
+    doses: list[Dose]
+    notifications: list[Notification]
+    held: list[Dose] = field(default_factory=list)  # put on hold by this look-back
+
+    @property
+    def unused(self) -> list[Dose]:
+        return [d for d in self.doses if d.status not in USED and d.status != DoseStatus.ON_HOLD]
+
+
+def look_back(session: Session, *, actor: User, kind: str, identifier: str) -> LookBack:
+    authorize(actor, Action.VIEW_MANUFACTURING)
+    if kind not in SOURCES:
+        raise InvalidInput("Look-back starts from a donor or a material lot.")
+    found = build_trace(session, kind=kind, identifier=identifier)
+    dins = [n.identifier for n in found.of_kind("lot")]
+    lots = list(session.exec(select(Lot).where(col(Lot.din).in_(dins)).order_by(col(Lot.id))))
+    ids = [n.identifier for n in found.of_kind("dose")]
+    doses = list(
+        session.exec(select(Dose).where(col(Dose.identifier).in_(ids)).order_by(col(Dose.id)))
+    )
+    infusions = session.exec(
+        select(Infusion).where(col(Infusion.dose_id).in_([d.id for d in doses]))
+    ).all()
+    by_id = {d.id: d for d in doses}
+    notifications = [
+        Notification(
+            session.get(Patient, i.patient_id),
+            by_id[i.dose_id],
+            i,
+            session.get(User, i.recorded_by_id),
+        )
+        for i in infusions
+    ]
+    return LookBack(kind, identifier, lots, doses, notifications)
+
+
+def hold_affected(
+    session: Session, *, actor: User, kind: str, identifier: str, reason: str, password: str
+) -> LookBack:
+    """QA's one signed action: every unused affected dose goes on hold, each audited."""
+    authorize(actor, Action.RELEASE_LOTS)
+    if not reason.strip():
+        raise InvalidInput("A look-back hold states its reason.", details={"field": "reason"})
+    result = look_back(session, actor=actor, kind=kind, identifier=identifier)
+    targets = result.unused
+    if not targets:
+        raise RuleViolation("No unused affected dose is left to put on hold.")
+    for dose in targets:
+        transition(
+            session,
+            dose,
+            to=DoseStatus.ON_HOLD,
+            table=DOSE_TRANSITIONS,
+            actor=actor,
+            action="dose.on_hold",
+            entity_type="dose",
+            entity_id=dose.identifier,
+            reason=f"look-back from {kind} {identifier}: {reason.strip()}",
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="lookback.hold",
+        entity_type=kind,
+        entity_id=identifier,
+        changes={
+            "doses_on_hold": [None, [d.identifier for d in targets]],
+            "patients_to_notify": [None, [n.patient.code for n in result.notifications]],
+        },
+        reason=reason.strip(),
+    )
+    signatures.sign(
+        session,
+        signer=actor,
+        password=password,
+        meaning=Meaning.ON_HOLD,
+        entity_type=f"lookback_{kind}",
+        entity_id=identifier,
+        content={"held": sorted(d.identifier for d in targets), "reason": reason.strip()},
+    )
+    result.held = targets
+    return result
+
+
+def notification_csv(result: LookBack) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["patient", "dose", "infused", "treating clinician"])
+    for n in result.notifications:
+        writer.writerow(
+            [
+                n.patient.code,
+                n.dose.identifier,
+                f"{n.infusion.started_at:%Y-%m-%d %H:%M} UTC",
+                n.clinician.full_name,
+            ]
+        )
+    return out.getvalue()
