@@ -14,8 +14,10 @@ from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.manufacturing.holds import hold_lot
 from mfg.models import (
     Deviation,
+    Infusion,
     Lot,
     LotStatus,
+    Patient,
     QcResult,
     QcResultStatus,
     QcSample,
@@ -176,13 +178,23 @@ def _stop_released_lot(session: Session, actor: User, sample: QcSample, result: 
         f"of specification on sample {sample.code}",
     )
     if infused:
+        # The patients, for their treating physicians (patients are read from their table: the
+        # clinical layer sits above this one).
+        patients = {
+            i.dose_id: session.get(Patient, i.patient_id).code
+            for i in session.exec(
+                select(Infusion).where(col(Infusion.dose_id).in_([d.id for d in infused]))
+            ).all()
+        }
         deviations.record_deviation(
             session,
             actor=None,
             title=f"Notify treating physicians: {len(infused)} doses of lot {lot.din} infused",
-            description="Doses already infused: "
-            + ", ".join(d.identifier for d in infused)
-            + f". Their patients' physicians are notified of the {result.test_code} result.",
+            description="Infused: "
+            + ", ".join(
+                f"dose {d.identifier} to patient {patients.get(d.id, '?')}" for d in infused
+            )
+            + f". Their treating physicians are notified of the {result.test_code} result.",
             entity_type="lot",
             entity_id=lot.din,
             lot=lot,

@@ -288,10 +288,13 @@ def test_the_allocation_tag_scans_back_to_the_patients_subject_code(lab, engine,
     assert decoded(printed.content)[0] == [patient.code]
 
 
-def test_a_conditionally_released_dose_is_infused_only_when_acknowledged(lab, engine) -> None:
+def test_a_conditional_dose_needs_acknowledging_and_a_late_positive_names_its_patient(
+    lab, engine
+) -> None:
+    from mfg.models import Deviation, Lot, LotStatus
     from tests.qc.factories import enter, sample_of
     from tests.qc.factories import verify as verify_result
-    from tests.release.factories import releasable_lot, release
+    from tests.release.factories import record_results, releasable_lot, release
 
     lot = releasable_lot(lab, skip=("STER-AER", "STER-ANA"))
     sample = sample_of(lab, lot.din, "STER-AER", "STER-ANA")
@@ -329,3 +332,10 @@ def test_a_conditionally_released_dose_is_infused_only_when_acknowledged(lab, en
         ),
     )
     assert infusion.id is not None
+    record_results(lab, lot, {"STER-AER": "growth"})  # the final culture turns positive
+    with Session(engine) as session:
+        assert session.get(Lot, lot.id).status == LotStatus.ON_HOLD
+        notice = session.exec(
+            select(Deviation).where(Deviation.title.startswith("Notify treating physicians"))
+        ).one()
+    assert f"to patient {patient.code}" in notice.description
