@@ -162,11 +162,14 @@ def verify_weight(session: Session, *, actor: User, patient: Patient) -> Patient
     authorize(actor, Action.VERIFY_WEIGHT)
     if patient.weight_entered_by_id == actor.id:
         raise RuleViolation("You entered this weight: a second person verifies it.")
-    if patient.weight_verified_at is not None:
+    verified = session.execute(
+        update(Patient)
+        .where(col(Patient.id) == patient.id, col(Patient.weight_verified_at).is_(None))
+        .values(weight_verified_by_id=actor.id, weight_verified_at=utcnow())
+    )
+    if verified.rowcount != 1:
         raise Conflict(f"The weight of {patient.code} is verified already.")
-    patient.weight_verified_by_id, patient.weight_verified_at = actor.id, utcnow()
-    session.add(patient)
-    session.flush()
+    session.refresh(patient)
     audit.record(
         session,
         actor=actor,

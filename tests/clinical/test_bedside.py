@@ -339,3 +339,35 @@ def test_a_conditional_dose_needs_acknowledging_and_a_late_positive_names_its_pa
             select(Deviation).where(Deviation.title.startswith("Notify treating physicians"))
         ).one()
     assert f"to patient {patient.code}" in notice.description
+
+
+def test_two_clinicians_verifying_one_weight_at_once_record_one_verification(
+    lab, engine, settings
+) -> None:
+    from tests.factories import add_user
+
+    patient = enrol(lab, verified=False)
+    third = add_user(engine, settings, "clinician-3", "clinician")
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def work(user: User) -> None:
+        barrier.wait()
+        try:
+            with unit_of_work(engine, settings=settings) as session:
+                patients.verify_weight(
+                    session,
+                    actor=session.get(User, user.id),
+                    patient=patients.get_patient(session, patient.code),
+                )
+            outcomes.append("ok")
+        except Exception as error:  # the loser's error is the point
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=work, args=(u,)) for u in (lab.users["clinician-2"], third)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 1, outcomes
+    assert isinstance(next(o for o in outcomes if o != "ok"), Conflict)
