@@ -216,3 +216,8 @@ def used_by(session: Session, step_type: str, step_id: int) -> list[MaterialLot]
         .order_by(col(MaterialLot.id))
     )
     return list(session.exec(query).all())
+
+
+def codes_in(text: str) -> list[str]:
+    """The codes typed or scanned into one field, separated by spaces or commas."""
+    return [part.strip() for part in text.replace(",", " ").split() if part.strip()]

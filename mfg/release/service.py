@@ -53,17 +53,17 @@ DECISION_MEANINGS = {
 }
 
 
-def participants(session: Session, lot: Lot) -> dict[int, list[str]]:
-    """Who took part in making or testing the lot, and in what."""
-    record = batchrecord.build_batch_record(session, lot)
+def participants(
+    session: Session, lot: Lot, record: batchrecord.BatchRecord
+) -> dict[int, list[str]]:
+    """Who took part in making (the batch record's signers) or testing the lot, and in what."""
     found: dict[int, list[str]] = {}
     for shown in record.signatures:
         found.setdefault(shown.signature.user_id, []).append("signed a manufacturing step")
-    for result, sample in lot_results(session, lot):
+    for result, _ in lot_results(session, lot):
         found.setdefault(result.entered_by_id, []).append(f"entered {result.test_code}")
         if result.verified_by_id:
             found.setdefault(result.verified_by_id, []).append(f"verified {result.test_code}")
-        found.setdefault(sample.taken_by_id, []).append(f"took sample {sample.code}")
     for sample in session.exec(select(QcSample).where(QcSample.lot_id == lot.id)).all():
         found.setdefault(sample.taken_by_id, []).append(f"took sample {sample.code}")
     return found
@@ -84,7 +84,7 @@ def facts_of(session: Session, lot: Lot, *, releaser: User) -> ReleaseFacts:
         doses=doses.doses_of(session, lot),
         now=utcnow(),
         releaser_id=releaser.id,
-        participants=participants(session, lot),
+        participants=participants(session, lot, record),
     )
 
 

@@ -159,11 +159,21 @@ class _Builder:
         doses = self.s.exec(select(Dose).where(_in(Dose.lot_id, lots))).all()
         for d in doses:
             self.t.link(self.lot(lots[d.lot_id]), self.dose(d))
-        self.down_from_doses(doses)
+        # Joined on the lots, not an IN list of every dose (100,000 doses exceed a bind limit).
+        infusions = self.s.exec(
+            select(Infusion)
+            .join(Dose, col(Dose.id) == Infusion.dose_id)
+            .where(_in(Dose.lot_id, lots))
+        ).all()
+        self._link_infusions({d.id: d for d in doses}, infusions)
 
     def down_from_doses(self, doses: Iterable[Dose]) -> None:
         doses = {d.id: d for d in doses}
         infusions = self.s.exec(select(Infusion).where(_in(Infusion.dose_id, doses))).all()
+        self._link_infusions(doses, infusions)
+
+    def _link_infusions(self, doses: dict[int, Dose], infusions: Iterable[Infusion]) -> None:
+        infusions = list(infusions)
         patients = self._by_id(Patient, [i.patient_id for i in infusions])
         for i in infusions:
             patient = patients[i.patient_id]

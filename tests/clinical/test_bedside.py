@@ -27,6 +27,7 @@ from tests.clinical.factories import (
 )
 from tests.factories import PASSWORD
 from tests.manufacturing.factories import filled_lot
+from tests.races import race
 
 VITALS = {
     moment: {
@@ -348,26 +349,14 @@ def test_two_clinicians_verifying_one_weight_at_once_record_one_verification(
 
     patient = enrol(lab, verified=False)
     third = add_user(engine, settings, "clinician-3", "clinician")
-    barrier = threading.Barrier(2)
-    outcomes: list[object] = []
 
-    def work(user: User) -> None:
-        barrier.wait()
-        try:
-            with unit_of_work(engine, settings=settings) as session:
-                patients.verify_weight(
-                    session,
-                    actor=session.get(User, user.id),
-                    patient=patients.get_patient(session, patient.code),
-                )
-            outcomes.append("ok")
-        except Exception as error:  # the loser's error is the point
-            outcomes.append(error)
+    def work(session: Session, actor: User) -> None:
+        patients.verify_weight(
+            session,
+            actor=actor,
+            patient=patients.get_patient(session, patient.code),
+        )
 
-    threads = [threading.Thread(target=work, args=(u,)) for u in (lab.users["clinician-2"], third)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = race(engine, settings, (lab.users["clinician-2"], third), work)
     assert outcomes.count("ok") == 1, outcomes
     assert isinstance(next(o for o in outcomes if o != "ok"), Conflict)

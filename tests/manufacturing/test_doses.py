@@ -1,6 +1,5 @@
 """Filling a lot into doses, their labels, cryopreservation in storage positions, and thaw."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,7 @@ from mfg.registry import build_label_sources
 from tests.factories import PASSWORD, add_user, bearer
 from tests.labeling.helpers import decoded
 from tests.manufacturing.factories import cryopreserve, fill, filled_lot, harvest, pooled_lot
+from tests.races import race
 
 
 def test_fill_gives_each_dose_the_lot_din_and_a_division_in_quarantine(lab, engine) -> None:
@@ -65,32 +65,20 @@ def test_two_technicians_filling_the_same_lot_at_once_cannot_create_duplicate_di
     lot = pooled_lot(lab)
     harvest(lab, lot)
     second = add_user(engine, settings, "technician-2", "technician")
-    barrier = threading.Barrier(2)
-    outcomes: list[object] = []
 
-    def work(user: User) -> None:
-        barrier.wait()
-        try:
-            with unit_of_work(engine, settings=settings) as session:
-                doses.fill_lot(
-                    session,
-                    actor=session.get(User, user.id),
-                    lot=pools.get_lot(session, lot.din),
-                    filled_at=utcnow() - timedelta(minutes=1),
-                    doses=2,
-                    volume_ml=25,
-                    container="bag",
-                    password=PASSWORD,
-                )
-            outcomes.append("ok")
-        except Exception as error:  # the loser's error is the point
-            outcomes.append(error)
+    def work(session: Session, actor: User) -> None:
+        doses.fill_lot(
+            session,
+            actor=actor,
+            lot=pools.get_lot(session, lot.din),
+            filled_at=utcnow() - timedelta(minutes=1),
+            doses=2,
+            volume_ml=25,
+            container="bag",
+            password=PASSWORD,
+        )
 
-    threads = [threading.Thread(target=work, args=(u,)) for u in (lab.users["technician"], second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = race(engine, settings, (lab.users["technician"], second), work)
     assert outcomes.count("ok") == 1, outcomes
     assert isinstance(next(o for o in outcomes if o != "ok"), Conflict | RuleViolation)
     with Session(engine) as session:

@@ -1,19 +1,18 @@
 """Lot expansion, harvest and formulation, with the passage and cumulative-PD limits."""
 
 import math
-import threading
 from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
 
-from mfg.db import unit_of_work
 from mfg.errors import Conflict, RuleViolation
 from mfg.manufacturing import lots, pools
 from mfg.manufacturing.rules import harvest_limit_problems, pooled_growth
 from mfg.models import AuditEvent, Culture, Harvest, Lot, LotPassage, LotStatus, User, utcnow
 from tests.factories import PASSWORD, add_user
 from tests.manufacturing.factories import harvest, lot_passage, pooled_lot
+from tests.races import race
 
 
 def test_pooled_lot_grows_at_the_next_passage_from_its_oldest_member() -> None:
@@ -104,39 +103,25 @@ def test_two_technicians_recording_the_same_lot_passage_cannot_both_win(
 ) -> None:
     lot = pooled_lot(lab)
     second = add_user(engine, settings, "technician-2", "technician")
-    barrier = threading.Barrier(2)
-    outcomes: list[object] = []
 
-    def record(user: User) -> None:
-        barrier.wait()  # both saw passage 1 on their form
-        try:
-            with unit_of_work(engine, settings=settings) as session:
-                lots.record_lot_passage(
-                    session,
-                    actor=session.get(User, user.id),
-                    lot=pools.get_lot(session, lot.din),
-                    started_at=utcnow() - timedelta(hours=1),
-                    ended_at=utcnow(),
-                    harvested_cells=10_000_000,
-                    viability_pct=90,
-                    reseeded_cells=5_000_000,
-                    vessels=2,
-                    vessel_type="T175",
-                    reagent_lots=[],
-                    password=PASSWORD,
-                    expected_passage=1,
-                )
-            outcomes.append("ok")
-        except Exception as error:
-            outcomes.append(error)
+    def work(session: Session, actor: User) -> None:
+        lots.record_lot_passage(
+            session,
+            actor=actor,
+            lot=pools.get_lot(session, lot.din),
+            started_at=utcnow() - timedelta(hours=1),
+            ended_at=utcnow(),
+            harvested_cells=10_000_000,
+            viability_pct=90,
+            reseeded_cells=5_000_000,
+            vessels=2,
+            vessel_type="T175",
+            reagent_lots=[],
+            password=PASSWORD,
+            expected_passage=1,
+        )
 
-    threads = [
-        threading.Thread(target=record, args=(u,)) for u in (lab.users["technician"], second)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = race(engine, settings, (lab.users["technician"], second), work)
     assert outcomes.count("ok") == 1, outcomes
     assert any(isinstance(o, Conflict) for o in outcomes), outcomes
     with Session(engine) as session:

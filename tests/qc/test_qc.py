@@ -1,7 +1,5 @@
 """Specifications, samples, results with second-person verification, deviations."""
 
-import threading
-
 import pytest
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, select
@@ -24,6 +22,7 @@ from tests.audit.tamper import execute
 from tests.factories import PASSWORD
 from tests.manufacturing.factories import filled_lot, pooled_lot
 from tests.qc.factories import enter, entered_and_verified, lot_sample, verify
+from tests.races import race
 
 
 def test_the_default_specification_is_installed_approved_and_recorded_on_each_new_lot(
@@ -203,24 +202,12 @@ def test_two_analysts_verifying_the_same_result_at_once_cannot_both_win(
     from tests.factories import add_user
 
     third = add_user(engine, settings, "qc-3", "qc")
-    barrier = threading.Barrier(2)
-    outcomes: list[object] = []
 
-    def work(user: User) -> None:
-        barrier.wait()
-        try:
-            with unit_of_work(engine, settings=settings) as session:
-                stale = results.get_result(session, result.id)
-                results.verify_result(session, actor=session.get(User, user.id), result=stale)
-            outcomes.append("ok")
-        except Exception as error:  # the loser's error is the point
-            outcomes.append(error)
+    def work(session: Session, actor: User) -> None:
+        stale = results.get_result(session, result.id)
+        results.verify_result(session, actor=actor, result=stale)
 
-    threads = [threading.Thread(target=work, args=(u,)) for u in (lab.users["qc-2"], third)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = race(engine, settings, (lab.users["qc-2"], third), work)
     assert outcomes.count("ok") == 1, outcomes
     assert isinstance(next(o for o in outcomes if o != "ok"), Conflict | RuleViolation)
 

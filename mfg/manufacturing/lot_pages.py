@@ -1,0 +1,376 @@
+"""Bench pages of a lot: pooling, expansion, harvest, fill, storage, label check, batch record,
+and the doses."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import select
+
+from mfg.audit.service import history
+from mfg.auth.permissions import Action, may
+from mfg.errors import InvalidInput
+from mfg.identifiers.isbt128 import Din
+from mfg.manufacturing import batchrecord, cultures, doses, lots, materials, pools
+from mfg.models import Deviation, DeviationStatus, DoseStatus, Lot, User
+from mfg.signatures import service as signatures
+from mfg.web.deps import SessionDep
+from mfg.web.forms import local_datetime, local_now_input
+from mfg.web.security import Allow
+from mfg.web.templating import flash, render
+
+router = APIRouter()
+Viewer = Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))]
+Text = Annotated[str, Form(max_length=200)]
+
+
+@router.get("/lots", response_class=HTMLResponse, name="lots")
+def lots_page(request: Request, actor: Viewer, session: SessionDep, status: str = "") -> Response:
+    items, total = pools.list_lots(session, actor=actor, status=status or None, limit=500)
+    pending, _ = cultures.list_cultures(session, actor=actor, status="in_process", limit=500)
+    context = {
+        "lots": items,
+        "total": total,
+        "status": status,
+        "in_process": pending,
+        "may_pool": may(actor, Action.POOL_CULTURES),
+        "now_local": local_now_input(request),
+    }
+    return render(request, "manufacturing/lots.html", context)
+
+
+@router.post("/lots")
+async def lots_pool(
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.POOL_CULTURES))],
+    session: SessionDep,
+) -> Response:
+    """The pool form: a cell count for each culture vessel to pool (empty means not pooled)."""
+    form = await request.form()
+    contributions = []
+    for key, value in form.multi_items():
+        if key.startswith("cells_") and str(value).strip():
+            try:
+                cells = int(str(value))
+            except ValueError as exc:
+                raise InvalidInput(f"{value!r} is not a cell count.") from exc
+            contributions.append((cultures.get_culture(session, key.removeprefix("cells_")), cells))
+    lot = pools.pool_cultures(
+        session,
+        actor=actor,
+        contributions=contributions,
+        pooled_at=local_datetime(request, str(form.get("pooled_at", "")), "pooled_at"),
+        password=str(form.get("password", "")),
+    )
+    flash(request, f"Lot {lot.din} pooled.")
+    return RedirectResponse(f"/lots/{lot.din}", status_code=303)
+
+
+@router.get("/lots/{din}", response_class=HTMLResponse, name="lot")
+def lot_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
+    """The lot at the bench: its pool, growth, harvest and doses, and the next step's form."""
+    lot = pools.get_lot(session, din)
+    settings = request.app.state.settings
+    passages = lots.passages_of(session, lot)
+    record = lots.harvest_of(session, lot)
+    filled = doses.doses_of(session, lot)
+    context = {
+        "lot": lot,
+        "din": Din.parse(lot.din),
+        "rows": pools.member_rows(session, lot),
+        "passages": passages,
+        "harvest": record,
+        "harvest_lots": materials.used_by(session, "harvest", record.id) if record else [],
+        "doses": filled,
+        "unfrozen": [d for d in filled if d.frozen_at is None],
+        "location": doses.location_text,
+        "signatures": _lot_signatures(session, lot, passages, record, filled),
+        # Deviations are QC records (a layer above); the lot only shows the open ones.
+        "open_deviations": session.exec(
+            select(Deviation).where(
+                Deviation.lot_id == lot.id, Deviation.status != DeviationStatus.CLOSED
+            )
+        ).all(),
+        "may_view_qc": may(actor, Action.VIEW_QC),
+        "events": history(session, entity_type="lot", entity_id=lot.din),
+        "may_passage": may(actor, Action.PERFORM_CULTURE_STEPS),
+        "may_make": may(actor, Action.HARVEST_AND_FILL),
+        "may_store": may(actor, Action.STORE_DOSES),
+        "may_print": may(actor, Action.PRINT_LABELS),
+        "may_check_labels": may(actor, Action.VERIFY_LABELS),
+        "may_view_release": may(actor, Action.VIEW_RELEASE),
+        "limits": {
+            "passage": settings.max_harvest_passage,
+            "cpd": settings.max_cumulative_pd,
+            "viability": settings.inprocess_viability_min_pct,
+            "storage": settings.storage_max_temp_c,
+        },
+        "now_local": local_now_input(request),
+    }
+    return render(request, "manufacturing/lot.html", context)
+
+
+Password = Annotated[str, Form(max_length=1024)]
+When = Annotated[str, Form(max_length=32)]
+
+
+@router.post("/lots/{din}/passages")
+def lot_passage(
+    din: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.PERFORM_CULTURE_STEPS))],
+    session: SessionDep,
+    passage_number: Annotated[int, Form(ge=1)],
+    started_at: When,
+    ended_at: When,
+    harvested_cells: Annotated[int, Form(gt=0)],
+    viability_pct: Annotated[float, Form(ge=0, le=100)],
+    reseeded_cells: Annotated[int, Form(ge=0)],
+    vessels: Annotated[int, Form(ge=1, le=100)],
+    vessel_type: Text,
+    password: Password,
+    reagent_lots: Text = "",
+    deviation_note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    record = lots.record_lot_passage(
+        session,
+        actor=actor,
+        lot=pools.get_lot(session, din),
+        started_at=local_datetime(request, started_at, "started_at"),
+        ended_at=local_datetime(request, ended_at, "ended_at"),
+        harvested_cells=harvested_cells,
+        viability_pct=viability_pct,
+        reseeded_cells=reseeded_cells,
+        vessels=vessels,
+        vessel_type=vessel_type,
+        reagent_lots=cultures.lots_by_codes(session, materials.codes_in(reagent_lots)),
+        password=password,
+        deviation_note=deviation_note,
+        expected_passage=passage_number,
+    )
+    flash(request, f"Passage {record.passage_number} of the lot recorded.")
+    return RedirectResponse(f"/lots/{din}", status_code=303)
+
+
+@router.post("/lots/{din}/harvest")
+def lot_harvest(
+    din: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.HARVEST_AND_FILL))],
+    session: SessionDep,
+    started_at: When,
+    ended_at: When,
+    harvested_cells: Annotated[int, Form(gt=0)],
+    viability_pct: Annotated[float, Form(ge=0, le=100)],
+    final_volume_ml: Annotated[float, Form(gt=0)],
+    password: Password,
+    formulation_lots: Text = "",
+    deviation_note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    lots.harvest_lot(
+        session,
+        actor=actor,
+        lot=pools.get_lot(session, din),
+        started_at=local_datetime(request, started_at, "started_at"),
+        ended_at=local_datetime(request, ended_at, "ended_at"),
+        harvested_cells=harvested_cells,
+        viability_pct=viability_pct,
+        final_volume_ml=final_volume_ml,
+        formulation_lots=cultures.lots_by_codes(session, materials.codes_in(formulation_lots)),
+        password=password,
+        deviation_note=deviation_note,
+    )
+    flash(request, "Lot harvested and formulated: fill it into doses.")
+    return RedirectResponse(f"/lots/{din}", status_code=303)
+
+
+@router.post("/lots/{din}/fill")
+def lot_fill(
+    din: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.HARVEST_AND_FILL))],
+    session: SessionDep,
+    filled_at: When,
+    doses_count: Annotated[int, Form(ge=1, le=100)],
+    volume_ml: Annotated[float, Form(gt=0)],
+    container: Text,
+    password: Password,
+) -> Response:
+    filled = doses.fill_lot(
+        session,
+        actor=actor,
+        lot=pools.get_lot(session, din),
+        filled_at=local_datetime(request, filled_at, "filled_at"),
+        doses=doses_count,
+        volume_ml=volume_ml,
+        container=container,
+        password=password,
+    )
+    flash(request, f"{len(filled)} doses filled, in quarantine: print their labels.")
+    return RedirectResponse(f"/lots/{din}", status_code=303)
+
+
+@router.post("/lots/{din}/storage")
+def lot_storage(
+    din: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.STORE_DOSES))],
+    session: SessionDep,
+    frozen_at: When,
+    freezing_programme: Text,
+    temperature_c: Annotated[float, Form()],
+    tank: Text,
+    rack: Text,
+    box: Text,
+    first_position: Annotated[int, Form(ge=1)],
+    password: Password,
+) -> Response:
+    stored = doses.cryopreserve_lot(
+        session,
+        actor=actor,
+        lot=pools.get_lot(session, din),
+        frozen_at=local_datetime(request, frozen_at, "frozen_at"),
+        freezing_programme=freezing_programme,
+        temperature_c=temperature_c,
+        tank=tank,
+        rack=rack,
+        box=box,
+        first_position=first_position,
+        password=password,
+    )
+    flash(request, f"{len(stored)} doses cryopreserved in box {stored[0].box}.")
+    return RedirectResponse(f"/lots/{din}", status_code=303)
+
+
+DoseViewer = Annotated[User, Depends(Allow(Action.VIEW_DOSES))]
+
+
+@router.get("/doses", response_class=HTMLResponse, name="doses")
+def doses_page(
+    request: Request, actor: DoseViewer, session: SessionDep, status: str = ""
+) -> Response:
+    items, total = doses.list_doses(session, actor=actor, status=status or None, limit=500)
+    lots_by_id = {d.lot_id: session.get(Lot, d.lot_id) for d in items}
+    context = {
+        "doses": items,
+        "lots": lots_by_id,
+        "total": total,
+        "status": status,
+        "statuses": list(DoseStatus),
+        "location": doses.location_text,
+    }
+    return render(request, "manufacturing/doses.html", context)
+
+
+@router.get("/doses/{identifier}", response_class=HTMLResponse, name="dose")
+def dose_page(
+    identifier: str, request: Request, actor: DoseViewer, session: SessionDep
+) -> Response:
+    dose = doses.get_dose(session, identifier)
+    lot = session.get(Lot, dose.lot_id)
+    shown = []
+    if dose.thawed_at:
+        shown = signatures.shown(
+            session,
+            entity_type="thaw",
+            entity_id=dose.identifier,
+            content=doses.thaw_content(dose),
+        )
+    context = {
+        "dose": dose,
+        "lot": lot,
+        "din": Din.parse(lot.din),
+        "location": doses.location_text(dose),
+        "signatures": shown,
+        "events": history(session, entity_type="dose", entity_id=dose.identifier),
+        "may_thaw": may(actor, Action.THAW_DOSES) and dose.status in doses.THAWABLE,
+        "may_print": may(actor, Action.PRINT_LABELS),
+        "may_view_lot": may(actor, Action.VIEW_MANUFACTURING),
+        "now_local": local_now_input(request),
+    }
+    return render(request, "manufacturing/dose.html", context)
+
+
+@router.post("/doses/{identifier}/thaw")
+def dose_thaw(
+    identifier: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.THAW_DOSES))],
+    session: SessionDep,
+    thawed_at: When,
+    password: Password,
+) -> Response:
+    dose = doses.thaw_dose(
+        session,
+        actor=actor,
+        dose=doses.get_dose(session, identifier),
+        thawed_at=local_datetime(request, thawed_at, "thawed_at"),
+        password=password,
+    )
+    flash(request, f"Dose {dose.division} thawed: the thaw-to-infusion clock runs.")
+    return RedirectResponse(f"/doses/{dose.identifier}", status_code=303)
+
+
+def _lot_signatures(session, lot: Lot, passages, record, filled) -> list:
+    """Every signature of the lot's own steps, each checked against its record."""
+    shown = signatures.shown(
+        session,
+        entity_type="lot",
+        entity_id=lot.din,
+        content=pools.lot_content(lot, pools.members_of(session, lot)),
+    )
+    for p in passages:
+        shown += signatures.shown(
+            session,
+            entity_type="lot_passage",
+            entity_id=p.id,
+            content=lots.lot_passage_content(
+                p, lot, materials.used_by(session, "lot_passage", p.id)
+            ),
+        )
+    if record:
+        shown += signatures.shown(
+            session,
+            entity_type="harvest",
+            entity_id=record.id,
+            content=lots.harvest_content(
+                record, lot, materials.used_by(session, "harvest", record.id)
+            ),
+        )
+    if filled:
+        shown += signatures.shown(
+            session, entity_type="fill", entity_id=lot.din, content=doses.fill_content(lot, filled)
+        )
+        stored = [d for d in filled if d.frozen_at is not None]
+        if stored:
+            shown += signatures.shown(
+                session,
+                entity_type="storage",
+                entity_id=lot.din,
+                content=doses.storage_content(lot, stored),
+            )
+    return shown
+
+
+@router.get("/lots/{din}/batch-record", response_class=HTMLResponse, name="batch_record")
+def batch_record_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
+    record = batchrecord.batch_record(session, actor=actor, lot=pools.get_lot(session, din))
+    return render(request, "manufacturing/batch_record.html", {"record": record})
+
+
+@router.post("/lots/{din}/label-check")
+def lot_label_check(
+    din: str,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.VERIFY_LABELS))],
+    session: SessionDep,
+    scanned: Annotated[str, Form(max_length=500)],
+) -> Response:
+    """Scan a printed dose label: it must match a dose of this lot, DIN, product and expiry."""
+    lot = pools.get_lot(session, din)
+    dose = doses.get_dose(session, scanned)
+    if dose.lot_id != lot.id:
+        raise InvalidInput(f"This label is for dose {dose.identifier}, not a dose of lot {din}.")
+    doses.verify_label(session, actor=actor, dose=dose, scanned=scanned)
+    flash(request, f"Label of dose {dose.division} matches.")
+    return RedirectResponse(f"/lots/{din}", status_code=303)
