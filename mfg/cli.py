@@ -91,6 +91,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     trace.add_argument("code")
     trace.set_defaults(handler=_trace)
+
+    export = commands.add_parser("export", help="export records", description="Export records.")
+    export_commands = export.add_subparsers(dest="export_command", required=True, metavar="FORMAT")
+    fhir = export_commands.add_parser(
+        "fhir",
+        help="FHIR R5 Bundles of doses, lots and patients",
+        description="Write the FHIR R5 Bundle of a dose, lot or patient (CODE: anything the "
+        "scan field accepts, a DIN or a dose identifier) to standard output or --output FILE; "
+        "with --all, one Bundle per lot and per patient into the directory --output. Every "
+        "Bundle is validated before it is written, and every export is audited.",
+    )
+    fhir.add_argument("code", nargs="?", help="the dose, lot or patient to export")
+    fhir.add_argument("--all", action="store_true", help="every lot and every patient")
+    fhir.add_argument("--output", "-o", help="a file (one Bundle) or a directory (--all)")
+    fhir.set_defaults(handler=_export_fhir)
     return parser
 
 
@@ -190,6 +205,52 @@ def _trace(args: argparse.Namespace, settings: Settings) -> int:
     for kind in KINDS:
         for node in result.of_kind(kind):
             print(f"  {kind:9} {node.identifier:22} {node.status:24} {node.detail}".rstrip())
+    return 0
+
+
+def _export_fhir(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from mfg.registry import build_resolver
+    from mfg.trace import fhir
+    from mfg.trace.lookup import resolve_code
+
+    if args.all == bool(args.code) or (args.all and not args.output):
+        print("Give either a CODE, or --all with --output DIRECTORY.", file=sys.stderr)
+        return 2
+    engine = engine_from_settings(settings)
+    try:
+        with unit_of_work(engine, settings=settings) as session:
+            if args.all:
+                targets = fhir.every_export_target(session)
+            else:
+                kind, identifier = resolve_code(build_resolver(), session, args.code)
+                if kind not in fhir.KINDS:
+                    print(
+                        f"A {kind} has no FHIR Bundle: export a dose, lot or patient.",
+                        file=sys.stderr,
+                    )
+                    return 2
+                targets = [(kind, identifier)]
+            exports = [
+                fhir.export_from_command_line(session, kind=kind, identifier=identifier)
+                for kind, identifier in targets
+            ]
+    finally:
+        engine.dispose()
+    if args.all:
+        directory = Path(args.output)
+        directory.mkdir(parents=True, exist_ok=True)
+        for export in exports:
+            (directory / export.filename).write_bytes(export.content)
+        print(f"{len(exports)} FHIR Bundles written to {directory}")
+    elif args.output:
+        Path(args.output).write_bytes(exports[0].content)
+        print(
+            f"{exports[0].filename}: {exports[0].resources} resources, sha256 {exports[0].sha256}"
+        )
+    else:
+        sys.stdout.buffer.write(exports[0].content + b"\n")
     return 0
 
 

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Minsk"
     product_code: str = "S1234"
     product_name: str = "Allogeneic pooled olfactory-mucosa MSCs"
+    # The facility's namespace for identifier and code systems in FHIR exports: a URI it controls.
+    fhir_system_base: str = "https://example.org/mfg"
 
     # Donors and biopsies (REFERENCE.md §3–§4)
     marker_sample_window_days: int = Field(default=7, ge=0)
@@ -89,6 +91,11 @@ class Settings(BaseSettings):
             raise ValueError("MFG_PASSWORD_HASHING=test is refused when MFG_ENVIRONMENT=production")
         if self.environment == "production" and not self.database_url:
             raise ValueError("MFG_DATABASE_URL must be set when MFG_ENVIRONMENT=production")
+        if self.environment == "production" and "example.org" in self.fhir_system_base:
+            raise ValueError(
+                "MFG_FHIR_SYSTEM_BASE must name a URI the facility controls "
+                "when MFG_ENVIRONMENT=production"
+            )
         return self
 
     @property

@@ -32,6 +32,7 @@ from mfg.registry import build_label_sources, build_resolver
 from mfg.release import api as release_api
 from mfg.release import pages as release_pages
 from mfg.trace import api as trace_api
+from mfg.trace import fhir_api
 from mfg.trace import pages as trace_pages
 from mfg.web import api as web_api
 from mfg.web import pages as web_pages
@@ -60,6 +61,7 @@ ROUTERS = (
     clinical_outcome_api.router,
     trace_pages.router,
     trace_api.router,
+    fhir_api.router,
     donors_pages.router,
     donors_api.router,
     accounts_pages.router,

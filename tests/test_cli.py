@@ -36,7 +36,17 @@ def empty_url(db_factory):
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["serve"], ["db"], ["db", "upgrade"], ["demo"], ["user", "add"], ["audit", "verify"]],
+    [
+        [],
+        ["serve"],
+        ["db"],
+        ["db", "upgrade"],
+        ["demo"],
+        ["user", "add"],
+        ["audit", "verify"],
+        ["trace"],
+        ["export", "fhir"],
+    ],
     ids=" ".join,
 )
 def test_every_command_has_help(command: list[str], capsys) -> None:

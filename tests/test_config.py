@@ -64,3 +64,14 @@ def test_production_refuses_the_cheap_test_password_hashing() -> None:
             secret_key="a-real-secret-of-enough-length-0123456789",
             password_hashing="test",
         )
+
+
+def test_production_refuses_the_example_fhir_namespace() -> None:
+    production = {
+        "environment": "production",
+        "database_url": "postgresql://db/mfg",
+        "secret_key": "a-real-secret-of-enough-length-0123456789",
+    }
+    with pytest.raises(ValidationError, match="MFG_FHIR_SYSTEM_BASE"):
+        Settings(**production)
+    assert Settings(**production, fhir_system_base="https://cells.example-hospital.by/mfg")

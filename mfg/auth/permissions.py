@@ -50,6 +50,7 @@ class Action(StrEnum):
     MANAGE_TRIALS = "load a trial's concealed allocation list"
     RELEASE_LOTS = "release, reject, hold and recall lots"
     VIEW_LABEL_LAYOUTS = "view label layouts"
+    EXPORT_FHIR = "export doses, lots and patients as FHIR bundles"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -81,6 +82,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_QC: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.ADMIN}),
     Action.VIEW_RELEASE: frozenset({Role.TECHNICIAN, Role.QC, Role.QA, Role.ADMIN}),
     Action.VIEW_CLINICAL: frozenset({Role.CLINICIAN, Role.TECHNICIAN, Role.QA, Role.ADMIN}),
+    # A Bundle joins product and (pseudonymous) clinical records: for those who see both sides.
+    Action.EXPORT_FHIR: frozenset({Role.CLINICIAN, Role.TECHNICIAN, Role.QA, Role.ADMIN}),
     Action.ENROL_PATIENTS: frozenset({Role.CLINICIAN}),
     Action.VERIFY_WEIGHT: frozenset({Role.CLINICIAN}),
     Action.ORDER_DOSES: frozenset({Role.CLINICIAN}),

@@ -4,8 +4,6 @@ affected dose on hold and gives the notification list."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
@@ -119,19 +117,3 @@ def hold_affected(
     )
     result.held = targets
     return result
-
-
-def notification_csv(result: LookBack) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["patient", "dose", "infused", "treating clinician"])
-    for n in result.notifications:
-        writer.writerow(
-            [
-                n.patient.code,
-                n.dose.identifier,
-                f"{n.infusion.started_at:%Y-%m-%d %H:%M} UTC",
-                n.clinician.full_name,
-            ]
-        )
-    return out.getvalue()

@@ -1,6 +1,6 @@
 """The trace page: the graph (SVG, printable) and the same chain as a table."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -9,11 +9,11 @@ from markupsafe import Markup
 from mfg.auth.permissions import Action, may
 from mfg.manufacturing.doses import location_text
 from mfg.models import User
-from mfg.trace import lookback
+from mfg.trace import fhir, lookback, notifications
 from mfg.trace.lookup import resolve_code
 from mfg.trace.render import trace_svg
 from mfg.trace.service import KINDS, trace
-from mfg.web.deps import SessionDep
+from mfg.web.deps import SessionDep, WriteSessionDep
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
@@ -33,6 +33,9 @@ def trace_page(
         "trace": result,
         "kinds": [k for k in KINDS if result.of_kind(k)],
         "svg": Markup(trace_svg(result)),  # noqa: S704 - built from escaped parts in render.py
+        "fhir_url": f"/api/fhir/{kind}s/{identifier}?download=true"
+        if kind in fhir.KINDS and may(actor, Action.EXPORT_FHIR)
+        else None,
     }
     return render(request, "trace/trace.html", context)
 
@@ -71,13 +74,21 @@ def lookback_hold(
     return RedirectResponse(f"/lookback/{kind}/{identifier}", status_code=303)
 
 
-@router.get("/lookback/{kind}/{identifier}/notifications.csv", name="lookback_csv")
-def lookback_csv(
+@router.get("/lookback/{kind}/{identifier}/notifications.{form}", name="lookback_notifications")
+def lookback_notifications(
     kind: str,
     identifier: str,
+    form: Literal["csv", "pdf"],
     actor: Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))],
-    session: SessionDep,
+    session: WriteSessionDep,
 ) -> Response:
+    """The notification list to send out; each copy issued is audited."""
     result = lookback.look_back(session, actor=actor, kind=kind, identifier=identifier)
-    headers = {"content-disposition": f'attachment; filename="lookback-{identifier}.csv"'}
-    return Response(lookback.notification_csv(result), media_type="text/csv", headers=headers)
+    filename = f"lookback-{kind}-{identifier}.{form}"
+    if form == "csv":
+        content: str | bytes = notifications.notification_csv(session, actor=actor, result=result)
+        headers = {"content-disposition": f'attachment; filename="{filename}"'}
+        return Response(content, media_type="text/csv", headers=headers)
+    content = notifications.notification_pdf(session, actor=actor, result=result)
+    headers = {"content-disposition": f'inline; filename="{filename}"'}
+    return Response(content, media_type="application/pdf", headers=headers)

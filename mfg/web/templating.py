@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from mfg import PRODUCT_NAME, __version__
+from mfg.auth.permissions import Action, may
 from mfg.db import PROJECT_ROOT
 from mfg.web.security import csrf_token
 
@@ -46,6 +47,8 @@ def render(
     page_context = {
         "settings": settings,
         "user": getattr(request.state, "user", None),
+        # every record's page links to its chain of identity for those who may see it
+        "may_trace": may(getattr(request.state, "user", None), Action.VIEW_MANUFACTURING),
         "csrf_token": csrf_token(request) if "session" in request.scope else "",
         "localtime": lambda value, fmt="%Y-%m-%d %H:%M": format_local(value, settings.tz, fmt),
         "flashes": request.session.pop("flash", []) if "session" in request.scope else [],

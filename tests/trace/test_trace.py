@@ -1,88 +1,11 @@
 """The chain of identity on a small real history: two pools sharing no donor, doses infused
 into two patients (REFERENCE.md §3: from any dose every donor, from any donor every patient)."""
 
-from datetime import timedelta
-
-import pytest
 from sqlmodel import Session, select
 
-from mfg.clinical import bedside
-from mfg.models import Dose, MaterialLot, MaterialUse, PoolMember, User, utcnow
+from mfg.models import Dose, MaterialLot, MaterialUse, PoolMember
 from mfg.trace.service import build_trace
-from tests.clinical.factories import allocate, check, enrol, issue, order, thaw
 from tests.factories import PASSWORD, bearer
-from tests.release.factories import releasable_lot, release
-
-VITALS = {
-    m: {
-        "temperature_c": "37",
-        "heart_rate": "80",
-        "blood_pressure": "120/80",
-        "respiratory_rate": "16",
-        "spo2": "96",
-    }
-    for m in ("before", "during", "after")
-}
-
-
-def infuse_next_dose(lab, engine):
-    """Enrol, order, allocate (first expiry, first out), issue, thaw, check, sign twice, infuse."""
-    patient = enrol(lab)
-    allocation = allocate(lab, order(lab, patient))
-    issue(lab, allocation)
-    with Session(engine) as session:
-        dose = session.get(Dose, allocation.dose_id)
-    thaw(lab, dose)
-    record = check(lab, patient.code, dose)
-    for signer in ("clinician", "clinician-2"):
-        lab.run(
-            "clinician",
-            lambda s, a, who=signer: bedside.verify_identity(
-                s,
-                actor=a,
-                record=bedside.get_check(s, record.id),
-                signer=s.exec(select(User).where(User.username == who)).one(),
-                password=PASSWORD,
-            ),
-        )
-    lab.run(
-        "clinician",
-        lambda s, a: bedside.record_infusion(
-            s,
-            actor=a,
-            record=bedside.get_check(s, record.id),
-            started_at=utcnow() - timedelta(seconds=20),
-            stopped_at=utcnow(),
-            volume_ml=20,
-            complete=True,
-            bag_inspected=True,
-            vitals=VITALS,
-            reactions="",
-            password=PASSWORD,
-        ),
-    )
-    return patient, dose
-
-
-@pytest.fixture
-def history(lab, engine):
-    """Lot A (one dose) and lot B from four different donors; a patient infused from each."""
-    lot_a = releasable_lot(lab, count=1)
-    release(lab, lot_a)
-    patient_a, dose_a = infuse_next_dose(lab, engine)
-    lot_b = releasable_lot(lab, count=2)
-    release(lab, lot_b)
-    patient_b, dose_b = infuse_next_dose(lab, engine)
-    with Session(engine) as session:
-        donors = {
-            lot.din: {
-                m.donor_id
-                for m in session.exec(select(PoolMember).where(PoolMember.lot_id == lot.id))
-            }
-            for lot in (lot_a, lot_b)
-        }
-    assert not donors[lot_a.din] & donors[lot_b.din]
-    return {"a": (lot_a, dose_a, patient_a), "b": (lot_b, dose_b, patient_b)}
 
 
 def _codes(trace, kind: str) -> set[str]:
