@@ -38,6 +38,11 @@ class AdverseEventIn(SignedIn):
     outcome: str = Field(default="", max_length=200)
 
 
+class AdverseEventAmendIn(AdverseEventIn):
+    expected_version: int = Field(ge=1, description="the version the amendment was made from")
+    reason: str = Field(min_length=1, max_length=1000, description="why the record is corrected")
+
+
 class OutcomeIn(SignedIn):
     assessed_on: date
     pcr: str = Field(max_length=10, description="negative or positive")
@@ -65,6 +70,7 @@ class AdverseEventPublic(BaseModel):
     action: str
     outcome: str
     recorded_at: datetime
+    version: int
     signatures: list[SignaturePublic]
 
 
@@ -131,6 +137,7 @@ def event_public(session: Session, event: AdverseEvent, patient: Patient) -> Adv
         action=event.action,
         outcome=event.outcome,
         recorded_at=event.recorded_at,
+        version=event.version,
         signatures=_signatures(outcomes.shown_adverse_event_signatures(session, event, patient)),
     )
 
@@ -172,6 +179,27 @@ def adverse_event_record(
     patient = get_patient(session, code)
     event = outcomes.record_adverse_event(
         session, actor=actor, patient=patient, **body.model_dump()
+    )
+    return event_public(session, event, patient)
+
+
+@router.post(
+    "/patients/{code}/adverse-events/{event_id}/amendments",
+    response_model=AdverseEventPublic,
+    name="api_amend_adverse_event",
+)
+def adverse_event_amend(
+    code: str, event_id: int, body: AdverseEventAmendIn, actor: Recorder, session: SessionDep
+) -> AdverseEventPublic:
+    """Correct a signed adverse event: a reason and a new signature; 409 when it changed since
+    ``expected_version``."""
+    patient = get_patient(session, code)
+    event = outcomes.amend_adverse_event(
+        session,
+        actor=actor,
+        patient=patient,
+        event=outcomes.get_adverse_event(session, event_id),
+        **body.model_dump(),
     )
     return event_public(session, event, patient)
 

@@ -12,7 +12,7 @@ from mfg.clinical import outcomes
 from mfg.clinical.patients import arm_of, get_patient, get_trial
 from mfg.clinical.report import shown_pct, trial_report
 from mfg.errors import InvalidInput
-from mfg.models import Relation, User
+from mfg.models import Meaning, Relation, User
 from mfg.web.deps import SessionDep
 from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
@@ -54,13 +54,21 @@ def adverse_events_page(
         "patient": patient,
         "arm": arm_of(session, patient),
         "events": [
-            (e, outcomes.shown_adverse_event_signatures(session, e, patient)) for e in events
+            (
+                e,
+                outcomes.shown_adverse_event_signatures(session, e, patient),
+                history(session, entity_type="adverse_event", entity_id=e.id)
+                if e.version > 1
+                else [],
+            )
+            for e in events
         ],
         "is_treatment_related": outcomes.is_treatment_related,
         "relations": [r.value for r in Relation],
         "today": local_now_input(request)[:10],
         "may_record": may(actor, Action.RECORD_CLINICAL),
         "meaning": outcomes.SIGNATURE_MEANING.value,
+        "amended_meaning": Meaning.AMENDED.value,
     }
     return render(request, "clinical/adverse_events.html", context)
 
@@ -99,6 +107,49 @@ def adverse_event_record(
         comment=comment,
     )
     flash(request, f"Adverse event “{event.term}” (grade {event.grade}) recorded and signed.")
+    return RedirectResponse(f"/patients/{patient.code}/adverse-events", status_code=303)
+
+
+@router.post("/patients/{code}/adverse-events/{event_id}/amend", name="amend_adverse_event")
+def adverse_event_amend(
+    code: str,
+    event_id: int,
+    request: Request,
+    actor: Recorder,
+    session: SessionDep,
+    expected_version: Annotated[int, Form()],
+    reason: Annotated[str, Form(max_length=1000)],
+    term: Annotated[str, Form(max_length=200)],
+    onset: Day,
+    grade: Annotated[int, Form()],
+    serious: Annotated[str, Form(max_length=3)],
+    relation: Annotated[str, Form(max_length=20)],
+    password: Password,
+    resolution: Day = "",
+    action: Annotated[str, Form(max_length=500)] = "",
+    outcome: Annotated[str, Form(max_length=200)] = "",
+    comment: Comment = "",
+) -> Response:
+    patient = get_patient(session, code)
+    event = outcomes.amend_adverse_event(
+        session,
+        actor=actor,
+        patient=patient,
+        event=outcomes.get_adverse_event(session, event_id),
+        expected_version=expected_version,
+        reason=reason,
+        term=term,
+        onset=_date(onset, "onset"),
+        resolution=_date(resolution, "resolution") if resolution.strip() else None,
+        grade=grade,
+        serious=_yes(serious, "serious"),
+        relation=relation,
+        action=action,
+        outcome=outcome,
+        password=password,
+        comment=comment,
+    )
+    flash(request, f"Adverse event “{event.term}” amended (version {event.version}) and signed.")
     return RedirectResponse(f"/patients/{patient.code}/adverse-events", status_code=303)
 
 

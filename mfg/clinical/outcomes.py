@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -106,11 +107,10 @@ def adverse_event_content(event: AdverseEvent, patient: Patient) -> dict[str, An
     }
 
 
-def record_adverse_event(
+def _event_fields(
     session: Session,
-    *,
-    actor: User,
     patient: Patient,
+    *,
     term: str,
     onset: date,
     resolution: date | None,
@@ -119,11 +119,8 @@ def record_adverse_event(
     relation: str,
     action: str,
     outcome: str,
-    password: str,
-    comment: str = "",
-) -> AdverseEvent:
-    """Record an adverse event with its CTCAE grade and relation to the product, signed."""
-    authorize(actor, Action.RECORD_CLINICAL)
+) -> dict[str, Any]:
+    """An adverse event's fields, validated: the same rules for a record and an amendment."""
     today = local_today(session)
     _not_future(onset, today, "onset", "onset")
     _not_before_enrolment(onset, patient, "onset", "onset")
@@ -134,17 +131,41 @@ def record_adverse_event(
                 f"The resolution {resolution.isoformat()} is before the onset {onset.isoformat()}.",
                 details={"field": "resolution"},
             )
+    return {
+        "term": _text(term, "term", 200, required=True),
+        "onset": onset,
+        "resolution": resolution,
+        "grade": _grade(grade, serious),
+        "serious": bool(serious),
+        "relation": _choice(relation, tuple(Relation), "relation", "relation to the product"),
+        "action": _text(action, "action", 500),
+        "outcome": _text(outcome, "outcome", 200),
+    }
+
+
+def signature_id(event: AdverseEvent) -> str:
+    """What a signature of this version of the event names: the first version by the event's id,
+    each amendment apart, so that an amendment supersedes the earlier signature (kept, with its
+    audit trail) instead of making it show as invalid."""
+    return str(event.id) if event.version == 1 else f"{event.id}.v{event.version}"
+
+
+def record_adverse_event(
+    session: Session,
+    *,
+    actor: User,
+    patient: Patient,
+    password: str,
+    comment: str = "",
+    **values: Any,
+) -> AdverseEvent:
+    """Record an adverse event with its CTCAE grade and relation to the product, signed.
+    ``values``: term, onset, resolution, grade, serious, relation, action, outcome."""
+    authorize(actor, Action.RECORD_CLINICAL)
     event = AdverseEvent(
         patient_id=patient.id,
-        term=_text(term, "term", 200, required=True),
-        onset=onset,
-        resolution=resolution,
-        grade=_grade(grade, serious),
-        serious=bool(serious),
-        relation=_choice(relation, tuple(Relation), "relation", "relation to the product"),
-        action=_text(action, "action", 500),
-        outcome=_text(outcome, "outcome", 200),
         recorded_by_id=actor.id,
+        **_event_fields(session, patient, **values),
     )
     session.add(event)
     session.flush()
@@ -158,6 +179,77 @@ def record_adverse_event(
         changes={field: [None, value] for field, value in content.items()},
     )
     _sign(session, actor, password, "adverse_event", event.id, content, comment)
+    return event
+
+
+def amend_adverse_event(
+    session: Session,
+    *,
+    actor: User,
+    patient: Patient,
+    event: AdverseEvent,
+    expected_version: int,
+    reason: str,
+    password: str,
+    comment: str = "",
+    **values: Any,
+) -> AdverseEvent:
+    """Correct a signed adverse event (a resolution date, a re-grading, a new assessment of the
+    relation): the same rules as a record, a reason, and a new signature of the new version.
+    A compare-and-set on the version the clinician saw: of two amending at once, one wins."""
+    authorize(actor, Action.RECORD_CLINICAL)
+    if event.patient_id != patient.id:
+        raise NotFound(f"Adverse event #{event.id} is not one of {patient.code}'s.")
+    if not reason.strip():
+        raise InvalidInput(
+            "An amendment of a signed adverse event states its reason.",
+            details={"field": "reason"},
+        )
+    fields = _event_fields(session, patient, **values)
+    changed = {name: value for name, value in fields.items() if getattr(event, name) != value}
+    if not changed:
+        raise InvalidInput("Nothing to amend: every field is as already recorded.")
+    before = adverse_event_content(event, patient)
+    result = session.execute(
+        update(AdverseEvent)
+        .where(col(AdverseEvent.id) == event.id, col(AdverseEvent.version) == expected_version)
+        .values(**changed, version=expected_version + 1)
+    )
+    if result.rowcount != 1:
+        raise Conflict(
+            f"Adverse event #{event.id} changed since you opened it (you saw version "
+            f"{expected_version}): reload it and amend again."
+        )
+    session.refresh(event)
+    after = adverse_event_content(event, patient)
+    changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+    audit.record(
+        session,
+        actor=actor,
+        action="adverse_event.amended",
+        entity_type="adverse_event",
+        entity_id=event.id,
+        changes={**changes, "version": [expected_version, event.version]},
+        reason=reason,
+        require_reason=True,
+    )
+    signatures.sign(
+        session,
+        signer=actor,
+        password=password,
+        meaning=Meaning.AMENDED,
+        entity_type="adverse_event",
+        entity_id=signature_id(event),
+        content=after,
+        comment=comment,
+    )
+    return event
+
+
+def get_adverse_event(session: Session, event_id: int) -> AdverseEvent:
+    event = session.get(AdverseEvent, event_id)
+    if event is None:
+        raise NotFound(f"No adverse event #{event_id}.")
     return event
 
 
@@ -269,7 +361,7 @@ def shown_adverse_event_signatures(
     return signatures.shown(
         session,
         entity_type="adverse_event",
-        entity_id=event.id,
+        entity_id=signature_id(event),
         content=adverse_event_content(event, patient),
     )
 

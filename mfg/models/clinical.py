@@ -161,6 +161,8 @@ class AdverseEvent(SQLModel, table=True):
     outcome: str = Field(default="", max_length=200)
     recorded_by_id: int = Field(foreign_key="app_user.id")
     recorded_at: datetime = Field(default_factory=utcnow)
+    # 1 as recorded; each signed amendment (a correction, with its reason) adds one
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class Outcome(SQLModel, table=True):

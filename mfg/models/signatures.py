@@ -26,6 +26,7 @@ class Meaning(StrEnum):
     RECALLED = "Recalled"
     CLOSED = "Closed"
     IDENTITY_VERIFIED = "Verified patient and product identity"
+    AMENDED = "Amended — correction of a signed record"
 
 
 class Signature(SQLModel, table=True):
