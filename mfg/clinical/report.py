@@ -13,10 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import SimpleDocTemplate, Spacer
+from reportlab.platypus import Spacer
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
@@ -24,13 +21,12 @@ from mfg.auth.permissions import Action, authorize
 from mfg.config import Settings
 from mfg.db import settings_of
 from mfg.labeling.fields import TEST_NOTICE
-from mfg.labeling.pdf import FONTS
 from mfg.manufacturing.batchrecord_pdf import (
     BAD,
     BODY,
     H1,
     H2,
-    NumberedCanvas,
+    a4_pdf,
     grid_table,
     local,
     para,
@@ -243,16 +239,6 @@ def report_pdf(report: Report, settings: Settings) -> bytes:
     """The report on A4: the counts per arm, the definitions, who lacks an outcome."""
     generated = local(report.generated_at, settings)
 
-    def page_frame(canvas: Canvas, _doc: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont(FONTS["sans"], 8)
-        canvas.drawString(15 * mm, A4[1] - 10 * mm, settings.facility_name)
-        canvas.drawRightString(
-            A4[0] - 15 * mm, A4[1] - 10 * mm, f"Trial report {report.trial_code}"
-        )
-        canvas.drawString(15 * mm, 10 * mm, f"Generated {generated}")
-        canvas.restoreState()
-
     flow: list = [para(f"Trial report — {report.trial_code}", H1)]
     if settings.is_test_facility:
         flow.append(para(TEST_NOTICE, BAD))
@@ -270,18 +256,10 @@ def report_pdf(report: Report, settings: Settings) -> bytes:
         ),
         *_lacking_flow(report),
     ]
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
+    return a4_pdf(
+        flow,
+        settings=settings,
         title=f"Trial report {report.trial_code}",
-        author=settings.facility_name,
+        heading=f"Trial report {report.trial_code}",
+        footer=f"Generated {generated}",
     )
-    document.build(
-        flow, onFirstPage=page_frame, onLaterPages=page_frame, canvasmaker=NumberedCanvas
-    )
-    return buffer.getvalue()

@@ -321,18 +321,38 @@ class NumberedCanvas(Canvas):
         super().save()
 
 
-def render_batch_record_pdf(record: BatchRecord, settings: Settings) -> bytes:
-    """The batch record on A4: one heading per stage, each signature with its verdict."""
-    din = record.din.eye_readable
-    generated = local(record.generated_at, settings)
+def a4_pdf(flow: list, *, settings: Settings, title: str, heading: str, footer: str) -> bytes:
+    """A numbered A4 document: the facility and ``heading`` atop every page, ``footer`` below."""
 
     def page_frame(canvas: Canvas, _doc: SimpleDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont(FONTS["sans"], 8)
         canvas.drawString(15 * mm, A4[1] - 10 * mm, settings.facility_name)
-        canvas.drawRightString(A4[0] - 15 * mm, A4[1] - 10 * mm, f"Batch record — lot {din}")
-        canvas.drawString(15 * mm, 10 * mm, f"Generated {generated}")
+        canvas.drawRightString(A4[0] - 15 * mm, A4[1] - 10 * mm, heading)
+        canvas.drawString(15 * mm, 10 * mm, footer)
         canvas.restoreState()
+
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=title,
+        author=settings.facility_name,
+    )
+    document.build(
+        flow, onFirstPage=page_frame, onLaterPages=page_frame, canvasmaker=NumberedCanvas
+    )
+    return buffer.getvalue()
+
+
+def render_batch_record_pdf(record: BatchRecord, settings: Settings) -> bytes:
+    """The batch record on A4: one heading per stage, each signature with its verdict."""
+    din = record.din.eye_readable
+    generated = local(record.generated_at, settings)
 
     lot = record.lot
     flow: list = [
@@ -351,18 +371,10 @@ def render_batch_record_pdf(record: BatchRecord, settings: Settings) -> bytes:
         *_harvest_flow(record, settings),
         *_doses_flow(record, settings),
     ]
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
+    return a4_pdf(
+        flow,
+        settings=settings,
         title=f"Batch record {lot.din}",
-        author=settings.facility_name,
+        heading=f"Batch record — lot {din}",
+        footer=f"Generated {generated}",
     )
-    document.build(
-        flow, onFirstPage=page_frame, onLaterPages=page_frame, canvasmaker=NumberedCanvas
-    )
-    return buffer.getvalue()

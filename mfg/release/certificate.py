@@ -5,14 +5,12 @@ an ISBT 128 bar code. Each copy issued is audited with its SHA-256."""
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer
+from reportlab.platypus import Flowable, Spacer
 from sqlmodel import Session
 
 from mfg.audit import service as audit
@@ -33,7 +31,7 @@ from mfg.manufacturing.batchrecord_pdf import (
     H1,
     H2,
     MONO,
-    NumberedCanvas,
+    a4_pdf,
     facts_table,
     grid_table,
     local,
@@ -366,14 +364,6 @@ def render_certificate_pdf(c: Certificate, settings: Settings) -> bytes:
     issued = local(c.issued_at, settings)
     title = TITLES[Decision(c.newest.decision)]
 
-    def page_frame(canvas, _doc) -> None:  # type: ignore[no-untyped-def]
-        canvas.saveState()
-        canvas.setFont(FONTS["sans"], 8)
-        canvas.drawString(15 * mm, A4[1] - 10 * mm, settings.facility_name)
-        canvas.drawRightString(A4[0] - 15 * mm, A4[1] - 10 * mm, f"{title} — lot {c.lot.din}")
-        canvas.drawString(15 * mm, 10 * mm, f"Issued {issued} to {c.issued_to}")
-        canvas.restoreState()
-
     flow = [
         *_header_flow(c, settings),
         *_dates_flow(c, settings),
@@ -382,18 +372,10 @@ def render_certificate_pdf(c: Certificate, settings: Settings) -> bytes:
         *_decisions_flow(c, settings),
         *_changes_flow(c, settings),
     ]
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
+    return a4_pdf(
+        flow,
+        settings=settings,
         title=f"{title} {c.lot.din}",
-        author=settings.facility_name,
+        heading=f"{title} — lot {c.lot.din}",
+        footer=f"Issued {issued} to {c.issued_to}",
     )
-    document.build(
-        flow, onFirstPage=page_frame, onLaterPages=page_frame, canvasmaker=NumberedCanvas
-    )
-    return buffer.getvalue()

@@ -6,20 +6,16 @@ import csv
 import hashlib
 import io
 
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import SimpleDocTemplate, Spacer
+from reportlab.platypus import Spacer
 from sqlmodel import Session
 
 from mfg.audit import service as audit
 from mfg.config import Settings
 from mfg.db import settings_of
-from mfg.labeling.pdf import FONTS
 from mfg.manufacturing.batchrecord_pdf import (
     H1,
     H2,
-    NumberedCanvas,
+    a4_pdf,
     facts_table,
     grid_table,
     local,
@@ -77,14 +73,6 @@ def render_notification_pdf(result: LookBack, settings: Settings) -> bytes:
     generated = local(utcnow(), settings)
     source = f"{result.kind} {result.identifier}"
 
-    def page_frame(canvas: Canvas, _doc: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont(FONTS["sans"], 8)
-        canvas.drawString(15 * mm, A4[1] - 10 * mm, settings.facility_name)
-        canvas.drawRightString(A4[0] - 15 * mm, A4[1] - 10 * mm, f"Look-back — {source}")
-        canvas.drawString(15 * mm, 10 * mm, f"Generated {generated}")
-        canvas.restoreState()
-
     flow: list = [
         para(f"Look-back notification list — {source}", H1),
         facts_table(
@@ -127,18 +115,10 @@ def render_notification_pdf(result: LookBack, settings: Settings) -> bytes:
         ),
         Spacer(0, 6),
     ]
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
+    return a4_pdf(
+        flow,
+        settings=settings,
         title=f"Look-back {source}",
-        author=settings.facility_name,
+        heading=f"Look-back — {source}",
+        footer=f"Generated {generated}",
     )
-    document.build(
-        flow, onFirstPage=page_frame, onLaterPages=page_frame, canvasmaker=NumberedCanvas
-    )
-    return buffer.getvalue()
