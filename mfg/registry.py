@@ -5,6 +5,7 @@ its label is built (labels issue). Adding a record kind is a few lines here.
 from mfg.accounts.scan import STAFF_PREFIX, badge_label, lookup_staff
 from mfg.clinical.orders import allocation_label
 from mfg.clinical.patients import lookup_patient, wristband_label
+from mfg.deviations.service import lookup_deviation
 from mfg.donors.records import biopsy_label, lookup_biopsy, lookup_donor
 from mfg.identifiers.resolve import Resolver
 from mfg.identifiers.scan import TokenKind
@@ -19,7 +20,6 @@ from mfg.manufacturing.records import (
     lookup_material_by_gs1,
     material_label,
 )
-from mfg.qc.deviations import lookup_deviation
 from mfg.qc.samples import lookup_sample, sample_label
 
 

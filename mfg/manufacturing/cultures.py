@@ -11,6 +11,7 @@ from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
+from mfg.deviations import service as deviations
 from mfg.donors.biopsies import check_culture_start
 from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_local
@@ -256,6 +257,17 @@ def record_passage(
     materials.record_use(
         session, actor=actor, lots=reagent_lots, step_type="passage", step_id=passage.id
     )
+    if below:
+        deviations.viability_excursion(
+            session,
+            actor=actor,
+            step=f"passage of vessel {culture.code}",
+            entity_type="culture",
+            entity_id=culture.code,
+            viability_pct=viability_pct,
+            minimum_pct=minimum,
+            note=deviation_note,
+        )
     audit.record(
         session,
         actor=actor,

@@ -16,6 +16,7 @@ from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
+from mfg.deviations import service as deviations
 from mfg.errors import Conflict, RuleViolation
 from mfg.manufacturing import materials
 from mfg.manufacturing.rules import (
@@ -39,6 +40,24 @@ def _viability_problem(session: Session, viability_pct: float, deviation_note: s
             f"(≥ {minimum:g} %): a deviation note is required."
         ]
     return []
+
+
+def _excursion(
+    session: Session, actor: User, lot: Lot, record: LotPassage | Harvest, step: str
+) -> None:
+    """A step below the in-process viability specification opens its deviation itself."""
+    if record.viability_below_spec:
+        deviations.viability_excursion(
+            session,
+            actor=actor,
+            step=step,
+            entity_type="lot",
+            entity_id=lot.din,
+            viability_pct=record.viability_pct,
+            minimum_pct=settings_of(session).inprocess_viability_min_pct,
+            note=record.deviation_note,
+            lot=lot,
+        )
 
 
 def _growth(
@@ -170,6 +189,7 @@ def record_lot_passage(
     materials.record_use(
         session, actor=actor, lots=reagent_lots, step_type="lot_passage", step_id=record.id
     )
+    _excursion(session, actor, lot, record, f"lot passage {record.passage_number} of {lot.din}")
     audit.record(
         session,
         actor=actor,
@@ -293,6 +313,7 @@ def harvest_lot(
     materials.record_use(
         session, actor=actor, lots=formulation_lots, step_type="harvest", step_id=record.id
     )
+    _excursion(session, actor, lot, record, f"harvest of lot {lot.din}")
     audit.record(
         session,
         actor=actor,

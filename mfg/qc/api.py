@@ -7,9 +7,10 @@ from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
 
 from mfg.auth.permissions import Action
+from mfg.deviations import service as deviations
 from mfg.manufacturing.pools import get_lot
 from mfg.models import Deviation, Lot, QcResult, QcSample, SpecVersion, User
-from mfg.qc import deviations, results, samples, specs
+from mfg.qc import results, samples, specs
 from mfg.qc.schemas import (
     DeviationIn,
     DeviationList,

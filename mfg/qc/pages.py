@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
+from mfg.deviations import service as deviations
 from mfg.errors import InvalidInput
 from mfg.manufacturing.pools import get_lot
 from mfg.models import Deviation, Lot, QcSample, SampleStatus, SpecVersion, User
-from mfg.qc import deviations, results, samples, specs
+from mfg.qc import results, samples, specs
 from mfg.qc.summary import lot_qc
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep

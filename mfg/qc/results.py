@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
+from mfg.deviations import service as deviations
 from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.manufacturing.holds import hold_lot
 from mfg.models import (
@@ -28,7 +29,7 @@ from mfg.models import (
     utcnow,
 )
 from mfg.models.qc import FINAL, QC_RESULT_TRANSITIONS, SAMPLE_TRANSITIONS
-from mfg.qc import deviations, specs
+from mfg.qc import specs
 from mfg.qc.rules import FAIL, check_reading_name, judge, limit_text, read_value
 from mfg.qc.samples import requested_tests
 

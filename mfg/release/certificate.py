@@ -18,6 +18,7 @@ from mfg.audit.chain import content_hash
 from mfg.auth.permissions import Action, authorize
 from mfg.config import Settings
 from mfg.db import settings_of
+from mfg.deviations import service as deviations
 from mfg.errors import RuleViolation
 from mfg.identifiers.isbt128 import Din
 from mfg.labeling.barcodes import scan_back
@@ -52,7 +53,6 @@ from mfg.models import (
     User,
     utcnow,
 )
-from mfg.qc import deviations
 from mfg.qc.results import shown_value
 from mfg.qc.summary import MISSING, LotQc, TestStanding, lot_qc, lot_results
 from mfg.release import service

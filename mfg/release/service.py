@@ -15,6 +15,7 @@ from mfg.audit.transitions import transition
 from mfg.audittrail.service import sign_review
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
+from mfg.deviations import service as deviations
 from mfg.errors import InvalidInput, RuleViolation
 from mfg.manufacturing import batchrecord, doses, lots, pools
 from mfg.manufacturing.holds import hold_lot, move_doses
@@ -31,7 +32,6 @@ from mfg.models import (
     utcnow,
 )
 from mfg.models.manufacturing import LOT_TRANSITIONS
-from mfg.qc import deviations
 from mfg.qc.results import shown_value
 from mfg.qc.summary import lot_qc, lot_results
 from mfg.release.rules import (

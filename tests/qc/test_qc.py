@@ -5,6 +5,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, select
 
 from mfg.db import unit_of_work
+from mfg.deviations import service as deviations
 from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from mfg.models import (
     Deviation,
@@ -16,7 +17,7 @@ from mfg.models import (
     SpecStatus,
     User,
 )
-from mfg.qc import deviations, results, specs
+from mfg.qc import results, specs
 from mfg.qc.summary import MISSING, PASS, lot_qc
 from tests.audit.tamper import execute
 from tests.factories import PASSWORD

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from mfg.db import unit_of_work
+from mfg.deviations import service as deviations
 from mfg.errors import Conflict, RuleViolation, SignatureRefused
 from mfg.manufacturing import pools
 from mfg.models import (
@@ -20,7 +21,6 @@ from mfg.models import (
     User,
     utcnow,
 )
-from mfg.qc import deviations
 from mfg.release import service
 from tests.audit.tamper import execute
 from tests.factories import PASSWORD, add_user

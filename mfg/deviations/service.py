@@ -3,6 +3,7 @@ investigated (impact, root cause, corrective action), closed by a QA signature."
 
 from __future__ import annotations
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
@@ -15,7 +16,16 @@ from mfg.identifiers.errors import ScanError
 from mfg.identifiers.local import canonical_local
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan
-from mfg.models import Deviation, DeviationStatus, Lot, Meaning, User, utcnow
+from mfg.models import (
+    Culture,
+    Deviation,
+    DeviationStatus,
+    Lot,
+    Meaning,
+    PoolMember,
+    User,
+    utcnow,
+)
 from mfg.models.qc import DEVIATION_TRANSITIONS
 from mfg.signatures import service as signatures
 
@@ -51,11 +61,33 @@ def list_deviations(
     return newest_page(session, Deviation, *conditions, limit=limit, offset=offset)
 
 
+def _lineage_cultures(session: Session, lot: Lot) -> list[str]:
+    """The codes of the lot's member vessels and of every vessel they were passaged from: a
+    deviation on any of them is a deviation of the lot's cells."""
+    codes: list[str] = []
+    frontier = set(session.exec(select(PoolMember.culture_id).where(PoolMember.lot_id == lot.id)))
+    seen: set[int] = set()
+    while frontier:  # one query per passage level, a handful at most
+        seen |= frontier
+        rows = session.exec(
+            select(Culture.code, Culture.parent_id).where(col(Culture.id).in_(frontier))
+        ).all()
+        codes += [code for code, _ in rows]
+        frontier = {parent for _, parent in rows if parent is not None} - seen
+    return codes
+
+
+def _of_lot(session: Session, lot: Lot, *conditions) -> list[Deviation]:
+    about_lot = Deviation.lot_id == lot.id
+    cultures = _lineage_cultures(session, lot)
+    about_cells = and_(Deviation.entity_type == "culture", col(Deviation.entity_id).in_(cultures))
+    query = select(Deviation).where(or_(about_lot, about_cells) if cultures else about_lot)
+    return list(session.exec(query.where(*conditions).order_by(col(Deviation.id))).all())
+
+
 def open_deviations_of_lot(session: Session, lot: Lot) -> list[Deviation]:
-    query = select(Deviation).where(
-        Deviation.lot_id == lot.id, col(Deviation.status).in_(OPEN_STATES)
-    )
-    return list(session.exec(query.order_by(col(Deviation.id))).all())
+    """Open deviations of the lot, or of any culture vessel its cells came through."""
+    return _of_lot(session, lot, col(Deviation.status).in_(OPEN_STATES))
 
 
 def record_deviation(
@@ -212,5 +244,32 @@ def lookup_deviation(session: Session, scan: ParsedScan) -> list[Resolution]:
 
 
 def list_all_of_lot(session: Session, lot: Lot) -> list[Deviation]:
-    query = select(Deviation).where(Deviation.lot_id == lot.id).order_by(col(Deviation.id))
-    return list(session.exec(query).all())
+    """Every deviation of the lot or of the culture vessels its cells came through."""
+    return _of_lot(session, lot)
+
+
+def viability_excursion(
+    session: Session,
+    *,
+    actor: User,
+    step: str,
+    entity_type: str,
+    entity_id: str,
+    viability_pct: float,
+    minimum_pct: float,
+    note: str,
+    lot: Lot | None = None,
+) -> Deviation:
+    """A deviation opened by the step itself when it records viability below the in-process
+    specification; the note written at the bench starts its investigation, and, open, it
+    blocks the release of every lot the cells reach."""
+    return record_deviation(
+        session,
+        actor=actor,
+        title=f"In-process viability below specification: {step}",
+        description=f"{step}: viability {viability_pct:g} % is below the in-process "
+        f"specification (≥ {minimum_pct:g} %). Noted at the bench: {note.strip()}",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        lot=lot,
+    )

@@ -1,0 +1,135 @@
+"""A step that records viability below the in-process specification opens its own deviation,
+and that deviation, while open, blocks the release of every lot the cells reach."""
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from mfg.deviations import service as deviations
+from mfg.manufacturing import cultures, pools
+from mfg.models import AuditEvent, Deviation, DeviationStatus, MaterialLot, utcnow
+from tests.factories import PASSWORD
+from tests.manufacturing.factories import (
+    culture_of_eligible_donor,
+    harvest,
+    lot_passage,
+    pool,
+    pooled_lot,
+    released_medium,
+)
+from tests.release.factories import blocking_codes
+
+
+def _low_passage(lab, culture, medium: MaterialLot):
+    return lab.run(
+        "technician",
+        lambda s, a: cultures.record_passage(
+            s,
+            actor=a,
+            culture=cultures.get_culture(s, culture.code),
+            started_at=utcnow() - timedelta(hours=2),
+            ended_at=utcnow() - timedelta(hours=1),
+            harvested_cells=4_000_000,
+            viability_pct=63.0,
+            reseeded_cells=3_000_000,
+            new_vessels=2,
+            vessel_type="T175 flask",
+            surface_cm2=175,
+            reagent_lots=[s.get(MaterialLot, medium.id)],
+            password=PASSWORD,
+            deviation_note="Thaw delay of the trypsin; count repeated",
+        ),
+    )
+
+
+def _deviations(engine) -> list[Deviation]:
+    with Session(engine) as session:
+        return list(session.exec(select(Deviation).order_by(Deviation.id)).all())
+
+
+def test_a_passage_below_the_viability_specification_opens_a_deviation_about_the_vessel(
+    lab, engine
+) -> None:
+    medium = released_medium(lab)
+    culture = culture_of_eligible_donor(lab, medium)
+    _low_passage(lab, culture, medium)
+    [deviation] = _deviations(engine)
+    assert deviation.status == DeviationStatus.OPEN
+    assert (deviation.entity_type, deviation.entity_id) == ("culture", culture.code)
+    assert "63 %" in deviation.description and "Thaw delay of the trypsin" in deviation.description
+    with Session(engine) as session:
+        opened = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.action == "deviation.opened", AuditEvent.entity_id == deviation.code
+            )
+        ).one()
+    assert opened.username == "technician"
+
+
+def test_an_open_vessel_deviation_blocks_the_release_of_the_lot_its_cells_were_pooled_into(
+    lab, engine
+) -> None:
+    medium = released_medium(lab)
+    culture = culture_of_eligible_donor(lab, medium)
+    _, children = _low_passage(lab, culture, medium)
+    other = culture_of_eligible_donor(lab, medium)
+    lot = pool(lab, (children[0], 1_000_000), (other, 1_000_000))
+    [deviation] = _deviations(engine)
+    assert deviation.lot_id is None  # opened before the lot existed
+    with Session(engine) as session:
+        found = deviations.open_deviations_of_lot(session, pools.get_lot(session, lot.din))
+        assert [d.code for d in found] == [deviation.code]
+        assert [d.code for d in deviations.list_all_of_lot(session, lot)] == [deviation.code]
+    assert "open_deviation" in blocking_codes(lab, lot)
+
+    unrelated = pooled_lot(lab)
+    with Session(engine) as session:
+        assert deviations.open_deviations_of_lot(session, unrelated) == []
+
+    lab.run(
+        "qa",
+        lambda s, a: deviations.investigate(
+            s,
+            actor=a,
+            deviation=deviations.get_deviation(s, deviation.code),
+            impact_assessment="Viability recovered at the next passage",
+            root_cause="Trypsin left at room temperature",
+            corrective_action="Trypsin thawed at 4 °C",
+        ),
+    )
+    lab.run(
+        "qa",
+        lambda s, a: deviations.close(
+            s, actor=a, deviation=deviations.get_deviation(s, deviation.code), password=PASSWORD
+        ),
+    )
+    assert "open_deviation" not in blocking_codes(lab, lot)
+
+
+def test_a_lot_passage_and_a_harvest_below_specification_open_deviations_on_the_lot(
+    lab, engine
+) -> None:
+    lot = pooled_lot(lab)
+    lot_passage(
+        lab,
+        lot,
+        harvested=8_000_000,
+        reseeded=4_000_000,
+        viability=61,
+        deviation_note="DEV",
+        hours_ago=100,
+    )
+    harvest(lab, lot, viability=65, deviation_note="Low after formulation; recount")
+    found = _deviations(engine)
+    assert [(d.entity_type, d.entity_id, d.lot_id) for d in found] == [
+        ("lot", lot.din, lot.id),
+        ("lot", lot.din, lot.id),
+    ]
+    assert "lot passage 1" in found[0].title and "harvest" in found[1].title
+
+
+def test_a_step_within_the_specification_opens_no_deviation(lab, engine) -> None:
+    lot = pooled_lot(lab)
+    lot_passage(lab, lot, harvested=8_000_000, reseeded=4_000_000, viability=92, hours_ago=100)
+    harvest(lab, lot, viability=93)
+    assert _deviations(engine) == []
