@@ -17,6 +17,7 @@ from mfg.identifiers.local import canonical_local
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan
 from mfg.models import (
+    Biopsy,
     Culture,
     Deviation,
     DeviationStatus,
@@ -61,11 +62,16 @@ def list_deviations(
     return newest_page(session, Deviation, *conditions, limit=limit, offset=offset)
 
 
-def _lineage_cultures(session: Session, lot: Lot) -> list[str]:
-    """The codes of the lot's member vessels and of every vessel they were passaged from: a
-    deviation on any of them is a deviation of the lot's cells."""
+def _lineage(session: Session, lot: Lot) -> tuple[list[str], list[str]]:
+    """The codes of the lot's member vessels and of every vessel they were passaged from, and
+    the DINs of their biopsies: a deviation on any of them is a deviation of the lot's cells."""
+    members = session.exec(
+        select(PoolMember.culture_id, Biopsy.din)
+        .join(Biopsy, col(Biopsy.id) == PoolMember.biopsy_id)
+        .where(PoolMember.lot_id == lot.id)
+    ).all()
     codes: list[str] = []
-    frontier = set(session.exec(select(PoolMember.culture_id).where(PoolMember.lot_id == lot.id)))
+    frontier = {culture_id for culture_id, _ in members}
     seen: set[int] = set()
     while frontier:  # one query per passage level, a handful at most
         seen |= frontier
@@ -74,19 +80,23 @@ def _lineage_cultures(session: Session, lot: Lot) -> list[str]:
         ).all()
         codes += [code for code, _ in rows]
         frontier = {parent for _, parent in rows if parent is not None} - seen
-    return codes
+    return codes, sorted({din for _, din in members})
 
 
 def _of_lot(session: Session, lot: Lot, *conditions) -> list[Deviation]:
-    about_lot = Deviation.lot_id == lot.id
-    cultures = _lineage_cultures(session, lot)
-    about_cells = and_(Deviation.entity_type == "culture", col(Deviation.entity_id).in_(cultures))
-    query = select(Deviation).where(or_(about_lot, about_cells) if cultures else about_lot)
-    return list(session.exec(query.where(*conditions).order_by(col(Deviation.id))).all())
+    cultures, biopsies = _lineage(session, lot)
+    about = [Deviation.lot_id == lot.id]
+    for kind, identifiers in (("culture", cultures), ("biopsy", biopsies)):
+        if identifiers:
+            about.append(
+                and_(Deviation.entity_type == kind, col(Deviation.entity_id).in_(identifiers))
+            )
+    query = select(Deviation).where(or_(*about), *conditions)
+    return list(session.exec(query.order_by(col(Deviation.id))).all())
 
 
 def open_deviations_of_lot(session: Session, lot: Lot) -> list[Deviation]:
-    """Open deviations of the lot, or of any culture vessel its cells came through."""
+    """Open deviations of the lot, or of any biopsy or culture vessel its cells came through."""
     return _of_lot(session, lot, col(Deviation.status).in_(OPEN_STATES))
 
 
@@ -244,7 +254,7 @@ def lookup_deviation(session: Session, scan: ParsedScan) -> list[Resolution]:
 
 
 def list_all_of_lot(session: Session, lot: Lot) -> list[Deviation]:
-    """Every deviation of the lot or of the culture vessels its cells came through."""
+    """Every deviation of the lot or of the biopsies and vessels its cells came through."""
     return _of_lot(session, lot)
 
 

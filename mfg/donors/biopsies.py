@@ -10,6 +10,7 @@ from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
+from mfg.deviations import service as deviations
 from mfg.donors.rules import culture_start_problems, receipt_problems
 from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_din
@@ -148,6 +149,23 @@ def receive_biopsy(
             "receipt_deviation_note": deviation_note.strip(),
         },
     )
+    breaches = []
+    if hours > settings.biopsy_transport_limit_hours:
+        breaches.append(
+            f"{hours:g} h in transit (limit {settings.biopsy_transport_limit_hours:g} h)"
+        )
+    if not container_intact:
+        breaches.append("container not intact")
+    if breaches:  # the receipt opens its deviation itself; open, it blocks release downstream
+        deviations.record_deviation(
+            session,
+            actor=actor,
+            title=f"Biopsy received out of limits: {'; '.join(breaches)}",
+            description=f"Biopsy {biopsy.din}: {'; '.join(breaches)}. "
+            f"Noted at receipt: {deviation_note.strip()}",
+            entity_type="biopsy",
+            entity_id=biopsy.din,
+        )
     return biopsy
 
 

@@ -1,11 +1,13 @@
-"""A step that records viability below the in-process specification opens its own deviation,
-and that deviation, while open, blocks the release of every lot the cells reach."""
+"""A biopsy received out of limits, or a step that records viability below the in-process
+specification, opens its own deviation; while open, it blocks the release of every lot the cells
+reach."""
 
 from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from mfg.deviations import service as deviations
+from mfg.donors import biopsies
 from mfg.manufacturing import cultures, pools
 from mfg.models import AuditEvent, Deviation, DeviationStatus, MaterialLot, utcnow
 from tests.factories import PASSWORD
@@ -132,4 +134,40 @@ def test_a_step_within_the_specification_opens_no_deviation(lab, engine) -> None
     lot = pooled_lot(lab)
     lot_passage(lab, lot, harvested=8_000_000, reseeded=4_000_000, viability=92, hours_ago=100)
     harvest(lab, lot, viability=93)
+    assert _deviations(engine) == []
+
+
+def test_a_late_or_damaged_biopsy_receipt_opens_a_deviation_that_follows_the_cells_into_the_lot(
+    lab, engine
+) -> None:
+    _, biopsy = lab.eligible_donor()
+    lab.receive(biopsy, intact=False, note="Tube cracked, tissue still immersed")
+    [deviation] = _deviations(engine)
+    assert (deviation.entity_type, deviation.entity_id) == ("biopsy", biopsy.din)
+    assert "container not intact" in deviation.title
+    assert "Tube cracked" in deviation.description
+    medium = released_medium(lab)
+    first = lab.run(
+        "technician",
+        lambda s, a: cultures.start_primary_culture(
+            s,
+            actor=a,
+            biopsy=biopsies.get_biopsy(s, biopsy.din),
+            vessel_type="T75",
+            surface_cm2=75,
+            seeded_cells=500_000,
+            seeded_at=utcnow() - timedelta(hours=50),
+            password=PASSWORD,
+            medium_lots=[s.get(MaterialLot, medium.id)],
+        ),
+    )
+    lot = pool(lab, (first, 1_000_000), (culture_of_eligible_donor(lab, medium), 1_000_000))
+    with Session(engine) as session:
+        found = deviations.open_deviations_of_lot(session, pools.get_lot(session, lot.din))
+    assert [d.code for d in found] == [deviation.code]
+
+
+def test_a_receipt_within_limits_opens_no_deviation(lab, engine) -> None:
+    _, biopsy = lab.eligible_donor()
+    lab.receive(biopsy, hours_after=3)
     assert _deviations(engine) == []
