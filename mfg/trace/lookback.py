@@ -51,22 +51,22 @@ def look_back(session: Session, *, actor: User, kind: str, identifier: str) -> L
     found = build_trace(session, kind=kind, identifier=identifier)
     dins = [n.identifier for n in found.of_kind("lot")]
     lots = list(session.exec(select(Lot).where(col(Lot.din).in_(dins)).order_by(col(Lot.id))))
-    ids = [n.identifier for n in found.of_kind("dose")]
-    doses = list(
-        session.exec(select(Dose).where(col(Dose.identifier).in_(ids)).order_by(col(Dose.id)))
-    )
-    infusions = session.exec(
-        select(Infusion).where(col(Infusion.dose_id).in_([d.id for d in doses]))
-    ).all()
+    # Doses and infusions by a join on the lots, never a list of every dose id: a donor's cells
+    # can reach a hundred thousand doses, beyond a database's limit of bound parameters.
+    affected = col(Dose.lot_id).in_([lot.id for lot in lots])
+    doses = list(session.exec(select(Dose).where(affected).order_by(col(Dose.id))))
     by_id = {d.id: d for d in doses}
+    rows = session.exec(
+        select(Infusion, Patient, User)
+        .join(Dose, col(Dose.id) == Infusion.dose_id)
+        .join(Patient, col(Patient.id) == Infusion.patient_id)
+        .join(User, col(User.id) == Infusion.recorded_by_id)
+        .where(affected)
+        .order_by(col(Infusion.started_at))
+    ).all()
     notifications = [
-        Notification(
-            session.get(Patient, i.patient_id),
-            by_id[i.dose_id],
-            i,
-            session.get(User, i.recorded_by_id),
-        )
-        for i in infusions
+        Notification(patient, by_id[infusion.dose_id], infusion, clinician)
+        for infusion, patient, clinician in rows
     ]
     return LookBack(kind, identifier, lots, doses, notifications)
 
