@@ -2,14 +2,33 @@
 every dose and patient that received them, with the material lots used on the way.
 
 A trace is a graph of nodes ("kind:identifier") and edges (from upstream to downstream), built
-with set-based queries: one query per hop, never one per node.
+with set-based queries: one query per hop, never one per node. Downstream a donor can reach
+10,000 lots and 100,000 doses, so each hop names the next set by a subquery (a recursive one
+through the passages), not by a list of ids: PostgreSQL refuses more than 65,535 parameters.
+Only the columns a node shows are read, not whole rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Any, NamedTuple
 
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    DateTime,
+    Row,
+    Select,
+    or_,
+    type_coerce,
+    union,
+    union_all,
+)
 from sqlmodel import Session, col, select
 
 from mfg.auth.permissions import Action, authorize
@@ -44,8 +63,10 @@ URLS = {
 }
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
+    """One record of the chain. A named tuple rather than a frozen dataclass: a donor's trace
+    holds one per dose, and a tuple is built in half the time."""
+
     kind: str
     identifier: str
     status: str
@@ -65,172 +86,200 @@ class Trace:
     root: Node
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: set[tuple[str, str]] = field(default_factory=set)
+    _sorted: dict[str, tuple[int, list[Node]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def add(self, node: Node) -> str:
-        self.nodes.setdefault(node.key, node)
-        return node.key
+        key = node.key
+        self.nodes.setdefault(key, node)
+        return key
 
     def link(self, upstream: Node, downstream: Node) -> None:
-        self.edges.add((self.add(upstream), self.add(downstream)))
+        up, down = upstream.key, downstream.key
+        self.nodes.setdefault(up, upstream)
+        self.nodes.setdefault(down, downstream)
+        self.edges.add((up, down))
 
     def of_kind(self, kind: str) -> list[Node]:
-        return sorted(
-            (n for n in self.nodes.values() if n.kind == kind), key=lambda n: n.identifier
-        )
+        """The nodes of one kind by identifier; sorted once for as long as no node is added
+        (a page asks for the same kind several times)."""
+        count, nodes = self._sorted.get(kind, (-1, []))
+        if count != len(self.nodes):
+            nodes = sorted(
+                (n for n in self.nodes.values() if n.kind == kind), key=lambda n: n.identifier
+            )
+            self._sorted[kind] = (len(self.nodes), nodes)
+        return list(nodes)
 
 
-def _in(column, ids: Iterable[int]):
-    return col(column).in_(sorted(set(ids)))
+# The columns each kind of node shows, and the node made of them.
+def _donor(code: str, status: str) -> Node:
+    return Node("donor", code, status)
+
+
+def _biopsy(din: str, status: str) -> Node:
+    return Node("biopsy", din, status)
+
+
+def _culture(code: str, status: str, passage_number: int) -> Node:
+    return Node("culture", code, status, f"P{passage_number}")
+
+
+def _lot(din: str, status: str) -> Node:
+    return Node("lot", din, status)
+
+
+def _dose(identifier: str, status: str, division: str) -> Node:
+    return Node("dose", identifier, status, division)
+
+
+def _material(code: str, status: str, name: str, lot_number: str) -> Node:
+    return Node("material", code, status, f"{name} {lot_number}")
+
+
+CULTURE = (Culture.code, Culture.status, Culture.passage_number)
+LOT = (Lot.din, Lot.status)
+MATERIAL = (MaterialLot.code, MaterialLot.status, MaterialLot.name, MaterialLot.lot_number)
+DOSE = (Dose.identifier, Dose.status, Dose.division)
+CULTURE_STEPS = frozenset({"culture", "passage"})  # the other steps are a lot's
+# Read without its UTC type decorator, whose per-row call every dose row would pay, infused or
+# not; ``_utc`` does its work on the few infused ones.
+INFUSED_AT = type_coerce(Infusion.started_at, DateTime(timezone=True))
+
+
+def _utc(moment: datetime) -> datetime:
+    """A moment read as stored: naive on SQLite (stored as UTC), aware on PostgreSQL."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class _Builder:
     def __init__(self, session: Session, trace: Trace):
         self.s, self.t = session, trace
+        self.cultures: dict[int, Node] = {}
+        self.lots: dict[int, Node] = {}
 
-    # -- nodes -------------------------------------------------------------------------------
-    @staticmethod
-    def donor(d: Donor) -> Node:
-        return Node("donor", d.code, d.status)
+    def rows(self, statement: Select | CompoundSelect) -> Sequence[Row[Any]]:
+        # Plain rows through the session's connection: the ORM's result processing costs as
+        # much again as the fetch on 100,000 doses. The first read (``_one``) went through the
+        # session, so anything pending was flushed before.
+        return self.s.connection().execute(statement).all()
 
-    @staticmethod
-    def biopsy(b: Biopsy) -> Node:
-        return Node("biopsy", b.din, b.status)
-
-    @staticmethod
-    def culture(c: Culture) -> Node:
-        return Node("culture", c.code, c.status, f"P{c.passage_number}")
-
-    @staticmethod
-    def lot(lot: Lot) -> Node:
-        return Node("lot", lot.din, lot.status)
-
-    @staticmethod
-    def dose(d: Dose) -> Node:
-        return Node("dose", d.identifier, d.status, d.division)
-
-    @staticmethod
-    def material(m: MaterialLot) -> Node:
-        return Node("material", m.code, m.status, f"{m.name} {m.lot_number}")
-
-    # -- upstream: to the donors -----------------------------------------------------------------
+    # -- upstream: to the donors (a few records: a lot pools a handful of cultures) -----------
     def up_from_lots(self, lot_ids: Iterable[int]) -> None:
-        members = self.s.exec(select(PoolMember).where(_in(PoolMember.lot_id, lot_ids))).all()
-        lots = {x.id: x for x in self.s.exec(select(Lot).where(_in(Lot.id, lot_ids))).all()}
-        cultures = self._by_id(Culture, [m.culture_id for m in members])
-        for m in members:
-            self.t.link(self.culture(cultures[m.culture_id]), self.lot(lots[m.lot_id]))
-        self.up_from_cultures(cultures.values())
-        self.materials_of(lot_ids=list(lots), culture_ids=self._lineage_ids(cultures.values()))
+        lot_ids = sorted(set(lot_ids))
+        for lot_id, *lot in self.rows(select(Lot.id, *LOT).where(col(Lot.id).in_(lot_ids))):
+            self.lots[lot_id] = _lot(*lot)
+        members = self.rows(
+            select(PoolMember.culture_id, PoolMember.lot_id).where(
+                col(PoolMember.lot_id).in_(lot_ids)
+            )
+        )
+        lineage = self.up_from_cultures([culture_id for culture_id, _ in members])
+        for culture_id, lot_id in members:
+            self.t.link(self.cultures[culture_id], self.lots[lot_id])
+        self.materials_of(lot_ids=lot_ids, culture_ids=lineage)
 
-    def up_from_cultures(self, cultures: Iterable[Culture]) -> None:
-        cultures = list(cultures)
-        lineage = self._lineage(cultures)
-        for c in lineage.values():
-            if c.parent_id and c.parent_id in lineage:
-                self.t.link(self.culture(lineage[c.parent_id]), self.culture(c))
-        biopsies = self._by_id(Biopsy, [c.biopsy_id for c in lineage.values()])
-        donors = self._by_id(Donor, [b.donor_id for b in biopsies.values()])
-        for c in lineage.values():
-            if c.parent_id is None:
-                self.t.link(self.biopsy(biopsies[c.biopsy_id]), self.culture(c))
-        for b in biopsies.values():
-            self.t.link(self.donor(donors[b.donor_id]), self.biopsy(b))
+    def up_from_cultures(self, seed: Select | list[int]) -> list[int]:
+        """The cultures, every vessel they were passaged from, their biopsies and donors;
+        returns the ids of those cultures."""
+        tree = select(Culture.id).where(col(Culture.id).in_(seed)).cte("upward", recursive=True)
+        tree = tree.union(
+            select(Culture.parent_id)
+            .join(tree, col(Culture.id) == tree.c.id)
+            .where(col(Culture.parent_id).is_not(None))
+        )
+        rows = self.rows(
+            select(Culture.id, Culture.parent_id, Culture.biopsy_id, *CULTURE).where(
+                col(Culture.id).in_(select(tree.c.id))
+            )
+        )
+        for culture_id, _, _, *culture in rows:
+            self.cultures[culture_id] = _culture(*culture)
+        biopsies = {}
+        for biopsy_id, din, status, code, donor_status in self.rows(
+            select(Biopsy.id, Biopsy.din, Biopsy.status, Donor.code, Donor.status)
+            .join(Donor, col(Donor.id) == Biopsy.donor_id)
+            .where(col(Biopsy.id).in_(sorted({r[2] for r in rows})))
+        ):
+            biopsies[biopsy_id] = _biopsy(din, status)
+            self.t.link(_donor(code, donor_status), biopsies[biopsy_id])
+        for culture_id, parent_id, biopsy_id, *_ in rows:
+            upstream = self.cultures[parent_id] if parent_id else biopsies[biopsy_id]
+            self.t.link(upstream, self.cultures[culture_id])
+        return [r[0] for r in rows]
 
     # -- downstream: to the doses and patients ---------------------------------------------------
-    def down_from_cultures(self, culture_ids: Iterable[int]) -> list[int]:
-        """The lots the cultures (or the vessels passaged from them) were pooled into."""
-        ids = set(culture_ids)
-        frontier = set(ids)
-        while frontier:  # one query per passage generation
-            children = self.s.exec(select(Culture).where(_in(Culture.parent_id, frontier))).all()
-            frontier = {c.id for c in children} - ids
-            ids |= frontier
-            for c in children:
-                self.t.link(self.culture(self.s.get(Culture, c.parent_id)), self.culture(c))
-        members = self.s.exec(select(PoolMember).where(_in(PoolMember.culture_id, ids))).all()
-        lots = self._by_id(Lot, [m.lot_id for m in members])
-        cultures = self._by_id(Culture, [m.culture_id for m in members])
-        for m in members:
-            self.t.link(self.culture(cultures[m.culture_id]), self.lot(lots[m.lot_id]))
-        return list(lots)
+    def down_from_cultures(self, vessels: Select, *, biopsies: dict[int, Node]) -> Select:
+        """The cultures ``vessels`` selects and the lots any of them went into; returns those
+        lots as a subquery. A primary culture is linked to its biopsy when ``biopsies`` holds
+        it."""
+        rows = self.rows(
+            select(Culture.id, Culture.parent_id, Culture.biopsy_id, *CULTURE, Lot.id, *LOT)
+            .where(col(Culture.id).in_(vessels))
+            .outerjoin(PoolMember, col(PoolMember.culture_id) == Culture.id)
+            .outerjoin(Lot, col(Lot.id) == PoolMember.lot_id)
+        )
+        cultures, lots, link = self.cultures, self.lots, self.t.link
+        for culture_id, _, _, code, status, passage_number, _, _, _ in rows:
+            cultures[culture_id] = _culture(code, status, passage_number)
+        for culture_id, parent_id, biopsy_id, _, _, _, lot_id, din, status in rows:
+            node = cultures[culture_id]
+            if parent_id in cultures:
+                link(cultures[parent_id], node)
+            elif parent_id is None and biopsy_id in biopsies:
+                link(biopsies[biopsy_id], node)
+            if lot_id is not None:
+                if lot_id not in lots:
+                    lots[lot_id] = _lot(din, status)
+                link(node, lots[lot_id])
+        return select(PoolMember.lot_id).where(col(PoolMember.culture_id).in_(vessels))
 
-    def down_from_lots(self, lot_ids: Iterable[int]) -> None:
-        lots = self._by_id(Lot, lot_ids)
-        doses = self.s.exec(select(Dose).where(_in(Dose.lot_id, lots))).all()
-        for d in doses:
-            self.t.link(self.lot(lots[d.lot_id]), self.dose(d))
-        # Joined on the lots, not an IN list of every dose (100,000 doses exceed a bind limit).
-        infusions = self.s.exec(
-            select(Infusion)
-            .join(Dose, col(Dose.id) == Infusion.dose_id)
-            .where(_in(Dose.lot_id, lots))
-        ).all()
-        self._link_infusions({d.id: d for d in doses}, infusions)
-
-    def down_from_doses(self, doses: Iterable[Dose]) -> None:
-        doses = {d.id: d for d in doses}
-        infusions = self.s.exec(select(Infusion).where(_in(Infusion.dose_id, doses))).all()
-        self._link_infusions(doses, infusions)
-
-    def _link_infusions(self, doses: dict[int, Dose], infusions: Iterable[Infusion]) -> None:
-        infusions = list(infusions)
-        patients = self._by_id(Patient, [i.patient_id for i in infusions])
-        for i in infusions:
-            patient = patients[i.patient_id]
-            self.t.link(
-                self.dose(doses[i.dose_id]),
-                Node("patient", patient.code, patient.status, f"infused {i.started_at:%Y-%m-%d}"),
-            )
+    def doses(self, where: ColumnElement[bool]) -> None:
+        """The doses ``where`` selects (their lots already traced) and whom they were infused
+        into, dated by the first of these infusions: one query, infusions joined on the doses."""
+        statement = (
+            select(*DOSE, Dose.lot_id, Patient.code, Patient.status, INFUSED_AT)
+            .outerjoin(Infusion, col(Infusion.dose_id) == Dose.id)
+            .outerjoin(Patient, col(Patient.id) == Infusion.patient_id)
+            .where(where)
+        )
+        lots = {lot_id: node.key for lot_id, node in self.lots.items()}
+        nodes, edges, infusions = self.t.nodes, self.t.edges, []
+        # Once per dose (100,000 for a donor's trace), so Trace.link is written out here.
+        for identifier, status, division, lot_id, patient, patient_status, infused in self.rows(
+            statement
+        ):
+            dose = Node("dose", identifier, status, division)
+            key = "dose:" + identifier
+            nodes.setdefault(key, dose)
+            edges.add((lots[lot_id], key))
+            if patient is not None:
+                infusions.append((_utc(infused), dose, patient, patient_status))
+        for infused, dose, patient, status in sorted(infusions, key=itemgetter(0)):
+            self.t.link(dose, Node("patient", patient, status, f"infused {infused:%Y-%m-%d}"))
 
     # -- material lots -----------------------------------------------------------------------------
     def materials_of(self, *, lot_ids: list[int], culture_ids: list[int]) -> None:
         """The material lots used by the cultures' steps and the lots' own steps."""
-        passages = self.s.exec(select(Passage).where(_in(Passage.culture_id, culture_ids))).all()
-        lot_passages = self.s.exec(select(LotPassage).where(_in(LotPassage.lot_id, lot_ids))).all()
-        harvests = self.s.exec(select(Harvest).where(_in(Harvest.lot_id, lot_ids))).all()
-        steps = {("culture", c): ("culture", c) for c in culture_ids} | {
-            ("passage", p.id): ("culture", p.culture_id) for p in passages
-        }
-        steps |= {("lot_passage", p.id): ("lot", p.lot_id) for p in lot_passages}
-        steps |= {("harvest", h.id): ("lot", h.lot_id) for h in harvests}
-        uses = [
-            u
-            for u in self.s.exec(
-                select(MaterialUse).where(
-                    _in(MaterialUse.step_id, [sid for _, sid in steps]),
-                )
-            ).all()
-            if (u.step_type, u.step_id) in steps
-        ]
-        materials = self._by_id(MaterialLot, [u.material_id for u in uses])
-        for u in uses:
-            kind, target_id = steps[(u.step_type, u.step_id)]
-            target = (
-                self.culture(self.s.get(Culture, target_id))
-                if kind == "culture"
-                else self.lot(self.s.get(Lot, target_id))
+
+        def used(step_type: str, step, owner, owners: list[int]) -> Select:
+            return (
+                select(*MATERIAL, MaterialUse.step_type, owner)
+                .join(MaterialUse, col(MaterialUse.material_id) == MaterialLot.id)
+                .join(step, col(step.id) == MaterialUse.step_id)
+                .where(MaterialUse.step_type == step_type, col(owner).in_(owners))
             )
-            self.t.link(self.material(materials[u.material_id]), target)
 
-    # -- helpers -------------------------------------------------------------------------------
-    def _by_id(self, model, ids: Iterable[int]) -> dict:
-        ids = sorted(set(ids))
-        if not ids:
-            return {}
-        return {x.id: x for x in self.s.exec(select(model).where(col(model.id).in_(ids))).all()}
-
-    def _lineage(self, cultures: Iterable[Culture]) -> dict[int, Culture]:
-        """The cultures and every vessel they were passaged from, up to the primary culture."""
-        found = {c.id: c for c in cultures}
-        frontier = {c.parent_id for c in found.values() if c.parent_id} - set(found)
-        while frontier:
-            parents = self._by_id(Culture, frontier)
-            found |= parents
-            frontier = {c.parent_id for c in parents.values() if c.parent_id} - set(found)
-        return found
-
-    def _lineage_ids(self, cultures: Iterable[Culture]) -> list[int]:
-        return list(self._lineage(cultures))
+        statement = union_all(
+            used("culture", Culture, Culture.id, culture_ids),
+            used("passage", Passage, Passage.culture_id, culture_ids),
+            used("lot_passage", LotPassage, LotPassage.lot_id, lot_ids),
+            used("harvest", Harvest, Harvest.lot_id, lot_ids),
+        )
+        for code, status, name, lot_number, step_type, owner_id in self.rows(statement):
+            owner = self.cultures if step_type in CULTURE_STEPS else self.lots
+            self.t.link(_material(code, status, name, lot_number), owner[owner_id])
 
 
 def trace(session: Session, *, actor: User, kind: str, identifier: str) -> Trace:
@@ -241,75 +290,51 @@ def trace(session: Session, *, actor: User, kind: str, identifier: str) -> Trace
 
 def build_trace(session: Session, *, kind: str, identifier: str) -> Trace:
     """``trace`` for whoever already holds the database (the command line at the server)."""
-    root = _root(session, kind, identifier)
-    result = Trace(root=root)
-    result.add(root)
-    b = _Builder(session, result)
-    if kind == "donor":
-        donor = _one(session, Donor, Donor.code, identifier)
-        biopsies = session.exec(select(Biopsy).where(Biopsy.donor_id == donor.id)).all()
-        for biopsy in biopsies:
-            result.link(b.donor(donor), b.biopsy(biopsy))
-        _down_from_biopsies(session, b, biopsies)
-    elif kind == "biopsy":
-        biopsy = _one(session, Biopsy, Biopsy.din, identifier)
-        result.link(b.donor(session.get(Donor, biopsy.donor_id)), b.biopsy(biopsy))
-        _down_from_biopsies(session, b, [biopsy])
-    elif kind == "culture":
-        culture = _one(session, Culture, Culture.code, identifier)
-        b.up_from_cultures([culture])
-        b.materials_of(lot_ids=[], culture_ids=b._lineage_ids([culture]))
-        b.down_from_lots(b.down_from_cultures([culture.id]))
-    elif kind == "lot":
-        lot = _one(session, Lot, Lot.din, identifier)
-        b.up_from_lots([lot.id])
-        b.down_from_lots([lot.id])
-    elif kind == "dose":
-        dose = _one(session, Dose, Dose.identifier, identifier)
-        lot = session.get(Lot, dose.lot_id)
-        result.link(b.lot(lot), b.dose(dose))
-        b.up_from_lots([lot.id])
-        b.down_from_doses([dose])
-    elif kind == "patient":
-        patient = _one(session, Patient, Patient.code, identifier)
-        infusions = session.exec(select(Infusion).where(Infusion.patient_id == patient.id)).all()
-        doses = [session.get(Dose, i.dose_id) for i in infusions]
-        b.down_from_doses(doses)
-        for d in doses:
-            result.link(b.lot(session.get(Lot, d.lot_id)), b.dose(d))
-        b.up_from_lots({d.lot_id for d in doses})
-    elif kind == "material":
-        material = _one(session, MaterialLot, MaterialLot.code, identifier)
-        _down_from_material(session, b, material)
-    elif kind == "qc-sample":
+    if kind == "qc-sample":
         sample = _one(session, QcSample, QcSample.code, identifier)
         source = "dose" if sample.dose_id else "lot" if sample.lot_id else "culture"
         return build_trace(session, kind=source, identifier=sample.source_identifier)
-    else:
+    if kind not in _TRACERS:
         raise NotFound(f"A {kind} has no chain of identity to trace.")
+    model, column, tracer = _TRACERS[kind]
+    row = _one(session, model, column, identifier)
+    result = Trace(root=_root_node(kind, row))
+    result.add(result.root)
+    with _collector_paused():
+        tracer(_Builder(session, result), row)
     return result
 
 
-def _root(session: Session, kind: str, identifier: str) -> Node:
-    lookups = {
-        "donor": (Donor, Donor.code, _Builder.donor),
-        "biopsy": (Biopsy, Biopsy.din, _Builder.biopsy),
-        "culture": (Culture, Culture.code, _Builder.culture),
-        "lot": (Lot, Lot.din, _Builder.lot),
-        "dose": (Dose, Dose.identifier, _Builder.dose),
-        "material": (MaterialLot, MaterialLot.code, _Builder.material),
-    }
-    if kind == "patient":
-        p = _one(session, Patient, Patient.code, identifier)
-        return Node("patient", p.code, p.status)
-    if kind == "qc-sample":
-        sample = _one(session, QcSample, QcSample.code, identifier)
-        kind = "dose" if sample.dose_id else "lot" if sample.lot_id else "culture"
-        identifier = sample.source_identifier
-    if kind not in lookups:
-        raise NotFound(f"A {kind} has no chain of identity to trace.")
-    model, column, node = lookups[kind]
-    return node(_one(session, model, column, identifier))
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the graph is built. A donor's trace allocates
+    hundreds of thousands of small tuples that form no cycle; meanwhile the collector would walk
+    the whole, growing heap several times over, which took more time than building the graph.
+    Reference counting frees memory as usual; the collector resumes at the end."""
+    if not gc.isenabled():  # paused already (by a trace in another thread, say)
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _root_node(kind: str, row: Any) -> Node:
+    if kind == "donor":
+        return _donor(row.code, row.status)
+    if kind == "biopsy":
+        return _biopsy(row.din, row.status)
+    if kind == "culture":
+        return _culture(row.code, row.status, row.passage_number)
+    if kind == "lot":
+        return _lot(row.din, row.status)
+    if kind == "dose":
+        return _dose(row.identifier, row.status, row.division)
+    if kind == "material":
+        return _material(row.code, row.status, row.name, row.lot_number)
+    return Node("patient", row.code, row.status)
 
 
 def _one(session: Session, model, column, identifier: str):
@@ -319,43 +344,94 @@ def _one(session: Session, model, column, identifier: str):
     return row
 
 
-def _down_from_biopsies(session: Session, b: _Builder, biopsies: Iterable[Biopsy]) -> None:
-    biopsies = {x.id: x for x in biopsies}
-    primaries = session.exec(
-        select(Culture).where(_in(Culture.biopsy_id, biopsies), col(Culture.parent_id).is_(None))
-    ).all()
-    for c in primaries:
-        b.t.link(b.biopsy(biopsies[c.biopsy_id]), b.culture(c))
-    b.down_from_lots(b.down_from_cultures([c.id for c in primaries]))
+def _from_donor(b: _Builder, donor: Donor) -> None:
+    biopsies = b.rows(
+        select(Biopsy.id, Biopsy.din, Biopsy.status).where(Biopsy.donor_id == donor.id)
+    )
+    _down_from_biopsies(b, _donor(donor.code, donor.status), biopsies)
 
 
-def _down_from_material(session: Session, b: _Builder, material: MaterialLot) -> None:
+def _from_biopsy(b: _Builder, biopsy: Biopsy) -> None:
+    donor = b.s.get(Donor, biopsy.donor_id)
+    _down_from_biopsies(
+        b, _donor(donor.code, donor.status), [(biopsy.id, biopsy.din, biopsy.status)]
+    )
+
+
+def _down_from_biopsies(b: _Builder, donor: Node, biopsies: list[Any]) -> None:
+    nodes = {biopsy_id: _biopsy(din, status) for biopsy_id, din, status in biopsies}
+    for node in nodes.values():
+        b.t.link(donor, node)
+    # Every vessel grown from a biopsy, primary or passaged, records the biopsy: no need to
+    # walk the passages.
+    vessels = select(Culture.id).where(col(Culture.biopsy_id).in_(sorted(nodes)))
+    lots = b.down_from_cultures(vessels, biopsies=nodes)
+    b.doses(col(Dose.lot_id).in_(lots))
+
+
+def _passaged_from(seed: Select | CompoundSelect) -> Select:
+    """The seed cultures and every vessel passaged from them, at any depth."""
+    tree = select(Culture.id).where(col(Culture.id).in_(seed)).cte("downward", recursive=True)
+    tree = tree.union(select(Culture.id).join(tree, col(Culture.parent_id) == tree.c.id))
+    return select(tree.c.id)
+
+
+def _from_culture(b: _Builder, culture: Culture) -> None:
+    b.materials_of(lot_ids=[], culture_ids=b.up_from_cultures([culture.id]))
+    vessels = _passaged_from(select(Culture.id).where(Culture.id == culture.id))
+    lots = b.down_from_cultures(vessels, biopsies={})
+    b.doses(col(Dose.lot_id).in_(lots))
+
+
+def _from_lot(b: _Builder, lot: Lot) -> None:
+    b.up_from_lots([lot.id])
+    b.doses(Dose.lot_id == lot.id)
+
+
+def _from_dose(b: _Builder, dose: Dose) -> None:
+    b.up_from_lots([dose.lot_id])
+    b.doses(Dose.id == dose.id)
+
+
+def _from_patient(b: _Builder, patient: Patient) -> None:
+    infused = select(Infusion.dose_id).where(Infusion.patient_id == patient.id)
+    b.up_from_lots(b.s.exec(select(Dose.lot_id).where(col(Dose.id).in_(infused))).all())
+    b.doses(col(Dose.id).in_(infused))
+
+
+def _from_material(b: _Builder, material: MaterialLot) -> None:
     """Every lot that used the material, directly or through the cultures it went into."""
-    uses = session.exec(select(MaterialUse).where(MaterialUse.material_id == material.id)).all()
-    culture_ids = {u.step_id for u in uses if u.step_type == "culture"}
-    passage_ids = [u.step_id for u in uses if u.step_type == "passage"]
-    culture_ids |= {
-        p.culture_id for p in session.exec(select(Passage).where(_in(Passage.id, passage_ids)))
-    }
-    lot_ids = {
-        p.lot_id
-        for p in session.exec(
-            select(LotPassage).where(
-                _in(LotPassage.id, [u.step_id for u in uses if u.step_type == "lot_passage"])
-            )
-        )
-    } | {
-        h.lot_id
-        for h in session.exec(
-            select(Harvest).where(
-                _in(Harvest.id, [u.step_id for u in uses if u.step_type == "harvest"])
-            )
-        )
-    }
-    node = b.material(material)
-    for c in b._by_id(Culture, culture_ids).values():
-        b.t.link(node, b.culture(c))
-    for lot in b._by_id(Lot, lot_ids).values():
-        b.t.link(node, b.lot(lot))
-    lot_ids |= set(b.down_from_cultures(culture_ids))
-    b.down_from_lots(lot_ids)
+    uses = select(MaterialUse.step_id).where(MaterialUse.material_id == material.id)
+    cultures = union(
+        uses.where(MaterialUse.step_type == "culture"),
+        select(Passage.culture_id).where(
+            col(Passage.id).in_(uses.where(MaterialUse.step_type == "passage"))
+        ),
+    )
+    lots = union(
+        select(LotPassage.lot_id).where(
+            col(LotPassage.id).in_(uses.where(MaterialUse.step_type == "lot_passage"))
+        ),
+        select(Harvest.lot_id).where(
+            col(Harvest.id).in_(uses.where(MaterialUse.step_type == "harvest"))
+        ),
+    )
+    node = _root_node("material", material)
+    for lot_id, *lot in b.rows(select(Lot.id, *LOT).where(col(Lot.id).in_(lots))):
+        b.lots[lot_id] = _lot(*lot)
+        b.t.link(node, b.lots[lot_id])
+    for culture in b.rows(select(*CULTURE).where(col(Culture.id).in_(cultures))):
+        b.t.link(node, _culture(*culture))
+    from_cultures = b.down_from_cultures(_passaged_from(cultures), biopsies={})
+    b.doses(or_(col(Dose.lot_id).in_(lots), col(Dose.lot_id).in_(from_cultures)))
+
+
+_TRACERS = {
+    "donor": (Donor, Donor.code, _from_donor),
+    "biopsy": (Biopsy, Biopsy.din, _from_biopsy),
+    "culture": (Culture, Culture.code, _from_culture),
+    "lot": (Lot, Lot.din, _from_lot),
+    "dose": (Dose, Dose.identifier, _from_dose),
+    "patient": (Patient, Patient.code, _from_patient),
+    "material": (MaterialLot, MaterialLot.code, _from_material),
+}
