@@ -202,6 +202,8 @@ def _trace(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     print(f"Chain of identity of {result.root.kind} {result.root.identifier}")
+    if result.doses_summarised:
+        print(f"  {result.doses_total:,} doses: only those given to a patient are listed")
     for kind in KINDS:
         for node in result.of_kind(kind):
             print(f"  {kind:9} {node.identifier:22} {node.status:24} {node.detail}".rstrip())

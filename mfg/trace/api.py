@@ -29,6 +29,9 @@ class TracePublic(BaseModel):
     patients: list[NodePublic]
     nodes: list[NodePublic]
     edges: list[tuple[str, str]]
+    doses_total: int
+    doses_summarised: bool  # true: only doses given to a patient are nodes; see dose_counts
+    dose_counts: dict[str, dict[str, int]]  # lot DIN -> dose status -> count
 
 
 def _node(node) -> NodePublic:
@@ -48,6 +51,9 @@ def trace_public(result: Trace) -> TracePublic:
         patients=[_node(n) for n in result.of_kind("patient")],
         nodes=[_node(n) for n in sorted(result.nodes.values(), key=lambda n: n.key)],
         edges=sorted(result.edges),
+        doses_total=result.doses_total,
+        doses_summarised=result.doses_summarised,
+        dose_counts=result.dose_counts,
     )
 
 

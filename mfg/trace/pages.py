@@ -11,7 +11,7 @@ from mfg.manufacturing.doses import location_text
 from mfg.models import User
 from mfg.trace import fhir, lookback, notifications
 from mfg.trace.lookup import resolve_code
-from mfg.trace.render import trace_svg
+from mfg.trace.render import DRAWN_NODES, drawable, trace_svg
 from mfg.trace.service import KINDS, trace
 from mfg.web.deps import SessionDep, WriteSessionDep
 from mfg.web.security import Allow
@@ -32,7 +32,9 @@ def trace_page(
     context = {
         "trace": result,
         "kinds": [k for k in KINDS if result.of_kind(k)],
-        "svg": Markup(trace_svg(result)),  # noqa: S704 - built from escaped parts in render.py
+        "drawn_nodes": DRAWN_NODES,
+        # built from escaped parts in render.py
+        "svg": Markup(trace_svg(result)) if drawable(result) else None,  # noqa: S704
         "fhir_url": f"/api/fhir/{kind}s/{identifier}?download=true"
         if kind in fhir.KINDS and may(actor, Action.EXPORT_FHIR)
         else None,

@@ -7,6 +7,11 @@ from xml.sax.saxutils import escape
 from mfg.trace.service import KINDS, Trace
 
 COLUMN, ROW, BOX_W, BOX_H = 170, 34, 150, 26
+DRAWN_NODES = 600  # beyond, a drawing is unreadable on screen and paper: the tables stay
+
+
+def drawable(trace: Trace) -> bool:
+    return len(trace.nodes) <= DRAWN_NODES
 
 
 def trace_svg(trace: Trace) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     DateTime,
     Row,
     Select,
+    func,
     or_,
     type_coerce,
     union,
@@ -86,6 +87,10 @@ class Trace:
     root: Node
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: set[tuple[str, str]] = field(default_factory=set)
+    # Every downstream dose counted per lot and status; beyond DOSE_NODE_LIMIT doses only those
+    # given to a patient (and the root) are nodes, the rest are these counts.
+    dose_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    doses_summarised: bool = False
     _sorted: dict[str, tuple[int, list[Node]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -100,6 +105,10 @@ class Trace:
         self.nodes.setdefault(up, upstream)
         self.nodes.setdefault(down, downstream)
         self.edges.add((up, down))
+
+    @property
+    def doses_total(self) -> int:
+        return sum(sum(by_status.values()) for by_status in self.dose_counts.values())
 
     def of_kind(self, kind: str) -> list[Node]:
         """The nodes of one kind by identifier; sorted once for as long as no node is added
@@ -143,6 +152,9 @@ LOT = (Lot.din, Lot.status)
 MATERIAL = (MaterialLot.code, MaterialLot.status, MaterialLot.name, MaterialLot.lot_number)
 DOSE = (Dose.identifier, Dose.status, Dose.division)
 CULTURE_STEPS = frozenset({"culture", "passage"})  # the other steps are a lot's
+# A donor's cells can reach 100,000 doses: beyond this many, the doses not given to a patient are
+# counted per lot and status instead of drawn one by one (each lot's page lists its doses).
+DOSE_NODE_LIMIT = 1_000
 # Read without its UTC type decorator, whose per-row call every dose row would pay, infused or
 # not; ``_utc`` does its work on the few infused ones.
 INFUSED_AT = type_coerce(Infusion.started_at, DateTime(timezone=True))
@@ -236,24 +248,33 @@ class _Builder:
         return select(PoolMember.lot_id).where(col(PoolMember.culture_id).in_(vessels))
 
     def doses(self, where: ColumnElement[bool]) -> None:
-        """The doses ``where`` selects (their lots already traced) and whom they were infused
-        into, dated by the first of these infusions: one query, infusions joined on the doses."""
+        """The doses ``where`` selects (their lots already traced), counted per lot and status,
+        and whom they were infused into, dated by the first of these infusions. Every dose is a
+        node up to ``DOSE_NODE_LIMIT``; beyond, only the infused ones."""
+        lots = {lot_id: node for lot_id, node in self.lots.items()}
+        counts = self.rows(
+            select(Dose.lot_id, Dose.status, func.count())
+            .where(where)
+            .group_by(Dose.lot_id, Dose.status)
+        )
+        for lot_id, status, n in counts:
+            self.t.dose_counts.setdefault(lots[lot_id].identifier, {})[status] = n
+        self.t.doses_summarised = self.t.doses_total > DOSE_NODE_LIMIT
         statement = (
             select(*DOSE, Dose.lot_id, Patient.code, Patient.status, INFUSED_AT)
             .outerjoin(Infusion, col(Infusion.dose_id) == Dose.id)
             .outerjoin(Patient, col(Patient.id) == Infusion.patient_id)
             .where(where)
         )
-        lots = {lot_id: node.key for lot_id, node in self.lots.items()}
-        nodes, edges, infusions = self.t.nodes, self.t.edges, []
-        # Once per dose (100,000 for a donor's trace), so Trace.link is written out here.
+        if self.t.doses_summarised:
+            root = self.t.root.identifier if self.t.root.kind == "dose" else None
+            statement = statement.where(or_(col(Infusion.id).is_not(None), Dose.identifier == root))
+        infusions = []
         for identifier, status, division, lot_id, patient, patient_status, infused in self.rows(
             statement
         ):
             dose = Node("dose", identifier, status, division)
-            key = "dose:" + identifier
-            nodes.setdefault(key, dose)
-            edges.add((lots[lot_id], key))
+            self.t.link(lots[lot_id], dose)
             if patient is not None:
                 infusions.append((_utc(infused), dose, patient, patient_status))
         for infused, dose, patient, status in sorted(infusions, key=itemgetter(0)):

@@ -3,7 +3,7 @@ into two patients (REFERENCE.md §3: from any dose every donor, from any donor e
 
 from sqlmodel import Session, select
 
-from mfg.models import Dose, MaterialLot, MaterialUse, PoolMember
+from mfg.models import Donor, Dose, MaterialLot, MaterialUse, PoolMember
 from mfg.trace.service import build_trace
 from tests.factories import PASSWORD, bearer
 
@@ -115,3 +115,31 @@ def test_the_look_back_page_lists_patients_to_notify(client, lab, engine, histor
     assert 'id="lookback-dialog"' not in page.text  # lot A's only dose was infused: nothing to hold
     csv_text = client.get(f"/lookback/donor/{code}/notifications.csv").text
     assert patient_a.code in csv_text and "treating clinician" in csv_text
+
+
+def test_beyond_the_dose_limit_a_trace_counts_doses_per_lot_and_lists_only_those_infused(
+    client, engine, history, monkeypatch
+) -> None:
+    from mfg.trace import service
+
+    lot, dose, patient = history["b"]  # two doses: one infused, one available
+    with Session(engine) as session:
+        member = session.exec(select(PoolMember).where(PoolMember.lot_id == lot.id)).first()
+        donor = session.get(Donor, member.donor_id).code
+        full = build_trace(session, kind="donor", identifier=donor)
+        monkeypatch.setattr(service, "DOSE_NODE_LIMIT", 1)
+        summarised = build_trace(session, kind="donor", identifier=donor)
+        from_dose = build_trace(session, kind="lot", identifier=lot.din)
+    assert not full.doses_summarised and len(_codes(full, "dose")) == 2
+    assert summarised.doses_summarised and _codes(summarised, "dose") == {dose.identifier}
+    assert summarised.dose_counts == full.dose_counts == {lot.din: {"infused": 1, "available": 1}}
+    assert _codes(summarised, "patient") == _codes(full, "patient") == {patient.code}
+    assert summarised.doses_total == 2 and from_dose.doses_summarised
+    body = client.get(f"/api/trace/{donor}", headers=bearer(client, "qa")).json()
+    assert body["doses_summarised"] and body["doses_total"] == 2
+    assert body["dose_counts"] == {lot.din: {"infused": 1, "available": 1}}
+    from tests.factories import log_in
+
+    log_in(client, "qa")
+    page = client.get(f"/trace/{donor}").text
+    assert 'id="doses-summarised"' in page and "1 available, 1 infused" in page
