@@ -109,6 +109,8 @@ class MaterialUse(SQLModel, table=True):
     """Which material lots a step used (REFERENCE.md §4: each process step records its lots)."""
 
     __tablename__ = "material_use"
+    # a step's materials, read by the batch record and by every trace up from a lot
+    __table_args__ = (Index("ix_material_use_step", "step_type", "step_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     material_id: int = Field(foreign_key="material_lot.id", index=True)
