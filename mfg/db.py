@@ -33,6 +33,7 @@ _BEGIN_OPTION = "mfg_sqlite_begin"
 _SETTINGS_KEY = "mfg_settings"
 _KEEP_KEY = "mfg_keep_on_failure"
 _READ_ONLY_KEY = "mfg_read_only"
+_OPTIONS_KEY = "_mfg_option_engines"
 
 
 @event.listens_for(Session, "before_flush")
@@ -85,6 +86,16 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
     return engine
 
 
+def _with_options(engine: Engine, **options: str) -> Engine:
+    """``engine.execution_options(**options)``, made once per engine and kept on it: making one
+    copies the options and registers event listeners, a cost every request would pay again."""
+    made: dict[tuple[tuple[str, str], ...], Engine] = engine.__dict__.setdefault(_OPTIONS_KEY, {})
+    key = tuple(sorted(options.items()))
+    if key not in made:
+        made[key] = engine.execution_options(**options)
+    return made[key]
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -106,9 +117,9 @@ def unit_of_work(
     """
     autocommit = autocommit_reads and not write and engine.dialect.name == "postgresql"
     if write:
-        bind = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        bind = _with_options(engine, **{_BEGIN_OPTION: "IMMEDIATE"})
     elif autocommit:
-        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+        bind = _with_options(engine, isolation_level="AUTOCOMMIT")
     else:
         bind = engine
     with Session(bind, expire_on_commit=False) as session:

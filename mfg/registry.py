@@ -7,7 +7,7 @@ from mfg.clinical.orders import allocation_label
 from mfg.clinical.patients import lookup_patient, wristband_label
 from mfg.deviations.service import lookup_deviation
 from mfg.donors.records import biopsy_label, lookup_biopsy, lookup_donor
-from mfg.identifiers.resolve import Resolver
+from mfg.identifiers.resolve import Resolver, din_alone
 from mfg.identifiers.scan import TokenKind
 from mfg.labeling.service import LabelSources
 from mfg.manufacturing.records import (
@@ -27,10 +27,10 @@ def build_resolver() -> Resolver:
     resolver = Resolver()
     resolver.on_prefix(STAFF_PREFIX, lookup_staff)
     resolver.on_prefix("DN", lookup_donor)
-    resolver.on_token(TokenKind.DIN, lookup_biopsy)
+    resolver.on_token(TokenKind.DIN, lookup_biopsy, when=din_alone)
     resolver.on_prefix("ML", lookup_material)
     resolver.on_prefix("CV", lookup_culture)
-    resolver.on_token(TokenKind.DIN, lookup_lot)
+    resolver.on_token(TokenKind.DIN, lookup_lot, when=din_alone)
     resolver.on_token(TokenKind.DIN, lookup_dose)
     resolver.on_token(TokenKind.GS1, lookup_material_by_gs1)
     resolver.on_prefix("QS", lookup_sample)

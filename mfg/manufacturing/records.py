@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from mfg.db import settings_of
 from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.identifiers.local import LocalId
-from mfg.identifiers.resolve import Resolution
+from mfg.identifiers.resolve import Resolution, RowLookup
 from mfg.identifiers.scan import ParsedScan, TokenKind
 from mfg.labeling.fields import TRIAL_NOTICE, LabelData, common_fields, din_fields, local_fields
 from mfg.models import Biopsy, Culture, Dose, Lot, MaterialLot
@@ -120,30 +124,36 @@ def lookup_lot(session: Session, scan: ParsedScan) -> list[Resolution]:
     ]
 
 
-def lookup_dose(session: Session, scan: ParsedScan) -> list[Resolution]:
+def _dose_params(scan: ParsedScan) -> dict[str, str] | None:
     """A DIN with a product code names a dose: the lot's DIN and the dose's division."""
     din, code = scan.first(TokenKind.DIN), scan.first(TokenKind.PRODUCT_CODE)
     if din is None or code is None:
-        return []
-    # The columns the answer needs, not the whole row: every bedside and bench scan comes here.
-    found = session.execute(
-        select(Dose.identifier, Dose.division, Dose.cells, Dose.volume_ml, Dose.status).where(
-            Dose.identifier == f"{din.value}{code.value}"
-        )
-    ).first()
-    if found is None:
-        return []
-    identifier, division, cells, volume_ml, status = found
-    return [
-        Resolution(
-            "dose",
-            identifier,
-            f"/doses/{identifier}",
-            f"Dose {division} of lot {Din.parse(din.value).eye_readable}, "
-            f"{cells_text(cells)} in {volume_ml:g} mL: {status}",
-            status,
-        )
-    ]
+        return None
+    return {"dose_identifier": f"{din.value}{code.value}"}
+
+
+def _dose_found(row: Sequence[Any], scan: ParsedScan) -> Resolution:
+    identifier, division, cells, volume_ml, status = row
+    lot_din = identifier[:13]  # a dose's identifier is its lot's DIN and its product code
+    return Resolution(
+        "dose",
+        identifier,
+        f"/doses/{identifier}",
+        f"Dose {division} of lot {Din.parse(lot_din).eye_readable}, "
+        f"{cells_text(cells)} in {volume_ml:g} mL: {status}",
+        status,
+    )
+
+
+# Every bedside and bench scan comes here: the columns the answer needs, in one statement built
+# once (the resolver can run the login check in it too).
+lookup_dose = RowLookup(
+    select(Dose.identifier, Dose.division, Dose.cells, Dose.volume_ml, Dose.status).where(
+        Dose.identifier == bindparam("dose_identifier")
+    ),
+    _dose_params,
+    _dose_found,
+)
 
 
 def cells_text(cells: int) -> str:

@@ -11,7 +11,6 @@ from mfg.config import Settings
 from mfg.db import is_sqlite, unit_of_work
 
 T = TypeVar("T")
-F = TypeVar("F", bound=Callable[..., Any])
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _INLINE_KEY = "mfg_inline_ok"
 
@@ -36,15 +35,26 @@ async def run_db(session: Session, fn: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(fn, *args)
 
 
-LOOKUP_ATTRIBUTE = "mfg_lookup"
+async def run_lookup(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(session, *args)`` in a read-only unit of work of its own: a one-shot lookup (scan
+    resolution), the request's only unit of work.
 
+    On PostgreSQL its reads run without BEGIN/COMMIT, two round trips less (each statement is its
+    own snapshot, as in READ COMMITTED anyway), in one thread-pool hop; on SQLite, on the event
+    loop (``reads_inline``). Not for anything that must read several rows consistently. Opened
+    here rather than by a session dependency: the scan pays for no dependency machinery.
+    """
+    state = request.app.state
 
-def lookup(endpoint: F) -> F:
-    """Mark a GET endpoint as a one-shot lookup (scan resolution): on PostgreSQL its reads run
-    without BEGIN/COMMIT, two round trips less; each statement is its own snapshot, as in
-    READ COMMITTED anyway. Not for anything that must read several rows consistently."""
-    setattr(endpoint, LOOKUP_ATTRIBUTE, True)
-    return endpoint
+    def work() -> T:
+        with unit_of_work(
+            state.engine, settings=state.settings, write=False, autocommit_reads=True
+        ) as session:
+            return fn(session, *args)
+
+    if is_sqlite(state.engine):
+        return work()
+    return await run_in_threadpool(work)
 
 
 class _UnitOfWork:
@@ -60,10 +70,7 @@ class _UnitOfWork:
     async def __call__(self, request: Request) -> AsyncIterator[Session]:
         state = request.app.state
         write = self.always_write or request.method not in READ_ONLY_METHODS
-        autocommit = not write and getattr(request.scope.get("endpoint"), LOOKUP_ATTRIBUTE, False)
-        work = unit_of_work(
-            state.engine, settings=state.settings, write=write, autocommit_reads=autocommit
-        )
+        work = unit_of_work(state.engine, settings=state.settings, write=write)
         session = work.__enter__()
         inline = not write and is_sqlite(state.engine)
         session.info[_INLINE_KEY] = inline
@@ -72,8 +79,7 @@ class _UnitOfWork:
         except BaseException as exc:
             await run_in_threadpool(work.__exit__, type(exc), exc, exc.__traceback__)
             raise
-        if inline or autocommit:
-            # Ending it does no I/O: SQLite is in-process; an autocommit read has no transaction.
+        if inline:  # ending it does no I/O: SQLite is in-process
             work.__exit__(None, None, None)
         else:
             await run_in_threadpool(work.__exit__, None, None, None)

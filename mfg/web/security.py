@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlmodel import Session
 
 from mfg.auth.permissions import Action, authorize
-from mfg.auth.tokens import check_credentials_current, user_from_token
+from mfg.auth.tokens import Credentials, check_credentials_current, read_token
 from mfg.db import unit_of_work
 from mfg.errors import (
     CsrfFailed,
@@ -34,6 +35,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 # Reachable while a one-time password must still be replaced.
 PASSWORD_CHANGE_PATHS = ("/account/password", "/logout", "/api/auth/password", "/static/")
+C = TypeVar("C", bound=Credentials)
 
 
 def csrf_token(request: Request) -> str:
@@ -67,27 +69,56 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _user_from_cookie(request: Request, session: Session) -> User | None:
-    user_id = request.session.get(SESSION_USER)
-    if user_id is None:
-        return None
+@dataclass(frozen=True)
+class LoginClaim:
+    """Who a request says it is: a verified, unexpired token or a live browser session. The
+    database has yet to confirm that the user's credentials are current (``confirm_login``)."""
+
+    user_id: int
+    credential_version: object
+    from_cookie: bool
+
+
+def login_claim(request: Request) -> LoginClaim | None:
+    """The request's bearer token or browser session, checked without the database (signature,
+    expiry, idle time); None when it carries neither."""
     settings = request.app.state.settings
-    now = time.time()
-    if now - float(request.session.get(SESSION_SEEN, 0)) > settings.idle_timeout_minutes * 60:
-        end_browser_session(request)
-        raise SessionExpired(
-            f"Your session ended after {settings.idle_timeout_minutes} minutes without activity; "
-            "please log in again."
-        )
+    token = _bearer(request)
+    if token:
+        user_id, version = read_token(token, settings=settings)
+        from_cookie = False
+    else:
+        user_id = request.session.get(SESSION_USER)
+        if user_id is None:
+            return None
+        seen = float(request.session.get(SESSION_SEEN, 0))
+        if time.time() - seen > settings.idle_timeout_minutes * 60:
+            end_browser_session(request)
+            raise SessionExpired(
+                f"Your session ended after {settings.idle_timeout_minutes} minutes without "
+                "activity; please log in again."
+            )
+        version, from_cookie = request.session.get(SESSION_CREDENTIALS), True
+    if not isinstance(user_id, int):
+        raise NotAuthenticated()
+    return LoginClaim(user_id, version, from_cookie)
+
+
+def confirm_login(request: Request, claim: LoginClaim, credentials: C | None) -> C:
+    """``credentials`` (the claimed user, or their credential columns), if still current: not
+    deactivated, locked or re-credentialed since, and not waiting for a new password."""
     try:
-        user = check_credentials_current(
-            session.get(User, user_id), request.session.get(SESSION_CREDENTIALS)
-        )
+        current = check_credentials_current(credentials, claim.credential_version)
     except MfgError:
-        end_browser_session(request)
+        if claim.from_cookie:
+            end_browser_session(request)
         raise
-    request.session[SESSION_SEEN] = now
-    return user
+    if claim.from_cookie:
+        request.session[SESSION_SEEN] = time.time()
+    on_password_path = request.url.path.startswith(PASSWORD_CHANGE_PATHS)
+    if current.must_change_password and not on_password_path:
+        raise PasswordChangeRequired()
+    return current
 
 
 def _check_csrf(request: Request, form: Any | None) -> None:
@@ -136,14 +167,8 @@ async def current_user_optional(request: Request, session: SessionDep) -> User |
 
 def load_current_user(request: Request, session: Session) -> User | None:
     """The user of the request's bearer token or session cookie (None when neither is valid)."""
-    token = _bearer(request)
-    if token:
-        user = user_from_token(session, token, settings=request.app.state.settings)
-    else:
-        user = _user_from_cookie(request, session)
-    on_password_path = request.url.path.startswith(PASSWORD_CHANGE_PATHS)
-    if user is not None and user.must_change_password and not on_password_path:
-        raise PasswordChangeRequired()
+    claim = login_claim(request)
+    user = confirm_login(request, claim, session.get(User, claim.user_id)) if claim else None
     request.state.user = user
     return user
 
@@ -157,19 +182,12 @@ async def current_user(user: Annotated[User | None, Depends(current_user_optiona
 
 async def login_checked_in_endpoint(request: Request) -> None:
     """Declares a route open to any logged-in user whose endpoint checks the login itself, in
-    the same database trip as its lookup (``authenticated``): the scan, where every trip counts.
-    A request with no credentials at all is refused here already. The route walker of the tests
-    treats it like ``current_user`` and proves the 401."""
+    the same database trip as its lookup (``login_claim`` and ``confirm_login`` with the
+    credential columns): the scan, where every trip counts. A request with no credentials at all
+    is refused here already. The route walker of the tests treats it like ``current_user`` and
+    proves the 401."""
     if not _bearer(request) and request.session.get(SESSION_USER) is None:
         raise NotAuthenticated()
-
-
-def authenticated(request: Request, session: Session) -> User:
-    """``current_user`` for endpoints declared with ``login_checked_in_endpoint``."""
-    user = load_current_user(request, session)
-    if user is None:
-        raise NotAuthenticated()
-    return user
 
 
 class Allow:
