@@ -42,6 +42,29 @@ def _yes(value: str, field: str) -> bool:
     return value == "yes"
 
 
+def _event_form(
+    term: str,
+    onset: str,
+    resolution: str,
+    grade: int,
+    serious: str,
+    relation: str,
+    action: str,
+    outcome: str,
+) -> dict:
+    """An adverse event's form fields as the service takes them (a record or an amendment)."""
+    return {
+        "term": term,
+        "onset": _date(onset, "onset"),
+        "resolution": _date(resolution, "resolution") if resolution.strip() else None,
+        "grade": grade,
+        "serious": _yes(serious, "serious"),
+        "relation": relation,
+        "action": action,
+        "outcome": outcome,
+    }
+
+
 @router.get(
     "/patients/{code}/adverse-events", response_class=HTMLResponse, name="patient_adverse_events"
 )
@@ -95,16 +118,9 @@ def adverse_event_record(
         session,
         actor=actor,
         patient=patient,
-        term=term,
-        onset=_date(onset, "onset"),
-        resolution=_date(resolution, "resolution") if resolution.strip() else None,
-        grade=grade,
-        serious=_yes(serious, "serious"),
-        relation=relation,
-        action=action,
-        outcome=outcome,
         password=password,
         comment=comment,
+        **_event_form(term, onset, resolution, grade, serious, relation, action, outcome),
     )
     flash(request, f"Adverse event “{event.term}” (grade {event.grade}) recorded and signed.")
     return RedirectResponse(f"/patients/{patient.code}/adverse-events", status_code=303)
@@ -138,16 +154,9 @@ def adverse_event_amend(
         event=outcomes.get_adverse_event(session, event_id),
         expected_version=expected_version,
         reason=reason,
-        term=term,
-        onset=_date(onset, "onset"),
-        resolution=_date(resolution, "resolution") if resolution.strip() else None,
-        grade=grade,
-        serious=_yes(serious, "serious"),
-        relation=relation,
-        action=action,
-        outcome=outcome,
         password=password,
         comment=comment,
+        **_event_form(term, onset, resolution, grade, serious, relation, action, outcome),
     )
     flash(request, f"Adverse event “{event.term}” amended (version {event.version}) and signed.")
     return RedirectResponse(f"/patients/{patient.code}/adverse-events", status_code=303)

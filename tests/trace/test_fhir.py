@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 
 from mfg.models import AuditEvent
 from mfg.trace import fhir_checks
-from mfg.trace.fhir import ISBT_DIN, build_bundle
+from mfg.trace.fhir import build_bundle
+from mfg.trace.fhir_resources import ISBT_DIN
 from mfg.trace.service import build_trace
 from tests.factories import bearer
 from tests.test_cli import run_mfg
