@@ -302,3 +302,16 @@ class Dose(SQLModel, table=True):
     # Thaw, when the dose is prepared for a patient
     thawed_at: datetime | None = None
     thawed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class LotDoseCount(SQLModel, table=True):
+    """How many of a lot's doses are in each status: derived data, kept by database triggers
+    on ``dose`` (migration 0016) in the transaction that inserts a dose or changes its status,
+    whichever code or statement does it. Read by the trace, which would otherwise count a
+    donor's 100,000 doses on every scan. Never written by the application."""
+
+    __tablename__ = "lot_dose_count"
+
+    lot_id: int = Field(foreign_key="lot.id", primary_key=True)
+    status: str = Field(max_length=16, primary_key=True)
+    doses: int = Field(default=0)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import compress, repeat
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -24,8 +25,8 @@ from sqlalchemy import (
     DateTime,
     Row,
     Select,
+    and_,
     func,
-    or_,
     type_coerce,
     union,
     union_all,
@@ -42,6 +43,7 @@ from mfg.models import (
     Harvest,
     Infusion,
     Lot,
+    LotDoseCount,
     LotPassage,
     MaterialLot,
     MaterialUse,
@@ -108,7 +110,7 @@ class Trace:
 
     @property
     def doses_total(self) -> int:
-        return sum(sum(by_status.values()) for by_status in self.dose_counts.values())
+        return sum(map(sum, map(dict.values, self.dose_counts.values())))
 
     def of_kind(self, kind: str) -> list[Node]:
         """The nodes of one kind by identifier; sorted once for as long as no node is added
@@ -152,6 +154,9 @@ LOT = (Lot.din, Lot.status)
 MATERIAL = (MaterialLot.code, MaterialLot.status, MaterialLot.name, MaterialLot.lot_number)
 DOSE = (Dose.identifier, Dose.status, Dose.division)
 CULTURE_STEPS = frozenset({"culture", "passage"})  # the other steps are a lot's
+# ``Node(...)`` without the named tuple's own ``__new__``, a Python function: the hot loops make
+# 10,000 and more nodes.
+_NODE = tuple.__new__
 # A donor's cells can reach 100,000 doses: beyond this many, the doses not given to a patient are
 # counted per lot and status instead of drawn one by one (each lot's page lists its doses).
 DOSE_NODE_LIMIT = 1_000
@@ -163,6 +168,15 @@ INFUSED_AT = type_coerce(Infusion.started_at, DateTime(timezone=True))
 def _utc(moment: datetime) -> datetime:
     """A moment read as stored: naive on SQLite (stored as UTC), aware on PostgreSQL."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _counted(lots: Select) -> Select:
+    """``lots`` (a select of ``Lot`` columns) with each lot's dose count per status, one row
+    per status, from ``lot_dose_count``: the database keeps it, so a donor's 100,000 doses are
+    not counted again on every trace."""
+    return lots.add_columns(LotDoseCount.status, LotDoseCount.doses).outerjoin(
+        LotDoseCount, and_(LotDoseCount.lot_id == Lot.id, LotDoseCount.doses > 0)
+    )
 
 
 class _Builder:
@@ -222,59 +236,128 @@ class _Builder:
         return [r[0] for r in rows]
 
     # -- downstream: to the doses and patients ---------------------------------------------------
-    def down_from_cultures(self, vessels: Select, *, biopsies: dict[int, Node]) -> Select:
-        """The cultures ``vessels`` selects and the lots any of them went into; returns those
-        lots as a subquery. A primary culture is linked to its biopsy when ``biopsies`` holds
-        it."""
-        rows = self.rows(
-            select(Culture.id, Culture.parent_id, Culture.biopsy_id, *CULTURE, Lot.id, *LOT)
-            .where(col(Culture.id).in_(vessels))
-            .outerjoin(PoolMember, col(PoolMember.culture_id) == Culture.id)
-            .outerjoin(Lot, col(Lot.id) == PoolMember.lot_id)
-        )
-        cultures, lots, link = self.cultures, self.lots, self.t.link
-        for culture_id, _, _, code, status, passage_number, _, _, _ in rows:
-            cultures[culture_id] = _culture(code, status, passage_number)
-        for culture_id, parent_id, biopsy_id, _, _, _, lot_id, din, status in rows:
-            node = cultures[culture_id]
-            if parent_id in cultures:
-                link(cultures[parent_id], node)
-            elif parent_id is None and biopsy_id in biopsies:
-                link(biopsies[biopsy_id], node)
-            if lot_id is not None:
-                if lot_id not in lots:
-                    lots[lot_id] = _lot(din, status)
-                link(node, lots[lot_id])
-        return select(PoolMember.lot_id).where(col(PoolMember.culture_id).in_(vessels))
+    def down_from_cultures(
+        self, vessels: ColumnElement[bool], *, biopsies: dict[int, Node]
+    ) -> Select:
+        """The cultures that ``vessels`` (a condition on ``Culture``) selects, the lots any of
+        them went into and those lots' doses counted by status; returns the lots as a subquery.
+        A primary culture is linked to its biopsy when ``biopsies`` holds it.
 
-    def doses(self, where: ColumnElement[bool]) -> None:
-        """The doses ``where`` selects (their lots already traced), counted per lot and status,
-        and whom they were infused into, dated by the first of these infusions. Every dose is a
-        node up to ``DOSE_NODE_LIMIT``; beyond, only the infused ones."""
-        lots = {lot_id: node for lot_id, node in self.lots.items()}
-        counts = self.rows(
-            select(Dose.lot_id, Dose.status, func.count())
-            .where(where)
-            .group_by(Dose.lot_id, Dose.status)
+        A donor's vessels and lots can be 10,000 each: the rows are turned into columns, and
+        nodes, keys and edges are made column-wise by ``map``/``zip`` rather than one Python
+        statement per row, which took more time than the query."""
+        lots = select(PoolMember.lot_id).where(
+            col(PoolMember.culture_id).in_(select(Culture.id).where(vessels))
         )
-        for lot_id, status, n in counts:
-            self.t.dose_counts.setdefault(lots[lot_id].identifier, {})[status] = n
+        rows = self.rows(
+            _counted(
+                select(
+                    Culture.id,
+                    # the parent vessel, or for a primary culture its biopsy (negative id)
+                    func.coalesce(Culture.parent_id, -col(Culture.biopsy_id)),
+                    *CULTURE,
+                    Lot.id,
+                    *LOT,
+                )
+                .where(vessels)
+                .outerjoin(PoolMember, col(PoolMember.culture_id) == Culture.id)
+                .outerjoin(Lot, col(Lot.id) == PoolMember.lot_id)
+            )
+        )
+        if not rows:
+            return lots
+        # One row per culture and lot dose status (a culture not pooled: lot columns NULL).
+        ids, parents, codes, statuses, passages, lot_ids, dins, lot_statuses, counted, doses = zip(
+            *rows, strict=True
+        )
+        keys = dict(zip(ids, ["culture:" + code for code in codes], strict=True))
+        cultures = list(
+            map(
+                _NODE,
+                repeat(Node),
+                zip(
+                    repeat("culture"),
+                    codes,
+                    statuses,
+                    [f"P{n}" for n in passages],
+                ),
+            )
+        )
+        self.cultures.update(zip(ids, cultures, strict=True))
+        self.t.nodes.update(zip(map(keys.get, ids), cultures, strict=True))
+        keys.update((-biopsy_id, self.t.add(node)) for biopsy_id, node in biopsies.items())
+        self.t.edges.update(
+            filter(itemgetter(0), zip(map(keys.get, parents), map(keys.get, ids), strict=True))
+        )
+        pooled = [lot_id is not None for lot_id in lot_ids]
+        lot_nodes = list(
+            map(_NODE, repeat(Node), zip(repeat("lot"), dins, lot_statuses, repeat("")))
+        )
+        lot_keys = ["lot:" + din if din is not None else "" for din in dins]
+        self.lots.update(compress(zip(lot_ids, lot_nodes, strict=True), pooled))
+        self.t.nodes.update(compress(zip(lot_keys, lot_nodes, strict=True), pooled))
+        self.t.edges.update(compress(zip(map(keys.get, ids), lot_keys, strict=True), pooled))
+        dose_counts = self.t.dose_counts
+        for din, status, n in zip(dins, counted, doses, strict=True):
+            if status is not None:
+                if din in dose_counts:
+                    dose_counts[din][status] = n
+                else:
+                    dose_counts[din] = {status: n}
+        return lots
+
+    def _lot(self, lot_id: int, din: str, status: str) -> Node:
+        node = self.lots.get(lot_id)
+        if node is None:
+            node = self.lots[lot_id] = _lot(din, status)
+        return node
+
+    def doses(
+        self,
+        lots: Select | CompoundSelect | None = None,
+        *,
+        where: ColumnElement[bool] | None = None,
+    ) -> None:
+        """The doses of ``lots`` (a subquery of lot ids, read ``_counted`` already) or those
+        ``where`` selects (counted here per lot and status), and whom they were infused into,
+        dated by the first of these infusions. Every dose is a node up to ``DOSE_NODE_LIMIT``;
+        beyond, only the infused ones."""
+        names = self.lots
+        if lots is not None:
+            where = col(Dose.lot_id).in_(lots)
+        else:
+            for lot_id, status, n in self.rows(
+                select(Dose.lot_id, Dose.status, func.count())
+                .where(where)
+                .group_by(Dose.lot_id, Dose.status)
+            ):
+                self.t.dose_counts.setdefault(names[lot_id].identifier, {})[status] = n
         self.t.doses_summarised = self.t.doses_total > DOSE_NODE_LIMIT
-        statement = (
-            select(*DOSE, Dose.lot_id, Patient.code, Patient.status, INFUSED_AT)
-            .outerjoin(Infusion, col(Infusion.dose_id) == Dose.id)
-            .outerjoin(Patient, col(Patient.id) == Infusion.patient_id)
-            .where(where)
-        )
-        if self.t.doses_summarised:
-            root = self.t.root.identifier if self.t.root.kind == "dose" else None
-            statement = statement.where(or_(col(Infusion.id).is_not(None), Dose.identifier == root))
+        columns = (*DOSE, Dose.lot_id, Patient.code, Patient.status, INFUSED_AT)
+        if self.t.doses_summarised:  # only those given to a patient, read from the infusions
+            statement = (
+                select(*columns)
+                .select_from(Infusion)
+                .join(Dose, col(Dose.id) == Infusion.dose_id)
+                .join(Patient, col(Patient.id) == Infusion.patient_id)
+                # ``+ 0`` keeps SQLite (which has no statistics) from walking the lot index
+                # over every dose of 10,000 lots to find the few infused: it starts from the
+                # infusions. PostgreSQL plans by its statistics either way.
+                .where((col(Dose.lot_id) + 0).in_(lots) if lots is not None else where)
+            )
+        else:
+            statement = (
+                select(*columns)
+                .outerjoin(Infusion, col(Infusion.dose_id) == Dose.id)
+                .outerjoin(Patient, col(Patient.id) == Infusion.patient_id)
+                .where(where)
+            )
         infusions = []
         for identifier, status, division, lot_id, patient, patient_status, infused in self.rows(
             statement
         ):
             dose = Node("dose", identifier, status, division)
-            self.t.link(lots[lot_id], dose)
+            self.t.link(names[lot_id], dose)
             if patient is not None:
                 infusions.append((_utc(infused), dose, patient, patient_status))
         for infused, dose, patient, status in sorted(infusions, key=itemgetter(0)):
@@ -385,9 +468,9 @@ def _down_from_biopsies(b: _Builder, donor: Node, biopsies: list[Any]) -> None:
         b.t.link(donor, node)
     # Every vessel grown from a biopsy, primary or passaged, records the biopsy: no need to
     # walk the passages.
-    vessels = select(Culture.id).where(col(Culture.biopsy_id).in_(sorted(nodes)))
+    vessels = col(Culture.biopsy_id).in_(sorted(nodes))
     lots = b.down_from_cultures(vessels, biopsies=nodes)
-    b.doses(col(Dose.lot_id).in_(lots))
+    b.doses(lots)
 
 
 def _passaged_from(seed: Select | CompoundSelect) -> Select:
@@ -399,25 +482,27 @@ def _passaged_from(seed: Select | CompoundSelect) -> Select:
 
 def _from_culture(b: _Builder, culture: Culture) -> None:
     b.materials_of(lot_ids=[], culture_ids=b.up_from_cultures([culture.id]))
-    vessels = _passaged_from(select(Culture.id).where(Culture.id == culture.id))
+    vessels = col(Culture.id).in_(
+        _passaged_from(select(Culture.id).where(Culture.id == culture.id))
+    )
     lots = b.down_from_cultures(vessels, biopsies={})
-    b.doses(col(Dose.lot_id).in_(lots))
+    b.doses(lots)
 
 
 def _from_lot(b: _Builder, lot: Lot) -> None:
     b.up_from_lots([lot.id])
-    b.doses(Dose.lot_id == lot.id)
+    b.doses(where=Dose.lot_id == lot.id)
 
 
 def _from_dose(b: _Builder, dose: Dose) -> None:
     b.up_from_lots([dose.lot_id])
-    b.doses(Dose.id == dose.id)
+    b.doses(where=Dose.id == dose.id)
 
 
 def _from_patient(b: _Builder, patient: Patient) -> None:
     infused = select(Infusion.dose_id).where(Infusion.patient_id == patient.id)
     b.up_from_lots(b.s.exec(select(Dose.lot_id).where(col(Dose.id).in_(infused))).all())
-    b.doses(col(Dose.id).in_(infused))
+    b.doses(where=col(Dose.id).in_(infused))
 
 
 def _from_material(b: _Builder, material: MaterialLot) -> None:
@@ -429,7 +514,7 @@ def _from_material(b: _Builder, material: MaterialLot) -> None:
             col(Passage.id).in_(uses.where(MaterialUse.step_type == "passage"))
         ),
     )
-    lots = union(
+    direct = (
         select(LotPassage.lot_id).where(
             col(LotPassage.id).in_(uses.where(MaterialUse.step_type == "lot_passage"))
         ),
@@ -437,14 +522,19 @@ def _from_material(b: _Builder, material: MaterialLot) -> None:
             col(Harvest.id).in_(uses.where(MaterialUse.step_type == "harvest"))
         ),
     )
+    lots = union(*direct)
     node = _root_node("material", material)
-    for lot_id, *lot in b.rows(select(Lot.id, *LOT).where(col(Lot.id).in_(lots))):
-        b.lots[lot_id] = _lot(*lot)
-        b.t.link(node, b.lots[lot_id])
+    for lot_id, din, status, counted, n in b.rows(
+        _counted(select(Lot.id, *LOT).where(col(Lot.id).in_(lots)))
+    ):
+        b.t.link(node, b._lot(lot_id, din, status))
+        if counted is not None:
+            b.t.dose_counts.setdefault(din, {})[counted] = n
     for culture in b.rows(select(*CULTURE).where(col(Culture.id).in_(cultures))):
         b.t.link(node, _culture(*culture))
-    from_cultures = b.down_from_cultures(_passaged_from(cultures), biopsies={})
-    b.doses(or_(col(Dose.lot_id).in_(lots), col(Dose.lot_id).in_(from_cultures)))
+    from_cultures = b.down_from_cultures(col(Culture.id).in_(_passaged_from(cultures)), biopsies={})
+    every = union(*direct, from_cultures)  # SQLite nests no compound select
+    b.doses(every)
 
 
 _TRACERS = {
