@@ -191,8 +191,9 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def _trace(args: argparse.Namespace, settings: Settings) -> int:
     from mfg.registry import build_resolver
+    from mfg.trace.graph import KINDS
     from mfg.trace.lookup import resolve_code
-    from mfg.trace.service import KINDS, build_trace
+    from mfg.trace.service import build_trace
 
     engine = engine_from_settings(settings)
     try:

@@ -7,8 +7,9 @@ from pydantic import BaseModel
 
 from mfg.auth.permissions import Action
 from mfg.models import User
+from mfg.trace.graph import Trace
 from mfg.trace.lookup import resolve_code
-from mfg.trace.service import Trace, trace
+from mfg.trace.service import trace
 from mfg.web.deps import SessionDep
 from mfg.web.security import Allow
 

@@ -10,9 +10,10 @@ from mfg.auth.permissions import Action, may
 from mfg.manufacturing.doses import location_text
 from mfg.models import User
 from mfg.trace import fhir, lookback, notifications
+from mfg.trace.graph import KINDS
 from mfg.trace.lookup import resolve_code
 from mfg.trace.render import DRAWN_NODES, drawable, trace_svg
-from mfg.trace.service import KINDS, trace
+from mfg.trace.service import trace
 from mfg.web.deps import SessionDep, WriteSessionDep
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from mfg.trace.service import KINDS, Trace
+from mfg.trace.graph import KINDS, Trace
 
 COLUMN, ROW, BOX_W, BOX_H = 170, 34, 150, 26
 DRAWN_NODES = 600  # beyond, a drawing is unreadable on screen and paper: the tables stay

@@ -120,14 +120,14 @@ def test_the_look_back_page_lists_patients_to_notify(client, lab, engine, histor
 def test_beyond_the_dose_limit_a_trace_counts_doses_per_lot_and_lists_only_those_infused(
     client, engine, history, monkeypatch
 ) -> None:
-    from mfg.trace import service
+    from mfg.trace import builder
 
     lot, dose, patient = history["b"]  # two doses: one infused, one available
     with Session(engine) as session:
         member = session.exec(select(PoolMember).where(PoolMember.lot_id == lot.id)).first()
         donor = session.get(Donor, member.donor_id).code
         full = build_trace(session, kind="donor", identifier=donor)
-        monkeypatch.setattr(service, "DOSE_NODE_LIMIT", 1)
+        monkeypatch.setattr(builder, "DOSE_NODE_LIMIT", 1)
         summarised = build_trace(session, kind="donor", identifier=donor)
         from_dose = build_trace(session, kind="lot", identifier=lot.din)
     assert not full.doses_summarised and len(_codes(full, "dose")) == 2
