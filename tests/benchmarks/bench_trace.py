@@ -633,9 +633,14 @@ def seed(engine: Engine, settings: Settings, *, lots: int, doses_per_lot: int) -
         seeder.numbers.write(session)
         donor_code = session.get(Donor, donor_ids[0]).code
         qa_id = seeder.users["bench-qa"]
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:  # what autovacuum would have done by now
-            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "postgresql":  # what autovacuum would have done by now
+            connection.exec_driver_sql("ANALYZE")
+        else:  # the seed's 48 MB of write-ahead log copied into the database, as a database in
+            # service is kept by SQLite's automatic checkpoints; else every read of a page
+            # looks it up in the log first
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return Seeded(
         donor_code,
         qa_id,
