@@ -15,8 +15,8 @@ from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_local
-from mfg.identifiers.errors import ScanError
-from mfg.identifiers.local import LocalId, canonical_local
+from mfg.identifiers.local import LocalId
+from mfg.identifiers.records import by_local_code
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan
 from mfg.labeling.fields import LabelData, common_fields, local_fields
@@ -60,14 +60,7 @@ def eligibility_problems(trial: Trial, answers: Mapping[str, bool], *, age: int)
 
 
 def get_patient(session: Session, code: str) -> Patient:
-    try:
-        code = canonical_local(code)
-    except ScanError as error:
-        raise NotFound(f"No patient {code!r}: {error.message}") from error
-    patient = session.exec(select(Patient).where(Patient.code == code)).first()
-    if patient is None:
-        raise NotFound(f"No patient {code}.")
-    return patient
+    return by_local_code(session, Patient, code, noun="patient")
 
 
 def list_patients(

@@ -10,10 +10,9 @@ from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page
-from mfg.errors import InvalidInput, NotFound, RuleViolation
+from mfg.errors import InvalidInput, RuleViolation
 from mfg.identifiers.allocate import allocate_local
-from mfg.identifiers.errors import ScanError
-from mfg.identifiers.local import canonical_local
+from mfg.identifiers.records import by_local_code
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan
 from mfg.models import (
@@ -34,14 +33,7 @@ OPEN_STATES = (DeviationStatus.OPEN, DeviationStatus.INVESTIGATED)
 
 
 def get_deviation(session: Session, code: str) -> Deviation:
-    try:
-        code = canonical_local(code)
-    except ScanError as error:
-        raise NotFound(f"No deviation {code!r}: {error.message}") from error
-    deviation = session.exec(select(Deviation).where(Deviation.code == code)).first()
-    if deviation is None:
-        raise NotFound(f"No deviation {code}.")
-    return deviation
+    return by_local_code(session, Deviation, code, noun="deviation")
 
 
 def list_deviations(

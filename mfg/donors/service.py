@@ -17,8 +17,7 @@ from mfg.donors.lookback import donor_found_ineligible
 from mfg.donors.rules import MarkerSpec
 from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_local
-from mfg.identifiers.errors import ScanError
-from mfg.identifiers.local import canonical_local
+from mfg.identifiers.records import by_local_code
 from mfg.models import (
     Donor,
     DonorStatus,
@@ -105,14 +104,7 @@ def new_marker_set_version(
 
 
 def get_donor(session: Session, code: str) -> Donor:
-    try:
-        code = canonical_local(code)
-    except ScanError as error:
-        raise NotFound(f"No donor {code!r}: {error.message}") from error
-    donor = session.exec(select(Donor).where(Donor.code == code)).first()
-    if donor is None:
-        raise NotFound(f"No donor {code}.")
-    return donor
+    return by_local_code(session, Donor, code, noun="donor")
 
 
 def list_donors(

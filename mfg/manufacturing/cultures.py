@@ -13,10 +13,9 @@ from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.deviations import service as deviations
 from mfg.donors.biopsies import check_culture_start
-from mfg.errors import InvalidInput, NotFound, RuleViolation
+from mfg.errors import InvalidInput, RuleViolation
 from mfg.identifiers.allocate import allocate_local
-from mfg.identifiers.errors import ScanError
-from mfg.identifiers.local import canonical_local
+from mfg.identifiers.records import by_local_code
 from mfg.manufacturing import materials
 from mfg.manufacturing.materials import check_materials_usable, get_material
 from mfg.manufacturing.rules import (
@@ -42,14 +41,7 @@ from mfg.signatures import service as signatures
 
 
 def get_culture(session: Session, code: str) -> Culture:
-    try:
-        code = canonical_local(code)
-    except ScanError as error:
-        raise NotFound(f"No culture vessel {code!r}: {error.message}") from error
-    culture = session.exec(select(Culture).where(Culture.code == code)).first()
-    if culture is None:
-        raise NotFound(f"No culture vessel {code}.")
-    return culture
+    return by_local_code(session, Culture, code, noun="culture vessel")
 
 
 def list_cultures(

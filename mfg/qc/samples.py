@@ -12,8 +12,8 @@ from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.errors import InvalidInput, NotFound
 from mfg.identifiers.allocate import allocate_local
-from mfg.identifiers.errors import ScanError
-from mfg.identifiers.local import LocalId, canonical_local
+from mfg.identifiers.local import LocalId
+from mfg.identifiers.records import by_local_code
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan
 from mfg.labeling.fields import LabelData, common_fields, local_fields
@@ -24,14 +24,7 @@ from mfg.qc.rules import options
 
 
 def get_sample(session: Session, code: str) -> QcSample:
-    try:
-        code = canonical_local(code)
-    except ScanError as error:
-        raise NotFound(f"No QC sample {code!r}: {error.message}") from error
-    sample = session.exec(select(QcSample).where(QcSample.code == code)).first()
-    if sample is None:
-        raise NotFound(f"No QC sample {code}.")
-    return sample
+    return by_local_code(session, QcSample, code, noun="QC sample")
 
 
 def list_samples(
