@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
@@ -42,27 +43,37 @@ def _yes(value: str, field: str) -> bool:
     return value == "yes"
 
 
-def _event_form(
-    term: str,
-    onset: str,
-    resolution: str,
-    grade: int,
-    serious: str,
-    relation: str,
-    action: str,
-    outcome: str,
-) -> dict:
-    """An adverse event's form fields as the service takes them (a record or an amendment)."""
-    return {
-        "term": term,
-        "onset": _date(onset, "onset"),
-        "resolution": _date(resolution, "resolution") if resolution.strip() else None,
-        "grade": grade,
-        "serious": _yes(serious, "serious"),
-        "relation": relation,
-        "action": action,
-        "outcome": outcome,
-    }
+class EventForm(BaseModel):
+    """The form of an adverse event, recorded or amended."""
+
+    term: str = Field(max_length=200)
+    onset: str = Field(max_length=10)
+    grade: int
+    serious: str = Field(max_length=3)
+    relation: str = Field(max_length=20)
+    password: str = Field(max_length=1024)
+    resolution: str = Field("", max_length=10)
+    action: str = Field("", max_length=500)
+    outcome: str = Field("", max_length=200)
+    comment: str = Field("", max_length=1000)
+
+    def event(self) -> dict:
+        """The event's fields as the service takes them."""
+        return {
+            "term": self.term,
+            "onset": _date(self.onset, "onset"),
+            "resolution": _date(self.resolution, "resolution") if self.resolution.strip() else None,
+            "grade": self.grade,
+            "serious": _yes(self.serious, "serious"),
+            "relation": self.relation,
+            "action": self.action,
+            "outcome": self.outcome,
+        }
+
+
+class AmendmentForm(EventForm):
+    expected_version: int
+    reason: str = Field(max_length=1000)
 
 
 @router.get(
@@ -102,25 +113,16 @@ def adverse_event_record(
     request: Request,
     actor: Recorder,
     session: SessionDep,
-    term: Annotated[str, Form(max_length=200)],
-    onset: Day,
-    grade: Annotated[int, Form()],
-    serious: Annotated[str, Form(max_length=3)],
-    relation: Annotated[str, Form(max_length=20)],
-    password: Password,
-    resolution: Day = "",
-    action: Annotated[str, Form(max_length=500)] = "",
-    outcome: Annotated[str, Form(max_length=200)] = "",
-    comment: Comment = "",
+    form: Annotated[EventForm, Form()],
 ) -> Response:
     patient = get_patient(session, code)
     event = outcomes.record_adverse_event(
         session,
         actor=actor,
         patient=patient,
-        password=password,
-        comment=comment,
-        **_event_form(term, onset, resolution, grade, serious, relation, action, outcome),
+        password=form.password,
+        comment=form.comment,
+        **form.event(),
     )
     flash(request, f"Adverse event “{event.term}” (grade {event.grade}) recorded and signed.")
     return RedirectResponse(f"/patients/{patient.code}/adverse-events", status_code=303)
@@ -133,18 +135,7 @@ def adverse_event_amend(
     request: Request,
     actor: Recorder,
     session: SessionDep,
-    expected_version: Annotated[int, Form()],
-    reason: Annotated[str, Form(max_length=1000)],
-    term: Annotated[str, Form(max_length=200)],
-    onset: Day,
-    grade: Annotated[int, Form()],
-    serious: Annotated[str, Form(max_length=3)],
-    relation: Annotated[str, Form(max_length=20)],
-    password: Password,
-    resolution: Day = "",
-    action: Annotated[str, Form(max_length=500)] = "",
-    outcome: Annotated[str, Form(max_length=200)] = "",
-    comment: Comment = "",
+    form: Annotated[AmendmentForm, Form()],
 ) -> Response:
     patient = get_patient(session, code)
     event = outcomes.amend_adverse_event(
@@ -152,11 +143,11 @@ def adverse_event_amend(
         actor=actor,
         patient=patient,
         event=outcomes.get_adverse_event(session, event_id),
-        expected_version=expected_version,
-        reason=reason,
-        password=password,
-        comment=comment,
-        **_event_form(term, onset, resolution, grade, serious, relation, action, outcome),
+        expected_version=form.expected_version,
+        reason=form.reason,
+        password=form.password,
+        comment=form.comment,
+        **form.event(),
     )
     flash(request, f"Adverse event “{event.term}” amended (version {event.version}) and signed.")
     return RedirectResponse(f"/patients/{patient.code}/adverse-events", status_code=303)
