@@ -18,6 +18,7 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
+    bindparam,
     func,
     type_coerce,
     union_all,
@@ -61,7 +62,6 @@ _NODE = tuple.__new__
 # A donor's cells can reach 100,000 doses: beyond this many, the doses not given to a patient are
 # counted per lot and status instead of drawn one by one (each lot's page lists its doses).
 DOSE_NODE_LIMIT = 1_000
-IDS_PER_QUERY = 10_000  # bound parameters: SQLite takes 32,766, PostgreSQL 65,535
 # Read without its UTC type decorator, whose per-row call every dose row would pay, infused or
 # not; ``_utc`` does its work on the few infused ones.
 INFUSED_AT = type_coerce(Infusion.started_at, DateTime(timezone=True))
@@ -225,7 +225,6 @@ class Builder:
         ``where`` selects (counted here per lot and status), and whom they were infused into,
         dated by the first of these infusions. Every dose is a node up to ``DOSE_NODE_LIMIT``;
         beyond, only the infused ones."""
-        names = self.lots
         if lots is not None:
             where = col(Dose.lot_id).in_(lots)
         else:
@@ -234,7 +233,7 @@ class Builder:
                 .where(where)
                 .group_by(Dose.lot_id, Dose.status)
             ):
-                self.t.dose_counts.setdefault(names[lot_id].identifier, {})[status] = n
+                self.t.dose_counts.setdefault(self.lots[lot_id].identifier, {})[status] = n
         self.t.doses_summarised = self.t.doses_total > DOSE_NODE_LIMIT
         columns = (*DOSE, Dose.lot_id, Patient.code, Patient.status, INFUSED_AT)
         if self.t.doses_summarised and lots is not None:
@@ -253,14 +252,30 @@ class Builder:
                 .outerjoin(Patient, col(Patient.id) == Infusion.patient_id)
                 .where(where)
             )
-        infusions = []
-        for identifier, status, division, lot_id, patient, patient_status, infused in given:
-            dose = Node("dose", identifier, status, division)
-            self.t.link(names[lot_id], dose)
-            if patient is not None:
-                infusions.append((_utc(infused), dose, patient, patient_status))
-        for infused, dose, patient, status in sorted(infusions, key=itemgetter(0)):
-            self.t.link(dose, Node("patient", patient, status, f"infused {infused:%Y-%m-%d}"))
+        if given:
+            self.given(given)
+
+    def given(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Nodes and edges of the doses ``doses`` read, column-wise, and of the patients they
+        were infused into: a patient's node is dated by the first of its infusions."""
+        identifiers, statuses, divisions, lot_ids, patients, patient_statuses, moments = zip(
+            *rows, strict=True
+        )
+        keys = ["dose:" + identifier for identifier in identifiers]
+        nodes, edges = self.t.nodes, self.t.edges
+        doses = zip(repeat("dose"), identifiers, statuses, divisions)
+        nodes.update(zip(keys, map(_NODE, repeat(Node), doses), strict=True))
+        lots = {lot_id: self.t.add(self.lots[lot_id]) for lot_id in set(lot_ids)}
+        edges.update(zip(map(lots.get, lot_ids), keys, strict=True))
+        infusions = sorted(
+            compress(zip(moments, patients, patient_statuses, keys, strict=True), patients),
+            key=itemgetter(0),
+        )
+        for moment, patient, status, dose in infusions:
+            key = "patient:" + patient
+            if key not in nodes:
+                nodes[key] = Node("patient", patient, status, f"infused {_utc(moment):%Y-%m-%d}")
+            edges.add((dose, key))
 
     def infused_of_traced_lots(self) -> list[tuple[Any, ...]]:
         """The doses of the traced lots given to a patient, as ``doses`` reads them: every
@@ -275,14 +290,15 @@ class Builder:
                 )
             )
         }
-        ids, traced = sorted(given), self.lots
+        traced = self.lots
+        # The ids are written into the statement (integers read from the database): a thousand
+        # bound parameters cost SQLAlchemy and psycopg more to render and parse than the query
+        # took to run, and the count of parameters is limited.
+        ids = bindparam("dose_ids", sorted(given), expanding=True, literal_execute=True)
         return [
             (identifier, status, division, lot_id, *given[dose_id])
-            for start in range(0, len(ids), IDS_PER_QUERY)
             for dose_id, identifier, status, division, lot_id in self.rows(
-                select(Dose.id, *DOSE, Dose.lot_id).where(
-                    col(Dose.id).in_(ids[start : start + IDS_PER_QUERY])
-                )
+                select(Dose.id, *DOSE, Dose.lot_id).where(col(Dose.id).in_(ids))
             )
             if lot_id in traced
         ]
