@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import Session, select
 
 from mfg.auth.permissions import Action
-from mfg.clinical import bedside, orders, patients
+from mfg.clinical import bedside, infusions, orders, patients
 from mfg.errors import NotFound
 from mfg.models import Allocation, BedsideCheck, Dose, Patient, User
 from mfg.web.deps import SessionDep
@@ -296,7 +296,7 @@ class InfusionPublic(BaseModel):
 def bedside_infusion(
     check_id: int, body: InfusionIn, actor: Clinician, session: SessionDep
 ) -> InfusionPublic:
-    infusion = bedside.record_infusion(
+    infusion = infusions.record_infusion(
         session, actor=actor, record=bedside.get_check(session, check_id), **body.model_dump()
     )
     return InfusionPublic(

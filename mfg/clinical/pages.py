@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
-from mfg.clinical import bedside, orders, patients
+from mfg.clinical import bedside, infusions, orders, patients
 from mfg.errors import NotFound
 from mfg.models import Allocation, Dose, User
 from mfg.web.deps import SessionDep
@@ -102,7 +102,7 @@ def patient_page(code: str, request: Request, actor: Viewer, session: SessionDep
         "eligibility": json.loads(patient.eligibility),
         "order": orders.order_of(session, patient),
         "allocations": [(a, session.get(Dose, a.dose_id)) for a in allocations],
-        "infusions": bedside.infusions_of(session, patient),
+        "infusions": infusions.infusions_of(session, patient),
         "names": lambda user_id: session.get(User, user_id).full_name if user_id else "",
         "events": history(session, entity_type="patient", entity_id=patient.code),
         "may_verify_weight": may(actor, Action.VERIFY_WEIGHT)
@@ -222,8 +222,8 @@ def bedside_check_page(
         "infused": session.exec(
             select(bedside.Infusion).where(bedside.Infusion.bedside_check_id == record.id)
         ).first(),
-        "moments": bedside.MOMENTS,
-        "vitals": bedside.VITALS,
+        "moments": infusions.MOMENTS,
+        "vitals": infusions.VITALS,
         "now_local": local_now_input(request),
     }
     return render(request, "clinical/bedside_check.html", context)
@@ -253,11 +253,11 @@ async def bedside_infusion(
 ) -> Response:
     form = await request.form()
     vitals = {
-        m: {v: str(form.get(f"{m}_{v}", "")).strip() for v in bedside.VITALS}
-        for m in bedside.MOMENTS
+        m: {v: str(form.get(f"{m}_{v}", "")).strip() for v in infusions.VITALS}
+        for m in infusions.MOMENTS
     }
     record = bedside.get_check(session, check_id)
-    bedside.record_infusion(
+    infusions.record_infusion(
         session,
         actor=actor,
         record=record,

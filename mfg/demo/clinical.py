@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from mfg.auth.service import require_user
-from mfg.clinical import bedside, orders, outcomes, patients
+from mfg.clinical import bedside, infusions, orders, outcomes, patients
 from mfg.db import settings_of
 from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.manufacturing import doses
@@ -93,7 +93,7 @@ def _infuse(session: Session, patient, *, passwords: dict[str, str]) -> Dose:
         bedside.verify_identity(
             session, actor=doctor, record=check, signer=signer, password=passwords[signer.username]
         )
-    bedside.record_infusion(
+    infusions.record_infusion(
         session,
         actor=doctor,
         record=check,

@@ -4,10 +4,11 @@
         [--database-url URL] [--no-http]
 
 A database (a new SQLite file, or the empty database ``--database-url`` names) is migrated and
-filled with SQLAlchemy core bulk inserts (``trace_history``): one donor whose two biopsies were grown into ``--lots``
-culture vessels, each pooled with a vessel of another donor into its own lot of
-``--doses-per-lot`` doses, one dose of every tenth lot infused into a trial patient; plus a
-hundred unrelated donors whose vessels also fill a tenth as many lots of their own, as noise.
+filled with SQLAlchemy core bulk inserts (``trace_history``): one donor whose two biopsies were
+grown into ``--lots`` culture vessels, each pooled with a vessel of another donor into its own
+lot of ``--doses-per-lot`` doses, one dose of every tenth lot infused into a trial patient;
+plus a hundred unrelated donors whose vessels also fill a tenth as many lots of their own, as
+noise.
 
 Timed in the same run, alternating, after a warm-up: the product's trace from that donor
 (``trace()``, as ``GET /api/trace/{code}`` calls it, in a read-only unit of work like a

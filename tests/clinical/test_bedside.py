@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from mfg.clinical import bedside, orders, patients
+from mfg.clinical import bedside, infusions, orders, patients
 from mfg.db import unit_of_work
 from mfg.errors import Conflict, RuleViolation
 from mfg.manufacturing import pools
@@ -61,7 +61,7 @@ def sign(lab, record: BedsideCheck, signer: str, role: str = "clinician"):
 def infuse(lab, record: BedsideCheck):
     return lab.run(
         "clinician",
-        lambda s, a: bedside.record_infusion(
+        lambda s, a: infusions.record_infusion(
             s,
             actor=a,
             record=bedside.get_check(s, record.id),
@@ -317,7 +317,7 @@ def test_a_conditional_dose_needs_acknowledging_and_a_late_positive_names_its_pa
         infuse(lab, record)
     infusion = lab.run(
         "clinician",
-        lambda s, a: bedside.record_infusion(
+        lambda s, a: infusions.record_infusion(
             s,
             actor=a,
             record=bedside.get_check(s, record.id),

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from mfg.clinical import bedside
+from mfg.clinical import bedside, infusions
 from mfg.models import Dose, PoolMember, User, utcnow
 from tests.clinical.factories import allocate, check, enrol, issue, order, thaw
 from tests.factories import PASSWORD
@@ -45,7 +45,7 @@ def infuse_next_dose(lab, engine):
         )
     lab.run(
         "clinician",
-        lambda s, a: bedside.record_infusion(
+        lambda s, a: infusions.record_infusion(
             s,
             actor=a,
             record=bedside.get_check(s, record.id),
