@@ -11,7 +11,7 @@ from mfg.auth.service import require_user
 from mfg.clinical import bedside, infusions, orders, outcomes, patients
 from mfg.db import settings_of
 from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
-from mfg.manufacturing import doses
+from mfg.manufacturing import storage
 from mfg.models import Dose, Relation, utcnow
 
 ANSWERS = {
@@ -76,7 +76,7 @@ def _infuse(session: Session, patient, *, passwords: dict[str, str]) -> Dose:
         transport_temp_c=-152,
     )
     dose = session.get(Dose, allocation.dose_id)
-    doses.thaw_dose(
+    storage.thaw_dose(
         session,
         actor=doctor,
         dose=dose,

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from mfg.auth.service import require_user
 from mfg.donors.service import local_today
-from mfg.manufacturing import cultures, doses, lots, materials, pools
+from mfg.manufacturing import cultures, doses, lots, materials, pools, storage
 from mfg.models import Biopsy, BiopsyStatus, Donor, DonorStatus, Lot, utcnow
 
 LOTS = (
@@ -185,7 +185,7 @@ def _expanded_and_filled_lot(
         container="CryoMACS freezing bag 50",
         password=password,
     )
-    doses.cryopreserve_lot(
+    storage.cryopreserve_lot(
         session,
         actor=tech,
         lot=lot,

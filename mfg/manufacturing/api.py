@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from mfg.auth.permissions import Action
 from mfg.donors.biopsies import get_biopsy
 from mfg.errors import InvalidInput
-from mfg.manufacturing import batchrecord_pdf, cultures, doses, lots, materials, pools
+from mfg.manufacturing import batchrecord_pdf, cultures, doses, lots, materials, pools, storage
 from mfg.manufacturing.schemas import (
     CultureList,
     CulturePublic,
@@ -308,7 +308,7 @@ def lot_storage(
     session: SessionDep,
 ) -> DoseList:
     """Cryopreserve the lot's filled doses into consecutive positions of one box."""
-    stored = doses.cryopreserve_lot(
+    stored = storage.cryopreserve_lot(
         session, actor=actor, lot=pools.get_lot(session, din), **body.model_dump()
     )
     return DoseList(items=[dose_public(session, d) for d in stored], total=len(stored))
@@ -327,7 +327,7 @@ def dose_public(session, dose: Dose) -> DosePublic:
         filled_at=dose.filled_at,
         expires_at=dose.expires_at,
         frozen_at=dose.frozen_at,
-        location=doses.location_text(dose) if dose.tank else None,
+        location=storage.location_text(dose) if dose.tank else None,
         storage_temp_c=dose.storage_temp_c,
         thawed_at=dose.thawed_at,
         label_verified_at=dose.label_verified_at,
@@ -369,7 +369,7 @@ def dose_thaw(
     actor: Annotated[User, Depends(Allow(Action.THAW_DOSES))],
     session: SessionDep,
 ) -> DosePublic:
-    dose = doses.thaw_dose(
+    dose = storage.thaw_dose(
         session,
         actor=actor,
         dose=doses.get_dose(session, identifier),

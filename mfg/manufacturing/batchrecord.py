@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from mfg.auth.permissions import Action, authorize
 from mfg.identifiers.isbt128 import Din
-from mfg.manufacturing import cultures, doses, lots, materials, pools
+from mfg.manufacturing import cultures, doses, lots, materials, pools, storage
 from mfg.models import (
     Biopsy,
     Culture,
@@ -201,12 +201,12 @@ def _doses(session: Session, lot: Lot) -> tuple[list[Dose], list[DoseRecord]]:
     records = [
         DoseRecord(
             dose,
-            doses.location_text(dose),
+            storage.location_text(dose),
             signatures.shown(
                 session,
                 entity_type="thaw",
                 entity_id=dose.identifier,
-                content=doses.thaw_content(dose),
+                content=storage.thaw_content(dose),
             ),
         )
         for dose in rows
@@ -263,7 +263,7 @@ def build_batch_record(session: Session, lot: Lot) -> BatchRecord:
         harvest=harvested,
         doses=dose_records,
         fill=_shown(session, "fill", lot.din, doses.fill_content(lot, filled)),
-        storage=_shown(session, "storage", lot.din, doses.storage_content(lot, frozen)),
+        storage=_shown(session, "storage", lot.din, storage.storage_content(lot, frozen)),
     )
 
 

@@ -1,4 +1,5 @@
-"""Fill a harvested lot into doses, cryopreserve them in labelled positions, thaw one for use.
+"""Fill a harvested lot into doses, and check a dose's label against the dose (cryopreserving
+and thawing them is ``storage``).
 
 A dose is its lot's DIN plus the product code with a division (``A0``, ``B0``, …): the
 identifier ``A999926000012S1234VA0`` reads as DIN ``A999926000012``, product ``S1234``,
@@ -11,7 +12,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
@@ -23,14 +23,12 @@ from mfg.identifiers.errors import ScanError
 from mfg.identifiers.isbt128 import ProductCode, format_expiry
 from mfg.identifiers.scan import ParsedScan, TokenKind, parse_scan
 from mfg.manufacturing.lots import harvest_of
-from mfg.manufacturing.rules import dose_expiry, fill_problems, storage_problems
-from mfg.models import Dose, DoseStatus, Harvest, Lot, LotStatus, Meaning, User, utcnow
+from mfg.manufacturing.rules import dose_expiry, fill_problems
+from mfg.models import Dose, Harvest, Lot, LotStatus, Meaning, User, utcnow
 from mfg.models.manufacturing import LOT_TRANSITIONS
 from mfg.signatures import service as signatures
 
 COLLECTION_TYPE = "V"
-# Doses that may be thawed: prepared for the patient they are allocated or issued to.
-THAWABLE = frozenset({DoseStatus.ALLOCATED, DoseStatus.ISSUED})
 
 
 def dose_identifier(din: str, product_code: ProductCode) -> str:
@@ -190,179 +188,6 @@ def fill_lot(
         content=fill_content(lot, rows),
     )
     return rows
-
-
-def storage_content(lot: Lot, doses: Sequence[Dose]) -> dict:
-    return {
-        "lot": lot.din,
-        "doses": [
-            [
-                d.identifier,
-                d.frozen_at,
-                d.freezing_programme,
-                d.storage_temp_c,
-                d.tank,
-                d.rack,
-                d.box,
-                d.position,
-            ]
-            for d in doses
-        ],
-    }
-
-
-def location_text(dose: Dose) -> str:
-    if dose.tank is None:
-        return "not stored"
-    return f"tank {dose.tank} / rack {dose.rack} / box {dose.box} / position {dose.position}"
-
-
-def cryopreserve_lot(
-    session: Session,
-    *,
-    actor: User,
-    lot: Lot,
-    frozen_at: datetime,
-    freezing_programme: str,
-    temperature_c: float,
-    tank: str,
-    rack: str,
-    box: str,
-    first_position: int,
-    password: str,
-) -> list[Dose]:
-    """Freeze the lot's filled doses and store them in consecutive positions of one box."""
-    authorize(actor, Action.STORE_DOSES)
-    doses = [d for d in doses_of(session, lot) if d.frozen_at is None]
-    if not doses:
-        raise RuleViolation(f"Lot {lot.din} has no filled dose waiting to be frozen.")
-    settings = settings_of(session)
-    tank, rack, box = tank.strip().upper(), rack.strip().upper(), box.strip().upper()
-    problems = storage_problems(
-        temperature_c=temperature_c,
-        max_temperature_c=settings.storage_max_temp_c,
-        frozen_at=frozen_at,
-        filled_at=max(d.filled_at for d in doses),
-        now=utcnow(),
-    )
-    if not (tank and rack and box):
-        problems.append("Give the tank, rack and box.")
-    if first_position < 1:
-        problems.append("Positions are numbered from 1.")
-    if not freezing_programme.strip():
-        problems.append("Name the controlled-rate freezing programme.")
-    positions = list(range(first_position, first_position + len(doses)))
-    taken = session.exec(
-        select(Dose).where(
-            Dose.tank == tank,
-            Dose.rack == rack,
-            Dose.box == box,
-            col(Dose.position).in_(positions),
-            col(Dose.thawed_at).is_(None),
-        )
-    ).all()
-    problems += [
-        f"Position {d.position} of box {box} holds dose {d.identifier} already." for d in taken
-    ]
-    if problems:
-        raise RuleViolation(problems)
-    for dose, position in zip(doses, positions, strict=True):
-        try:
-            stored = session.execute(
-                update(Dose)
-                .where(col(Dose.id) == dose.id, col(Dose.frozen_at).is_(None))
-                .values(
-                    frozen_at=frozen_at,
-                    freezing_programme=freezing_programme.strip(),
-                    storage_temp_c=temperature_c,
-                    tank=tank,
-                    rack=rack,
-                    box=box,
-                    position=position,
-                    stored_by_id=actor.id,
-                )
-            )
-        except IntegrityError as error:  # another technician took the position meanwhile
-            raise Conflict(f"Position {position} of box {box} was taken meanwhile.") from error
-        if stored.rowcount != 1:
-            raise Conflict(f"Dose {dose.identifier} was stored by someone else meanwhile.")
-        session.refresh(dose)
-        audit.record(
-            session,
-            actor=actor,
-            action="dose.cryopreserved",
-            entity_type="dose",
-            entity_id=dose.identifier,
-            changes={
-                "frozen_at": [None, frozen_at],
-                "location": [None, location_text(dose)],
-                "storage_temp_c": [None, temperature_c],
-            },
-        )
-    signatures.sign(
-        session,
-        signer=actor,
-        password=password,
-        meaning=Meaning.PERFORMED,
-        entity_type="storage",
-        entity_id=lot.din,
-        content=storage_content(lot, doses),
-    )
-    return doses
-
-
-def thaw_content(dose: Dose) -> dict:
-    return {"dose": dose.identifier, "thawed_at": dose.thawed_at, "location": location_text(dose)}
-
-
-def thaw_dose(
-    session: Session, *, actor: User, dose: Dose, thawed_at: datetime, password: str
-) -> Dose:
-    """Record the thaw of a dose prepared for its patient; it leaves its storage position."""
-    authorize(actor, Action.THAW_DOSES)
-    problems = []
-    if dose.frozen_at is None:
-        problems.append(f"Dose {dose.identifier} was never cryopreserved.")
-    elif thawed_at < dose.frozen_at:
-        problems.append("The thaw cannot precede the freezing.")
-    if dose.thawed_at is not None:
-        problems.append(f"Dose {dose.identifier} was already thawed.")
-    if dose.status not in THAWABLE:
-        problems.append(
-            f"Dose {dose.identifier} is {dose.status}: only a dose allocated or issued to a "
-            "patient is thawed."
-        )
-    if thawed_at > utcnow():
-        problems.append("The thaw time is in the future.")
-    if problems:
-        raise RuleViolation(problems)
-    location = location_text(dose)
-    thawed = session.execute(
-        update(Dose)
-        .where(col(Dose.id) == dose.id, col(Dose.thawed_at).is_(None))
-        .values(thawed_at=thawed_at, thawed_by_id=actor.id)
-    )
-    if thawed.rowcount != 1:
-        raise Conflict(f"Dose {dose.identifier} was thawed by someone else meanwhile.")
-    session.refresh(dose)
-    audit.record(
-        session,
-        actor=actor,
-        action="dose.thawed",
-        entity_type="dose",
-        entity_id=dose.identifier,
-        changes={"thawed_at": [None, thawed_at], "location": [location, "thawed"]},
-    )
-    signatures.sign(
-        session,
-        signer=actor,
-        password=password,
-        meaning=Meaning.PERFORMED,
-        entity_type="thaw",
-        entity_id=dose.identifier,
-        content=thaw_content(dose),
-    )
-    return dose
 
 
 def label_problems(dose: Dose, scanned: ParsedScan, *, expiry_code: str) -> list[str]:

@@ -11,7 +11,7 @@ from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.errors import InvalidInput
 from mfg.identifiers.isbt128 import Din
-from mfg.manufacturing import batchrecord, cultures, doses, lots, materials, pools
+from mfg.manufacturing import batchrecord, cultures, doses, lots, materials, pools, storage
 from mfg.models import Deviation, DeviationStatus, DoseStatus, Lot, User
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
@@ -83,7 +83,7 @@ def lot_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> 
         "harvest_lots": materials.used_by(session, "harvest", record.id) if record else [],
         "doses": filled,
         "unfrozen": [d for d in filled if d.frozen_at is None],
-        "location": doses.location_text,
+        "location": storage.location_text,
         "signatures": _lot_signatures(session, lot, passages, record, filled),
         # Deviations are QC records (a layer above); the lot only shows the open ones.
         "open_deviations": session.exec(
@@ -225,7 +225,7 @@ def lot_storage(
     first_position: Annotated[int, Form(ge=1)],
     password: Password,
 ) -> Response:
-    stored = doses.cryopreserve_lot(
+    stored = storage.cryopreserve_lot(
         session,
         actor=actor,
         lot=pools.get_lot(session, din),
@@ -257,7 +257,7 @@ def doses_page(
         "total": total,
         "status": status,
         "statuses": list(DoseStatus),
-        "location": doses.location_text,
+        "location": storage.location_text,
     }
     return render(request, "manufacturing/doses.html", context)
 
@@ -274,16 +274,16 @@ def dose_page(
             session,
             entity_type="thaw",
             entity_id=dose.identifier,
-            content=doses.thaw_content(dose),
+            content=storage.thaw_content(dose),
         )
     context = {
         "dose": dose,
         "lot": lot,
         "din": Din.parse(lot.din),
-        "location": doses.location_text(dose),
+        "location": storage.location_text(dose),
         "signatures": shown,
         "events": history(session, entity_type="dose", entity_id=dose.identifier),
-        "may_thaw": may(actor, Action.THAW_DOSES) and dose.status in doses.THAWABLE,
+        "may_thaw": may(actor, Action.THAW_DOSES) and dose.status in storage.THAWABLE,
         "may_print": may(actor, Action.PRINT_LABELS),
         "may_view_lot": may(actor, Action.VIEW_MANUFACTURING),
         "now_local": local_now_input(request),
@@ -300,7 +300,7 @@ def dose_thaw(
     thawed_at: When,
     password: Password,
 ) -> Response:
-    dose = doses.thaw_dose(
+    dose = storage.thaw_dose(
         session,
         actor=actor,
         dose=doses.get_dose(session, identifier),
@@ -347,7 +347,7 @@ def _lot_signatures(session, lot: Lot, passages, record, filled) -> list:
                 session,
                 entity_type="storage",
                 entity_id=lot.din,
-                content=doses.storage_content(lot, stored),
+                content=storage.storage_content(lot, stored),
             )
     return shown
 

@@ -21,7 +21,7 @@ from mfg.manufacturing.batchrecord_pdf import (
     local,
     para,
 )
-from mfg.manufacturing.doses import location_text
+from mfg.manufacturing.storage import location_text
 from mfg.models import User, utcnow
 from mfg.trace.lookback import LookBack
 

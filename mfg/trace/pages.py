@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from mfg.auth.permissions import Action, may
-from mfg.manufacturing.doses import location_text
+from mfg.manufacturing.storage import location_text
 from mfg.models import User
 from mfg.trace import fhir, lookback, notifications
 from mfg.trace.graph import KINDS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from mfg.clinical import bedside, orders, patients
-from mfg.manufacturing import doses
+from mfg.manufacturing import doses, storage
 from mfg.models import Allocation, Dose, DoseOrder, Lot, Patient, utcnow
 from tests.donors.factories import DonorWorld
 from tests.factories import PASSWORD
@@ -79,7 +79,7 @@ def issue(lab: DonorWorld, allocation: Allocation) -> Allocation:
 def thaw(lab: DonorWorld, dose: Dose, minutes_ago: float = 2) -> Dose:
     return lab.run(
         "clinician",
-        lambda s, a: doses.thaw_dose(
+        lambda s, a: storage.thaw_dose(
             s,
             actor=a,
             dose=doses.get_dose(s, dose.identifier),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from mfg.donors import biopsies
-from mfg.manufacturing import cultures, doses, lots, materials, pools
+from mfg.manufacturing import cultures, doses, lots, materials, pools, storage
 from mfg.models import Culture, Dose, Harvest, Lot, MaterialLot, utcnow
 from tests.donors.factories import DonorWorld
 from tests.factories import PASSWORD
@@ -161,7 +161,7 @@ def filled_lot(lab: DonorWorld, *, count: int = 4) -> tuple[Lot, list[Dose]]:
 def cryopreserve(lab: DonorWorld, lot: Lot, *, box: str = "B1", first: int = 1) -> list[Dose]:
     return lab.run(
         "technician",
-        lambda s, a: doses.cryopreserve_lot(
+        lambda s, a: storage.cryopreserve_lot(
             s,
             actor=a,
             lot=pools.get_lot(s, lot.din),

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from mfg.db import unit_of_work
 from mfg.donors import biopsies
-from mfg.manufacturing import batchrecord, cultures, doses, pools
+from mfg.manufacturing import batchrecord, cultures, doses, pools, storage
 from mfg.models import AuditEvent, Culture, Lot, MaterialLot, utcnow
 from tests.audit.tamper import execute
 from tests.factories import PASSWORD, add_user, bearer, log_in
@@ -96,7 +96,7 @@ def _full_lot(lab) -> dict:
     lab.users["cryo"] = add_user(lab.engine, lab.settings, "cryo", full_name=CRYO_NAME)
     lab.run(
         "cryo",
-        lambda s, a: doses.cryopreserve_lot(
+        lambda s, a: storage.cryopreserve_lot(
             s,
             actor=a,
             lot=pools.get_lot(s, lot.din),
@@ -114,7 +114,7 @@ def _full_lot(lab) -> dict:
     execute(lab.engine, "UPDATE dose SET status = 'allocated' WHERE id = :i", i=filled[0].id)
     lab.run(
         "technician",
-        lambda s, a: doses.thaw_dose(
+        lambda s, a: storage.thaw_dose(
             s,
             actor=a,
             dose=doses.get_dose(s, filled[0].identifier),

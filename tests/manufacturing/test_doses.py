@@ -11,7 +11,7 @@ from mfg.db import unit_of_work
 from mfg.errors import Conflict, RuleViolation
 from mfg.identifiers.isbt128 import Din
 from mfg.labeling.service import print_label
-from mfg.manufacturing import doses, pools
+from mfg.manufacturing import doses, pools, storage
 from mfg.manufacturing.rules import dose_expiry
 from mfg.models import Dose, DoseStatus, Lot, LotStatus, Meaning, Signature, User, utcnow
 from mfg.models.manufacturing import DOSE_TRANSITIONS
@@ -122,7 +122,7 @@ def test_cryopreservation_stores_the_doses_in_consecutive_positions(lab, engine)
     lot, _ = filled_lot(lab, count=3)
     stored = cryopreserve(lab, lot, box="B7", first=4)
     assert [(d.box, d.position) for d in stored] == [("B7", 4), ("B7", 5), ("B7", 6)]
-    assert {doses.location_text(d).split(" / ")[0] for d in stored} == {"tank T2"}
+    assert {storage.location_text(d).split(" / ")[0] for d in stored} == {"tank T2"}
     with pytest.raises(RuleViolation, match="no filled dose waiting"):
         cryopreserve(lab, lot)
 
@@ -140,7 +140,7 @@ def test_cryopreservation_refused_warmer_than_the_storage_limit(lab) -> None:
     with pytest.raises(RuleViolation, match="warmer than the limit of -150"):
         lab.run(
             "technician",
-            lambda s, a: doses.cryopreserve_lot(
+            lambda s, a: storage.cryopreserve_lot(
                 s,
                 actor=a,
                 lot=pools.get_lot(s, lot.din),
@@ -179,7 +179,7 @@ def _allocate(lab, dose: Dose) -> None:
 def _thaw(lab, dose: Dose, role: str = "technician") -> Dose:
     return lab.run(
         role,
-        lambda s, a: doses.thaw_dose(
+        lambda s, a: storage.thaw_dose(
             s,
             actor=a,
             dose=doses.get_dose(s, dose.identifier),
