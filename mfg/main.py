@@ -25,6 +25,7 @@ from mfg.labeling import api as labeling_api
 from mfg.labeling import pages as labeling_pages
 from mfg.manufacturing import api as manufacturing_api
 from mfg.manufacturing import lot_pages as manufacturing_lot_pages
+from mfg.manufacturing import material_api as manufacturing_material_api
 from mfg.manufacturing import pages as manufacturing_pages
 from mfg.qc import api as qc_api
 from mfg.qc import pages as qc_pages
@@ -51,6 +52,7 @@ ROUTERS = (
     manufacturing_pages.router,
     manufacturing_lot_pages.router,
     manufacturing_api.router,
+    manufacturing_material_api.router,
     qc_pages.router,
     qc_api.router,
     release_pages.router,

@@ -1,7 +1,6 @@
-"""JSON API of manufacturing: the list/read contract of DESIGN.md §7 for materials, cultures,
-lots and doses, and each bench step as a use case."""
+"""JSON API of manufacturing: the list/read contract of DESIGN.md §7 for cultures, lots and
+doses, and each bench step as a use case (material lots: ``material_api``)."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -9,8 +8,7 @@ from fastapi.responses import Response
 
 from mfg.auth.permissions import Action
 from mfg.donors.biopsies import get_biopsy
-from mfg.errors import InvalidInput
-from mfg.manufacturing import batchrecord_pdf, cultures, doses, lots, materials, pools, storage
+from mfg.manufacturing import batchrecord_pdf, cultures, doses, lots, pools, storage
 from mfg.manufacturing.schemas import (
     CultureList,
     CulturePublic,
@@ -25,10 +23,6 @@ from mfg.manufacturing.schemas import (
     LotPassageIn,
     LotPassagePublic,
     LotPublic,
-    MaterialCreate,
-    MaterialDecision,
-    MaterialList,
-    MaterialPublic,
     PassageIn,
     PassagePublic,
     PoolIn,
@@ -42,62 +36,6 @@ from mfg.web.security import Allow
 
 router = APIRouter(prefix="/api", tags=["manufacturing"])
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))]
-
-
-@router.get("/materials", response_model=MaterialList)
-def material_list(
-    actor: Viewer,
-    session: SessionDep,
-    status: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> MaterialList:
-    items, total = materials.list_materials(
-        session, actor=actor, status=status, limit=limit, offset=offset
-    )
-    return MaterialList(items=[MaterialPublic.of(m) for m in items], total=total)
-
-
-@router.get("/materials/{code}", response_model=MaterialPublic)
-def material_read(code: str, actor: Viewer, session: SessionDep) -> MaterialPublic:
-    return MaterialPublic.of(materials.get_material(session, code))
-
-
-@router.post("/materials", response_model=MaterialPublic, status_code=201)
-def material_register(
-    body: MaterialCreate,
-    actor: Annotated[User, Depends(Allow(Action.REGISTER_MATERIALS))],
-    session: SessionDep,
-) -> MaterialPublic:
-    """Register a received lot; ``scan`` (the supplier's GS1 code) fills GTIN, lot, expiry…"""
-    fields = body.model_dump(exclude={"scan"})
-    if body.scan:
-        fields.update({k: v for k, v in materials.gs1_fields(body.scan).items() if v})
-    if not fields.get("expiry"):
-        raise InvalidInput(
-            "The expiry date is required (scan the GS1 code or type it).",
-            details={"field": "expiry"},
-        )
-    fields["expiry"] = date.fromisoformat(str(fields["expiry"]))
-    return MaterialPublic.of(materials.register_material(session, actor=actor, **fields))
-
-
-@router.post("/materials/{code}/decision", response_model=MaterialPublic)
-def material_decide(
-    code: str,
-    body: MaterialDecision,
-    actor: Annotated[User, Depends(Allow(Action.DECIDE_MATERIALS))],
-    session: SessionDep,
-) -> MaterialPublic:
-    lot = materials.decide_material(
-        session,
-        actor=actor,
-        lot=materials.get_material(session, code),
-        release=body.release,
-        password=body.password,
-        reason=body.reason,
-    )
-    return MaterialPublic.of(lot)
 
 
 def culture_public(session, culture: Culture) -> CulturePublic:
