@@ -10,10 +10,10 @@ from mfg.auth.permissions import Action, may
 from mfg.manufacturing.storage import location_text
 from mfg.models import User
 from mfg.trace import fhir, lookback, notifications
-from mfg.trace.graph import KINDS
+from mfg.trace.graph import KINDS, Trace
 from mfg.trace.lookup import resolve_code
 from mfg.trace.render import DRAWN_NODES, drawable, trace_svg
-from mfg.trace.service import trace
+from mfg.trace.service import collector_paused, trace
 from mfg.web.deps import SessionDep, WriteSessionDep
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
@@ -29,8 +29,13 @@ def trace_page(
     session: SessionDep,
 ) -> Response:
     kind, identifier = resolve_code(request.app.state.resolver, session, code)
-    result = trace(session, actor=actor, kind=kind, identifier=identifier)
-    context = {
+    with collector_paused():  # as the API's: the page of a donor's trace has 20,000 rows
+        result = trace(session, actor=actor, kind=kind, identifier=identifier)
+        return render(request, "trace/trace.html", _trace_context(actor, result, kind, identifier))
+
+
+def _trace_context(actor: User, result: Trace, kind: str, identifier: str) -> dict:
+    return {
         "trace": result,
         "kinds": [k for k in KINDS if result.of_kind(k)],
         "drawn_nodes": DRAWN_NODES,
@@ -40,7 +45,6 @@ def trace_page(
         if kind in fhir.KINDS and may(actor, Action.EXPORT_FHIR)
         else None,
     }
-    return render(request, "trace/trace.html", context)
 
 
 @router.get("/lookback/{kind}/{identifier}", response_class=HTMLResponse, name="lookback")

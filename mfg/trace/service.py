@@ -53,7 +53,7 @@ def trace(session: Session, *, actor: User, kind: str, identifier: str) -> Trace
 
 def build_trace(session: Session, *, kind: str, identifier: str) -> Trace:
     """``trace`` for whoever already holds the database (the command line at the server)."""
-    with _collector_paused():  # from the first read: no collection of the heap midway
+    with collector_paused():  # from the first read: no collection of the heap midway
         if kind == "qc-sample":
             sample = _one(session, QcSample, QcSample.code, identifier)
             source = "dose" if sample.dose_id else "lot" if sample.lot_id else "culture"
@@ -69,13 +69,14 @@ def build_trace(session: Session, *, kind: str, identifier: str) -> Trace:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a trace is read and built, from the lookup of
     its root record. A donor's trace allocates hundreds of thousands of small tuples that form no
     cycle; meanwhile the collector would walk the whole, growing heap several times over, which
     took more time than building the graph, and a full collection falling midway (55 ms in the
     benchmark's process) doubled a trace. Reference counting frees memory as usual; the
-    collector resumes at the end."""
+    collector resumes at the end. The API and the page keep it paused while they turn the
+    trace into their answer too: 20,000 nodes become as many response objects or rows."""
     if not gc.isenabled():  # paused already (by a trace in another thread, say)
         yield
         return

@@ -1,6 +1,7 @@
 """The chain of identity on a small real history: two pools sharing no donor, doses infused
 into two patients (REFERENCE.md §3: from any dose every donor, from any donor every patient)."""
 
+import pytest
 from sqlmodel import Session, select
 
 from mfg.models import Donor, Dose, MaterialLot, MaterialUse, PoolMember
@@ -143,3 +144,37 @@ def test_beyond_the_dose_limit_a_trace_counts_doses_per_lot_and_lists_only_those
     log_in(client, "qa")
     page = client.get(f"/trace/{donor}").text
     assert 'id="doses-summarised"' in page and "1 available, 1 infused" in page
+
+
+def test_the_garbage_collector_is_paused_during_a_trace_its_answer_and_page_and_resumed(
+    client, engine, history, monkeypatch
+) -> None:
+    import gc
+
+    from mfg.errors import NotFound
+    from mfg.trace import api, pages
+
+    lot, dose, patient = history["b"]
+    seen = []
+    answer = api.trace_public
+    monkeypatch.setattr(api, "trace_public", lambda t: seen.append(gc.isenabled()) or answer(t))
+    body = client.get(f"/api/trace/{dose.identifier}", headers=bearer(client, "qa")).json()
+    assert body["patients"][0]["identifier"] == patient.code
+    assert seen == [False] and gc.isenabled()
+    from tests.factories import log_in
+
+    log_in(client, "qa")
+    page = pages.render
+    monkeypatch.setattr(pages, "render", lambda *a: seen.append(gc.isenabled()) or page(*a))
+    assert patient.code in client.get(f"/trace/{dose.identifier}").text
+    assert seen == [False, False] and gc.isenabled()
+    with Session(engine) as session:
+        with pytest.raises(NotFound):
+            build_trace(session, kind="dose", identifier="no such dose")
+        assert gc.isenabled()  # resumed after a failure too
+        gc.disable()  # paused by someone else: left paused
+        try:
+            build_trace(session, kind="lot", identifier=lot.din)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
