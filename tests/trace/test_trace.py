@@ -60,6 +60,26 @@ def test_trace_over_the_api_and_the_page(client, history) -> None:
     assert page.status_code == 200 and "<svg" in page.text and patient.code in page.text
 
 
+def test_the_trace_answer_is_the_published_schema_in_the_order_of_its_keys(client, history) -> None:
+    from mfg.trace.api import TracePublic
+
+    lot, dose, patient = history["b"]
+    response = client.get(f"/api/trace/{lot.din}", headers=bearer(client, "qa"))
+    assert response.headers["content-type"] == "application/json"
+    answer = TracePublic.model_validate_json(response.content, strict=True)
+    assert response.json() == answer.model_dump(mode="json")  # no field more, none less
+    keys = [f"{n.kind}:{n.identifier}" for n in answer.nodes]
+    assert keys == sorted(keys) and answer.root.url == f"/lots/{lot.din}"
+    assert {(n.kind, n.identifier) for n in answer.patients} == {("patient", patient.code)}
+    assert [n.kind for n in answer.donors] == ["donor", "donor"]
+    assert f"/doses/{dose.identifier}" in {n.url for n in answer.nodes}
+    assert set(map(tuple, response.json()["edges"])) <= {(a, b) for a in keys for b in keys}
+    schema = client.get("/api/openapi.json").json()["paths"]["/api/trace/{code}"]["get"]
+    assert schema["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/TracePublic"
+    }
+
+
 def test_look_back_puts_exactly_the_unused_affected_doses_on_hold_and_is_audited(
     lab, engine, history
 ) -> None:
@@ -156,8 +176,8 @@ def test_the_garbage_collector_is_paused_during_a_trace_its_answer_and_page_and_
 
     lot, dose, patient = history["b"]
     seen = []
-    answer = api.trace_public
-    monkeypatch.setattr(api, "trace_public", lambda t: seen.append(gc.isenabled()) or answer(t))
+    answer = api.trace_answer
+    monkeypatch.setattr(api, "trace_answer", lambda t: seen.append(gc.isenabled()) or answer(t))
     body = client.get(f"/api/trace/{dose.identifier}", headers=bearer(client, "qa")).json()
     assert body["patients"][0]["identifier"] == patient.code
     assert seen == [False] and gc.isenabled()
