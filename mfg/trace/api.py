@@ -76,6 +76,8 @@ def trace_read(
     """Up to every donor (with eligibility) and down to every dose and patient, with the
     material lots used; ``code`` is anything the scan field accepts."""
     kind, identifier = resolve_code(request.app.state.resolver, session, code)
-    with collector_paused():  # a full collection midway took longer than the rest
-        answer = trace_answer(trace(session, actor=actor, kind=kind, identifier=identifier))
-        return Response(to_json(answer), media_type="application/json")
+    # A full collection midway took longer than the rest; and the collector resumes only once
+    # the trace and its answer are freed (their JSON is bytes), or it would walk all of them.
+    with collector_paused():
+        body = to_json(trace_answer(trace(session, actor=actor, kind=kind, identifier=identifier)))
+    return Response(body, media_type="application/json")

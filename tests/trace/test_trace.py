@@ -166,21 +166,35 @@ def test_beyond_the_dose_limit_a_trace_counts_doses_per_lot_and_lists_only_those
     assert 'id="doses-summarised"' in page and "1 available, 1 infused" in page
 
 
-def test_the_garbage_collector_is_paused_during_a_trace_its_answer_and_page_and_resumed(
+def test_the_collector_is_paused_during_a_trace_its_answer_and_page_and_resumed_once_freed(
     client, engine, history, monkeypatch
 ) -> None:
     import gc
+    import weakref
 
     from mfg.errors import NotFound
     from mfg.trace import api, pages
 
     lot, dose, patient = history["b"]
-    seen = []
-    answer = api.trace_answer
-    monkeypatch.setattr(api, "trace_answer", lambda t: seen.append(gc.isenabled()) or answer(t))
+    seen, traced, freed = [], [], []
+    answer, enable = api.trace_answer, gc.enable
+
+    def answering(result):
+        seen.append(gc.isenabled())
+        traced.append(weakref.ref(result))
+        return answer(result)
+
+    def resuming():  # the trace and its answer are freed before the collector resumes
+        answers = [o for o in gc.get_objects(0) if isinstance(o, dict) and "doses_summarised" in o]
+        freed.extend(ref() is None and not answers for ref in traced)
+        enable()
+
+    monkeypatch.setattr(api, "trace_answer", answering)
+    monkeypatch.setattr(gc, "enable", resuming)
     body = client.get(f"/api/trace/{dose.identifier}", headers=bearer(client, "qa")).json()
+    monkeypatch.setattr(gc, "enable", enable)
     assert body["patients"][0]["identifier"] == patient.code
-    assert seen == [False] and gc.isenabled()
+    assert seen == [False] and freed == [True] and gc.isenabled()
     from tests.factories import log_in
 
     log_in(client, "qa")
