@@ -10,9 +10,9 @@ from mfg.auth.permissions import Action, may
 from mfg.manufacturing.storage import location_text
 from mfg.models import User
 from mfg.trace import fhir, lookback, notifications
-from mfg.trace.graph import KINDS, Trace
+from mfg.trace.graph import Trace
 from mfg.trace.lookup import resolve_code
-from mfg.trace.render import DRAWN_NODES, drawable, trace_svg
+from mfg.trace.render import DRAWN_NODES, drawable, table_rows, trace_svg
 from mfg.trace.service import collector_paused, trace
 from mfg.web.deps import SessionDep, WriteSessionDep
 from mfg.web.security import Allow
@@ -37,7 +37,7 @@ def trace_page(
 def _trace_context(actor: User, result: Trace, kind: str, identifier: str) -> dict:
     return {
         "trace": result,
-        "kinds": [k for k in KINDS if result.of_kind(k)],
+        "rows": table_rows(result),
         "drawn_nodes": DRAWN_NODES,
         # built from escaped parts in render.py
         "svg": Markup(trace_svg(result)) if drawable(result) else None,  # noqa: S704
