@@ -188,9 +188,32 @@ def test_serve_demo_prints_the_demo_logins(empty_url: str, tmp_path: Path) -> No
         for role in ("admin", "technician", "qc", "qa", "clinician"):
             assert f" {role} " in output, output
         assert "password: demo-" in output
+        _wait_until_serving(port, deadline=time.monotonic() + 60)
     finally:
+        # Ctrl+C once it serves, as a user would; the rest of its output is read meanwhile,
+        # so that a full pipe cannot hold it up.
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=20)
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            rest, _ = process.communicate()
+            pytest.fail(f"mfg serve did not stop on Ctrl+C within 30 s:\n{rest[-2000:]}")
+
+
+def _wait_until_serving(port: int, *, deadline: float) -> None:
+    import time
+    import urllib.request
+
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                assert answer.status == 200
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _free_port() -> int:
