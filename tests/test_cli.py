@@ -216,6 +216,33 @@ def _wait_until_serving(port: int, *, deadline: float) -> None:
             time.sleep(0.1)
 
 
+def test_serve_freezes_the_start_up_objects_out_of_the_collector_before_serving(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    import uvicorn
+
+    from mfg import cli
+
+    monkeypatch.setenv("MFG_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("MFG_DATABASE_URL", empty_url)
+    cli.get_settings.cache_clear()
+    served = []
+
+    def serving(app, **options) -> None:  # the server's loop, which would not return
+        served.append((gc.get_freeze_count(), gc.get_count()[0], options["port"]))
+
+    monkeypatch.setattr(uvicorn, "run", serving)
+    try:
+        assert cli.main(["serve", "--port", "8765"]) == 0
+    finally:
+        gc.unfreeze()
+        cli.get_settings.cache_clear()
+    ((frozen, young, port),) = served
+    assert frozen > 10_000 and young < 100 and port == 8765  # collected, then frozen
+
+
 def _free_port() -> int:
     import socket
 
