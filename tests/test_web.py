@@ -128,3 +128,13 @@ def test_local_times_show_the_offset_when_the_zone_has_no_abbreviation() -> None
     moment = datetime(2026, 11, 24, 21, 30, tzinfo=UTC)
     assert format_local(moment, ZoneInfo("Europe/Minsk")) == "2026-11-25 00:30 UTC+03:00"
     assert format_local(moment, ZoneInfo("Europe/Berlin")) == "2026-11-24 22:30 CET"
+
+
+def test_a_count_reads_with_its_noun_in_the_singular_or_the_plural() -> None:
+    from mfg.web.templating import counted
+
+    assert counted(1, "donor") == "1 donor" and counted(2, "donor") == "2 donors"
+    assert counted(0, "patient") == "0 patients" and counted(12_000, "dose") == "12,000 doses"
+    assert counted(3, "biopsy", "biopsies") == "3 biopsies" and counted(1, "unused dose") == (
+        "1 unused dose"
+    )

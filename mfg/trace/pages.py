@@ -16,7 +16,7 @@ from mfg.trace.render import DRAWN_NODES, drawable, table_rows, trace_svg
 from mfg.trace.service import collector_paused, trace
 from mfg.web.deps import SessionDep, WriteSessionDep
 from mfg.web.security import Allow
-from mfg.web.templating import flash, render
+from mfg.web.templating import counted, flash, render
 
 router = APIRouter()
 
@@ -77,7 +77,7 @@ def lookback_hold(
     result = lookback.hold_affected(
         session, actor=actor, kind=kind, identifier=identifier, reason=reason, password=password
     )
-    flash(request, f"Look-back: {len(result.held)} unused doses put on hold.")
+    flash(request, f"Look-back: {counted(len(result.held), 'unused dose')} put on hold.")
     return RedirectResponse(f"/lookback/{kind}/{identifier}", status_code=303)
 
 

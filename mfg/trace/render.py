@@ -65,7 +65,7 @@ def trace_svg(trace: Trace) -> str:
             f'rx="3" fill="#fff" stroke="{stroke}" stroke-width="{2 if stroke != "#333" else 1}"/>'
             f'<text x="{x + 4}" y="{y + 11}" font-family="DejaVu Sans Mono, monospace">'
             f"{escape(node.identifier)}</text>"
-            f'<text x="{x + 4}" y="{y + 22}" fill="#555">{escape(node.status)} '
+            f'<text x="{x + 4}" y="{y + 22}" fill="#555">{escape(node.status.replace("_", " "))} '
             f"{escape(node.detail)}</text></a>"
         )
     parts.append("</svg>")

@@ -22,6 +22,14 @@ templates.env.globals.update(product_name=PRODUCT_NAME, version=__version__)
 templates.env.filters["fromjson"] = json.loads
 
 
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """A count with its noun: "1 donor", "2 donors", "1,000 doses", "3 biopsies"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+templates.env.filters["counted"] = counted
+
+
 def format_local(value: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored UTC time as the facility reads it: local date and time with the zone's name."""
     if value is None:

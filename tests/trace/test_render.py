@@ -5,12 +5,12 @@ from sqlmodel import Session, select
 from mfg.models import Donor, PoolMember
 from mfg.trace import lookback
 from mfg.trace.graph import KINDS
-from mfg.trace.render import table_rows
+from mfg.trace.render import table_rows, trace_svg
 from mfg.trace.service import build_trace
 from tests.factories import PASSWORD
 
 
-def test_the_trace_tables_list_each_record_once_and_a_lots_doses_by_status(
+def test_the_trace_tables_and_drawing_show_each_record_and_a_lots_doses_by_status(
     lab, engine, history
 ) -> None:
     lot, dose, patient = history["b"]
@@ -38,3 +38,5 @@ def test_the_trace_tables_list_each_record_once_and_a_lots_doses_by_status(
     assert (f"/doses/{dose.identifier}", dose.identifier, "infused", dose.division) in rows["dose"]
     assert "on hold" in {status for _, _, status, _ in rows["dose"]}
     assert {row[1] for row in rows["patient"]} == {patient.code}
+    drawn = trace_svg(trace)  # the drawing writes statuses as the tables do
+    assert "on hold B" in drawn and "on_hold" not in drawn
