@@ -138,3 +138,11 @@ def test_a_count_reads_with_its_noun_in_the_singular_or_the_plural() -> None:
     assert counted(3, "biopsy", "biopsies") == "3 biopsies" and counted(1, "unused dose") == (
         "1 unused dose"
     )
+
+
+def test_a_signature_names_the_kind_of_record_it_signs() -> None:
+    from mfg.web.templating import signed_record
+
+    assert signed_record("harvest") == "Harvest and formulation"
+    assert signed_record("storage") == "Cryopreservation" and signed_record("lot") == "Pooling"
+    assert signed_record("adverse_event") == "Adverse event"  # any other kind, in words

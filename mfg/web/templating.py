@@ -29,6 +29,31 @@ def counted(n: int, noun: str, plural: str = "") -> str:
 
 templates.env.filters["counted"] = counted
 
+# What each kind of signed record is called above its signature: a lot's page shows the
+# signatures of its pooling, passages, harvest, fill and cryopreservation, all "Performed".
+SIGNED_RECORDS = {
+    "lot": "Pooling",
+    "lot_passage": "Lot passage",
+    "harvest": "Harvest and formulation",
+    "fill": "Fill into doses",
+    "storage": "Cryopreservation",
+    "eligibility": "Donor eligibility",
+    "lot_release": "Lot release",
+    "bedside_check": "Bedside check",
+    "audit_review": "Audit-trail review",
+    "qc_result": "QC result",
+    "qc_sample": "QC sample",
+    "material": "Material lot",
+}
+
+
+def signed_record(entity_type: str) -> str:
+    """The kind of record a signature signs, in words: "harvest" -> "Harvest and formulation"."""
+    return SIGNED_RECORDS.get(entity_type) or entity_type.replace("_", " ").capitalize()
+
+
+templates.env.filters["signed_record"] = signed_record
+
 
 def format_local(value: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored UTC time as the facility reads it: local date and time with the zone's name."""

@@ -72,6 +72,7 @@ def test_a_passage_is_recorded_starting_from_a_scanned_vessel_label(
     expect(page.locator("#cpd")).to_have_text("3.00")
     expect(page.locator(".new-vessel")).to_have_count(2)
     expect(page.locator(".signature .meaning").last).to_have_text("Performed")
+    expect(page.locator(".signature .signed-record").last).to_have_text("Passage")
 
 
 def test_a_lot_is_harvested_and_filled_from_its_scanned_label_with_figures_before_signing(
