@@ -7,6 +7,7 @@ from xml.sax.saxutils import escape
 from mfg.trace.graph import KINDS, Node, Trace
 
 COLUMN, ROW, BOX_W, BOX_H = 170, 34, 150, 26
+BOX_CHARS = 27  # of the 10-point second line that fit in a box; the rest is in its tooltip
 DRAWN_NODES = 600  # beyond, a drawing is unreadable on screen and paper: the tables stay
 
 
@@ -34,39 +35,65 @@ def drawable(trace: Trace) -> bool:
     return len(trace.nodes) <= DRAWN_NODES
 
 
+def drawn_columns(trace: Trace) -> list[tuple[str, list[Node]]]:
+    """The drawing's columns, headed: one per kind, in the order of the chain, and one per
+    passage for the cultures ("culture P0", "culture P1", ...), so that a vessel is drawn to
+    the right of the vessel it was passaged from and no line crosses a column."""
+    columns: list[tuple[str, list[Node]]] = []
+    for kind in KINDS:
+        nodes = trace.of_kind(kind)
+        if kind != "culture":
+            columns += [(kind, nodes)] if nodes else []
+            continue
+        by_passage: dict[int, list[Node]] = {}
+        for node in nodes:  # a culture's detail is its passage, "P<n>"
+            by_passage.setdefault(int(node.detail.removeprefix("P")), []).append(node)
+        columns += [(f"culture P{n}", by_passage[n]) for n in sorted(by_passage)]
+    return columns
+
+
 def trace_svg(trace: Trace) -> str:
-    """Columns donor → biopsy → culture → material → lot → dose → patient; edges as lines."""
-    columns = [k for k in KINDS if trace.of_kind(k)]
+    """Columns donor → biopsy → culture (one per passage) → material → lot → dose → patient;
+    edges as lines from the right side of the upstream record to the left side of the
+    downstream one (or the other way round for a material drawn right of its culture)."""
+    columns = drawn_columns(trace)
     where: dict[str, tuple[int, int]] = {}
-    for x, kind in enumerate(columns):
-        for y, node in enumerate(trace.of_kind(kind)):
+    for x, (_, nodes) in enumerate(columns):
+        for y, node in enumerate(nodes):
             where[node.key] = (10 + x * COLUMN, 30 + y * ROW)
-    height = 40 + ROW * max((len(trace.of_kind(k)) for k in columns), default=1)
+    height = 40 + ROW * max((len(nodes) for _, nodes in columns), default=1)
     width = 20 + COLUMN * max(len(columns), 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, sans-serif" font-size="10" '
         'role="img" aria-label="chain of identity">'
     ]
-    for x, kind in enumerate(columns):
-        parts.append(f'<text x="{10 + x * COLUMN}" y="16" font-weight="bold">{kind}</text>')
+    for x, (heading, _) in enumerate(columns):
+        parts.append(f'<text x="{10 + x * COLUMN}" y="16" font-weight="bold">{heading}</text>')
     for upstream, downstream in sorted(trace.edges):
         if upstream in where and downstream in where:
             (x1, y1), (x2, y2) = where[upstream], where[downstream]
+            if x1 < x2:
+                x1 += BOX_W
+            else:
+                x2 += BOX_W
             parts.append(
-                f'<line x1="{x1 + BOX_W}" y1="{y1 + BOX_H / 2}" x2="{x2}" y2="{y2 + BOX_H / 2}" '
+                f'<line x1="{x1}" y1="{y1 + BOX_H / 2}" x2="{x2}" y2="{y2 + BOX_H / 2}" '
                 'stroke="#555" stroke-width="1"/>'
             )
     for key, (x, y) in where.items():
         node = trace.nodes[key]
         stroke = "#b00020" if key == trace.root.key else "#333"
+        about = f"{node.status.replace('_', ' ')} {node.detail}".strip()
+        shown = about if len(about) <= BOX_CHARS else about[: BOX_CHARS - 1] + "…"
         parts.append(
-            f'<a href="{escape(node.url)}"><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" '
-            f'rx="3" fill="#fff" stroke="{stroke}" stroke-width="{2 if stroke != "#333" else 1}"/>'
+            f'<a href="{escape(node.url)}">'
+            f"<title>{escape(node.identifier)}: {escape(about)}</title>"
+            f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="3" fill="#fff" '
+            f'stroke="{stroke}" stroke-width="{2 if stroke != "#333" else 1}"/>'
             f'<text x="{x + 4}" y="{y + 11}" font-family="DejaVu Sans Mono, monospace">'
-            f"{escape(node.identifier)}</text>"
-            f'<text x="{x + 4}" y="{y + 22}" fill="#555">{escape(node.status.replace("_", " "))} '
-            f"{escape(node.detail)}</text></a>"
+            f'{escape(node.identifier)}</text><text x="{x + 4}" y="{y + 22}" fill="#555">'
+            f"{escape(shown)}</text></a>"
         )
     parts.append("</svg>")
     return "".join(parts)
