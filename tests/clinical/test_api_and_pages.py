@@ -71,6 +71,7 @@ def test_the_patient_page_enrols_and_orders(client, lab) -> None:
     order(lab, patient)
     page = client.get(f"/patients/{patient.code}")
     assert 'id="order"' in page.text and "80,000,000 cells" in page.text
+    assert "1,000,000 cells/kg × " in page.text and "per infusion, 1 infusion<" in page.text
 
 
 def test_a_concealed_allocation_list_assigns_arms_in_order_and_refuses_a_chosen_arm(
