@@ -174,6 +174,12 @@ def release_blocking(facts: ReleaseFacts) -> list[Blocking]:
     return [b for guard in GUARDS for b in guard(facts)]
 
 
+def completion_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    """What still stops a conditional release from becoming full: the release's own rules
+    (the final sterility results above all), the lot being released already aside."""
+    return [b for b in release_blocking(facts) if b.code != "lot_not_in_quarantine"]
+
+
 def conditional_release_blocking(facts: ReleaseFacts) -> list[Blocking]:
     """Conditional release: only the final sterility results may be missing, with a negative
     Gram stain and negative preliminary cultures (REFERENCE.md §5)."""

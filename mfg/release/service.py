@@ -37,6 +37,7 @@ from mfg.qc.summary import lot_qc, lot_results
 from mfg.release.rules import (
     Blocking,
     ReleaseFacts,
+    completion_blocking,
     conditional_release_blocking,
     release_blocking,
 )
@@ -97,9 +98,13 @@ class ReleaseCheck:
 
 
 def release_check(session: Session, *, actor: User, lot: Lot) -> ReleaseCheck:
-    """Every reason the lot cannot be released by ``actor`` now, in words."""
+    """Every reason the lot cannot be released by ``actor`` now, in words; for a lot released
+    conditionally, every reason its release cannot be completed yet."""
     authorize(actor, Action.VIEW_RELEASE)
     facts = facts_of(session, lot, releaser=actor)
+    if lot.status == LotStatus.CONDITIONALLY_RELEASED:
+        blocking = completion_blocking(facts)
+        return ReleaseCheck(not blocking, blocking, False, [])
     blocking = release_blocking(facts)
     conditional = conditional_release_blocking(facts) if blocking else blocking
     return ReleaseCheck(not blocking, blocking, bool(blocking) and not conditional, conditional)
@@ -239,8 +244,7 @@ def complete_release(session: Session, *, actor: User, lot: Lot, password: str) 
     authorize(actor, Action.RELEASE_LOTS)
     if lot.status != LotStatus.CONDITIONALLY_RELEASED:
         raise RuleViolation(f"Lot {lot.din} is {lot.status}, not conditionally released.")
-    facts = facts_of(session, lot, releaser=actor)
-    blocking = [b for b in release_blocking(facts) if b.code not in ("lot_not_in_quarantine",)]
+    blocking = completion_blocking(facts_of(session, lot, releaser=actor))
     if blocking:
         raise RuleViolation([b.message for b in blocking], blocking=[b.code for b in blocking])
     _move_lot(

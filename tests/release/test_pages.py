@@ -1,7 +1,12 @@
 """The QA queue and the release page: the check in words, the signature dialog, the decision."""
 
 from tests.factories import PASSWORD, bearer, csrf_from, log_in
-from tests.release.factories import releasable_lot
+from tests.release.factories import (
+    conditionally_releasable_lot,
+    record_results,
+    releasable_lot,
+    release,
+)
 
 
 def test_the_release_check_api_names_every_blocking_reason(client, lab) -> None:
@@ -52,3 +57,20 @@ def test_a_technician_sees_the_check_but_cannot_release(client, lab) -> None:
         json={"password": PASSWORD, "audit_trail_reviewed": True},
     )
     assert response.status_code == 403
+
+
+def test_a_conditionally_released_lot_shows_what_its_completion_waits_for(client, lab) -> None:
+    lot = conditionally_releasable_lot(lab)
+    release(lab, lot, conditional=True)
+    log_in(client, "qa")
+    check = client.get(f"/api/lots/{lot.din}/release-check", headers=bearer(client, "qa")).json()
+    codes = [b["code"] for b in check["blocking"]]
+    assert not check["ready"] and codes and "lot_not_in_quarantine" not in codes
+    assert all("STER-" in b["message"] for b in check["blocking"])  # the final results only
+    page = client.get(f"/lots/{lot.din}/release").text
+    assert "Completing the release waits for" in page and "only a filled lot" not in page
+    assert "only a filled lot" not in client.get("/release").text
+    record_results(lab, lot, {"STER-AER": "no growth", "STER-ANA": "no growth"})
+    assert client.get(f"/api/lots/{lot.din}/release-check").json()["ready"] is True
+    assert 'id="completion-ready"' in client.get(f"/lots/{lot.din}/release").text
+    assert "ready to complete the release" in client.get("/release").text

@@ -30,6 +30,7 @@ from tests.release.factories import (
     IN_SPECIFICATION,
     blocking_codes,
     check_labels,
+    conditionally_releasable_lot,
     record_results,
     releasable_lot,
     release,
@@ -193,16 +194,8 @@ def test_two_qa_users_releasing_the_same_lot_at_once_exactly_one_succeeds(
         assert len(session.exec(select(ReleaseDecision)).all()) == 1
 
 
-def _conditionally_releasable(lab) -> Lot:
-    lot = releasable_lot(lab, skip=("STER-AER", "STER-ANA"))
-    sample = sample_of(lab, lot.din, "STER-AER", "STER-ANA")
-    for code in ("STER-AER", "STER-ANA"):
-        verify(lab, enter(lab, sample, code, "no growth", reading="day 3"))
-    return lot
-
-
 def test_conditional_release_before_the_final_sterility_result(lab, engine) -> None:
-    lot = _conditionally_releasable(lab)
+    lot = conditionally_releasable_lot(lab)
     check = lab.run(
         "qa", lambda s, a: service.release_check(s, actor=a, lot=pools.get_lot(s, lot.din))
     )
@@ -223,7 +216,7 @@ def test_conditional_release_refused_without_a_negative_gram_stain(lab) -> None:
 
 
 def test_the_final_negative_sterility_result_completes_a_conditional_release(lab, engine) -> None:
-    lot = _conditionally_releasable(lab)
+    lot = conditionally_releasable_lot(lab)
     release(lab, lot, conditional=True)
     record_results(lab, lot, {"STER-AER": "no growth", "STER-ANA": "no growth"})
     decision = lab.run(
@@ -239,7 +232,7 @@ def test_the_final_negative_sterility_result_completes_a_conditional_release(lab
 def test_a_late_positive_sterility_result_puts_the_lot_and_its_unused_doses_on_hold(
     lab, engine
 ) -> None:
-    lot = _conditionally_releasable(lab)
+    lot = conditionally_releasable_lot(lab)
     release(lab, lot, conditional=True)
     record_results(lab, lot, {"STER-AER": "growth"})
     assert _statuses(engine, lot) == (LotStatus.ON_HOLD, {DoseStatus.ON_HOLD})
