@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.deviations import service as deviations
+from mfg.deviations.subjects import subjects_of
 from mfg.errors import InvalidInput
 from mfg.manufacturing.pools import get_lot
 from mfg.models import Deviation, Lot, QcSample, SampleStatus, SpecVersion, User
@@ -201,6 +202,7 @@ def deviations_page(
         "total": total,
         "status": status,
         "lots": {d.lot_id: session.get(Lot, d.lot_id) for d in items if d.lot_id},
+        "subjects": subjects_of(session, items),
         "may_open": may(actor, Action.OPEN_DEVIATIONS),
     }
     return render(request, "qc/deviations.html", context)
@@ -241,6 +243,7 @@ def deviation_page(code: str, request: Request, actor: Viewer, session: SessionD
     )
     context = {
         "deviation": deviation,
+        "subject": subjects_of(session, [deviation])[deviation.code],
         "lot": session.get(Lot, deviation.lot_id) if deviation.lot_id else None,
         "signatures": shown,
         "events": history(session, entity_type="deviation", entity_id=deviation.code),

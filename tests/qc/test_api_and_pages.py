@@ -65,6 +65,34 @@ def test_an_out_of_specification_result_shows_an_open_deviation_on_the_lot(clien
     assert deviations["total"] == 1 and deviations["items"][0]["status"] == "open"
 
 
+def test_a_deviation_on_a_failing_result_names_its_test_and_sample_not_a_database_id(
+    client, lab
+) -> None:
+    lot = pooled_lot(lab)
+    sample = lot_sample(lab, lot, "VIAB")
+    verify(lab, enter(lab, sample, "VIAB", "55"))
+    log_in(client, "qa")
+    about = (
+        f'<a class="deviation-subject" href="/qc/samples/{sample.code}">'
+        f"QC result VIAB of sample {sample.code}</a>"
+    )
+    listed = client.get("/deviations").text
+    assert about in listed and "qc_result" not in listed
+    code = client.get("/api/deviations", params={"lot": lot.din}).json()["items"][0]["code"]
+    assert about in client.get(f"/deviations/{code}").text
+    manual = client.post(
+        "/deviations",
+        data={
+            "csrf_token": csrf_from(listed),
+            "title": "Incubator door left open",
+            "description": "Found ajar at 07:40.",
+            "entity_type": "equipment",
+            "entity_id": "INC-02",
+        },
+    )
+    assert '<span class="deviation-subject">equipment INC-02</span>' in manual.text
+
+
 def test_a_specification_draft_from_the_page_is_approved_with_a_signature(client, lab) -> None:
     log_in(client, "qa")
     page = client.get("/specifications/1")

@@ -1,0 +1,52 @@
+"""What a deviation is about, in words: the kind and code of the record it was opened on, or,
+for one opened automatically on a failing verified result, the test and the sample it failed
+on, with the link to that sample (its database id means nothing to a reader)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from mfg.models import Deviation, QcResult, QcSample
+
+
+@dataclass(frozen=True)
+class Subject:
+    text: str
+    url: str | None = None
+
+
+def subjects_of(session: Session, deviations: Iterable[Deviation]) -> dict[str, Subject]:
+    """Each deviation's subject by its code; the failing results are read in one query."""
+    deviations = list(deviations)
+    result_ids = [
+        int(d.entity_id)
+        for d in deviations
+        if d.entity_type == "qc_result" and d.entity_id.isdigit()
+    ]
+    failed = (
+        {
+            result_id: (test_code, sample_code)
+            for result_id, test_code, sample_code in session.exec(
+                select(QcResult.id, QcResult.test_code, QcSample.code)
+                .join(QcSample, col(QcSample.id) == QcResult.sample_id)
+                .where(col(QcResult.id).in_(result_ids))
+            )
+        }
+        if result_ids
+        else {}
+    )
+    subjects = {}
+    for d in deviations:
+        is_result = d.entity_type == "qc_result" and d.entity_id.isdigit()
+        found = failed.get(int(d.entity_id)) if is_result else None
+        if found:
+            test_code, sample_code = found
+            subjects[d.code] = Subject(
+                f"QC result {test_code} of sample {sample_code}", f"/qc/samples/{sample_code}"
+            )
+        else:
+            subjects[d.code] = Subject(f"{d.entity_type.replace('_', ' ')} {d.entity_id}")
+    return subjects
