@@ -21,27 +21,26 @@ class Subject:
 def subjects_of(session: Session, deviations: Iterable[Deviation]) -> dict[str, Subject]:
     """Each deviation's subject by its code; the failing results are read in one query."""
     deviations = list(deviations)
-    result_ids = [
-        int(d.entity_id)
+    result_of = {
+        d.code: int(d.entity_id)
         for d in deviations
         if d.entity_type == "qc_result" and d.entity_id.isdigit()
-    ]
+    }
     failed = (
         {
             result_id: (test_code, sample_code)
             for result_id, test_code, sample_code in session.exec(
                 select(QcResult.id, QcResult.test_code, QcSample.code)
                 .join(QcSample, col(QcSample.id) == QcResult.sample_id)
-                .where(col(QcResult.id).in_(result_ids))
+                .where(col(QcResult.id).in_(result_of.values()))
             )
         }
-        if result_ids
+        if result_of
         else {}
     )
     subjects = {}
     for d in deviations:
-        is_result = d.entity_type == "qc_result" and d.entity_id.isdigit()
-        found = failed.get(int(d.entity_id)) if is_result else None
+        found = failed.get(result_of.get(d.code))
         if found:
             test_code, sample_code = found
             subjects[d.code] = Subject(
