@@ -6,16 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from mfg.web.urls import RECORD_PAGES
+
 KINDS = ("donor", "biopsy", "culture", "material", "lot", "dose", "patient")
-URLS = {
-    "donor": "/donors/{}",
-    "biopsy": "/biopsies/{}",
-    "culture": "/cultures/{}",
-    "material": "/materials/{}",
-    "lot": "/lots/{}",
-    "dose": "/doses/{}",
-    "patient": "/patients/{}",
-}
 
 
 class Node(NamedTuple):
@@ -33,7 +26,7 @@ class Node(NamedTuple):
 
     @property
     def url(self) -> str:
-        return URLS[self.kind].format(self.identifier)
+        return RECORD_PAGES[self.kind].format(self.identifier)
 
 
 @dataclass

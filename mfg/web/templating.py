@@ -13,12 +13,13 @@ from mfg import PRODUCT_NAME, __version__
 from mfg.auth.permissions import Action, may
 from mfg.db import PROJECT_ROOT
 from mfg.web.security import csrf_token
+from mfg.web.urls import record_url
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-templates.env.globals.update(product_name=PRODUCT_NAME, version=__version__)
+templates.env.globals.update(product_name=PRODUCT_NAME, version=__version__, record_url=record_url)
 templates.env.filters["fromjson"] = json.loads
 
 

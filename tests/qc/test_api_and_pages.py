@@ -120,3 +120,16 @@ def test_the_worklist_lists_samples_and_results_awaiting_a_colleague(client, lab
     log_in(client, "qc")
     page = client.get("/qc")
     assert sample.code in page.text and "yours: a colleague verifies" in page.text
+
+
+def test_a_samples_source_links_to_its_record_on_the_worklist_the_sample_and_the_lots_qc(
+    client, lab
+) -> None:
+    lot = pooled_lot(lab)
+    sample = lot_sample(lab, lot, "VIAB", "MYCO")
+    log_in(client, "qc")
+    source = f'lot <a class="mono" href="/lots/{lot.din}">{lot.din}</a>'
+    for path in ("/qc", f"/qc/samples/{sample.code}", f"/lots/{lot.din}/qc"):
+        assert source in client.get(path).text, path
+    blocking = client.get(f"/lots/{lot.din}/qc").text
+    assert "required tests lack a verified result" in blocking
