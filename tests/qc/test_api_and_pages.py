@@ -132,6 +132,6 @@ def test_a_samples_source_links_to_its_record_on_the_worklist_the_sample_and_the
     for path in ("/qc", f"/qc/samples/{sample.code}", f"/lots/{lot.din}/qc"):
         assert source in client.get(path).text, path
     sample_page = client.get(f"/qc/samples/{sample.code}").text
-    assert f'<a href="/lots/{lot.din}/qc" id="lot-qc-link">QC of the lot</a>' in sample_page
+    assert f'/lots/{lot.din}/qc" id="lot-qc-link">QC of the lot</a>' in sample_page
     blocking = client.get(f"/lots/{lot.din}/qc").text
     assert "required tests lack a verified result" in blocking
