@@ -146,3 +146,25 @@ def test_a_signature_names_the_kind_of_record_it_signs() -> None:
     assert signed_record("harvest") == "Harvest and formulation"
     assert signed_record("storage") == "Cryopreservation" and signed_record("lot") == "Pooling"
     assert signed_record("adverse_event") == "Adverse event"  # any other kind, in words
+
+
+def test_a_refused_form_offers_the_way_back_to_the_page_it_was_sent_from(
+    admin_client: TestClient,
+) -> None:
+    from tests.factories import csrf_from
+
+    token = csrf_from(admin_client.get("/admin/users").text)
+    form = {"csrf_token": token, "username": "", "full_name": "", "roles": "technician"}
+
+    def refused(referer: str | None) -> str:
+        headers = {"Referer": referer} if referer else {}
+        response = admin_client.post("/admin/users", data=form, headers=headers)
+        assert response.status_code == 422
+        return response.text
+
+    back = '<a class="btn" id="back-to-form" href="/admin/users?tab=new"'
+    assert back in refused("http://testserver/admin/users?tab=new")
+    # never a link to another site, and none where the browser did not say where it came from
+    assert 'id="back-to-form"' not in refused("http://elsewhere.example/admin/users")
+    assert 'id="back-to-form"' not in refused(None)
+    assert 'id="back-to-form"' not in admin_client.get("/no-such-page").text

@@ -2,7 +2,7 @@
 
 import logging
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -58,7 +58,19 @@ def error_response(request: Request, error: MfgError) -> Response:
         return RedirectResponse("/account/password", status_code=303)
     # The request's own unit of work was rolled back: read the user afresh for the page frame.
     request.state.user = peek_user(request) if "session" in request.scope else None
-    return render(request, "web/error.html", {"error": error}, status_code=error.status_code)
+    context = {"error": error, "form_page": _form_page(request)}
+    return render(request, "web/error.html", context, status_code=error.status_code)
+
+
+def _form_page(request: Request) -> str | None:
+    """For a refused form, the page it was sent from (a path of this site), so that the person
+    goes back to it: the browser shows the form again as they filled it."""
+    if request.method != "POST":
+        return None
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def _validation_details(exc: RequestValidationError) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """The web shell in a real browser: the scan field has the focus on every page."""
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in_page
@@ -17,3 +19,29 @@ def test_clicking_plain_page_content_returns_the_focus_to_the_scan_field(page: P
     log_in_page(page, "technician", PASSWORD)
     page.locator("h1").click()
     expect(page.locator("#scan-input")).to_be_focused()
+
+
+def test_a_refused_form_goes_back_to_the_form_with_the_entries_kept(page: Page, users) -> None:
+    """A rule refuses the enrolment (age out of the trial's range): the error says why, and
+    'Back to the form' shows the form as it was filled, to correct one field and send again."""
+    log_in_page(page, "clinician", PASSWORD)
+    page.goto("/patients")
+    page.fill("input[name=age]", "80")
+    page.fill("input[name=weight_kg]", "71.5")
+    criteria = page.locator(".criterion")
+    for i in range(criteria.count()):
+        answer = "yes" if criteria.nth(i).inner_text().startswith("Inclusion") else "no"
+        criteria.nth(i).locator(f"input[value={answer}]").check()
+    page.locator("button", has_text="Enrol").click()
+
+    expect(page.locator(".error-box h1")).to_have_text("Age 80 is outside 18–70 years.")
+    expect(page.locator(".error-box li")).to_have_count(0)  # not the same sentence twice
+    page.click("#back-to-form")
+    expect(page.locator("input[name=weight_kg]")).to_have_value("71.5")
+    expect(page.locator("input[name=age]")).to_have_value("80")
+    expect(page.locator(".criterion input:checked")).to_have_count(criteria.count())
+
+    page.fill("input[name=age]", "60")
+    page.locator("button", has_text="Enrol").click()
+    expect(page).to_have_url(re.compile(r"/patients/PT\d{6}[A-Z0-9]$"))
+    expect(page.locator("body")).to_contain_text("F, 60 years")
