@@ -12,6 +12,7 @@ from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.errors import InvalidInput, NotFound
 from mfg.identifiers.allocate import allocate_local
+from mfg.identifiers.keyboard import recover_latin
 from mfg.identifiers.local import LocalId
 from mfg.identifiers.records import by_local_code
 from mfg.identifiers.resolve import Resolution
@@ -81,7 +82,9 @@ def take_sample(
     """A labelled sample for the listed tests of the source's specification."""
     authorize(actor, Action.TAKE_SAMPLES)
     source_type, identifier, keys, spec = _source(session, source)
-    codes = list(dict.fromkeys(c.strip().upper() for c in tests if c.strip()))
+    # Test codes are Latin: typed under a Russian layout ("МШФИ" for VIAB), they are read back.
+    typed = (recover_latin(c.strip())[0].upper() for c in tests if c.strip())
+    codes = list(dict.fromkeys(typed))
     if not codes:
         raise InvalidInput("Name at least one test for the sample.", details={"field": "tests"})
     for code in codes:

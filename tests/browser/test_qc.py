@@ -3,6 +3,7 @@
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in_page
+from tests.browser.keyboard import type_with_russian_layout
 from tests.donors.factories import DonorWorld
 from tests.factories import PASSWORD
 from tests.manufacturing.factories import pooled_lot
@@ -31,3 +32,24 @@ def test_a_result_is_entered_from_a_scanned_sample_and_judged_at_once(
     row = page.locator("#results tbody tr", has_text="ENDO")
     expect(row.locator(".verdict")).to_have_text("FAIL")
     expect(row).to_contain_text("< 0.5 EU/mL")
+
+
+def test_a_sample_is_taken_from_the_worklist_with_the_russian_layout_active(
+    page: Page, engine, settings, users
+) -> None:
+    """The lot's label and the test codes, typed while ЙЦУКЕН is the active layout, are read
+    by the keys pressed: the sample is for VIAB and MYCO of that lot."""
+    lab = DonorWorld(engine, settings, users)
+    lot = pooled_lot(lab)
+    log_in_page(page, "technician", PASSWORD)
+    page.goto("/qc")
+    page.click("input[name=source]")
+    type_with_russian_layout(page, lot.din)
+    page.click("#sample-tests")
+    produced = type_with_russian_layout(page, "VIAB MYCO")
+    assert produced == "МШФИ ЬНСЩ"  # what the layout alone would have written
+    expect(page.locator("#sample-tests")).to_have_value("VIAB MYCO")
+    page.locator("button", has_text="Take sample").click()
+    expect(page.locator("h1")).to_contain_text("QC sample")
+    expect(page.locator("dl.facts")).to_contain_text("VIAB, MYCO")
+    expect(page.locator("dl.facts")).to_contain_text(f"lot {lot.din}")

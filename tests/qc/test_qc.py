@@ -228,3 +228,9 @@ def test_the_sample_label_scans_back_to_the_sample_code(lab, engine, settings) -
             identifier=sample.code,
         )
     assert decoded(printed.content)[0] == [sample.code]
+
+
+def test_test_codes_typed_under_a_russian_layout_are_read_as_the_latin_codes(lab) -> None:
+    # "VIAB", "STER-AER" and "myco" typed with the ЙЦУКЕН layout active
+    sample = lot_sample(lab, pooled_lot(lab), "МШФИ", "ЫЕУК-ФУК", "ьнсщ", "VIAB")
+    assert sample.tests == "VIAB|STER-AER|MYCO"
