@@ -12,6 +12,7 @@ from mfg.auth import service as accounts
 from mfg.auth.login import change_password, login
 from mfg.auth.permissions import Action
 from mfg.errors import MfgError, NotFound
+from mfg.identifiers.keyboard import recover_latin
 from mfg.models import Role, User
 from mfg.models.auth import ROLE_LABELS
 from mfg.web.deps import SessionDep
@@ -64,11 +65,24 @@ def login_submit(
     try:
         user = login(session, username=username, password=password)
     except MfgError as error:  # the failed attempt is still recorded (keep_on_failure)
-        context = {"next": _safe_next(next), "error": error.message, "username": username}
+        context = {"next": _safe_next(next), "error": _login_refusal(error, username)}
+        context["username"] = username
         return render(request, "accounts/login.html", context, status_code=error.status_code)
     start_browser_session(request, user)
     target = "/account/password" if user.must_change_password else _safe_next(next)
     return RedirectResponse(target, status_code=303)
+
+
+def _login_refusal(error: MfgError, username: str) -> str:
+    """Why the login was refused, and whether the keyboard layout was Russian: usernames are
+    Latin, so Cyrillic in one means the layout, and the password was typed with it too."""
+    latin, russian = recover_latin(username.strip())
+    if not russian:
+        return error.message
+    return (
+        f"{error.message} The keyboard layout was Russian: “{username.strip()}” is "
+        f"“{latin.lower()}” on a Latin layout. Switch the layout and type both again."
+    )
 
 
 @router.post("/logout", name="logout")

@@ -167,3 +167,18 @@ def test_demo_users_exist_only_through_the_demo_loader(engine, settings) -> None
     add_user(engine, settings, "someone", "qa")
     with unit_of_work(engine, settings=settings) as session:
         assert accounts.get_user(session, "admin") is None
+
+
+def test_a_login_typed_under_a_russian_layout_is_refused_with_the_layout_named(
+    client: TestClient, users
+) -> None:
+    token = csrf_from(client.get("/login").text)
+    # "qa" and its password typed with the ЙЦУКЕН layout active
+    response = client.post(
+        "/login", data={"username": "йф", "password": "зфыы", "csrf_token": token}
+    )
+    assert response.status_code == 401
+    assert "Wrong username or password" in response.text
+    assert "The keyboard layout was Russian: “йф” is “qa” on a Latin layout." in response.text
+    latin = client.post("/login", data={"username": "qa", "password": "x", "csrf_token": token})
+    assert "keyboard layout" not in latin.text

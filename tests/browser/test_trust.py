@@ -3,6 +3,7 @@
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in_page
+from tests.browser.keyboard import type_with_russian_layout
 from tests.factories import PASSWORD
 
 
@@ -55,3 +56,27 @@ def test_a_locked_user_sees_why_they_cannot_log_in(page: Page, users, settings) 
     page.fill("#password", PASSWORD)
     page.keyboard.press("Enter")
     expect(page.locator("#login-error")).to_contain_text("locked")
+
+
+def test_a_password_field_says_when_the_keyboard_layout_is_not_latin(page: Page, users) -> None:
+    page.goto("/login")
+    page.fill("#username", "qa")
+    page.click("#password")
+    warning = page.locator("#password + .layout-warning")
+    type_with_russian_layout(page, "pass")  # arrives as "зфыы"
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("The keyboard layout is not Latin")
+    page.fill("#password", "")
+    page.keyboard.type("12")  # digits tell nothing of the layout
+    expect(warning).to_be_visible()
+    page.keyboard.type("x")  # the layout is switched back: a Latin letter
+    expect(warning).to_be_hidden()
+    # in a signature dialog too, where a refused password counts towards locking the account
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto("/audit")
+    page.click("#open-review")
+    page.click("#review-dialog input[name=password]")
+    type_with_russian_layout(page, "secret")
+    expect(page.locator("#review-dialog .layout-warning")).to_be_visible()
