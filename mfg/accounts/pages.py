@@ -74,13 +74,13 @@ def login_submit(
 
 
 def _login_refusal(error: MfgError, username: str) -> str:
-    """Why the login was refused, and whether the keyboard layout was Russian: usernames are
+    """Why the login was refused, and whether the keyboard layout was Cyrillic: usernames are
     Latin, so Cyrillic in one means the layout, and the password was typed with it too."""
     latin, russian = recover_latin(username.strip())
     if not russian:
         return error.message
     return (
-        f"{error.message} The keyboard layout was Russian: “{username.strip()}” is "
+        f"{error.message} The keyboard layout was Cyrillic: “{username.strip()}” is "
         f"“{latin.lower()}” on a Latin layout. Switch the layout and type both again."
     )
 

@@ -179,6 +179,6 @@ def test_a_login_typed_under_a_russian_layout_is_refused_with_the_layout_named(
     )
     assert response.status_code == 401
     assert "Wrong username or password" in response.text
-    assert "The keyboard layout was Russian: “йф” is “qa” on a Latin layout." in response.text
+    assert "The keyboard layout was Cyrillic: “йф” is “qa” on a Latin layout." in response.text
     latin = client.post("/login", data={"username": "qa", "password": "x", "csrf_token": token})
     assert "keyboard layout" not in latin.text

@@ -146,6 +146,17 @@ def test_any_scan_with_letters_survives_the_russian_layout(text: str) -> None:
     assert recover_latin(typed_in_russian_layout(text)) == (text, True)
 
 
+@given(scan_keys.filter(lambda s: any(c.isalpha() for c in s)))
+def test_any_scan_with_letters_survives_the_belarusian_layout(text: str) -> None:
+    # the Belarusian layout differs from the Russian only on the keys O (ў) and B (і)
+    as_belarusian = typed_in_russian_layout(text).translate(str.maketrans("ЩИ", "ЎІ"))
+    assert recover_latin(as_belarusian) == (text, True)
+
+
+def test_a_dose_of_division_b_scanned_under_the_belarusian_layout_is_mapped_back() -> None:
+    assert recover_latin("=БЫ1234МІ0") == ("=<S1234VB0", True)
+
+
 # --- local identifiers ------------------------------------------------------------------------
 
 locals_ = st.builds(LocalId, st.sampled_from(sorted(PREFIXES)), st.integers(1, 999_999))
