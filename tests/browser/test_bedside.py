@@ -6,9 +6,16 @@ from sqlmodel import Session
 
 from mfg.models import Dose
 from tests.browser.conftest import log_in_page
-from tests.clinical.factories import allocate, enrol, issue, order, ready_at_bedside, thaw
-from tests.donors.factories import DonorWorld
-from tests.factories import PASSWORD, add_user
+from tests.clinical.factories import (
+    allocate,
+    enrol,
+    issue,
+    laboratory_and_ward,
+    order,
+    ready_at_bedside,
+    thaw,
+)
+from tests.factories import PASSWORD
 from tests.release.factories import label_scan
 
 
@@ -22,11 +29,7 @@ def scan(page: Page, field: str, code: str) -> None:
 def test_bedside_refuses_a_wrong_dose_then_passes_is_verified_twice_and_infused(
     page: Page, engine, settings, users
 ) -> None:
-    extra = {
-        name: add_user(engine, settings, name, role)
-        for name, role in (("qc-2", "qc"), ("qa-2", "qa"), ("clinician-2", "clinician"))
-    }
-    lab = DonorWorld(engine, settings, {**users, **extra})
+    lab = laboratory_and_ward(engine, settings, users)
     patient, dose = ready_at_bedside(lab)
     other = enrol(lab)
     other_allocation = allocate(lab, order(lab, other))

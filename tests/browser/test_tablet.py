@@ -9,9 +9,8 @@ from playwright.sync_api import Page, expect
 
 from mfg.models import Lot
 from tests.browser.conftest import log_in_page
-from tests.clinical.factories import check, ready_at_bedside
-from tests.donors.factories import DonorWorld
-from tests.factories import PASSWORD, add_user
+from tests.clinical.factories import check, laboratory_and_ward, ready_at_bedside
+from tests.factories import PASSWORD
 
 TABLET = {"width": 768, "height": 1024}
 
@@ -34,11 +33,7 @@ def assert_fits_the_screen(page: Page, path: str) -> None:
 def test_the_clinicians_and_qas_pages_fit_a_tablet_without_scrolling_sideways(
     tablet: Page, engine, settings, users
 ) -> None:
-    extra = {
-        name: add_user(engine, settings, name, role)
-        for name, role in (("qc-2", "qc"), ("qa-2", "qa"), ("clinician-2", "clinician"))
-    }
-    lab = DonorWorld(engine, settings, {**users, **extra})
+    lab = laboratory_and_ward(engine, settings, users)
     patient, dose = ready_at_bedside(lab)
     bedside = check(lab, patient.code, dose)
     din = lab.run("qa", lambda s, a: s.get(Lot, dose.lot_id).din)

@@ -11,19 +11,15 @@ from sqlmodel import Session, select
 from mfg.models import Donor, Dose, DoseStatus, PoolMember
 from mfg.trace import fhir_checks
 from tests.browser.conftest import log_in_page
-from tests.donors.factories import DonorWorld
-from tests.factories import PASSWORD, add_user
+from tests.clinical.factories import laboratory_and_ward
+from tests.factories import PASSWORD
 from tests.trace.factories import two_pool_history
 
 
 def test_qa_traces_a_dose_exports_its_bundle_and_holds_a_donors_unused_doses(
     page: Page, engine, settings, users
 ) -> None:
-    extra = {
-        name: add_user(engine, settings, name, role)
-        for name, role in (("qc-2", "qc"), ("qa-2", "qa"), ("clinician-2", "clinician"))
-    }
-    history = two_pool_history(DonorWorld(engine, settings, {**users, **extra}), engine)
+    history = two_pool_history(laboratory_and_ward(engine, settings, users), engine)
     lot, dose, patient = history["b"]
     log_in_page(page, "qa", PASSWORD)
 

@@ -8,7 +8,7 @@ from mfg.clinical import bedside, orders, patients
 from mfg.manufacturing import doses, storage
 from mfg.models import Allocation, Dose, DoseOrder, Lot, Patient, utcnow
 from tests.donors.factories import DonorWorld
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, add_user
 from tests.release.factories import label_scan, releasable_lot, release
 
 YES_TO_INCLUSION = {
@@ -16,6 +16,16 @@ YES_TO_INCLUSION = {
     "Respiratory failure": True,
     "Diagnosed cancer": False,
 }
+
+
+def laboratory_and_ward(engine, settings, users) -> DonorWorld:
+    """A laboratory and a ward: second QC analyst, second QA person, second clinician, for the
+    steps a colleague verifies or signs."""
+    extra = {
+        name: add_user(engine, settings, name, role)
+        for name, role in (("qc-2", "qc"), ("qa-2", "qa"), ("clinician-2", "clinician"))
+    }
+    return DonorWorld(engine, settings, {**users, **extra})
 
 
 def enrol(
