@@ -179,8 +179,12 @@ def newest_page(
     rows = session.exec(
         select(model).where(*conditions).order_by(col(model.id).desc()).offset(offset).limit(limit)
     ).all()
-    total = session.exec(select(func.count()).select_from(model).where(*conditions)).one()
-    return list(rows), total
+    return list(rows), count_where(session, model, *conditions)
+
+
+def count_where(session: Session, model: Any, *conditions: Any) -> int:
+    """How many rows of ``model`` match every condition."""
+    return session.exec(select(func.count()).select_from(model).where(*conditions)).one()
 
 
 def database_reachable(engine: Engine) -> tuple[bool, str]:

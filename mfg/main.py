@@ -29,7 +29,7 @@ from mfg.manufacturing import material_api as manufacturing_material_api
 from mfg.manufacturing import pages as manufacturing_pages
 from mfg.qc import api as qc_api
 from mfg.qc import pages as qc_pages
-from mfg.registry import build_label_sources, build_resolver
+from mfg.registry import build_label_sources, build_resolver, build_worklist
 from mfg.release import api as release_api
 from mfg.release import pages as release_pages
 from mfg.trace import api as trace_api
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine or engine_from_settings(settings)
     app.state.resolver = build_resolver()
     app.state.label_sources = build_label_sources()
+    app.state.worklist = build_worklist()
     app.add_middleware(
         SessionMiddleware,
         secret_key=derive_key(settings.effective_secret_key(), "session-cookie").hex(),

@@ -1,10 +1,15 @@
-"""The one place where each kind of record registers how a scan finds it (DESIGN.md §6) and how
-its label is built (labels issue). Adding a record kind is a few lines here.
+"""The one place where each kind of record registers how a scan finds it (DESIGN.md §6), how
+its label is built (labels issue) and what of it waits for whom (the home page's worklist).
+Adding a record kind is a few lines here.
 """
 
+from sqlmodel import Session, col
+
 from mfg.accounts.scan import STAFF_PREFIX, badge_label, lookup_staff
+from mfg.auth.permissions import Action
 from mfg.clinical.orders import allocation_label
 from mfg.clinical.patients import lookup_patient, wristband_label
+from mfg.db import count_where
 from mfg.deviations.service import lookup_deviation
 from mfg.donors.records import biopsy_label, lookup_biopsy, lookup_donor
 from mfg.identifiers.resolve import Resolver, din_alone
@@ -20,7 +25,32 @@ from mfg.manufacturing.records import (
     lookup_material_by_gs1,
     material_label,
 )
+from mfg.models import (
+    Biopsy,
+    BiopsyStatus,
+    Culture,
+    CultureStatus,
+    Deviation,
+    DeviationStatus,
+    Donor,
+    DonorStatus,
+    Dose,
+    DoseStatus,
+    Lot,
+    LotStatus,
+    MaterialLot,
+    MaterialStatus,
+    Patient,
+    PatientStatus,
+    QcResult,
+    QcResultStatus,
+    QcSample,
+    SampleStatus,
+    User,
+)
 from mfg.qc.samples import lookup_sample, sample_label
+from mfg.release.service import RELEASE_QUEUE
+from mfg.web.worklist import Worklist
 
 
 def build_resolver() -> Resolver:
@@ -50,3 +80,124 @@ def build_label_sources() -> LabelSources:
     sources.register("wristband", wristband_label)
     sources.register("allocation", allocation_label)
     return sources
+
+
+def _count(model, *conditions):
+    """A task's count: the rows of ``model`` matching ``conditions`` (a callable of the actor)."""
+
+    def count(session: Session, actor: User) -> int:
+        resolved = [c(actor) if callable(c) else c for c in conditions]
+        return count_where(session, model, *resolved)
+
+    return count
+
+
+def build_worklist() -> Worklist:
+    """What waits for each role, in the order of the process: donors, manufacturing, QC,
+    deviations, release, the ward. A colleague's own entries are not theirs to verify."""
+    w = Worklist()
+    registered, collected, received = (
+        DonorStatus.REGISTERED,
+        BiopsyStatus.COLLECTED,
+        BiopsyStatus.RECEIVED,
+    )
+    w.register(
+        Action.DETERMINE_ELIGIBILITY,
+        "Donors awaiting an eligibility decision",
+        f"/donors?status={registered}",
+        _count(Donor, Donor.status == registered),
+    )
+    w.register(
+        Action.RECEIVE_BIOPSIES,
+        "Biopsies collected, awaiting receipt",
+        f"/biopsies?status={collected}",
+        _count(Biopsy, Biopsy.status == collected),
+    )
+    w.register(
+        Action.DECIDE_MATERIALS,
+        "Material lots in quarantine, awaiting a decision",
+        f"/materials?status={MaterialStatus.QUARANTINED}",
+        _count(MaterialLot, MaterialLot.status == MaterialStatus.QUARANTINED),
+    )
+    w.register(
+        Action.PERFORM_CULTURE_STEPS,
+        "Biopsies received, awaiting a culture",
+        f"/biopsies?status={received}",
+        _count(Biopsy, Biopsy.status == received),
+    )
+    w.register(
+        Action.PERFORM_CULTURE_STEPS,
+        "Culture vessels in culture",
+        f"/cultures?status={CultureStatus.IN_PROCESS}",
+        _count(Culture, Culture.status == CultureStatus.IN_PROCESS),
+    )
+    w.register(
+        Action.HARVEST_AND_FILL,
+        "Lots in process: passages and harvest",
+        f"/lots?status={LotStatus.IN_PROCESS}",
+        _count(Lot, Lot.status == LotStatus.IN_PROCESS),
+    )
+    w.register(
+        Action.HARVEST_AND_FILL,
+        "Lots harvested, awaiting the fill into doses",
+        f"/lots?status={LotStatus.HARVESTED}",
+        _count(Lot, Lot.status == LotStatus.HARVESTED),
+    )
+    w.register(
+        Action.ENTER_QC_RESULTS,
+        "QC samples awaiting results",
+        "/qc",
+        _count(QcSample, QcSample.status == SampleStatus.AWAITING),
+    )
+    w.register(
+        Action.VERIFY_QC_RESULTS,
+        "QC results entered by a colleague, awaiting your verification",
+        "/qc",
+        _count(
+            QcResult,
+            QcResult.status == QcResultStatus.ENTERED,
+            lambda actor: QcResult.entered_by_id != actor.id,
+        ),
+    )
+    w.register(
+        Action.OPEN_DEVIATIONS,
+        "Open deviations, awaiting an investigation",
+        f"/deviations?status={DeviationStatus.OPEN}",
+        _count(Deviation, Deviation.status == DeviationStatus.OPEN),
+    )
+    w.register(
+        Action.CLOSE_DEVIATIONS,
+        "Investigated deviations, awaiting closure",
+        f"/deviations?status={DeviationStatus.INVESTIGATED}",
+        _count(Deviation, Deviation.status == DeviationStatus.INVESTIGATED),
+    )
+    w.register(
+        Action.RELEASE_LOTS,
+        "Lots awaiting a QA decision",
+        "/release",
+        _count(Lot, col(Lot.status).in_(RELEASE_QUEUE)),
+    )
+    w.register(
+        Action.ALLOCATE_DOSES,
+        "Doses allocated to a patient, awaiting issue to the ward",
+        f"/doses?status={DoseStatus.ALLOCATED}",
+        _count(Dose, Dose.status == DoseStatus.ALLOCATED),
+    )
+    w.register(
+        Action.VERIFY_WEIGHT,
+        "Patients whose weight awaits a colleague's verification",
+        "/patients",
+        _count(
+            Patient,
+            Patient.status == PatientStatus.ENROLLED,
+            col(Patient.weight_verified_by_id).is_(None),
+            lambda actor: Patient.weight_entered_by_id != actor.id,
+        ),
+    )
+    w.register(
+        Action.BEDSIDE,
+        "Doses issued to the ward, awaiting the bedside",
+        f"/doses?status={DoseStatus.ISSUED}",
+        _count(Dose, Dose.status == DoseStatus.ISSUED),
+    )
+    return w

@@ -10,7 +10,7 @@ from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.identifiers.isbt128 import Din
 from mfg.manufacturing.pools import get_lot
-from mfg.models import Lot, LotStatus, User
+from mfg.models import Lot, User
 from mfg.release import service
 from mfg.web.deps import SessionDep
 from mfg.web.security import Allow
@@ -22,14 +22,12 @@ Releaser = Annotated[User, Depends(Allow(Action.RELEASE_LOTS))]
 Password = Annotated[str, Form(max_length=1024)]
 Reason = Annotated[str, Form(max_length=2000)]
 
-QUEUE = (LotStatus.QUARANTINE, LotStatus.CONDITIONALLY_RELEASED, LotStatus.ON_HOLD)
-
 
 @router.get("/release", response_class=HTMLResponse, name="release_queue")
 def queue(request: Request, actor: Viewer, session: SessionDep) -> Response:
     """Lots awaiting a QA decision, each with what still blocks its release."""
     lots = session.exec(
-        select(Lot).where(col(Lot.status).in_(QUEUE)).order_by(col(Lot.id).desc())
+        select(Lot).where(col(Lot.status).in_(service.RELEASE_QUEUE)).order_by(col(Lot.id).desc())
     ).all()
     rows = [(lot, service.release_check(session, actor=actor, lot=lot)) for lot in lots]
     return render(request, "release/queue.html", {"rows": rows})

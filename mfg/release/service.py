@@ -43,6 +43,8 @@ from mfg.release.rules import (
 )
 from mfg.signatures import service as signatures
 
+# Lots awaiting a QA decision: the release queue.
+RELEASE_QUEUE = (LotStatus.QUARANTINE, LotStatus.CONDITIONALLY_RELEASED, LotStatus.ON_HOLD)
 DECISION_MEANINGS = {
     Decision.RELEASED: Meaning.RELEASED_FOR_CLINICAL_USE,
     Decision.CONDITIONALLY_RELEASED: Meaning.CONDITIONALLY_RELEASED,

@@ -18,6 +18,7 @@ def home(request: Request, user: CurrentUser, session: SessionDep) -> HTMLRespon
         "database": describe_database(request.app.state.settings.effective_database_url),
         "revision": current_revision(request.app.state.engine),
         "state": database_state(session),
+        "waiting": request.app.state.worklist.for_user(session, user),
     }
     return render(request, "web/home.html", context)
 

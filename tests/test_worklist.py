@@ -1,0 +1,63 @@
+"""The home page's worklist: each person lands on what waits for them, counted, with the page
+that lists it; a colleague's own entries are not theirs to verify."""
+
+import html
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.clinical.factories import enrol, laboratory_and_ward
+from tests.factories import log_in
+from tests.manufacturing.factories import pooled_lot
+from tests.qc.factories import enter, lot_sample
+from tests.release.factories import releasable_lot
+
+ROW = re.compile(r'<td class="count">([\d,]+)</td><td><a href="([^"]+)">([^<]+)</a></td>')
+
+
+def waiting_for(client: TestClient, username: str) -> dict[str, tuple[int, str]]:
+    client.cookies.clear()
+    log_in(client, username)
+    home = client.get("/")
+    assert home.status_code == 200
+    rows = ROW.findall(home.text)
+    return {html.unescape(what): (int(n.replace(",", "")), url) for n, url, what in rows}
+
+
+def test_each_role_lands_on_what_waits_for_it_and_not_on_its_own_entries_to_verify(
+    client: TestClient, engine, settings, users
+) -> None:
+    lab = laboratory_and_ward(engine, settings, users)
+    in_process = pooled_lot(lab)
+    enter(lab, lot_sample(lab, in_process, "VIAB-IP", "MYCO"), "VIAB-IP", "91", role="qc")
+    releasable_lot(lab)
+    enrol(lab, verified=False)  # the weight entered by "clinician"
+
+    technician = waiting_for(client, "technician")
+    assert technician["Lots in process: passages and harvest"] == (1, "/lots?status=in_process")
+    assert "Lots awaiting a QA decision" not in technician
+
+    assert waiting_for(client, "qc")["QC samples awaiting results"] == (1, "/qc")
+    colleague = "QC results entered by a colleague, awaiting your verification"
+    assert colleague not in waiting_for(client, "qc")  # "qc" entered it
+    assert waiting_for(client, "qc-2")[colleague] == (1, "/qc")
+
+    assert waiting_for(client, "qa")["Lots awaiting a QA decision"] == (1, "/release")
+
+    weight = "Patients whose weight awaits a colleague's verification"
+    assert weight not in waiting_for(client, "clinician")
+    assert waiting_for(client, "clinician-2")[weight] == (1, "/patients")
+
+    # every link opens a page its reader may see
+    for username in ("technician", "qc", "qc-2", "qa", "clinician-2"):
+        for what, (_, url) in waiting_for(client, username).items():
+            assert client.get(url).status_code == 200, (username, what, url)
+
+
+def test_nothing_waiting_reads_so_for_every_role(client: TestClient, users) -> None:
+    for username in users:
+        client.cookies.clear()
+        log_in(client, username)
+        home = client.get("/")
+        assert home.status_code == 200, username
+        assert "Nothing is waiting for you." in home.text, username
