@@ -8,6 +8,7 @@ from sqlmodel import Session, col
 from mfg.accounts.scan import STAFF_PREFIX, badge_label, lookup_staff
 from mfg.auth.permissions import Action
 from mfg.clinical.orders import allocation_label
+from mfg.clinical.outcomes import OUTCOME_DAY, outcomes_due
 from mfg.clinical.patients import lookup_patient, wristband_label
 from mfg.db import count_where
 from mfg.deviations.service import lookup_deviation
@@ -193,6 +194,12 @@ def build_worklist() -> Worklist:
             col(Patient.weight_verified_by_id).is_(None),
             lambda actor: Patient.weight_entered_by_id != actor.id,
         ),
+    )
+    w.register(
+        Action.RECORD_CLINICAL,
+        f"Patients past day {OUTCOME_DAY} without their outcome",
+        "/patients",
+        outcomes_due,
     )
     w.register(
         Action.BEDSIDE,

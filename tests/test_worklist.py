@@ -7,6 +7,7 @@ import re
 from fastapi.testclient import TestClient
 
 from tests.clinical.factories import enrol, laboratory_and_ward
+from tests.clinical.outcome_factories import enrolled, outcome, withdrawn
 from tests.factories import log_in
 from tests.manufacturing.factories import pooled_lot
 from tests.qc.factories import enter, lot_sample
@@ -61,3 +62,18 @@ def test_nothing_waiting_reads_so_for_every_role(client: TestClient, users) -> N
         home = client.get("/")
         assert home.status_code == 200, username
         assert "Nothing is waiting for you." in home.text, username
+
+
+def test_a_patient_is_due_for_the_outcome_from_day_21_until_it_is_recorded(
+    client: TestClient, engine, settings, users
+) -> None:
+    lab = laboratory_and_ward(engine, settings, users)
+    due = "Patients past day 21 without their outcome"
+    enrolled(lab, days_ago=20)
+    assert due not in waiting_for(client, "clinician")
+    on_day_21 = enrolled(lab, days_ago=21)
+    assert waiting_for(client, "clinician")[due] == (1, "/patients")
+    withdrawn(lab, enrolled(lab, days_ago=30))  # a withdrawn patient is not followed up
+    assert waiting_for(client, "clinician")[due] == (1, "/patients")
+    outcome(lab, on_day_21)
+    assert due not in waiting_for(client, "clinician")

@@ -3,15 +3,16 @@ and signed by the clinician who records them."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, exists, select
 
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
+from mfg.db import count_where
 from mfg.donors.service import local_today
 from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from mfg.models import (
@@ -20,6 +21,7 @@ from mfg.models import (
     Meaning,
     Outcome,
     Patient,
+    PatientStatus,
     Relation,
     User,
 )
@@ -30,6 +32,22 @@ PCR_RESULTS = ("negative", "positive")
 CT_FINDINGS = ("improved", "unchanged", "worsened")
 # Neither list has a better-fitting meaning: the clinician signs that they made the assessment.
 SIGNATURE_MEANING = Meaning.PERFORMED
+
+
+OUTCOME_DAY = 21  # the trial's primary outcome is assessed 21 days after enrolment
+
+
+def outcomes_due(session: Session, actor: User) -> int:
+    """Enrolled patients past day 21 with no outcome recorded yet: the ward's worklist."""
+    due = local_today(session) - timedelta(days=OUTCOME_DAY)
+    recorded = exists().where(col(Outcome.patient_id) == Patient.id)
+    return count_where(
+        session,
+        Patient,
+        Patient.status == PatientStatus.ENROLLED,
+        col(Patient.enrolled_on) <= due,
+        ~recorded,
+    )
 
 
 def is_cured(pcr: str, ct: str) -> bool:
