@@ -39,6 +39,7 @@ from mfg.models import (
     DoseStatus,
     Lot,
     LotStatus,
+    MarkerResult,
     MaterialLot,
     MaterialStatus,
     Patient,
@@ -46,6 +47,7 @@ from mfg.models import (
     QcResult,
     QcResultStatus,
     QcSample,
+    ResultStatus,
     SampleStatus,
     User,
 )
@@ -107,6 +109,16 @@ def build_worklist() -> Worklist:
         "Donors awaiting an eligibility decision",
         f"/donors?status={registered}",
         _count(Donor, Donor.status == registered),
+    )
+    w.register(
+        Action.VERIFY_MARKER_RESULTS,
+        "Donor marker results entered by a colleague, awaiting your verification",
+        f"/donors?status={registered}",
+        _count(
+            MarkerResult,
+            MarkerResult.status == ResultStatus.ENTERED,
+            lambda actor: MarkerResult.entered_by_id != actor.id,
+        ),
     )
     w.register(
         Action.RECEIVE_BIOPSIES,

@@ -33,6 +33,7 @@ def test_each_role_lands_on_what_waits_for_it_and_not_on_its_own_entries_to_veri
     enter(lab, lot_sample(lab, in_process, "VIAB-IP", "MYCO"), "VIAB-IP", "91", role="qc")
     releasable_lot(lab)
     enrol(lab, verified=False)  # the weight entered by "clinician"
+    lab.result(lab.donor(), "HIV-AB", verify=False)  # entered by "qc"
 
     technician = waiting_for(client, "technician")
     assert technician["Lots in process: passages and harvest"] == (1, "/lots?status=in_process")
@@ -44,6 +45,9 @@ def test_each_role_lands_on_what_waits_for_it_and_not_on_its_own_entries_to_veri
     assert waiting_for(client, "qc-2")[colleague] == (1, "/qc")
 
     assert waiting_for(client, "qa")["Lots awaiting a QA decision"] == (1, "/release")
+    markers = "Donor marker results entered by a colleague, awaiting your verification"
+    assert markers not in waiting_for(client, "qc")
+    assert waiting_for(client, "technician")[markers] == (1, "/donors?status=registered")
 
     weight = "Patients whose weight awaits a colleague's verification"
     assert weight not in waiting_for(client, "clinician")
