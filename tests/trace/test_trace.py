@@ -5,7 +5,7 @@ import pytest
 from sqlmodel import Session, select
 
 from mfg.models import Donor, Dose, MaterialLot, MaterialUse, PoolMember
-from mfg.trace.service import build_trace
+from mfg.trace.service import build_trace, trace
 from tests.factories import PASSWORD, bearer
 
 
@@ -198,10 +198,16 @@ def test_the_collector_is_paused_during_a_trace_its_answer_and_page_and_resumed_
     from tests.factories import log_in
 
     log_in(client, "qa")
-    page = pages.render
+    page, traced[:], freed[:] = pages.render, [], []
     monkeypatch.setattr(pages, "render", lambda *a: seen.append(gc.isenabled()) or page(*a))
-    assert patient.code in client.get(f"/trace/{dose.identifier}").text
-    assert seen == [False, False] and gc.isenabled()
+    monkeypatch.setattr(
+        pages, "trace", lambda *a, **k: traced.append(weakref.ref(t := trace(*a, **k))) or t
+    )
+    monkeypatch.setattr(gc, "enable", resuming)
+    text = client.get(f"/trace/{dose.identifier}").text
+    monkeypatch.setattr(gc, "enable", enable)
+    assert patient.code in text
+    assert seen == [False, False] and freed == [True] and gc.isenabled()
     with Session(engine) as session:
         with pytest.raises(NotFound):
             build_trace(session, kind="dose", identifier="no such dose")
