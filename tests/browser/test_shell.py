@@ -13,6 +13,7 @@ def test_home_page_opens_with_the_scan_field_focused(page: Page, users) -> None:
     expect(page).to_have_title("Home · mfg")
     expect(page.locator("#scan-input")).to_be_focused()
     expect(page.locator("#test-facility-banner")).to_contain_text("TEST FACILITY")
+    expect(page.locator("#worklist")).to_contain_text("Nothing is waiting for you.")
 
 
 def test_clicking_plain_page_content_returns_the_focus_to_the_scan_field(page: Page, users) -> None:
