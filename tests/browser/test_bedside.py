@@ -13,6 +13,7 @@ from tests.clinical.factories import (
     laboratory_and_ward,
     order,
     ready_at_bedside,
+    released_lot,
     thaw,
 )
 from tests.factories import PASSWORD
@@ -70,3 +71,31 @@ def test_bedside_refuses_a_wrong_dose_then_passes_is_verified_twice_and_infused(
     infusion.locator("input[name=password]").fill(PASSWORD)
     infusion.locator("button[type=submit]").click()
     expect(page.locator("#infused")).to_contain_text("20.0 mL")
+
+
+def test_a_technician_hands_a_dose_over_to_a_clinician_who_signs_for_it_with_their_password(
+    page: Page, engine, settings, users
+) -> None:
+    lab = laboratory_and_ward(engine, settings, users)
+    released_lot(lab)
+    patient = enrol(lab)
+    allocation = allocate(lab, order(lab, patient))
+    log_in_page(page, "technician", PASSWORD)
+    page.goto(f"/patients/{patient.code}")
+    form = page.locator(f"#handover-{allocation.id}")
+    form.locator("input[name=receiver_username]").fill("clinician")
+    form.locator("input[name=receiver_password]").fill("not their password")
+    form.locator("input[name=transport_temp_c]").fill("-152")
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".error-box")).to_be_visible()
+
+    page.click("#back-to-form")  # the entries are kept, the password aside
+    form = page.locator(f"#handover-{allocation.id}")
+    expect(form.locator("input[name=receiver_username]")).to_have_value("clinician")
+    expect(form.locator("input[name=transport_temp_c]")).to_have_value("-152")
+    form.locator("input[name=receiver_password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".flash-ok")).to_have_text("Dose handed over to the ward.")
+    expect(page.locator("#allocations")).to_contain_text("to Clinician Tester, -152.0 °C")
+    expect(page.locator(f"#handover-{allocation.id}")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
