@@ -17,9 +17,11 @@ their doses counted by status, and the infused doses with their patients (beyond
 ``DOSE_NODE_LIMIT`` doses the trace lists only the doses given to a patient).
 Both must find the same sets. Targets: trace p99 < 100 ms, and p50 no more than 3 x the query's.
 ``trace()`` pauses the cyclic garbage collector while it builds its graph, so the query is also
-timed with the collector paused, and that ratio printed for information. ``GET /api/trace/{code}``
-and the trace page are also timed over the application (in process, no target): their size
-grows with the number of doses.
+timed with the collector paused, and that ratio printed for information; so is ``trace()`` timed
+inside a pause its caller holds, as the API and the page call it (the collection on resuming then
+falls after the timed call). The targets are judged on the bare ``trace()``.
+``GET /api/trace/{code}`` and the trace page are also timed over the application (in process, no
+target): their size grows with the number of doses.
 """
 
 from __future__ import annotations
@@ -242,16 +244,20 @@ def report(engine: Engine, settings: Settings, seeded: Seeded, args: argparse.Na
             "trace": product_trace(engine, settings, seeded),
             "sql": recursive_sql(engine, seeded),
             "sql paused": collector_paused(recursive_sql(engine, seeded)),
+            "trace in pause": collector_paused(product_trace(engine, settings, seeded)),
         },
         args.repeat,
     )
-    (product, found), (sql, expected), (sql_paused, _) = results.values()
+    (product, found), (sql, expected), (sql_paused, _), (in_pause, _) = results.values()
     assert found == expected, "the trace and the recursive query disagree"
     assert (len(found.lots), sum(found.counts.values())) == (seeded.lots, seeded.doses)
     assert (len(found.doses), len(found.patients)) == (seeded.infusions, seeded.patients)
     print(f"trace(), the API's service      : {figures(product)} ({args.repeat} runs)")
     print(f"hand-written WITH RECURSIVE     : {figures(sql)} ({args.repeat} runs)")
     print(f"  the same, collector paused    : {figures(sql_paused)} (information)")
+    # The API and the page hold the pause from before the trace until its answer is written,
+    # so the collection on resuming, over the graph just built, falls outside their trace.
+    print(f"trace() in the caller's pause   : {figures(in_pause)} (information: as the API's)")
     print(
         f"both found                      : {len(found.lots):,} lots, "
         f"{sum(found.counts.values()):,} doses counted by lot and status, {len(found.doses):,} "
