@@ -123,6 +123,14 @@ def candidates(session: Session, order: DoseOrder) -> list[Dose]:
     return [d for d in doses if matches_prescription(d.cells, order.cells_per_infusion)]
 
 
+def doses_to_allocate(session: Session, order: DoseOrder) -> int:
+    """How many of the order's infusions still want a dose set aside (none once it is over)."""
+    if order.status != OrderStatus.ACTIVE:
+        return 0
+    patient = session.get(Patient, order.patient_id)
+    return max(0, order.infusions - sum(a.active for a in allocations_of(session, patient)))
+
+
 def allocate(session: Session, *, actor: User, order: DoseOrder) -> Allocation:
     """Set aside the first-expiring matching dose for the order. Of two allocations racing for
     the last dose, one wins (compare-and-set on the dose); the other is refused."""
@@ -130,8 +138,7 @@ def allocate(session: Session, *, actor: User, order: DoseOrder) -> Allocation:
     if order.status != OrderStatus.ACTIVE:
         raise RuleViolation(f"Order {order.id} is {order.status}.")
     patient = session.get(Patient, order.patient_id)
-    active = [a for a in allocations_of(session, patient) if a.active]
-    if len(active) >= order.infusions:
+    if not doses_to_allocate(session, order):
         raise RuleViolation(f"The order's {order.infusions} infusions have their doses already.")
     found = candidates(session, order)
     if not found:

@@ -95,12 +95,14 @@ def allocation_list(
 def patient_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
     patient = patients.get_patient(session, code)
     allocations = orders.allocations_of(session, patient)
+    order = orders.order_of(session, patient)
     context = {
         "patient": patient,
         "trial": patients.get_trial_of(session, patient),
         "arm": patients.arm_of(session, patient),
         "eligibility": json.loads(patient.eligibility),
-        "order": orders.order_of(session, patient),
+        "order": order,
+        "to_allocate": orders.doses_to_allocate(session, order) if order else 0,
         "allocations": [(a, session.get(Dose, a.dose_id)) for a in allocations],
         "infusions": infusions.infusions_of(session, patient),
         "names": lambda user_id: session.get(User, user_id).full_name if user_id else "",

@@ -1,6 +1,6 @@
 """Patients over the JSON API and on the ward's pages."""
 
-from tests.clinical.factories import YES_TO_INCLUSION, enrol, order
+from tests.clinical.factories import YES_TO_INCLUSION, enrol, order, released_lot
 from tests.factories import bearer, csrf_from, log_in
 
 
@@ -101,3 +101,21 @@ def test_a_concealed_allocation_list_assigns_arms_in_order_and_refuses_a_chosen_
     assert arms == ["control", "mesenchymal stem cells", "mesenchymal stem cells"]
     used_up = client.post("/api/patients", headers=doctor, json=body)
     assert used_up.status_code == 422 and "used up" in used_up.text
+
+
+def test_the_patient_page_offers_to_allocate_only_while_an_infusion_wants_a_dose(
+    client, lab
+) -> None:
+    released_lot(lab)
+    patient = enrol(lab)
+    order(lab, patient, infusions=1)
+    log_in(client, "technician")
+    page = client.get(f"/patients/{patient.code}").text
+    assert 'id="allocate-form"' in page and "1 infusion of the order wants a dose." in page
+    form = {"csrf_token": csrf_from(page)}
+    allocated = client.post(f"/patients/{patient.code}/allocation", data=form)
+    assert allocated.status_code == 200, allocated.text
+    assert 'id="allocate-form"' not in allocated.text
+    assert "Every infusion of the order has its dose." in allocated.text
+    again = client.post(f"/patients/{patient.code}/allocation", data=form)
+    assert again.status_code == 422 and "have their doses already" in again.text
