@@ -81,3 +81,19 @@ def test_a_patient_is_due_for_the_outcome_from_day_21_until_it_is_recorded(
     assert waiting_for(client, "clinician")[due] == (1, "/patients")
     outcome(lab, on_day_21)
     assert due not in waiting_for(client, "clinician")
+
+
+def test_the_worklist_api_answers_what_the_home_page_lists(
+    client: TestClient, engine, settings, users
+) -> None:
+    from tests.factories import bearer
+
+    lab = laboratory_and_ward(engine, settings, users)
+    releasable_lot(lab)
+    answer = client.get("/api/worklist", headers=bearer(client, "qa"))
+    assert answer.status_code == 200
+    items = {i["what"]: (i["count"], i["url"]) for i in answer.json()["items"]}
+    assert items == waiting_for(client, "qa")
+    assert items["Lots awaiting a QA decision"] == (1, "/release")
+    client.cookies.clear()
+    assert client.get("/api/worklist").status_code == 401

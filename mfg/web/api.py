@@ -1,4 +1,4 @@
-"""The installation's own JSON endpoint."""
+"""The installation's own JSON endpoints: what it serves, and what waits for the caller."""
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
@@ -36,4 +36,24 @@ def system_info(request: Request, user: CurrentUser, session: SessionDep) -> Sys
         timezone=settings.timezone,
         schema_revision=current_revision(request.app.state.engine),
         database_state=database_state(session).value,
+    )
+
+
+class WaitingPublic(BaseModel):
+    what: str
+    count: int
+    url: str  # the page that lists them
+
+
+class WorklistPublic(BaseModel):
+    items: list[WaitingPublic]
+
+
+@router.get("/worklist", response_model=WorklistPublic, tags=["worklist"])
+def worklist(request: Request, user: CurrentUser, session: SessionDep) -> WorklistPublic:
+    """What waits for the caller's roles, as the home page lists it: only what has something
+    waiting; a colleague's entries to verify, never the caller's own."""
+    waiting = request.app.state.worklist.for_user(session, user)
+    return WorklistPublic(
+        items=[WaitingPublic(what=w.what, count=w.count, url=w.url) for w in waiting]
     )
