@@ -179,14 +179,17 @@ def test_the_collector_is_paused_during_a_trace_its_answer_and_page_and_resumed_
     seen, traced, freed = [], [], []
     answer, enable = api.trace_answer, gc.enable
 
+    class Answer(dict):  # a dict that a weak reference can follow
+        pass
+
     def answering(result):
         seen.append(gc.isenabled())
-        traced.append(weakref.ref(result))
-        return answer(result)
+        written = Answer(answer(result))
+        traced.extend((weakref.ref(result), weakref.ref(written)))
+        return written
 
     def resuming():  # the trace and its answer are freed before the collector resumes
-        answers = [o for o in gc.get_objects(0) if isinstance(o, dict) and "doses_summarised" in o]
-        freed.extend(ref() is None and not answers for ref in traced)
+        freed.append(all(ref() is None for ref in traced))
         enable()
 
     monkeypatch.setattr(api, "trace_answer", answering)
@@ -203,8 +206,7 @@ def test_the_collector_is_paused_during_a_trace_its_answer_and_page_and_resumed_
     monkeypatch.setattr(
         pages, "trace", lambda *a, **k: traced.append(weakref.ref(t := trace(*a, **k))) or t
     )
-    # the page's trace is freed before the collector resumes (`body`, the API's answer, is ours)
-    monkeypatch.setattr(gc, "enable", lambda: freed.extend(r() is None for r in traced) or enable())
+    monkeypatch.setattr(gc, "enable", resuming)
     text = client.get(f"/trace/{dose.identifier}").text
     monkeypatch.setattr(gc, "enable", enable)
     assert patient.code in text
