@@ -203,14 +203,34 @@ def iter_events(session: Session, flt: EventFilter, *, batch: int = 2000) -> Any
     yield from session.exec(query.execution_options(yield_per=batch))
 
 
-def history(session: Session, *, entity_type: str, entity_id: str | int) -> list[AuditEvent]:
+class History(list):
+    """A record's events, oldest first, with the people their changes name by id
+    (``verified_by_id: 5``): ``people[5]`` is "Full Name (username)"."""
+
+    people: dict[int, str]
+
+
+def history(session: Session, *, entity_type: str, entity_id: str | int) -> History:
     """Every event about one record, oldest first: what its page shows as its history."""
-    return list_events(
-        session,
-        EventFilter(entity_type=entity_type, entity_id=str(entity_id)),
-        limit=10_000,
-        newest_first=False,
-    )[0]
+    events = History(
+        list_events(
+            session,
+            EventFilter(entity_type=entity_type, entity_id=str(entity_id)),
+            limit=10_000,
+            newest_first=False,
+        )[0]
+    )
+    named = {
+        value
+        for event in events
+        for field, pair in decoded_changes(event).items()
+        if field.endswith("_by_id")
+        for value in pair
+        if isinstance(value, int)
+    }
+    users = session.exec(select(User).where(col(User.id).in_(sorted(named)))).all() if named else []
+    events.people = {u.id: f"{u.full_name} ({u.username})" for u in users}
+    return events
 
 
 def decoded_changes(event: AuditEvent) -> dict[str, Any]:

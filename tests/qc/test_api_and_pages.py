@@ -135,3 +135,13 @@ def test_a_samples_source_links_to_its_record_on_the_worklist_the_sample_and_the
     assert f'/lots/{lot.din}/qc" id="lot-qc-link">QC of the lot</a>' in sample_page
     blocking = client.get(f"/lots/{lot.din}/qc").text
     assert "required tests lack a verified result" in blocking
+
+
+def test_a_history_names_the_person_a_change_records_by_id(client, lab) -> None:
+    sample = lot_sample(lab, pooled_lot(lab), "VIAB")
+    verify(lab, enter(lab, sample, "VIAB", "93"))
+    verifier = lab.users["qc-2"]
+    log_in(client, "qc")
+    page = client.get(f"/qc/samples/{sample.code}").text
+    # the value as the audit trail recorded it, and whose id it is
+    assert f"<strong>verified_by_id</strong>: — → {verifier.id} (Qc-2 Tester (qc-2))" in page
