@@ -95,6 +95,11 @@ def _count(model, *conditions):
     return count
 
 
+def _by_a_colleague(entered_by):
+    """The condition that ``actor`` did not enter it: second-person verification."""
+    return lambda actor: entered_by != actor.id
+
+
 def build_worklist() -> Worklist:
     """What waits for each role, in the order of the process: donors, manufacturing, QC,
     deviations, release, the ward. A colleague's own entries are not theirs to verify."""
@@ -117,7 +122,7 @@ def build_worklist() -> Worklist:
         _count(
             MarkerResult,
             MarkerResult.status == ResultStatus.ENTERED,
-            lambda actor: MarkerResult.entered_by_id != actor.id,
+            _by_a_colleague(MarkerResult.entered_by_id),
         ),
     )
     w.register(
@@ -169,7 +174,7 @@ def build_worklist() -> Worklist:
         _count(
             QcResult,
             QcResult.status == QcResultStatus.ENTERED,
-            lambda actor: QcResult.entered_by_id != actor.id,
+            _by_a_colleague(QcResult.entered_by_id),
         ),
     )
     w.register(
@@ -204,7 +209,7 @@ def build_worklist() -> Worklist:
             Patient,
             Patient.status == PatientStatus.ENROLLED,
             col(Patient.weight_verified_by_id).is_(None),
-            lambda actor: Patient.weight_entered_by_id != actor.id,
+            _by_a_colleague(Patient.weight_entered_by_id),
         ),
     )
     w.register(

@@ -8,6 +8,7 @@ from mfg.db import current_revision
 from mfg.system.service import database_state
 from mfg.web.deps import SessionDep
 from mfg.web.security import CurrentUser
+from mfg.web.worklist import Waiting
 
 router = APIRouter(prefix="/api", tags=["system"])
 
@@ -39,21 +40,12 @@ def system_info(request: Request, user: CurrentUser, session: SessionDep) -> Sys
     )
 
 
-class WaitingPublic(BaseModel):
-    what: str
-    count: int
-    url: str  # the page that lists them
-
-
 class WorklistPublic(BaseModel):
-    items: list[WaitingPublic]
+    items: list[Waiting]  # what, how many, and the page that lists them
 
 
 @router.get("/worklist", response_model=WorklistPublic, tags=["worklist"])
 def worklist(request: Request, user: CurrentUser, session: SessionDep) -> WorklistPublic:
     """What waits for the caller's roles, as the home page lists it: only what has something
     waiting; a colleague's entries to verify, never the caller's own."""
-    waiting = request.app.state.worklist.for_user(session, user)
-    return WorklistPublic(
-        items=[WaitingPublic(what=w.what, count=w.count, url=w.url) for w in waiting]
-    )
+    return WorklistPublic(items=request.app.state.worklist.for_user(session, user))
