@@ -35,6 +35,7 @@ INFUSED_EVERY = 10  # one dose of every this many lots is infused
 @dataclass
 class Seeded:
     donor_code: str
+    other_code: str  # a donor of the noise, whose cells reach about a hundred lots
     qa_id: int
     lots: int
     doses: int
@@ -108,7 +109,7 @@ def seed(engine: Engine, settings: Settings, *, lots: int, doses_per_lot: int) -
         patients, infusions = infuse(seeder, mine_first[::INFUSED_EVERY])
         infuse(seeder, noise_first[::INFUSED_EVERY])
         seeder.numbers.write(session)
-        donor_code = session.get(Donor, donor_ids[0]).code
+        donor_code, other_code = (session.get(Donor, i).code for i in donor_ids[:2])
         qa_id = seeder.users["bench-qa"]
     with engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -120,6 +121,7 @@ def seed(engine: Engine, settings: Settings, *, lots: int, doses_per_lot: int) -
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return Seeded(
         donor_code,
+        other_code,
         qa_id,
         lots,
         lots * doses_per_lot,

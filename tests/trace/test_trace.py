@@ -166,6 +166,35 @@ def test_beyond_the_dose_limit_a_trace_counts_doses_per_lot_and_lists_only_those
     assert 'id="doses-summarised"' in page and "1 available, 1 infused" in page
 
 
+@pytest.mark.parametrize("cost", [0, 10**6], ids=["through-the-infusions", "from-the-lots"])
+def test_a_summarised_trace_reads_the_same_infused_doses_through_the_infusions_or_the_lots(
+    engine, history, monkeypatch, cost
+) -> None:
+    """Beyond the dose limit the infused doses are read whichever way walks fewer rows: through
+    the trial's infusions when they are few beside the traced doses, else from the lots."""
+    from mfg.trace import builder
+
+    lot, dose, patient = history["b"]  # two doses: one infused, one available
+    monkeypatch.setattr(builder, "DOSE_NODE_LIMIT", 1)
+    monkeypatch.setattr(builder, "INFUSION_COST", cost)
+    through_infusions = []
+    read = builder.Builder.infused_of_traced_lots
+    monkeypatch.setattr(
+        builder.Builder,
+        "infused_of_traced_lots",
+        lambda self: through_infusions.append(True) or read(self),
+    )
+    with Session(engine) as session:
+        member = session.exec(select(PoolMember).where(PoolMember.lot_id == lot.id)).first()
+        donor = session.get(Donor, member.donor_id).code
+        result = build_trace(session, kind="donor", identifier=donor)
+    assert through_infusions == ([True] if cost == 0 else [])
+    assert result.doses_summarised and _codes(result, "dose") == {dose.identifier}
+    assert _codes(result, "patient") == {patient.code}
+    assert (f"lot:{lot.din}", f"dose:{dose.identifier}") in result.edges
+    assert (f"dose:{dose.identifier}", f"patient:{patient.code}") in result.edges
+
+
 def test_the_collector_is_paused_during_a_trace_its_answer_and_page_and_resumed_once_freed(
     client, engine, history, monkeypatch
 ) -> None:
