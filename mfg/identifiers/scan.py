@@ -1,8 +1,9 @@
 """One raw scan → typed tokens (REFERENCE.md §7–§8).
 
-Order of work: undo a Russian keyboard layout, strip an AIM symbology identifier, then read GS1
-element strings, concatenated ISBT 128 data structures, a local identifier, or a DIN typed by hand
-with its check character. Anything else is refused with a specific error; nothing else is raised.
+Order of work: undo Caps Lock on ISBT 128 data structures, undo a Russian keyboard layout, strip
+an AIM symbology identifier, then read GS1 element strings, concatenated ISBT 128 data structures,
+a local identifier, or a DIN typed by hand with its check character. Anything else is refused with
+a specific error; nothing else is raised.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class ParsedScan:
     tokens: tuple[Token, ...]
     symbology: str | None = None
     layout_recovered: bool = False
+    caps_lock_recovered: bool = False
 
     def first(self, kind: TokenKind) -> Token | None:
         return next((t for t in self.tokens if t.kind is kind), None)
@@ -76,6 +78,9 @@ def parse_scan(raw: str) -> ParsedScan:
         raise BadLength("Nothing was scanned.")
     if len(text) > MAX_SCAN_LENGTH:
         raise BadLength(f"A scan has at most {MAX_SCAN_LENGTH} characters.")
+    caps_lock = typed_with_caps_lock(text)
+    if caps_lock:
+        text = text.swapcase()
     text, recovered = recover_latin(text)
     symbology = None
     if text.startswith("]") and len(text) >= 3:
@@ -86,7 +91,22 @@ def parse_scan(raw: str) -> ParsedScan:
         raise
     except (ValueError, IndexError) as exc:  # defensive: a parser must never leak these
         raise UnknownStructure(f"{raw!r} is not a code the system knows.") from exc
-    return ParsedScan(raw, text, tuple(tokens), symbology, recovered)
+    return ParsedScan(raw, text, tuple(tokens), symbology, recovered, caps_lock)
+
+
+def typed_with_caps_lock(text: str) -> bool:
+    """Whether a scan is ISBT 128 data structures whose letters arrived in inverted case. A
+    keyboard-wedge scanner sends an upper-case letter as Shift + key; with Caps Lock on, the
+    computer makes it lower case, in a Cyrillic layout too (where "<" is Shift + Б). The
+    structures this system reads and prints have upper-case letters only (a division is
+    ``A0``…``ZZ``), so letters all in lower case can only be that; mixed case is left to be
+    refused. Other codes (local ones, DINs typed by hand) are read in either case anyway."""
+    if not text.islower():  # at least one letter, and none in upper case
+        return False
+    inverted = recover_latin(text.swapcase())[0]
+    if inverted.startswith("]"):
+        inverted = inverted[3:]
+    return inverted.startswith(("=", "&"))
 
 
 def _tokens(text: str, symbology: str | None) -> list[Token]:

@@ -23,6 +23,7 @@ class ScanResult(BaseModel):
     tokens: list[TokenPublic]
     symbology: str | None
     layout_recovered: bool
+    caps_lock_recovered: bool = False  # an ISBT 128 scan read with Caps Lock on, upper-cased
 
     @classmethod
     def of(cls, scan: ParsedScan, found: Resolution) -> "ScanResult":
@@ -44,4 +45,5 @@ class ScanResult(BaseModel):
             ],
             symbology=scan.symbology,
             layout_recovered=scan.layout_recovered,
+            caps_lock_recovered=scan.caps_lock_recovered,
         )

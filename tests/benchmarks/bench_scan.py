@@ -3,7 +3,8 @@
     python -m tests.benchmarks.bench_scan [--doses 100000] [--requests 3000] [--database-url URL]
 
 Parsing: a realistic mix of bench scans (DINs with flags, DIN + product code, product code +
-expiry, local codes, the same typed under a Russian layout, hand-typed DINs), parsed in one
+expiry, local codes, the same typed under a Russian layout, hand-typed DINs, a DIN + product code
+scanned with Caps Lock on), parsed in one
 process. GS1 supplier codes (parsed by biip) are measured and reported apart.
 
 HTTP: a database (a new SQLite file, or the empty database ``--database-url`` names) with
@@ -59,7 +60,7 @@ def scan_mix(n: int) -> list[str]:
         din = Din("A9999", 26, rng.randint(1, 999_999))
         code = ProductCode("S1234", "V", ProductCode.division_code(rng.randint(0, 9)))
         local = LocalId(rng.choice(["CV", "QS", "ML", "PT", "DN"]), rng.randint(1, 999_999))
-        kind = i % 7
+        kind = i % 8
         if kind == 0:
             scans.append(din.barcode_data())
         elif kind == 1:
@@ -72,8 +73,10 @@ def scan_mix(n: int) -> list[str]:
             scans.append(typed_in_russian_layout(din.barcode_data() + code.barcode_data()))
         elif kind == 5:
             scans.append(typed_in_russian_layout(local.eye_readable))
-        else:
+        elif kind == 6:
             scans.append(f"{din.eye_readable} {din.check}")
+        else:  # scanned with Caps Lock on
+            scans.append((din.barcode_data() + code.barcode_data()).lower())
     return scans
 
 

@@ -134,6 +134,55 @@ def test_a_russian_layout_concatenated_scan_parses_to_the_same_tokens() -> None:
     assert parse_scan(typed_in_russian_layout(latin)).layout_recovered
 
 
+# --- Caps Lock ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("as_typed", "meant"),
+    [
+        ("=a99992600000100", "=A99992600000100"),
+        ("=a99992600000100=<s1234va0&>0263332359", "=A99992600000100=<S1234VA0&>0263332359"),
+        ("]c0=a99992600000100", "]C0=A99992600000100"),
+        ("=<s1234vb0", "=<S1234VB0"),
+    ],
+)
+def test_an_isbt_scan_made_with_caps_lock_on_is_read_upper_cased(as_typed, meant) -> None:
+    scan, expected = parse_scan(as_typed), parse_scan(meant)
+    assert (scan.tokens, scan.symbology) == (expected.tokens, expected.symbology)
+    assert scan.caps_lock_recovered and not expected.caps_lock_recovered
+
+
+def test_an_isbt_scan_with_caps_lock_and_a_russian_layout_is_read_back() -> None:
+    latin = "=A99992600000100=<S1234VA0&>0263332359"
+    scan = parse_scan(typed_in_russian_layout(latin).swapcase())  # "=ф9999…" for "=A9999…"
+    assert scan.tokens == parse_scan(latin).tokens
+    assert scan.layout_recovered and scan.caps_lock_recovered
+
+
+@pytest.mark.parametrize("scanned", ["=a99992600000100=<S1234VA0", "=<S1234vA0"])
+def test_an_isbt_scan_in_mixed_case_is_still_refused(scanned) -> None:
+    with pytest.raises(ScanError):
+        parse_scan(scanned)
+
+
+def test_digits_alone_are_no_sign_of_caps_lock() -> None:
+    assert not parse_scan("&>0263332359").caps_lock_recovered
+
+
+@given(
+    st.sampled_from("ABCDEFGHIJKLMNPQRSTUVWXYZ"),
+    st.integers(0, 9999),
+    st.integers(0, 99),
+    st.integers(1, 999_999),
+    st.integers(0, 26 * 27 - 1),
+)
+def test_any_dose_label_scan_survives_caps_lock(fin, facility, year, sequence, division) -> None:
+    din = Din.parse(f"{fin}{facility:04d}{year:02d}{sequence:06d}")
+    product = ProductCode("S1234", "V", ProductCode.division_code(division))
+    code = din.barcode_data(din.check_flags()) + product.barcode_data()
+    assert parse_scan(code.lower()).tokens == parse_scan(code).tokens
+
+
 def test_plain_punctuation_without_cyrillic_is_left_alone() -> None:
     assert recover_latin("?;:,") == ("?;:,", False)
 

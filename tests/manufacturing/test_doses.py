@@ -111,6 +111,10 @@ def test_a_scanned_dose_label_finds_the_dose(client, lab) -> None:
     found = client.get("/api/scan", params={"code": f"={lot.din}00=<S1234VB0"}, headers=tech)
     assert found.status_code == 200, found.text
     assert found.json()["kind"] == "dose" and found.json()["identifier"] == filled[1].identifier
+    # Scanned with Caps Lock on, the label's letters arrive in lower case: read back.
+    caps_lock = f"={lot.din}00=<S1234VB0".lower()
+    found = client.get("/api/scan", params={"code": caps_lock}, headers=tech).json()
+    assert found["identifier"] == filled[1].identifier and found["caps_lock_recovered"]
     # The DIN alone still names the lot.
     assert (
         client.get("/api/scan", params={"code": f"={lot.din}00"}, headers=tech).json()["kind"]
