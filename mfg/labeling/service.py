@@ -71,6 +71,12 @@ def verify_barcodes(layout: Layout, data: LabelData) -> None:
         scan_back(barcode.symbology, data[barcode.field])
 
 
+def canonical_identifier(identifier: str) -> str:
+    """A record's identifier as labels are logged under it: DINs, dose identifiers and local
+    codes are upper case, without spaces or the hyphens of their eye-readable form."""
+    return "".join(identifier.split()).replace("-", "").upper()
+
+
 def previous_prints(session: Session, kind: str, identifier: str) -> int:
     query = (
         select(func.count())
@@ -97,6 +103,9 @@ def print_label(
     if not 1 <= copies <= MAX_COPIES:
         raise InvalidInput(f"Copies must be between 1 and {MAX_COPIES}.")
     layout = load_layout(kind)
+    # One label, one identifier, however it was typed: else "a9999…" or " A9999…" would print a
+    # second original of the same container, with no reprint flag and no reason.
+    identifier = canonical_identifier(identifier)
     reprint = previous_prints(session, kind, identifier) > 0
     reason = reason.strip()
     if reprint and not reason:
@@ -149,7 +158,7 @@ def print_history(session: Session, *, kind: str, identifier: str) -> list[tuple
     query = (
         select(LabelPrint, User.full_name)
         .join(User, col(User.id) == LabelPrint.printed_by_id)
-        .where(LabelPrint.kind == kind, LabelPrint.identifier == identifier)
+        .where(LabelPrint.kind == kind, LabelPrint.identifier == canonical_identifier(identifier))
         .order_by(col(LabelPrint.printed_at), col(LabelPrint.id))
     )
     return [(row[0], row[1]) for row in session.exec(query).all()]

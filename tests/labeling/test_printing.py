@@ -68,6 +68,20 @@ def test_a_second_print_is_a_reprint_that_needs_a_reason(client: TestClient, eng
         assert len(session.exec(select(LabelPrint)).all()) == 2
 
 
+def test_a_label_asked_for_in_another_spelling_of_its_code_is_still_a_reprint(
+    client: TestClient, engine, users
+) -> None:
+    headers = bearer(client, "technician")
+    code = staff_code(users["qc"])
+    assert client.get(f"/api/labels/badge/{code}.pdf", headers=headers).status_code == 200
+    for spelling in (code.eye_readable.lower(), f"%20{code}", str(code).lower()):
+        refused = client.get(f"/api/labels/badge/{spelling}.pdf", headers=headers)
+        assert refused.status_code == 422, spelling
+        assert refused.json()["error"]["code"] == "reprint_reason_required"
+    with Session(engine) as session:
+        assert [p.identifier for p in session.exec(select(LabelPrint))] == [str(code)]
+
+
 def test_a_reprinted_din_carries_the_05_flag(client: TestClient, users, dose_source) -> None:
     headers = bearer(client, "technician")
     first = client.get(f"/api/labels/dose/{dose_source}.pdf", headers=headers)
