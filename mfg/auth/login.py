@@ -111,6 +111,12 @@ def reauthenticate(session: Session, *, user: User, password: str) -> None:
     if not password_matches(user.password_hash, password):
         _record_failed_attempt(session, username=user.username, purpose="signature")
         raise SignatureRefused()
+    if user.must_change_password:  # the password an administrator issued: they know it too
+        raise SignatureRefused(
+            f"Signature refused: {user.full_name} has not yet chosen their own password. A "
+            "password issued by an administrator signs nothing (21 CFR 11.300); log in once "
+            "and change it first."
+        )
 
 
 def change_password(

@@ -7,6 +7,7 @@ recorded (``infusions``).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from mfg.clinical.patients import arm_of, get_patient
 from mfg.db import settings_of
 from mfg.errors import MfgError, NotFound, RuleViolation
 from mfg.manufacturing.doses import get_dose
+from mfg.manufacturing.pools import ineligible_donors_of
 from mfg.models import (
     Allocation,
     BedsideCheck,
@@ -58,6 +60,7 @@ class BedsideFacts:
     infusions_allowed: int
     now: datetime
     thaw_limit_minutes: int
+    ineligible_donors: Sequence[str] = ()  # the dose's donors found not eligible
 
 
 def bedside_checks(f: BedsideFacts) -> list[Check]:
@@ -116,6 +119,15 @@ def bedside_checks(f: BedsideFacts) -> list[Check]:
             "usable"
             if not stopped and f.lot_status not in (LotStatus.ON_HOLD, LotStatus.RECALLED)
             else f"DOSE {d.status.replace('_', ' ').upper()} / LOT {str(f.lot_status).upper()}",
+        )
+    )
+    checks.append(
+        Check(
+            "donors eligible",
+            not f.ineligible_donors,
+            "every donor eligible"
+            if not f.ineligible_donors
+            else f"DONOR {', '.join(f.ineligible_donors)} NOT ELIGIBLE: do not infuse",
         )
     )
     checks.append(
@@ -213,6 +225,7 @@ def _facts(session: Session, wristband: str, dose_scan: str) -> BedsideFacts:
         infusions_allowed=allowed or (trial.max_infusions if trial else 0),
         now=utcnow(),
         thaw_limit_minutes=settings.thaw_to_infusion_limit_minutes,
+        ineligible_donors=ineligible_donors_of(session, dose.lot_id) if dose else (),
     )
 
 

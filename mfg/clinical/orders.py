@@ -17,6 +17,7 @@ from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.isbt128 import Din
 from mfg.identifiers.local import LocalId
 from mfg.labeling.fields import LabelData, common_fields, local_fields
+from mfg.manufacturing.pools import lots_of_ineligible_donors
 from mfg.models import (
     Allocation,
     Dose,
@@ -109,7 +110,8 @@ def allocations_of(session: Session, patient: Patient) -> list[Allocation]:
 
 
 def candidates(session: Session, order: DoseOrder) -> list[Dose]:
-    """Available doses of usable lots, unexpired, matching the prescription: first expiry first."""
+    """Available doses of usable lots, unexpired, never thawed, of eligible donors only, matching
+    the prescription: first expiry first."""
     doses = session.exec(
         select(Dose)
         .join(Lot, col(Lot.id) == Dose.lot_id)
@@ -117,6 +119,8 @@ def candidates(session: Session, order: DoseOrder) -> list[Dose]:
             Dose.status == DoseStatus.AVAILABLE,
             col(Lot.status).in_(USABLE_LOTS),
             Dose.expires_at > utcnow(),
+            col(Dose.thawed_at).is_(None),  # a bag once thawed never goes back to stock
+            col(Dose.lot_id).not_in(lots_of_ineligible_donors()),
         )
         .order_by(col(Dose.expires_at), col(Dose.id))
     ).all()

@@ -3,12 +3,51 @@ positive sterility result, automatically (a safety stop never waits for a person
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col
 
+from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.manufacturing.doses import doses_of
-from mfg.models import Dose, DoseStatus, Lot, LotStatus, User
+from mfg.models import Allocation, Dose, DoseStatus, Lot, LotStatus, User
 from mfg.models.manufacturing import DOSE_TRANSITIONS, LOT_TRANSITIONS
+
+SET_ASIDE = frozenset({DoseStatus.ALLOCATED, DoseStatus.ISSUED})  # for a patient, not yet infused
+
+
+def move_dose(session: Session, *, actor: User | None, dose: Dose, to: str, reason: str) -> None:
+    """One dose moves to ``to``, audited. A dose set aside for a patient and stopped (on hold)
+    is no longer theirs: its allocation ends in the same transaction, so that a hold lifted
+    later leaves an available dose that no bedside check can still match to that patient, and
+    the patient's order asks for another dose."""
+    set_aside = dose.status in SET_ASIDE
+    transition(
+        session,
+        dose,
+        to=to,
+        table=DOSE_TRANSITIONS,
+        actor=actor,
+        action=f"dose.{to}",
+        entity_type="dose",
+        entity_id=dose.identifier,
+        reason=reason,
+    )
+    if set_aside and to == DoseStatus.ON_HOLD:
+        ended = session.execute(
+            update(Allocation)
+            .where(col(Allocation.dose_id) == dose.id, col(Allocation.active))
+            .values(active=False)
+        )
+        if ended.rowcount:
+            audit.record(
+                session,
+                actor=actor,
+                action="dose.allocation_ended",
+                entity_type="dose",
+                entity_id=dose.identifier,
+                changes={"allocation_active": [True, False]},
+                reason=reason,
+            )
 
 
 def move_doses(
@@ -18,17 +57,7 @@ def move_doses(
     moved = []
     for dose in doses_of(session, lot):
         if dose.status in frm:
-            transition(
-                session,
-                dose,
-                to=to,
-                table=DOSE_TRANSITIONS,
-                actor=actor,
-                action=f"dose.{to}",
-                entity_type="dose",
-                entity_id=dose.identifier,
-                reason=reason,
-            )
+            move_dose(session, actor=actor, dose=dose, to=to, reason=reason)
             moved.append(dose)
     return moved
 

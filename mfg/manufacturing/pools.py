@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import Select, update
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
@@ -25,6 +25,7 @@ from mfg.models import (
     Culture,
     CultureStatus,
     Donor,
+    DonorStatus,
     Lot,
     Meaning,
     PoolMember,
@@ -50,6 +51,27 @@ def list_lots(
     authorize(actor, Action.VIEW_MANUFACTURING)
     conditions = [Lot.status == status] if status else []
     return newest_page(session, Lot, *conditions, limit=limit, offset=offset)
+
+
+def lots_of_ineligible_donors() -> Select:
+    """The ids of the lots holding cells of a donor who is not (or no longer) eligible: a pool is
+    only as eligible as its least eligible donor, and such material is blocked from any further
+    use (REFERENCE.md §3), whether or not QA has run the look-back yet."""
+    return (
+        select(PoolMember.lot_id)
+        .join(Donor, col(Donor.id) == PoolMember.donor_id)
+        .where(Donor.status != DonorStatus.ELIGIBLE)
+    )
+
+
+def ineligible_donors_of(session: Session, lot_id: int) -> list[str]:
+    """The codes of the lot's donors who are not eligible (none, for a usable lot)."""
+    query = (
+        select(Donor.code)
+        .join(PoolMember, col(PoolMember.donor_id) == Donor.id)
+        .where(PoolMember.lot_id == lot_id, Donor.status != DonorStatus.ELIGIBLE)
+    )
+    return sorted(session.exec(query).all())
 
 
 def members_of(session: Session, lot: Lot) -> list[PoolMember]:

@@ -291,9 +291,17 @@ def hold(session: Session, *, actor: User, lot: Lot, password: str, reason: str)
 def lift_hold(
     session: Session, *, actor: User, lot: Lot, password: str, reason: str
 ) -> ReleaseDecision:
+    """QA lifts a hold: the lot is released again, so the release's own rules must hold now (a
+    donor found ineligible since, an open deviation, a conditional release whose final sterility
+    results are still missing all keep it on hold); its held doses become available."""
     authorize(actor, Action.RELEASE_LOTS)
     if not reason.strip():
         raise InvalidInput("Lifting a hold states its reason.", details={"field": "reason"})
+    if lot.status != LotStatus.ON_HOLD:
+        raise RuleViolation(f"Lot {lot.din} is {lot.status.replace('_', ' ')}, not on hold.")
+    blocking = completion_blocking(facts_of(session, lot, releaser=actor))
+    if blocking:
+        raise RuleViolation([b.message for b in blocking], blocking=[b.code for b in blocking])
     _move_lot(session, actor=actor, lot=lot, to=LotStatus.RELEASED, reason=reason)
     move_doses(
         session,

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.errors import InvalidInput, RuleViolation
+from mfg.manufacturing.holds import move_dose
 from mfg.models import Dose, DoseStatus, Infusion, Lot, Meaning, Patient, User
-from mfg.models.manufacturing import DOSE_TRANSITIONS
 from mfg.signatures import service as signatures
 from mfg.trace.service import build_trace
 
@@ -83,15 +82,11 @@ def hold_affected(
     if not targets:
         raise RuleViolation("No unused affected dose is left to put on hold.")
     for dose in targets:
-        transition(
+        move_dose(
             session,
-            dose,
-            to=DoseStatus.ON_HOLD,
-            table=DOSE_TRANSITIONS,
             actor=actor,
-            action="dose.on_hold",
-            entity_type="dose",
-            entity_id=dose.identifier,
+            dose=dose,
+            to=DoseStatus.ON_HOLD,
             reason=f"look-back from {kind} {identifier}: {reason.strip()}",
         )
     audit.record(
