@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from itertools import compress, repeat
+from itertools import compress
 from operator import itemgetter
 from typing import Any
 
@@ -47,6 +47,8 @@ from mfg.trace.graph import (
     biopsy_node,
     culture_node,
     donor_node,
+    key_of,
+    keys,
     lot_node,
     material_node,
 )
@@ -56,14 +58,11 @@ LOT = (Lot.din, Lot.status)
 MATERIAL = (MaterialLot.code, MaterialLot.status, MaterialLot.name, MaterialLot.lot_number)
 DOSE = (Dose.identifier, Dose.status, Dose.division)
 CULTURE_STEPS = frozenset({"culture", "passage"})  # the other steps are a lot's
-# ``Node(...)`` without the named tuple's own ``__new__``, a Python function: the hot loops make
-# 10,000 and more nodes.
-_NODE = tuple.__new__
 # A donor's cells can reach 100,000 doses: beyond this many, the doses not given to a patient are
 # counted per lot and status instead of drawn one by one (each lot's page lists its doses).
 DOSE_NODE_LIMIT = 1_000
 # Reading a dose through the infusions costs about this many times reading it from its lot
-# (``Builder.few_infusions``).
+# (``Builder.infused_of_traced_lots``).
 INFUSION_COST = 10
 # Read without its UTC type decorator, whose per-row call every dose row would pay, infused or
 # not; ``_utc`` does its work on the few infused ones.
@@ -87,8 +86,8 @@ def with_dose_counts(lots: Select) -> Select:
 class Builder:
     def __init__(self, session: Session, trace: Trace):
         self.s, self.t = session, trace
-        self.cultures: dict[int, Node] = {}
-        self.lots: dict[int, Node] = {}
+        self.cultures: dict[int, str] = {}  # id -> key of the traced culture vessels
+        self.lots: dict[int, str] = {}  # id -> DIN of the traced lots
 
     def rows(self, statement: Select | CompoundSelect) -> Sequence[Row[Any]]:
         # Plain rows through the session's connection: the ORM's result processing costs as
@@ -96,11 +95,25 @@ class Builder:
         # session, so anything pending was flushed before.
         return self.s.connection().execute(statement).all()
 
+    def tuples(self, statement: Select) -> list[tuple[Any, ...]]:
+        """The rows as the driver gives them, for a statement of integer and string columns,
+        which SQLAlchemy would not convert: its ``Row`` objects cost 10 ms on a donor's
+        11,000 rows, a third of the fetch."""
+        result = self.s.connection().execute(statement)
+        try:
+            return result.cursor.fetchall()
+        finally:
+            result.close()
+
+    def lot_key(self, lot_id: int) -> str:
+        return key_of("lot", self.lots[lot_id])
+
     # -- upstream: to the donors (a few records: a lot pools a handful of cultures) -----------
     def up_from_lots(self, lot_ids: Iterable[int]) -> None:
         lot_ids = sorted(set(lot_ids))
-        for lot_id, *lot in self.rows(select(Lot.id, *LOT).where(col(Lot.id).in_(lot_ids))):
-            self.lots[lot_id] = lot_node(*lot)
+        for lot_id, din, status in self.rows(select(Lot.id, *LOT).where(col(Lot.id).in_(lot_ids))):
+            self.lots[lot_id] = din
+            self.t.add(lot_node(din, status))
         members = self.rows(
             select(PoolMember.culture_id, PoolMember.lot_id).where(
                 col(PoolMember.lot_id).in_(lot_ids)
@@ -108,7 +121,7 @@ class Builder:
         )
         lineage = self.up_from_cultures([culture_id for culture_id, _ in members])
         for culture_id, lot_id in members:
-            self.t.link(self.cultures[culture_id], self.lots[lot_id])
+            self.t.link_keys(self.cultures[culture_id], self.lot_key(lot_id))
         self.materials_of(lot_ids=lot_ids, culture_ids=lineage)
 
     def up_from_cultures(self, seed: Select | list[int]) -> list[int]:
@@ -126,18 +139,19 @@ class Builder:
             )
         )
         for culture_id, _, _, *culture in rows:
-            self.cultures[culture_id] = culture_node(*culture)
+            self.cultures[culture_id] = self.t.add(culture_node(*culture))
         biopsies = {}
         for biopsy_id, din, status, code, donor_status in self.rows(
             select(Biopsy.id, Biopsy.din, Biopsy.status, Donor.code, Donor.status)
             .join(Donor, col(Donor.id) == Biopsy.donor_id)
             .where(col(Biopsy.id).in_(sorted({r[2] for r in rows})))
         ):
-            biopsies[biopsy_id] = biopsy_node(din, status)
-            self.t.link(donor_node(code, donor_status), biopsies[biopsy_id])
+            biopsy = biopsy_node(din, status)
+            self.t.link(donor_node(code, donor_status), biopsy)
+            biopsies[biopsy_id] = biopsy.key
         for culture_id, parent_id, biopsy_id, *_ in rows:
             upstream = self.cultures[parent_id] if parent_id else biopsies[biopsy_id]
-            self.t.link(upstream, self.cultures[culture_id])
+            self.t.link_keys(upstream, self.cultures[culture_id])
         return [r[0] for r in rows]
 
     # -- downstream: to the doses and patients ---------------------------------------------------
@@ -149,12 +163,12 @@ class Builder:
         A primary culture is linked to its biopsy when ``biopsies`` holds it.
 
         A donor's vessels and lots can be 10,000 each: the rows are turned into columns, and
-        nodes, keys and edges are made column-wise by ``map``/``zip`` rather than one Python
-        statement per row, which took more time than the query."""
+        records and edges are added column-wise, by ``map``/``zip``/``compress``, rather than
+        one Python statement per row, which took more time than the query."""
         lots = select(PoolMember.lot_id).where(
             col(PoolMember.culture_id).in_(select(Culture.id).where(vessels))
         )
-        rows = self.rows(
+        rows = self.tuples(
             with_dose_counts(
                 select(
                     Culture.id,
@@ -175,34 +189,21 @@ class Builder:
         ids, parents, codes, statuses, passages, lot_ids, dins, lot_statuses, counted, doses = zip(
             *rows, strict=True
         )
-        keys = dict(zip(ids, ["culture:" + code for code in codes], strict=True))
-        cultures = list(
-            map(
-                _NODE,
-                repeat(Node),
-                zip(
-                    repeat("culture"),
-                    codes,
-                    statuses,
-                    [f"P{n}" for n in passages],
-                ),
-            )
-        )
-        self.cultures.update(zip(ids, cultures, strict=True))
-        self.t.nodes.update(zip(map(keys.get, ids), cultures, strict=True))
-        keys.update((-biopsy_id, self.t.add(node)) for biopsy_id, node in biopsies.items())
-        self.t.edges.update(
-            filter(itemgetter(0), zip(map(keys.get, parents), map(keys.get, ids), strict=True))
-        )
+        t = self.t
+        culture_keys = keys("culture", codes)
+        t.add_many("culture", codes, statuses, [f"P{n}" for n in passages])  # passage_detail
+        by_id = dict(zip(ids, culture_keys, strict=True))
+        self.cultures.update(by_id)
+        by_id.update((-biopsy_id, t.add(node)) for biopsy_id, node in biopsies.items())
+        ups = list(map(by_id.get, parents))  # None: the parent is not traced
+        traced = list(map(bool, ups))
+        t.connect(compress(ups, traced), compress(culture_keys, traced))
         pooled = [lot_id is not None for lot_id in lot_ids]
-        lot_nodes = list(
-            map(_NODE, repeat(Node), zip(repeat("lot"), dins, lot_statuses, repeat("")))
-        )
-        lot_keys = ["lot:" + din if din is not None else "" for din in dins]
-        self.lots.update(compress(zip(lot_ids, lot_nodes, strict=True), pooled))
-        self.t.nodes.update(compress(zip(lot_keys, lot_nodes, strict=True), pooled))
-        self.t.edges.update(compress(zip(map(keys.get, ids), lot_keys, strict=True), pooled))
-        dose_counts = self.t.dose_counts
+        pooled_dins = list(compress(dins, pooled))
+        t.add_many("lot", pooled_dins, compress(lot_statuses, pooled))
+        self.lots.update(compress(zip(lot_ids, dins, strict=True), pooled))
+        t.connect(compress(culture_keys, pooled), keys("lot", pooled_dins))
+        dose_counts = t.dose_counts
         for din, status, n in zip(dins, counted, doses, strict=True):
             if status is not None:
                 if din in dose_counts:
@@ -212,11 +213,9 @@ class Builder:
         return lots
 
     def traced_lot(self, lot_id: int, din: str, status: str) -> Node:
-        """The node of a lot, made once."""
-        node = self.lots.get(lot_id)
-        if node is None:
-            node = self.lots[lot_id] = lot_node(din, status)
-        return node
+        """The node of a lot, recorded as traced."""
+        self.lots[lot_id] = din
+        return lot_node(din, status)
 
     def doses(
         self,
@@ -236,71 +235,60 @@ class Builder:
                 .where(where)
                 .group_by(Dose.lot_id, Dose.status)
             ):
-                self.t.dose_counts.setdefault(self.lots[lot_id].identifier, {})[status] = n
-        self.t.doses_summarised = self.t.doses_total > DOSE_NODE_LIMIT
-        columns = (*DOSE, Dose.lot_id, Patient.code, Patient.status, INFUSED_AT)
-        if self.t.doses_summarised and lots is not None and self.few_infusions():
-            given = self.infused_of_traced_lots()
-        elif self.t.doses_summarised:  # a lot of more than 1,000 doses, or doses of a few lots
+                self.t.dose_counts.setdefault(self.lots[lot_id], {})[status] = n
+        summarised = self.t.doses_summarised = self.t.doses_total > DOSE_NODE_LIMIT
+        given = self.infused_of_traced_lots() if summarised and lots is not None else None
+        if given is None:  # beyond the limit: a lot of more than 1,000 doses, or a few lots
+            statement = select(*DOSE, Dose.lot_id, Patient.code, Patient.status, INFUSED_AT)
+            # beyond the limit only the infused doses, else every dose, infused or not
+            join = statement.join if summarised else statement.outerjoin
             given = self.rows(
-                select(*columns)
-                .join(Infusion, col(Infusion.dose_id) == Dose.id)
-                .join(Patient, col(Patient.id) == Infusion.patient_id)
-                .where(where)
-            )
-        else:  # every dose, infused or not
-            given = self.rows(
-                select(*columns)
-                .outerjoin(Infusion, col(Infusion.dose_id) == Dose.id)
-                .outerjoin(Patient, col(Patient.id) == Infusion.patient_id)
+                join(Infusion, col(Infusion.dose_id) == Dose.id)
+                .join(Patient, col(Patient.id) == Infusion.patient_id, isouter=not summarised)
                 .where(where)
             )
         if given:
             self.given(given)
 
     def given(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Nodes and edges of the doses ``doses`` read, column-wise, and of the patients they
-        were infused into: a patient's node is dated by the first of its infusions."""
+        """Records and edges of the doses ``doses`` read, column-wise, and of the patients
+        they were infused into: a patient's record is dated by the first of its infusions."""
         identifiers, statuses, divisions, lot_ids, patients, patient_statuses, moments = zip(
             *rows, strict=True
         )
-        keys = ["dose:" + identifier for identifier in identifiers]
-        nodes, edges = self.t.nodes, self.t.edges
-        doses = zip(repeat("dose"), identifiers, statuses, divisions)
-        nodes.update(zip(keys, map(_NODE, repeat(Node), doses), strict=True))
-        lots = {lot_id: self.t.add(self.lots[lot_id]) for lot_id in set(lot_ids)}
-        edges.update(zip(map(lots.get, lot_ids), keys, strict=True))
+        t = self.t
+        t.add_many("dose", identifiers, statuses, divisions)
+        dose_keys = keys("dose", identifiers)
+        lots = {lot_id: self.lot_key(lot_id) for lot_id in set(lot_ids)}
+        t.connect(map(lots.get, lot_ids), dose_keys)
         infusions = sorted(
-            compress(zip(moments, patients, patient_statuses, keys, strict=True), patients),
+            compress(zip(moments, patients, patient_statuses, dose_keys, strict=True), patients),
             key=itemgetter(0),
         )
+        seen = t.statuses["patient"]
         for moment, patient, status, dose in infusions:
-            key = "patient:" + patient
-            if key not in nodes:
-                nodes[key] = Node("patient", patient, status, f"infused {_utc(moment):%Y-%m-%d}")
-            edges.add((dose, key))
+            if patient not in seen:
+                t.add(Node("patient", patient, status, f"infused {_utc(moment):%Y-%m-%d}"))
+            t.link_keys(dose, key_of("patient", patient))
 
-    def few_infusions(self) -> bool:
-        """Whether the trial's infusions are few beside the traced doses. Reading the infused
-        doses from the infusions costs about ten times what reading them from the lots' doses
-        costs per row (measured on both databases: 15 ms for 1,100 infusions; from the lots,
-        1-6 ms for 1,110 doses, 60-150 ms for 100,000), so the cheaper way is taken."""
-        infusions = self.rows(select(func.count()).select_from(Infusion))[0][0]
-        return self.t.doses_total > INFUSION_COST * infusions
-
-    def infused_of_traced_lots(self) -> list[tuple[Any, ...]]:
-        """The doses of the traced lots given to a patient, as ``doses`` reads them: every
-        infusion of the trial (a few hundred), then their doses by primary key, kept when their
-        lot is traced. Asked in one query, both databases found the few infused doses among
-        100,000 by walking them all (SQLite down the lot index, PostgreSQL by a parallel scan)."""
-        given = {
-            dose_id: rest
-            for dose_id, *rest in self.rows(
-                select(Infusion.dose_id, Patient.code, Patient.status, INFUSED_AT).join(
-                    Patient, col(Patient.id) == Infusion.patient_id
-                )
-            )
-        }
+    def infused_of_traced_lots(self) -> list[tuple[Any, ...]] | None:
+        """The doses of the traced lots given to a patient, as ``doses`` reads them, through the
+        trial's infusions when they are few beside the traced doses; None when they are not.
+        Reading an infused dose through the infusions costs about ``INFUSION_COST`` times
+        reading it from its lot's doses (measured on both databases: 15 ms for 1,100 infusions;
+        from the lots, 1-6 ms for 1,110 doses, 60-150 ms for 100,000). So the infusions are read
+        (with their patients) one more than "few" at most, which tells whether they are few
+        without counting them first; then their doses by primary key, kept when their lot is
+        traced. Asked in one query, both databases found the few infused doses among 100,000
+        by walking them all (SQLite down the lot index, PostgreSQL by a scan of every dose)."""
+        few = (self.t.doses_total - 1) // INFUSION_COST if INFUSION_COST else None
+        infusions = select(Infusion.dose_id, Patient.code, Patient.status, INFUSED_AT).join(
+            Patient, col(Patient.id) == Infusion.patient_id
+        )
+        rows = self.rows(infusions if few is None else infusions.limit(few + 1))
+        if few is not None and len(rows) > few:
+            return None
+        given = {dose_id: rest for dose_id, *rest in rows}
         traced = self.lots
         # The ids are written into the statement (integers read from the database): a thousand
         # bound parameters cost SQLAlchemy and psycopg more to render and parse than the query
@@ -308,7 +296,7 @@ class Builder:
         ids = bindparam("dose_ids", sorted(given), expanding=True, literal_execute=True)
         return [
             (identifier, status, division, lot_id, *given[dose_id])
-            for dose_id, identifier, status, division, lot_id in self.rows(
+            for dose_id, identifier, status, division, lot_id in self.tuples(
                 select(Dose.id, *DOSE, Dose.lot_id).where(col(Dose.id).in_(ids))
             )
             if lot_id in traced
@@ -333,5 +321,8 @@ class Builder:
             used("harvest", Harvest, Harvest.lot_id, lot_ids),
         )
         for code, status, name, lot_number, step_type, owner_id in self.rows(statement):
-            owner = self.cultures if step_type in CULTURE_STEPS else self.lots
-            self.t.link(material_node(code, status, name, lot_number), owner[owner_id])
+            material = self.t.add(material_node(code, status, name, lot_number))
+            if step_type in CULTURE_STEPS:
+                self.t.link_keys(material, self.cultures[owner_id])
+            else:
+                self.t.link_keys(material, self.lot_key(owner_id))

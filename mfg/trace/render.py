@@ -32,7 +32,7 @@ def table_rows(trace: Trace) -> dict[str, list[tuple[str, str, str, str]]]:
 
 
 def drawable(trace: Trace) -> bool:
-    return len(trace.nodes) <= DRAWN_NODES
+    return trace.node_count <= DRAWN_NODES
 
 
 def drawn_columns(trace: Trace) -> list[tuple[str, list[Node]]]:
@@ -82,7 +82,7 @@ def trace_svg(trace: Trace) -> str:
                 'stroke="#555" stroke-width="1"/>'
             )
     for key, (x, y) in where.items():
-        node = trace.nodes[key]
+        node = trace.node(key)
         stroke = "#b00020" if key == trace.root.key else "#333"
         about = f"{node.status.replace('_', ' ')} {node.detail}".strip()
         shown = about if len(about) <= BOX_CHARS else about[: BOX_CHARS - 1] + "…"
