@@ -236,8 +236,9 @@ class Builder:
                 .group_by(Dose.lot_id, Dose.status)
             ):
                 self.t.dose_counts.setdefault(self.lots[lot_id], {})[status] = n
-        summarised = self.t.doses_summarised = self.t.doses_total > DOSE_NODE_LIMIT
-        given = self.infused_of_traced_lots() if summarised and lots is not None else None
+        total = self.t.doses_total
+        summarised = self.t.doses_summarised = total > DOSE_NODE_LIMIT
+        given = self.infused_of_traced_lots(total) if summarised and lots is not None else None
         if given is None:  # beyond the limit: a lot of more than 1,000 doses, or a few lots
             statement = select(*DOSE, Dose.lot_id, Patient.code, Patient.status, INFUSED_AT)
             # beyond the limit only the infused doses, else every dose, infused or not
@@ -271,9 +272,9 @@ class Builder:
                 t.add(Node("patient", patient, status, f"infused {_utc(moment):%Y-%m-%d}"))
             t.link_keys(dose, key_of("patient", patient))
 
-    def infused_of_traced_lots(self) -> list[tuple[Any, ...]] | None:
+    def infused_of_traced_lots(self, doses: int) -> list[tuple[Any, ...]] | None:
         """The doses of the traced lots given to a patient, as ``doses`` reads them, through the
-        trial's infusions when they are few beside the traced doses; None when they are not.
+        trial's infusions when they are few beside the ``doses`` traced; None when they are not.
         Reading an infused dose through the infusions costs about ``INFUSION_COST`` times
         reading it from its lot's doses (measured on both databases: 15 ms for 1,100 infusions;
         from the lots, 1-6 ms for 1,110 doses, 60-150 ms for 100,000). So the infusions are read
@@ -281,7 +282,7 @@ class Builder:
         without counting them first; then their doses by primary key, kept when their lot is
         traced. Asked in one query, both databases found the few infused doses among 100,000
         by walking them all (SQLite down the lot index, PostgreSQL by a scan of every dose)."""
-        few = (self.t.doses_total - 1) // INFUSION_COST if INFUSION_COST else None
+        few = (doses - 1) // INFUSION_COST if INFUSION_COST else None
         infusions = select(Infusion.dose_id, Patient.code, Patient.status, INFUSED_AT).join(
             Patient, col(Patient.id) == Infusion.patient_id
         )

@@ -71,9 +71,9 @@ def build_trace(session: Session, *, kind: str, identifier: str) -> Trace:
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a trace is read and built, from the lookup of
-    its root record. A donor's trace reads 11,000 rows (tuples, which form no cycle) and
-    builds its columns of 20,000 records from them; meanwhile the collector would walk the whole, growing heap several times over, which
-    took more time than building the graph, and a full collection falling midway (55 ms in the
+    its root record. A donor's trace reads 11,000 rows (tuples, which form no cycle) and builds
+    its columns of 20,000 records from them; meanwhile the collector would walk the whole,
+    growing heap several times over, and a full collection falling midway (55 ms in the
     benchmark's process) doubled a trace. Reference counting frees memory as usual; the
     collector resumes at the end. The API and the page keep it paused while they turn the
     trace into their answer too: 20,000 nodes become as many response objects or rows."""

@@ -180,8 +180,8 @@ def test_a_summarised_trace_reads_the_same_infused_doses_through_the_infusions_o
     through_infusions = []
     read = builder.Builder.infused_of_traced_lots
 
-    def reading(self):
-        given = read(self)
+    def reading(self, doses):
+        given = read(self, doses)
         through_infusions.append(given is not None)
         return given
 
