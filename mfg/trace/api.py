@@ -35,6 +35,8 @@ class TracePublic(BaseModel):
     doses_total: int
     doses_summarised: bool  # true: only doses given to a patient are nodes; see dose_counts
     dose_counts: dict[str, dict[str, int]]  # lot DIN -> dose status -> count
+    # true: the material lots used downstream are not nodes (each lot's batch record has them)
+    materials_omitted: bool
 
 
 def trace_answer(result: Trace) -> dict[str, Any]:
@@ -54,6 +56,7 @@ def trace_answer(result: Trace) -> dict[str, Any]:
         "doses_total": result.doses_total,
         "doses_summarised": result.doses_summarised,
         "dose_counts": result.dose_counts,
+        "materials_omitted": result.materials_omitted,
     }
 
 

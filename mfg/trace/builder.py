@@ -304,15 +304,27 @@ class Builder:
         ]
 
     # -- material lots -----------------------------------------------------------------------------
+    def materials_downstream(self) -> None:
+        """The material lots used by the traced vessels' and lots' steps, each linked to the
+        record whose step used it; not when the doses are summarised: a donor's 10,000 lots
+        have 30,000 such uses, an edge each (each lot's batch record lists its own)."""
+        if self.t.doses_summarised:
+            self.t.materials_omitted = True
+            return
+        self.materials_of(lot_ids=sorted(self.lots), culture_ids=sorted(self.cultures))
+
     def materials_of(self, *, lot_ids: list[int], culture_ids: list[int]) -> None:
         """The material lots used by the cultures' steps and the lots' own steps."""
 
         def used(step_type: str, step, owner, owners: list[int]) -> Select:
+            # written into the statement, as integers read from the database: downstream a
+            # trace can hold more vessels than a statement may bind parameters
+            ids = bindparam(f"{step_type}_owners", owners, expanding=True, literal_execute=True)
             return (
                 select(*MATERIAL, MaterialUse.step_type, owner)
                 .join(MaterialUse, col(MaterialUse.material_id) == MaterialLot.id)
                 .join(step, col(step.id) == MaterialUse.step_id)
-                .where(MaterialUse.step_type == step_type, col(owner).in_(owners))
+                .where(MaterialUse.step_type == step_type, col(owner).in_(ids))
             )
 
         statement = union_all(

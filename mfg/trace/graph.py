@@ -57,11 +57,13 @@ class Trace:
     # given to a patient (and the root) are nodes, the rest are these counts.
     dose_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     doses_summarised: bool = False
+    # true: the material lots used downstream of the root are not in the trace (too many uses)
+    materials_omitted: bool = False
     _sorted: dict[str, tuple[int, list[Node]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     _edges: tuple[int, set[tuple[str, str]]] = field(
-        default=(-1, set()), init=False, repr=False, compare=False
+        default_factory=lambda: (-1, set()), init=False, repr=False, compare=False
     )
 
     # -- building --------------------------------------------------------------------------

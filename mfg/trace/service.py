@@ -133,6 +133,7 @@ def _down_from_biopsies(b: Builder, donor: Node, biopsies: list[Any]) -> None:
     vessels = col(Culture.biopsy_id).in_(sorted(nodes))
     lots = b.down_from_cultures(vessels, biopsies=nodes)
     b.doses(lots)
+    b.materials_downstream()
 
 
 def _passaged_from(seed: Select | CompoundSelect) -> Select:
@@ -149,6 +150,7 @@ def _from_culture(b: Builder, culture: Culture) -> None:
     )
     lots = b.down_from_cultures(vessels, biopsies={})
     b.doses(lots)
+    b.materials_downstream()
 
 
 def _from_lot(b: Builder, lot: Lot) -> None:

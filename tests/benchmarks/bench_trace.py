@@ -10,9 +10,9 @@ lot of ``--doses-per-lot`` doses, one dose of every tenth lot infused into a tri
 plus a hundred unrelated donors whose vessels also fill a tenth as many lots of their own, as
 noise.
 
-Once seeded, the process takes what it holds out of the cyclic collector's sight, as ``mfg serve``
-does once started (``freeze_start_up_objects``). Timed in the same run, alternating, after a
-warm-up: the product's trace from that donor
+Once seeded, the process takes what it holds out of the cyclic collector's sight, as ``mfg
+serve`` does once started (``freeze_start_up_objects``). Timed in the same run, alternating,
+after a warm-up: the product's trace from that donor
 (``trace()``, as ``GET /api/trace/{code}`` calls it, in a read-only unit of work like a
 request's) and a hand-written ``WITH RECURSIVE`` query returning the same: the downstream lots,
 their doses counted by status, and the infused doses with their patients (beyond

@@ -45,6 +45,48 @@ def test_a_material_lots_trace_finds_every_lot_that_used_it(engine, history) -> 
         }
 
 
+def _uses(session) -> list[tuple[str, str, int]]:
+    """Every material use as (material code, "culture" or "lot", id of the vessel or lot whose
+    step used it), read step by step."""
+    from mfg.models import Harvest, LotPassage, Passage
+
+    owners = {
+        "culture": lambda step_id: ("culture", step_id),
+        "passage": lambda step_id: ("culture", session.get(Passage, step_id).culture_id),
+        "lot_passage": lambda step_id: ("lot", session.get(LotPassage, step_id).lot_id),
+        "harvest": lambda step_id: ("lot", session.get(Harvest, step_id).lot_id),
+    }
+    return [
+        (session.get(MaterialLot, use.material_id).code, *owners[use.step_type](use.step_id))
+        for use in session.exec(select(MaterialUse))
+    ]
+
+
+def test_a_donors_trace_lists_the_material_lots_its_vessels_and_lots_used(engine, history) -> None:
+    from mfg.models import Culture
+
+    with Session(engine) as session:
+        uses = _uses(session)
+        for lot, _, _ in history.values():
+            member = session.exec(select(PoolMember).where(PoolMember.lot_id == lot.id)).first()
+            donor = session.get(Donor, member.donor_id)
+            vessels = set(
+                session.exec(select(Culture.id).where(Culture.biopsy_id == member.biopsy_id))
+            )
+            expected = {
+                code
+                for code, kind, owner in uses
+                if (kind, owner) in {("lot", lot.id)} | {("culture", v) for v in vessels}
+            }
+            found = build_trace(session, kind="donor", identifier=donor.code)
+            assert expected and _codes(found, "material") == expected
+            assert not found.materials_omitted
+            lot_steps = {code for code, kind, owner in uses if (kind, owner) == ("lot", lot.id)}
+            assert {f"material:{code}" for code in lot_steps} <= {
+                up for up, down in found.edges if down == f"lot:{lot.din}"
+            }
+
+
 def test_trace_over_the_api_and_the_page(client, history) -> None:
     lot, dose, patient = history["b"]
     headers = bearer(client, "qa")
@@ -156,14 +198,20 @@ def test_beyond_the_dose_limit_a_trace_counts_doses_per_lot_and_lists_only_those
     assert summarised.dose_counts == full.dose_counts == {lot.din: {"infused": 1, "available": 1}}
     assert _codes(summarised, "patient") == _codes(full, "patient") == {patient.code}
     assert summarised.doses_total == 2 and from_dose.doses_summarised
+    # the material lots used downstream are left to each lot's batch record; upstream stay
+    assert _codes(full, "material") and not full.materials_omitted
+    assert summarised.materials_omitted and not _codes(summarised, "material")
+    assert _codes(from_dose, "material") and not from_dose.materials_omitted
     body = client.get(f"/api/trace/{donor}", headers=bearer(client, "qa")).json()
     assert body["doses_summarised"] and body["doses_total"] == 2
     assert body["dose_counts"] == {lot.din: {"infused": 1, "available": 1}}
+    assert body["materials_omitted"]
     from tests.factories import log_in
 
     log_in(client, "qa")
     page = client.get(f"/trace/{donor}").text
     assert 'id="doses-summarised"' in page and "1 available, 1 infused" in page
+    assert "material lots used downstream are not listed" in page
 
 
 @pytest.mark.parametrize("cost", [0, 10**6], ids=["through-the-infusions", "from-the-lots"])
