@@ -239,9 +239,8 @@ class Builder:
         total = self.t.doses_total
         summarised = self.t.doses_summarised = total > DOSE_NODE_LIMIT
         given = self.infused_of_traced_lots(total) if summarised and lots is not None else None
-        if given is None:  # beyond the limit: a lot of more than 1,000 doses, or a few lots
+        if given is None:  # from the doses: beyond the limit only the infused ones, else all
             statement = select(*DOSE, Dose.lot_id, Patient.code, Patient.status, INFUSED_AT)
-            # beyond the limit only the infused doses, else every dose, infused or not
             join = statement.join if summarised else statement.outerjoin
             given = self.rows(
                 join(Infusion, col(Infusion.dose_id) == Dose.id)
