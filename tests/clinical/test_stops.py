@@ -7,12 +7,13 @@ from sqlmodel import Session, select
 
 from mfg.audit.service import EventFilter, iter_events
 from mfg.auth.service import create_user
+from mfg.clinical import orders
 from mfg.clinical.bedside import checks_of
 from mfg.db import unit_of_work
 from mfg.donors.lookback import donor_found_ineligible
 from mfg.errors import RuleViolation, SignatureRefused
 from mfg.manufacturing import pools
-from mfg.models import Allocation, Donor, Dose, DoseStatus, Lot, LotStatus, PoolMember
+from mfg.models import Allocation, Donor, Dose, DoseStatus, Lot, LotStatus, PoolMember, utcnow
 from mfg.release import service as release
 from tests.clinical.factories import (
     allocate,
@@ -131,9 +132,6 @@ def test_a_password_an_administrator_issued_signs_nothing(lab, engine, settings)
         )
     released_lot(lab)
     allocation = allocate(lab, order(lab, enrol(lab)))
-    from mfg.clinical import orders
-    from mfg.models import utcnow
-
     with pytest.raises(SignatureRefused, match="has not yet chosen their own password"):
         lab.run(
             "technician",
