@@ -206,6 +206,8 @@ def _trace(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Chain of identity of {result.root.kind} {result.root.identifier}")
     if result.doses_summarised:
         print(f"  {result.doses_total:,} doses: only those given to a patient are listed")
+    if result.cultures_omitted:
+        print(f"  {result.cultures_omitted:,} culture vessels: counted, not listed")
     for kind in KINDS:
         for node in result.of_kind(kind):
             print(f"  {kind:9} {node.identifier:22} {node.status:24} {node.detail}".rstrip())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from itertools import compress
+from itertools import compress, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
+    any_,
     bindparam,
     func,
     type_coerce,
@@ -51,6 +52,7 @@ from mfg.trace.graph import (
     keys,
     lot_node,
     material_node,
+    passage_detail,
 )
 
 CULTURE = (Culture.code, Culture.status, Culture.passage_number)
@@ -156,42 +158,96 @@ class Builder:
 
     # -- downstream: to the doses and patients ---------------------------------------------------
     def down_from_cultures(
-        self, vessels: ColumnElement[bool], *, biopsies: dict[int, Node]
+        self,
+        vessels: ColumnElement[bool],
+        *,
+        members: ColumnElement[bool] | None = None,
+        biopsies: dict[int, Node],
+        anchor: str | None = None,
     ) -> Select:
-        """The cultures that ``vessels`` (a condition on ``Culture``) selects, the lots any of
-        them went into and those lots' doses counted by status; returns the lots as a subquery.
-        A primary culture is linked to its biopsy when ``biopsies`` holds it.
+        """The lots that the cultures ``vessels`` (a condition on ``Culture``) selects went
+        into, with their doses counted by status; returns the lots as a subquery.
 
-        A donor's vessels and lots can be 10,000 each: the rows are turned into columns, and
-        records and edges are added column-wise, by ``map``/``zip``/``compress``, rather than
-        one Python statement per row, which took more time than the query."""
-        lots = select(PoolMember.lot_id).where(
-            col(PoolMember.culture_id).in_(select(Culture.id).where(vessels))
-        )
+        Up to ``DOSE_NODE_LIMIT`` doses, those cultures too, each linked to the vessel it was
+        passaged from (a primary culture to its biopsy, when ``biopsies`` holds it) and to the
+        lots it went into. Beyond, they are counted, not listed (``Trace.cultures_omitted``),
+        as the doses are: a donor's cells can reach 10,000 vessels and 10,000 lots, and each
+        lot's own trace lists the vessels pooled into it. Each lot is then linked to
+        ``anchor`` (the key of the traced vessel or material lot), or else to the biopsy its
+        vessel was grown from. ``members``, the same vessels' pool members when a condition on
+        ``PoolMember`` names them (by biopsy), spares the lots' query the cultures."""
+        if members is None:
+            members = col(PoolMember.culture_id).in_(select(Culture.id).where(vessels))
         rows = self.tuples(
             with_dose_counts(
-                select(
-                    Culture.id,
-                    # the parent vessel, or for a primary culture its biopsy (negative id)
-                    func.coalesce(Culture.parent_id, -col(Culture.biopsy_id)),
-                    *CULTURE,
-                    Lot.id,
-                    *LOT,
-                )
-                .where(vessels)
-                .outerjoin(PoolMember, col(PoolMember.culture_id) == Culture.id)
-                .outerjoin(Lot, col(Lot.id) == PoolMember.lot_id)
+                select(PoolMember.biopsy_id, Lot.id, *LOT)
+                .join(Lot, col(Lot.id) == PoolMember.lot_id)
+                .where(members)
             )
         )
-        if not rows:
+        biopsy_ids, lot_keys = self.traced_lots(rows)
+        lots = select(PoolMember.lot_id).where(members)
+        if self.t.doses_total <= DOSE_NODE_LIMIT:
+            self.cultures_of(vessels, biopsies)
             return lots
-        # One row per culture and lot dose status (a culture not pooled: lot columns NULL).
-        ids, parents, codes, statuses, passages, lot_ids, dins, lot_statuses, counted, doses = zip(
-            *rows, strict=True
+        # those not in the trace already (the vessel traced from, or those using a material)
+        listed = bindparam("listed", sorted(self.cultures), expanding=True, literal_execute=True)
+        self.t.cultures_omitted = (
+            self.s.connection()
+            .execute(
+                select(func.count())
+                .select_from(Culture)
+                .where(vessels, col(Culture.id).not_in(listed))
+            )
+            .scalar_one()
         )
+        if anchor is not None:
+            self.t.connect(repeat(anchor, len(lot_keys)), lot_keys)
+        else:
+            by_id = {biopsy_id: self.t.add(node) for biopsy_id, node in biopsies.items()}
+            self.t.connect(map(by_id.__getitem__, biopsy_ids), lot_keys)
+        return lots
+
+    def traced_lots(self, rows: list[tuple[Any, ...]]) -> tuple[tuple[int, ...], list[str]]:
+        """The lots of ``down_from_cultures``' rows (biopsy id, lot id, DIN, status, dose
+        status, doses: one row per vessel pooled and dose status), added column-wise, with
+        their doses counted; returns the biopsy ids and lot keys, row by row. A donor's lots
+        can be 10,000: records are added by ``zip``/``map``, not one Python statement each."""
+        if not rows:
+            return (), []
+        biopsy_ids, lot_ids, dins, statuses, counted, doses = zip(*rows, strict=True)
+        self.t.add_many("lot", dins, statuses)
+        self.lots.update(zip(lot_ids, dins, strict=True))
+        dose_counts = self.t.dose_counts
+        for din, status, n in zip(dins, counted, doses, strict=True):
+            if status is not None:
+                if din in dose_counts:
+                    dose_counts[din][status] = n
+                else:
+                    dose_counts[din] = {status: n}
+        return biopsy_ids, keys("lot", dins)
+
+    def cultures_of(self, vessels: ColumnElement[bool], biopsies: dict[int, Node]) -> None:
+        """The cultures ``vessels`` selects, each linked to the vessel it was passaged from (or
+        its biopsy, in ``biopsies``) and to the lots (traced already) it went into."""
+        rows = self.tuples(
+            select(
+                Culture.id,
+                # the parent vessel, or for a primary culture its biopsy (negative id)
+                func.coalesce(Culture.parent_id, -col(Culture.biopsy_id)),
+                *CULTURE,
+                PoolMember.lot_id,
+            )
+            .outerjoin(PoolMember, col(PoolMember.culture_id) == Culture.id)
+            .where(vessels)
+        )
+        if not rows:
+            return
+        # one row per culture and lot it went into (a culture not pooled: lot NULL)
+        ids, parents, codes, statuses, passages, lot_ids = zip(*rows, strict=True)
         t = self.t
         culture_keys = keys("culture", codes)
-        t.add_many("culture", codes, statuses, [f"P{n}" for n in passages])  # passage_detail
+        t.add_many("culture", codes, statuses, map(passage_detail, passages))
         by_id = dict(zip(ids, culture_keys, strict=True))
         self.cultures.update(by_id)
         by_id.update((-biopsy_id, t.add(node)) for biopsy_id, node in biopsies.items())
@@ -199,18 +255,7 @@ class Builder:
         traced = list(map(bool, ups))
         t.connect(compress(ups, traced), compress(culture_keys, traced))
         pooled = [lot_id is not None for lot_id in lot_ids]
-        pooled_dins = list(compress(dins, pooled))
-        t.add_many("lot", pooled_dins, compress(lot_statuses, pooled))
-        self.lots.update(compress(zip(lot_ids, dins, strict=True), pooled))
-        t.connect(compress(culture_keys, pooled), keys("lot", pooled_dins))
-        dose_counts = t.dose_counts
-        for din, status, n in zip(dins, counted, doses, strict=True):
-            if status is not None:
-                if din in dose_counts:
-                    dose_counts[din][status] = n
-                else:
-                    dose_counts[din] = {status: n}
-        return lots
+        t.connect(compress(culture_keys, pooled), map(self.lot_key, compress(lot_ids, pooled)))
 
     def traced_lot(self, lot_id: int, din: str, status: str) -> Node:
         """The node of a lot, recorded as traced."""
@@ -276,31 +321,31 @@ class Builder:
         trial's infusions when they are few beside the ``doses`` traced; None when they are not.
         Reading an infused dose through the infusions costs about ``INFUSION_COST`` times
         reading it from its lot's doses (measured on both databases: 15 ms for 1,100 infusions;
-        from the lots, 1-6 ms for 1,110 doses, 60-150 ms for 100,000). So the infusions are read
-        (with their patients) one more than "few" at most, which tells whether they are few
-        without counting them first; then their doses by primary key, kept when their lot is
-        traced. Asked in one query, both databases found the few infused doses among 100,000
-        by walking them all (SQLite down the lot index, PostgreSQL by a scan of every dose)."""
+        from the lots, 1-6 ms for 1,110 doses, 60-150 ms for 100,000). So one more infusion
+        than "few" is read at most, which tells whether they are few without counting them
+        first, with its dose and patient; the dose's lot is checked here. Each database is
+        asked so that it reads those doses by primary key: SQLite does for ``IN (subquery)``;
+        PostgreSQL, asked that or a join, scanned all 110,000 doses, so it is given the ids
+        as an array (``= ANY(ARRAY(subquery))``). Asked for the traced lots' infused doses in
+        one condition, both walked every dose of those lots."""
         few = (doses - 1) // INFUSION_COST if INFUSION_COST else None
-        infusions = select(Infusion.dose_id, Patient.code, Patient.status, INFUSED_AT).join(
-            Patient, col(Patient.id) == Infusion.patient_id
+        first = select(Infusion.dose_id)
+        if few is not None:
+            first = first.limit(few + 1)
+        if self.s.get_bind().dialect.name == "postgresql":
+            chosen = col(Dose.id) == any_(func.array(first.scalar_subquery()))
+        else:
+            chosen = col(Dose.id).in_(first)
+        rows = self.rows(
+            select(*DOSE, Dose.lot_id, Patient.code, Patient.status, INFUSED_AT)
+            .join(Infusion, col(Infusion.dose_id) == Dose.id)
+            .join(Patient, col(Patient.id) == Infusion.patient_id)
+            .where(chosen)
         )
-        rows = self.rows(infusions if few is None else infusions.limit(few + 1))
         if few is not None and len(rows) > few:
             return None
-        given = {dose_id: rest for dose_id, *rest in rows}
         traced = self.lots
-        # The ids are written into the statement (integers read from the database): a thousand
-        # bound parameters cost SQLAlchemy and psycopg more to render and parse than the query
-        # took to run, and the count of parameters is limited.
-        ids = bindparam("dose_ids", sorted(given), expanding=True, literal_execute=True)
-        return [
-            (identifier, status, division, lot_id, *given[dose_id])
-            for dose_id, identifier, status, division, lot_id in self.tuples(
-                select(Dose.id, *DOSE, Dose.lot_id).where(col(Dose.id).in_(ids))
-            )
-            if lot_id in traced
-        ]
+        return [row for row in rows if row[3] in traced]
 
     # -- material lots -----------------------------------------------------------------------------
     def materials_downstream(self) -> None:

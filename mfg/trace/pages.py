@@ -29,7 +29,7 @@ def trace_page(
     session: SessionDep,
 ) -> Response:
     kind, identifier = resolve_code(request.app.state.resolver, session, code)
-    # As the API's: the page of a donor's trace has 20,000 rows. The collector resumes once the
+    # As the API's: the page of a donor's trace has 11,500 rows. The collector resumes once the
     # trace and the rendered template's context are freed: only the page's text is left.
     with collector_paused():
         result = trace(session, actor=actor, kind=kind, identifier=identifier)

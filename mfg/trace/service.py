@@ -29,6 +29,7 @@ from mfg.models import (
     MaterialUse,
     Passage,
     Patient,
+    PoolMember,
     QcSample,
     User,
 )
@@ -72,11 +73,11 @@ def build_trace(session: Session, *, kind: str, identifier: str) -> Trace:
 def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a trace is read and built, from the lookup of
     its root record. A donor's trace reads 11,000 rows (tuples, which form no cycle) and builds
-    its columns of 20,000 records from them; meanwhile the collector would walk the whole,
+    its columns of 11,500 records from them; meanwhile the collector would walk the whole,
     growing heap several times over, and a full collection falling midway (55 ms in the
     benchmark's process) doubled a trace. Reference counting frees memory as usual; the
     collector resumes at the end. The API and the page keep it paused while they turn the
-    trace into their answer too: 20,000 nodes become as many response objects or rows."""
+    trace into their answer too: 11,500 nodes become as many response objects or rows."""
     if not gc.isenabled():  # paused already (by a trace in another thread, say)
         yield
         return
@@ -130,8 +131,12 @@ def _down_from_biopsies(b: Builder, donor: Node, biopsies: list[Any]) -> None:
         b.t.link(donor, node)
     # Every vessel grown from a biopsy, primary or passaged, records the biopsy: no need to
     # walk the passages.
-    vessels = col(Culture.biopsy_id).in_(sorted(nodes))
-    lots = b.down_from_cultures(vessels, biopsies=nodes)
+    ids = sorted(nodes)
+    lots = b.down_from_cultures(
+        col(Culture.biopsy_id).in_(ids),
+        members=col(PoolMember.biopsy_id).in_(ids),
+        biopsies=nodes,
+    )
     b.doses(lots)
     b.materials_downstream()
 
@@ -148,7 +153,7 @@ def _from_culture(b: Builder, culture: Culture) -> None:
     vessels = col(Culture.id).in_(
         _passaged_from(select(Culture.id).where(Culture.id == culture.id))
     )
-    lots = b.down_from_cultures(vessels, biopsies={})
+    lots = b.down_from_cultures(vessels, biopsies={}, anchor=b.t.root.key)
     b.doses(lots)
     b.materials_downstream()
 
@@ -194,9 +199,14 @@ def _from_material(b: Builder, material: MaterialLot) -> None:
         b.t.link(node, b.traced_lot(lot_id, din, status))
         if counted is not None:
             b.t.dose_counts.setdefault(din, {})[counted] = n
-    for culture in b.rows(select(*CULTURE).where(col(Culture.id).in_(cultures))):
-        b.t.link(node, culture_node(*culture))
-    from_cultures = b.down_from_cultures(col(Culture.id).in_(_passaged_from(cultures)), biopsies={})
+    for culture_id, *culture in b.rows(
+        select(Culture.id, *CULTURE).where(col(Culture.id).in_(cultures))
+    ):
+        b.cultures[culture_id] = b.t.add(culture_node(*culture))
+        b.t.link_keys(node.key, b.cultures[culture_id])
+    from_cultures = b.down_from_cultures(
+        col(Culture.id).in_(_passaged_from(cultures)), biopsies={}, anchor=node.key
+    )
     every = union(*direct, from_cultures)  # SQLite nests no compound select
     b.doses(every)
 

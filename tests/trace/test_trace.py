@@ -2,7 +2,7 @@
 into two patients (REFERENCE.md §3: from any dose every donor, from any donor every patient)."""
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mfg.models import Donor, Dose, MaterialLot, MaterialUse, PoolMember
 from mfg.trace.service import build_trace, trace
@@ -183,12 +183,19 @@ def test_the_look_back_page_lists_patients_to_notify(client, lab, engine, histor
 def test_beyond_the_dose_limit_a_trace_counts_doses_per_lot_and_lists_only_those_infused(
     client, engine, history, monkeypatch
 ) -> None:
+    from mfg.models import Biopsy, Culture
     from mfg.trace import builder
 
     lot, dose, patient = history["b"]  # two doses: one infused, one available
     with Session(engine) as session:
         member = session.exec(select(PoolMember).where(PoolMember.lot_id == lot.id)).first()
         donor = session.get(Donor, member.donor_id).code
+        biopsy = session.get(Biopsy, member.biopsy_id).din
+        biopsies = select(Biopsy.id).where(Biopsy.donor_id == member.donor_id)
+        vessels = set(
+            session.exec(select(Culture.code).where(col(Culture.biopsy_id).in_(biopsies)))
+        )
+        pooled = {session.get(Culture, member.culture_id).code}
         full = build_trace(session, kind="donor", identifier=donor)
         monkeypatch.setattr(builder, "DOSE_NODE_LIMIT", 1)
         summarised = build_trace(session, kind="donor", identifier=donor)
@@ -202,16 +209,101 @@ def test_beyond_the_dose_limit_a_trace_counts_doses_per_lot_and_lists_only_those
     assert _codes(full, "material") and not full.materials_omitted
     assert summarised.materials_omitted and not _codes(summarised, "material")
     assert _codes(from_dose, "material") and not from_dose.materials_omitted
+    # the vessels are counted, each lot linked to the biopsy it comes from; a lot's trace lists
+    # its own vessels
+    assert _codes(full, "culture") == vessels and not full.cultures_omitted
+    assert not _codes(summarised, "culture") and summarised.cultures_omitted == len(vessels)
+    assert (f"biopsy:{biopsy}", f"lot:{lot.din}") in summarised.edges
+    assert _codes(summarised, "biopsy") == _codes(full, "biopsy")
+    assert pooled <= _codes(from_dose, "culture") and not from_dose.cultures_omitted
     body = client.get(f"/api/trace/{donor}", headers=bearer(client, "qa")).json()
     assert body["doses_summarised"] and body["doses_total"] == 2
     assert body["dose_counts"] == {lot.din: {"infused": 1, "available": 1}}
-    assert body["materials_omitted"]
+    assert body["materials_omitted"] and body["cultures_omitted"] == len(vessels)
     from tests.factories import log_in
 
     log_in(client, "qa")
     page = client.get(f"/trace/{donor}").text
     assert 'id="doses-summarised"' in page and "1 available, 1 infused" in page
     assert "material lots used downstream are not listed" in page
+    assert 'id="cultures-omitted"' in page and "linked to the biopsy it comes from" in page
+
+
+def test_beyond_the_dose_limit_the_vessels_are_counted_and_each_lot_linked_to_the_record_traced(
+    lab, engine, monkeypatch
+) -> None:
+    """Beyond the dose limit the vessels grown on the way are counted, not listed, whatever the
+    trace starts from; each lot is linked to the vessel or material lot traced from (from a
+    donor, to the biopsy it comes from). Here a primary culture passaged into two vessels, one
+    pooled into a lot of two doses: over a limit of one dose."""
+    from datetime import timedelta
+
+    from mfg.manufacturing import cultures
+    from mfg.models import Biopsy, utcnow
+    from mfg.trace import builder
+    from tests.manufacturing.factories import (
+        culture_of_eligible_donor,
+        fill,
+        harvest,
+        pool,
+        released_medium,
+    )
+
+    medium = released_medium(lab)
+    primary, other = culture_of_eligible_donor(lab, medium), culture_of_eligible_donor(lab)
+    ended = utcnow() - timedelta(hours=30)
+    _, children = lab.run(
+        "technician",
+        lambda s, a: cultures.record_passage(
+            s,
+            actor=a,
+            culture=cultures.get_culture(s, primary.code),
+            started_at=ended - timedelta(hours=1),
+            ended_at=ended,
+            harvested_cells=4_000_000,
+            viability_pct=95.0,
+            reseeded_cells=2_000_000,
+            new_vessels=2,
+            vessel_type="T175 flask",
+            surface_cm2=175,
+            reagent_lots=[s.get(MaterialLot, medium.id)],
+            password=PASSWORD,
+        ),
+    )
+    lot = pool(lab, (children[0], 2_000_000), (other, 2_000_000), hours_ago=20)
+    harvest(lab, lot)
+    fill(lab, lot, count=2)
+    vessels = {primary.code, *(c.code for c in children)}
+    traced = {"culture": primary.code, "material": medium.code}
+    with Session(engine) as session:
+        biopsy = session.get(Biopsy, primary.biopsy_id)
+        traced["donor"] = session.get(Donor, biopsy.donor_id).code
+        full = {kind: build_trace(session, kind=kind, identifier=i) for kind, i in traced.items()}
+        monkeypatch.setattr(builder, "DOSE_NODE_LIMIT", 1)
+        summarised = {
+            kind: build_trace(session, kind=kind, identifier=i) for kind, i in traced.items()
+        }
+    for kind in traced:
+        assert _codes(full[kind], "culture") == vessels and not full[kind].cultures_omitted
+        assert summarised[kind].doses_summarised
+        assert _codes(summarised[kind], "lot") == _codes(full[kind], "lot") == {lot.din}
+        assert summarised[kind].dose_counts == full[kind].dose_counts
+    # the vessel traced from, and the one that used the material, stay listed
+    assert _codes(summarised["culture"], "culture") == {primary.code}
+    assert _codes(summarised["material"], "culture") == {primary.code}
+    assert not _codes(summarised["donor"], "culture")
+    assert [summarised[kind].cultures_omitted for kind in traced] == [2, 2, 3]
+    ups = {
+        kind: {up for up, down in summarised[kind].edges if down == f"lot:{lot.din}"}
+        for kind in traced
+    }
+    assert ups == {
+        "culture": {f"culture:{primary.code}"},
+        "material": {f"material:{medium.code}"},
+        "donor": {f"biopsy:{biopsy.din}"},
+    }
+    # upstream stays whole: the vessel's donor, and its biopsy
+    assert _codes(summarised["culture"], "donor") == {traced["donor"]}
 
 
 @pytest.mark.parametrize("cost", [0, 10**6], ids=["through-the-infusions", "from-the-lots"])
