@@ -16,7 +16,8 @@ after a warm-up: the product's trace from that donor
 (``trace()``, as ``GET /api/trace/{code}`` calls it, in a read-only unit of work like a
 request's) and a hand-written ``WITH RECURSIVE`` query returning the same: the downstream lots,
 their doses counted by status, and the infused doses with their patients (beyond
-``DOSE_NODE_LIMIT`` doses the trace lists only the doses given to a patient).
+``DOSE_NODE_LIMIT`` doses the trace lists only the doses given to a patient, and counts the
+culture vessels rather than listing them).
 Both must find the same sets. Targets: trace p99 < 100 ms, and p50 no more than 3 x the query's.
 ``trace()`` pauses the cyclic garbage collector while it builds its graph, so the query is also
 timed with the collector paused, and that ratio printed for information; so is ``trace()`` timed
