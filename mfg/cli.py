@@ -306,7 +306,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = get_settings()
-        return args.handler(args, settings)
+        status = args.handler(args, settings)
+        sys.stdout.flush()  # here, so that a reader gone away is met inside this ``try``
+        return status
+    except BrokenPipeError:
+        # The reader stopped reading (``mfg trace CODE | head``): stop quietly, as other
+        # command-line tools do, not with a traceback; nothing is left to write to it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except ConfigurationError as exc:
         print(f"mfg: configuration error: {exc}", file=sys.stderr)
         return 2

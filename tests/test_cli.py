@@ -68,6 +68,30 @@ def test_db_upgrade_migrates_an_empty_database_and_says_where_it_is(
     assert "up to date" in again.stdout
 
 
+def test_a_reader_that_stops_reading_ends_the_command_without_a_traceback(
+    empty_url: str, tmp_path: Path
+) -> None:
+    """``mfg trace CODE | head``: the reader goes away before the command has written all."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MFG_")}
+    env.update(MFG_SECRET_KEY=TEST_SECRET, MFG_PASSWORD_HASHING="test", MFG_DATABASE_URL=empty_url)
+    command = subprocess.Popen(
+        [sys.executable, "-m", "mfg.cli", "db", "upgrade"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    command.stdout.close()  # before the command writes its first line
+    errors = command.stderr.read()
+    assert command.wait(timeout=120) == 1
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors, errors
+    assert (
+        "up to date"
+        in run_mfg("db", "upgrade", env_extra={"MFG_DATABASE_URL": empty_url}, cwd=tmp_path).stdout
+    )
+
+
 def test_demo_fills_an_empty_database_once(empty_url: str, tmp_path: Path) -> None:
     env = {"MFG_DATABASE_URL": empty_url}
     first = run_mfg("demo", env_extra=env, cwd=tmp_path)
