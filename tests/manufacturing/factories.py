@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from mfg.donors import biopsies
 from mfg.manufacturing import cultures, doses, lots, materials, pools, storage
-from mfg.models import Culture, Dose, Harvest, Lot, MaterialLot, utcnow
+from mfg.models import Culture, Dose, Harvest, Lot, MaterialLot, Passage, utcnow
 from tests.donors.factories import DonorWorld
 from tests.factories import PASSWORD
 
@@ -63,6 +63,41 @@ def pool(lab: DonorWorld, *items: tuple[Culture, int], hours_ago: float = 1 / 12
             contributions=[(cultures.get_culture(s, c.code), n) for c, n in items],
             pooled_at=utcnow() - timedelta(hours=hours_ago),
             password=PASSWORD,
+        ),
+    )
+
+
+def passage(
+    lab: DonorWorld,
+    culture: Culture,
+    medium: MaterialLot,
+    *,
+    hours_ago: float = 30,
+    viability: float = 95.0,
+    reseeded: int = 2_000_000,
+    **extra,
+) -> tuple[Passage, list[Culture]]:
+    """An hour's passage of ``culture`` ended ``hours_ago``: 4 million cells harvested, 2 million
+    (``reseeded``) seeded into two T175 flasks with ``medium``; returns the passage and the new
+    vessels."""
+    ended = utcnow() - timedelta(hours=hours_ago)
+    return lab.run(
+        "technician",
+        lambda s, a: cultures.record_passage(
+            s,
+            actor=a,
+            culture=cultures.get_culture(s, culture.code),
+            started_at=ended - timedelta(hours=1),
+            ended_at=ended,
+            harvested_cells=4_000_000,
+            viability_pct=viability,
+            reseeded_cells=reseeded,
+            new_vessels=2,
+            vessel_type="T175 flask",
+            surface_cm2=175,
+            reagent_lots=[s.get(MaterialLot, medium.id)],
+            password=PASSWORD,
+            **extra,
         ),
     )
 

@@ -21,6 +21,7 @@ from tests.manufacturing.factories import (
     fill,
     harvest,
     lot_passage,
+    passage,
     pool,
     released_medium,
 )
@@ -70,25 +71,7 @@ def _full_lot(lab) -> dict:
     """Two donors, one culture passaged before pooling, a lot passage, harvest, fill, storage."""
     medium = released_medium(lab)
     first, second = _primary_culture(lab, medium), _primary_culture(lab, medium)
-    ended = utcnow() - timedelta(hours=30)
-    _, children = lab.run(
-        "technician",
-        lambda s, a: cultures.record_passage(
-            s,
-            actor=a,
-            culture=cultures.get_culture(s, first.code),
-            started_at=ended - timedelta(hours=1),
-            ended_at=ended,
-            harvested_cells=4_000_000,
-            viability_pct=95.0,
-            reseeded_cells=2_000_000,
-            new_vessels=2,
-            vessel_type="T175 flask",
-            surface_cm2=175,
-            reagent_lots=[s.get(MaterialLot, medium.id)],
-            password=PASSWORD,
-        ),
-    )
+    _, children = passage(lab, first, medium)
     lot = pool(lab, (children[0], 2_000_000), (second, 2_000_000), hours_ago=20)
     lot_passage(lab, lot, harvested=32_000_000, reseeded=8_000_000, hours_ago=10)
     harvest(lab, lot)

@@ -15,6 +15,7 @@ from tests.manufacturing.factories import (
     culture_of_eligible_donor,
     harvest,
     lot_passage,
+    passage,
     pool,
     pooled_lot,
     released_medium,
@@ -23,24 +24,14 @@ from tests.release.factories import blocking_codes
 
 
 def _low_passage(lab, culture, medium: MaterialLot):
-    return lab.run(
-        "technician",
-        lambda s, a: cultures.record_passage(
-            s,
-            actor=a,
-            culture=cultures.get_culture(s, culture.code),
-            started_at=utcnow() - timedelta(hours=2),
-            ended_at=utcnow() - timedelta(hours=1),
-            harvested_cells=4_000_000,
-            viability_pct=63.0,
-            reseeded_cells=3_000_000,
-            new_vessels=2,
-            vessel_type="T175 flask",
-            surface_cm2=175,
-            reagent_lots=[s.get(MaterialLot, medium.id)],
-            password=PASSWORD,
-            deviation_note="Thaw delay of the trypsin; count repeated",
-        ),
+    return passage(
+        lab,
+        culture,
+        medium,
+        hours_ago=1,
+        viability=63.0,
+        reseeded=3_000_000,
+        deviation_note="Thaw delay of the trypsin; count repeated",
     )
 
 

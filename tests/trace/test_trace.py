@@ -236,40 +236,20 @@ def test_beyond_the_dose_limit_the_vessels_are_counted_and_each_lot_linked_to_th
     trace starts from; each lot is linked to the vessel or material lot traced from (from a
     donor, to the biopsy it comes from). Here a primary culture passaged into two vessels, one
     pooled into a lot of two doses: over a limit of one dose."""
-    from datetime import timedelta
-
-    from mfg.manufacturing import cultures
-    from mfg.models import Biopsy, utcnow
+    from mfg.models import Biopsy
     from mfg.trace import builder
     from tests.manufacturing.factories import (
         culture_of_eligible_donor,
         fill,
         harvest,
+        passage,
         pool,
         released_medium,
     )
 
     medium = released_medium(lab)
     primary, other = culture_of_eligible_donor(lab, medium), culture_of_eligible_donor(lab)
-    ended = utcnow() - timedelta(hours=30)
-    _, children = lab.run(
-        "technician",
-        lambda s, a: cultures.record_passage(
-            s,
-            actor=a,
-            culture=cultures.get_culture(s, primary.code),
-            started_at=ended - timedelta(hours=1),
-            ended_at=ended,
-            harvested_cells=4_000_000,
-            viability_pct=95.0,
-            reseeded_cells=2_000_000,
-            new_vessels=2,
-            vessel_type="T175 flask",
-            surface_cm2=175,
-            reagent_lots=[s.get(MaterialLot, medium.id)],
-            password=PASSWORD,
-        ),
-    )
+    _, children = passage(lab, primary, medium)
     lot = pool(lab, (children[0], 2_000_000), (other, 2_000_000), hours_ago=20)
     harvest(lab, lot)
     fill(lab, lot, count=2)
