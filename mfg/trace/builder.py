@@ -254,7 +254,11 @@ class Builder:
         ups = list(map(by_id.get, parents))  # None: the parent is not traced
         traced = list(map(bool, ups))
         t.connect(compress(ups, traced), compress(culture_keys, traced))
-        pooled = [lot_id is not None for lot_id in lot_ids]
+        # Only into the lots read already: on PostgreSQL each statement reads the database as
+        # it is when the statement starts, and a vessel pooled in between goes into a lot this
+        # trace has not read (SQLite reads the whole transaction as of its first statement).
+        traced = self.lots
+        pooled = [lot_id in traced for lot_id in lot_ids]
         t.connect(compress(culture_keys, pooled), map(self.lot_key, compress(lot_ids, pooled)))
 
     def traced_lot(self, lot_id: int, din: str, status: str) -> Node:
@@ -287,11 +291,13 @@ class Builder:
         if given is None:  # from the doses: beyond the limit only the infused ones, else all
             statement = select(*DOSE, Dose.lot_id, Patient.code, Patient.status, INFUSED_AT)
             join = statement.join if summarised else statement.outerjoin
-            given = self.rows(
+            rows = self.rows(
                 join(Infusion, col(Infusion.dose_id) == Dose.id)
                 .join(Patient, col(Patient.id) == Infusion.patient_id, isouter=not summarised)
                 .where(where)
             )
+            # of the lots read already (a lot pooled since, on PostgreSQL: ``cultures_of``)
+            given = [row for row in rows if row[3] in self.lots]
         if given:
             self.given(given)
 

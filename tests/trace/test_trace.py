@@ -398,3 +398,35 @@ def test_the_collector_is_paused_during_a_trace_its_answer_and_page_and_resumed_
             assert not gc.isenabled()
         finally:
             gc.enable()
+
+
+def test_a_vessel_pooled_while_its_donor_is_traced_leaves_the_trace_as_it_began(
+    lab, engine, monkeypatch
+) -> None:
+    """On PostgreSQL each statement of a trace reads the database as it is when the statement
+    starts: a vessel pooled between the reading of the lots and that of the vessels goes into a
+    lot the trace has not read. The trace stays as it began, with no error: the vessel, without
+    that lot; the next trace has both."""
+    from mfg.models import Biopsy
+    from mfg.trace import builder
+    from tests.manufacturing.factories import culture_of_eligible_donor, pool
+
+    first, second = culture_of_eligible_donor(lab), culture_of_eligible_donor(lab)
+    with Session(engine) as session:
+        donor = session.get(Donor, session.get(Biopsy, first.biopsy_id).donor_id).code
+    read_vessels = builder.Builder.cultures_of
+    pooled = []
+
+    def pooling_meanwhile(self, vessels, biopsies):
+        pooled.append(pool(lab, (first, 2_000_000), (second, 2_000_000)))  # and committed
+        return read_vessels(self, vessels, biopsies)
+
+    monkeypatch.setattr(builder.Builder, "cultures_of", pooling_meanwhile)
+    with Session(engine) as session:
+        during = build_trace(session, kind="donor", identifier=donor)
+    assert pooled and _codes(during, "culture") == {first.code} and not _codes(during, "lot")
+    monkeypatch.undo()
+    with Session(engine) as session:
+        after = build_trace(session, kind="donor", identifier=donor)
+    assert _codes(after, "lot") == {pooled[0].din}
+    assert (f"culture:{first.code}", f"lot:{pooled[0].din}") in after.edges
