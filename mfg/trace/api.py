@@ -47,10 +47,9 @@ def trace_answer(result: Trace) -> dict[str, Any]:
     dicts and lists that ``to_json`` writes straight to JSON, made from the trace's columns. A
     donor's trace had 20,000 nodes (with its culture vessels; now 11,500): made into as many
     ``NodePublic`` models and serialised from them, they took 125 ms on the benchmark's donor;
-    written from dicts, 45 ms. The test suite
-    validates answers against ``TracePublic``, which the OpenAPI schema shows. Nodes are in the
-    order of their keys ("kind:identifier"): by kind, then identifier, as no kind's name begins
-    another's."""
+    written from dicts, 45 ms. The test suite validates answers against ``TracePublic``, which
+    the OpenAPI schema shows. Nodes are in the order of their keys ("kind:identifier"): by
+    kind, then identifier, as no kind's name begins another's."""
     return {
         "root": _node(result.root),
         "donors": list(map(_node, result.of_kind("donor"))),

@@ -107,6 +107,11 @@ class Builder:
         finally:
             result.close()
 
+    def summarised(self) -> bool:
+        """Are the traced doses too many to list (only the infused ones are nodes, and the
+        vessels and material lots downstream are counted or left out)?"""
+        return self.t.doses_total > DOSE_NODE_LIMIT
+
     def lot_key(self, lot_id: int) -> str:
         return key_of("lot", self.lots[lot_id])
 
@@ -187,7 +192,7 @@ class Builder:
         )
         biopsy_ids, lot_keys = self.traced_lots(rows)
         lots = select(PoolMember.lot_id).where(members)
-        if self.t.doses_total <= DOSE_NODE_LIMIT:
+        if not self.summarised():
             self.cultures_of(vessels, biopsies)
             return lots
         # those not in the trace already (the vessel traced from, or those using a material)
@@ -285,19 +290,21 @@ class Builder:
                 .group_by(Dose.lot_id, Dose.status)
             ):
                 self.t.dose_counts.setdefault(self.lots[lot_id], {})[status] = n
-        total = self.t.doses_total
-        summarised = self.t.doses_summarised = total > DOSE_NODE_LIMIT
-        given = self.infused_of_traced_lots(total) if summarised and lots is not None else None
+        summarised = self.t.doses_summarised = self.summarised()
+        given = None
+        if summarised and lots is not None:
+            given = self.infused_of_traced_lots(self.t.doses_total)
         if given is None:  # from the doses: beyond the limit only the infused ones, else all
             statement = select(*DOSE, Dose.lot_id, Patient.code, Patient.status, INFUSED_AT)
             join = statement.join if summarised else statement.outerjoin
-            rows = self.rows(
+            given = self.rows(
                 join(Infusion, col(Infusion.dose_id) == Dose.id)
                 .join(Patient, col(Patient.id) == Infusion.patient_id, isouter=not summarised)
                 .where(where)
             )
-            # of the lots read already (a lot pooled since, on PostgreSQL: ``cultures_of``)
-            given = [row for row in rows if row[3] in self.lots]
+        # Of the lots read already: the trial's infusions reach other donors' lots; and on
+        # PostgreSQL a lot pooled since was not read (``cultures_of``).
+        given = [row for row in given if row[3] in self.lots]
         if given:
             self.given(given)
 
@@ -322,18 +329,19 @@ class Builder:
                 t.add(Node("patient", patient, status, f"infused {_utc(moment):%Y-%m-%d}"))
             t.link_keys(dose, key_of("patient", patient))
 
-    def infused_of_traced_lots(self, doses: int) -> list[tuple[Any, ...]] | None:
-        """The doses of the traced lots given to a patient, as ``doses`` reads them, through the
-        trial's infusions when they are few beside the ``doses`` traced; None when they are not.
+    def infused_of_traced_lots(self, doses: int) -> Sequence[Row[Any]] | None:
+        """The doses given to a patient, as ``doses`` reads them (which keeps those of the
+        traced lots), through the trial's infusions when they are few beside the ``doses``
+        traced; None when they are not.
         Reading an infused dose through the infusions costs about ``INFUSION_COST`` times
         reading it from its lot's doses (measured on both databases: 15 ms for 1,100 infusions;
         from the lots, 1-6 ms for 1,110 doses, 60-150 ms for 100,000). So one more infusion
         than "few" is read at most, which tells whether they are few without counting them
-        first, with its dose and patient; the dose's lot is checked here. Each database is
-        asked so that it reads those doses by primary key: SQLite does for ``IN (subquery)``;
-        PostgreSQL, asked that or a join, scanned all 110,000 doses, so it is given the ids
-        as an array (``= ANY(ARRAY(subquery))``). Asked for the traced lots' infused doses in
-        one condition, both walked every dose of those lots."""
+        first, with its dose and patient. Each database is asked so that it reads those doses
+        by primary key: SQLite does for ``IN (subquery)``; PostgreSQL, asked that or a join,
+        scanned all 110,000 doses, so it is given the ids as an array (``= ANY(ARRAY(...))``).
+        Asked for the traced lots' infused doses in one condition, both walked every dose of
+        those lots."""
         few = (doses - 1) // INFUSION_COST if INFUSION_COST else None
         first = select(Infusion.dose_id)
         if few is not None:
@@ -348,10 +356,7 @@ class Builder:
             .join(Patient, col(Patient.id) == Infusion.patient_id)
             .where(chosen)
         )
-        if few is not None and len(rows) > few:
-            return None
-        traced = self.lots
-        return [row for row in rows if row[3] in traced]
+        return None if few is not None and len(rows) > few else rows
 
     # -- material lots -----------------------------------------------------------------------------
     def materials_downstream(self) -> None:
