@@ -6,19 +6,49 @@ Routers never raise ``HTTPException`` for business rules; services raise these, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One rule that refuses an action: its stable ``code`` (what clients and the audit trail
+    match on) and the sentence a person reads. ``conflict``: the record's state refuses it
+    (HTTP 409: reload, the record is not where the action needs it), rather than the input
+    (HTTP 422: correct what was typed)."""
+
+    code: str
+    message: str
+    conflict: bool = False
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+def conflict(code: str, message: str) -> Reason:
+    """A reason that is a conflict with the record's state (409)."""
+    return Reason(code, message, conflict=True)
 
 
 class MfgError(Exception):
     """Base of every domain error. ``code`` is stable: clients and tests match on it."""
 
-    code: ClassVar[str] = "error"
-    status_code: ClassVar[int] = 400
+    code: str = "error"
+    status_code: int = 400
     default_message: ClassVar[str] = "The request could not be carried out."
 
-    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+        code: str | None = None,
+    ):
         self.message = message or self.default_message
         self.details = details or {}
+        if code:
+            self.code = code
         super().__init__(self.message)
 
     def as_dict(self) -> dict[str, Any]:
@@ -70,18 +100,48 @@ class Conflict(MfgError):
 
 
 class RuleViolation(MfgError):
-    """A regulated rule refuses the action; ``details["reasons"]`` lists every unmet rule."""
+    """Regulated rules refuse the action. Its code is the refusing rule's own code (the first
+    one's, unless ``code`` names the refusal as a whole); ``details["rules"]`` lists every unmet
+    rule with its code, ``details["reasons"]`` their sentences. HTTP 409 when a rule is a conflict
+    with the record's state, 422 when only the input is at fault."""
 
     code = "rule_violation"
     status_code = 422
     default_message = "The action is not allowed by the rules in force."
 
-    def __init__(self, reasons: list[str] | str, *, message: str | None = None, **details: Any):
-        self.reasons = [reasons] if isinstance(reasons, str) else list(reasons)
+    def __init__(
+        self,
+        reasons: Reason | str | Sequence[Reason | str],
+        *,
+        message: str | None = None,
+        code: str | None = None,
+        **details: Any,
+    ):
+        given = [reasons] if isinstance(reasons, Reason | str) else list(reasons)
+        # A bare sentence is a refusal not yet given its rule's code (being phased out).
+        self.rules = [r if isinstance(r, Reason) else Reason(self.code, r) for r in given]
+        self.reasons = [r.message for r in self.rules]
+        if any(r.conflict for r in self.rules):
+            self.status_code = Conflict.status_code
         super().__init__(
             message or "; ".join(self.reasons) or None,
-            details={"reasons": self.reasons, **details},
+            details={
+                "reasons": self.reasons,
+                "rules": [r.as_dict() for r in self.rules],
+                **details,
+            },
+            code=code or (self.rules[0].code if self.rules else None),
         )
+
+    @classmethod
+    def one(cls, code: str, message: str, **details: Any) -> RuleViolation:
+        """A refusal by one rule about the input (422)."""
+        return cls(Reason(code, message), **details)
+
+    @classmethod
+    def state(cls, code: str, message: str, **details: Any) -> RuleViolation:
+        """A refusal by one rule about the record's state (409)."""
+        return cls(conflict(code, message), **details)
 
 
 class DemoRefused(MfgError):
