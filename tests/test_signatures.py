@@ -1,5 +1,9 @@
 """Electronic signatures: re-authentication, manifestation, binding to the record (Part 11)."""
 
+import ast
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
 import pytest
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, select
@@ -12,9 +16,22 @@ from tests.audit.tamper import execute
 from tests.factories import PASSWORD
 
 RECORD = {"lot": "A999926000001", "viability": 91.5}
+# The record type "thing" of these tests: its content is whatever THING holds now.
+THING: dict = {}
 
 
-def sign(engine, settings, user: User, password: str, content=RECORD, meaning=Meaning.APPROVED):
+@signatures.signs("thing")
+def thing_content(session: Session, entity_id: str) -> dict:
+    return dict(THING)
+
+
+@pytest.fixture(autouse=True)
+def _thing_as_recorded():
+    THING.clear()
+    THING.update(RECORD)
+
+
+def sign(engine, settings, user: User, password: str, meaning=Meaning.APPROVED):
     with unit_of_work(engine, settings=settings) as session:
         return signatures.sign(
             session,
@@ -23,7 +40,6 @@ def sign(engine, settings, user: User, password: str, content=RECORD, meaning=Me
             meaning=meaning,
             entity_type="thing",
             entity_id="1",
-            content=content,
             comment="looks right",
         )
 
@@ -63,12 +79,14 @@ def test_wrong_signing_passwords_count_towards_the_lockout(engine, settings, use
 
 def test_changing_the_signed_record_makes_the_signature_invalid(engine, settings, users):
     signature = sign(engine, settings, users["qa"], PASSWORD)
-    assert signatures.matches(signature, dict(RECORD))
-    changed = {**RECORD, "viability": 65.0}
-    assert not signatures.matches(signature, changed)
     with Session(engine) as session:
-        shown = signatures.shown(session, entity_type="thing", entity_id="1", content=changed)
-    assert [s.valid for s in shown] == [False]
+        assert [s.valid for s in signatures.shown(session, entity_type="thing", entity_id="1")] == [
+            True
+        ]
+        THING["viability"] = 65.0
+        shown = signatures.shown(session, entity_type="thing", entity_id="1")
+        assert [s.valid for s in shown] == [False]
+        assert not signatures.is_valid(session, signature)
 
 
 def test_a_signature_cannot_be_moved_to_another_record(engine, settings, users):
@@ -95,3 +113,49 @@ def test_a_whole_number_read_back_as_a_float_hashes_the_same() -> None:
         {"surface": 75.0, "cells": [1.0, 2]}
     )
     assert content_hash({"surface": 75.5}) != content_hash({"surface": 75})
+
+
+def test_a_time_typed_in_the_facility_zone_hashes_as_the_utc_time_stored() -> None:
+    """A form's 17:57+03:00 is stored, and read back to check the signature, as 14:57 UTC."""
+    from mfg.audit.chain import content_hash
+
+    minsk = timezone(timedelta(hours=3))
+    typed = datetime(2026, 12, 4, 17, 57, tzinfo=minsk)
+    stored = datetime(2026, 12, 4, 14, 57, tzinfo=UTC)
+    assert content_hash({"started": typed}) == content_hash({"started": stored})
+    assert content_hash({"started": stored.replace(tzinfo=None)}) == content_hash(
+        {"started": stored}
+    )
+    assert content_hash({"started": typed}) != content_hash({"started": typed.replace(hour=18)})
+
+
+def test_a_record_type_without_its_signed_content_cannot_be_signed(engine, settings, users):
+    with pytest.raises(LookupError), unit_of_work(engine, settings=settings) as session:
+        signatures.sign(
+            session,
+            signer=session.get(User, users["qa"].id),
+            password=PASSWORD,
+            meaning=Meaning.APPROVED,
+            entity_type="nothing-defined",
+            entity_id="1",
+        )
+
+
+def _signed_types_in_code() -> set[str]:
+    """Every literal entity_type passed to signatures.sign(...) in the application's code."""
+    found = set()
+    for path in Path("mfg").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "sign":
+                for kw in node.keywords:
+                    if kw.arg == "entity_type" and isinstance(kw.value, ast.Constant):
+                        found.add(kw.value.value)
+    return found
+
+
+def test_every_record_type_ever_signed_has_its_signed_content_function(app) -> None:
+    """The app loads every domain; each type signed anywhere has the one function giving its
+    content (and the outcome and adverse-event types, signed through a helper, too)."""
+    signed = _signed_types_in_code() | {"adverse_event", "outcome"}
+    assert len(signed) >= 18
+    assert signed <= signatures.signed_types()

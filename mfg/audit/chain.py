@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -31,20 +31,28 @@ def canonical_json(value: Any) -> str:
 def content_hash(content: Any) -> str:
     """SHA-256 of the canonical JSON of ``content`` (what a signature binds to).
 
-    A signed record is rebuilt from its database row to be checked, and a number entered as
-    ``75`` reads back from a float column as ``75.0``: integral floats are written as integers
-    (as RFC 8785 does), so the same value always hashes the same.
+    A signed record is rebuilt from its database row to be checked, so one value must always be
+    written one way, however it was entered:
+    - a number entered as ``75`` reads back from a float column as ``75.0``: integral floats are
+      written as integers (as RFC 8785 does);
+    - a time typed into a form in the facility's zone (``17:57+03:00``) reads back in UTC
+      (``14:57+00:00``): every time is written in UTC, ISO 8601 (a time without a zone is UTC,
+      as the database keeps it).
     """
-    return hashlib.sha256(canonical_json(_same_numbers(content)).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(signed_form(content)).encode("utf-8")).hexdigest()
 
 
-def _same_numbers(value: Any) -> Any:
+def signed_form(value: Any) -> Any:
+    """``value`` with its numbers and times in the one form a signature hashes."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, datetime):
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return moment.isoformat()
     if isinstance(value, dict):
-        return {k: _same_numbers(v) for k, v in value.items()}
+        return {k: signed_form(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_same_numbers(v) for v in value]
+        return [signed_form(v) for v in value]
     return value
 
 

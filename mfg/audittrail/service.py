@@ -93,8 +93,10 @@ def export_csv(session: Session, *, actor: User, flt: EventFilter) -> Iterator[s
     yield buffer.getvalue()
 
 
-def review_content(review: AuditReview) -> dict[str, Any]:
-    """What a review signature binds to."""
+@signatures.signs("audit_review")
+def review_content(session: Session, review_id: str) -> dict[str, Any]:
+    """What a review signature binds to: the events reviewed (range, count, last hash)."""
+    review = session.get(AuditReview, int(review_id))
     return {
         "id": review.id,
         "from_seq": review.from_seq,
@@ -157,7 +159,6 @@ def sign_review(
         meaning=Meaning.REVIEWED,
         entity_type="audit_review",
         entity_id=review.id,
-        content=review_content(review),
         comment=comment,
     )
     return review
@@ -170,9 +171,7 @@ def get_review(
     review = session.get(AuditReview, review_id)
     if review is None:
         raise NotFound(f"No audit-trail review #{review_id}.")
-    shown = signatures.shown(
-        session, entity_type="audit_review", entity_id=review.id, content=review_content(review)
-    )
+    shown = signatures.shown(session, entity_type="audit_review", entity_id=review.id)
     return review, shown
 
 

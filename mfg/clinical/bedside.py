@@ -273,7 +273,10 @@ def get_check(session: Session, check_id: int) -> BedsideCheck:
     return record
 
 
-def check_content(record: BedsideCheck) -> dict:
+@signatures.signs("bedside_check")
+def check_content(session: Session, check_id: str) -> dict:
+    """What each identity verification signs: the patient, the dose and every check's outcome."""
+    record = get_check(session, int(check_id))
     return {
         "check": record.id,
         "patient_id": record.patient_id,
@@ -312,5 +315,4 @@ def verify_identity(
         meaning=Meaning.IDENTITY_VERIFIED,
         entity_type="bedside_check",
         entity_id=record.id,
-        content=check_content(record),
     )

@@ -35,7 +35,10 @@ VITALS = ("temperature_c", "heart_rate", "blood_pressure", "respiratory_rate", "
 MOMENTS = ("before", "during", "after")
 
 
-def infusion_content(infusion: Infusion) -> dict:
+@signatures.signs("infusion")
+def infusion_content(session: Session, infusion_id: str) -> dict:
+    """What the clinician signs "Administered": the times, volume, vital signs and reactions."""
+    infusion = session.get(Infusion, int(infusion_id))
     return {
         "dose_id": infusion.dose_id,
         "patient_id": infusion.patient_id,
@@ -154,7 +157,6 @@ def record_infusion(
         meaning=Meaning.ADMINISTERED,
         entity_type="infusion",
         entity_id=infusion.id,
-        content=infusion_content(infusion),
     )
     return infusion
 

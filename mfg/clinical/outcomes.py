@@ -125,6 +125,14 @@ def adverse_event_content(event: AdverseEvent, patient: Patient) -> dict[str, An
     }
 
 
+@signatures.signs("adverse_event")
+def signed_adverse_event(session: Session, signature_id: str) -> dict[str, Any]:
+    """What a signature of an adverse event (``12``, or ``12.v2`` for an amendment) binds to:
+    the event as it is now; a signature of an earlier version is superseded, not shown."""
+    event = get_adverse_event(session, int(signature_id.split(".")[0]))
+    return adverse_event_content(event, session.get(Patient, event.patient_id))
+
+
 def _event_fields(
     session: Session,
     patient: Patient,
@@ -196,7 +204,7 @@ def record_adverse_event(
         entity_id=event.id,
         changes={field: [None, value] for field, value in content.items()},
     )
-    _sign(session, actor, password, "adverse_event", event.id, content, comment)
+    _sign(session, actor, password, "adverse_event", event.id, comment)
     return event
 
 
@@ -258,7 +266,6 @@ def amend_adverse_event(
         meaning=Meaning.AMENDED,
         entity_type="adverse_event",
         entity_id=signature_id(event),
-        content=after,
         comment=comment,
     )
     return event
@@ -280,6 +287,13 @@ def outcome_content(outcome: Outcome, patient: Patient) -> dict[str, Any]:
         "ct": outcome.ct,
         "cured": outcome.cured,
     }
+
+
+@signatures.signs("outcome")
+def signed_outcome(session: Session, patient_code: str) -> dict[str, Any]:
+    """What the day-21 outcome's signature binds to (named by the patient: one outcome each)."""
+    patient = session.exec(select(Patient).where(Patient.code == patient_code)).one()
+    return outcome_content(require_outcome(session, patient), patient)
 
 
 def record_outcome(
@@ -328,7 +342,7 @@ def record_outcome(
         entity_id=patient.code,
         changes={field: [None, value] for field, value in content.items()},
     )
-    _sign(session, actor, password, "outcome", patient.code, content, comment)
+    _sign(session, actor, password, "outcome", patient.code, comment)
     return outcome
 
 
@@ -338,7 +352,6 @@ def _sign(
     password: str,
     entity_type: str,
     entity_id: str | int,
-    content: dict[str, Any],
     comment: str,
 ) -> None:
     signatures.sign(
@@ -348,7 +361,6 @@ def _sign(
         meaning=SIGNATURE_MEANING,
         entity_type=entity_type,
         entity_id=entity_id,
-        content=content,
         comment=comment,
     )
 
@@ -380,7 +392,6 @@ def shown_adverse_event_signatures(
         session,
         entity_type="adverse_event",
         entity_id=signature_id(event),
-        content=adverse_event_content(event, patient),
     )
 
 
@@ -391,5 +402,4 @@ def shown_outcome_signatures(
         session,
         entity_type="outcome",
         entity_id=patient.code,
-        content=outcome_content(outcome, patient),
     )

@@ -190,7 +190,10 @@ def investigate(
     return deviation
 
 
-def deviation_content(deviation: Deviation) -> dict:
+@signatures.signs("deviation")
+def deviation_content(session: Session, code: str) -> dict:
+    """What QA's closure signs: the deviation, what it is about, and its investigation."""
+    deviation = get_deviation(session, code)
     return {
         "code": deviation.code,
         "title": deviation.title,
@@ -223,7 +226,6 @@ def close(session: Session, *, actor: User, deviation: Deviation, password: str)
         meaning=Meaning.CLOSED,
         entity_type="deviation",
         entity_id=deviation.code,
-        content=deviation_content(deviation),
     )
     return deviation
 

@@ -38,10 +38,12 @@ def eligibility_check(session: Session, donor: Donor) -> list[str]:
     )
 
 
-def determination_content(
-    donor: Donor, determination: EligibilityDetermination, results: list
-) -> dict:
+@signatures.signs("eligibility")
+def determination_content(session: Session, determination_id: str) -> dict:
     """What an eligibility signature binds to: the decision and the results it rested on."""
+    determination = session.get(EligibilityDetermination, int(determination_id))
+    donor = session.get(Donor, determination.donor_id)
+    results = service.results_of(session, donor)
     return {
         "donor": donor.code,
         "decision": determination.decision,
@@ -101,7 +103,6 @@ def determine_eligibility(
         meaning=Meaning.DONOR_ELIGIBLE if eligible else Meaning.DONOR_INELIGIBLE,
         entity_type="eligibility",
         entity_id=determination.id,
-        content=determination_content(donor, determination, service.results_of(session, donor)),
         comment=comment,
     )
     if not eligible:

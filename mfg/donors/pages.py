@@ -65,15 +65,7 @@ def donor_page(code: str, request: Request, actor: Viewer, session: SessionDep) 
     results = service.results_of(session, donor)
     determinations = eligibility.determinations_of(session, donor)
     shown = [
-        (
-            d,
-            signatures.shown(
-                session,
-                entity_type="eligibility",
-                entity_id=d.id,
-                content=eligibility.determination_content(donor, d, results),
-            ),
-        )
+        (d, signatures.shown(session, entity_type="eligibility", entity_id=d.id))
         for d in determinations
     ]
     rows, _ = biopsies.list_biopsies_of(session, donor)

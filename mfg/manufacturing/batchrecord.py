@@ -7,7 +7,6 @@ signature INVALID, on the page and on the printed copy alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -146,20 +145,10 @@ def _all_signatures(record: BatchRecord) -> list[ShownSignature]:
     return found + [s for d in record.doses for s in d.thaw]
 
 
-def _step(
-    session: Session,
-    *,
-    step_type: str,
-    step_id: int,
-    entity_id: str | int,
-    content: Callable[[list[MaterialLot]], dict],
-) -> Step:
+def _step(session: Session, *, step_type: str, step_id: int, entity_id: str | int) -> Step:
     """A step that uses materials; it is signed under its step type (culture, passage, …)."""
     used = materials.used_by(session, step_type, step_id)
-    shown = signatures.shown(
-        session, entity_type=step_type, entity_id=entity_id, content=content(used)
-    )
-    return Step(used, shown)
+    return Step(used, signatures.shown(session, entity_type=step_type, entity_id=entity_id))
 
 
 def lineage(session: Session, culture: Culture) -> list[Culture]:
@@ -180,7 +169,6 @@ def _vessel(session: Session, culture: Culture) -> Vessel:
             step_type="culture",
             step_id=culture.id,
             entity_id=culture.code,
-            content=lambda used: cultures.culture_content(culture, used),
         )
     record = cultures.passage_of(session, culture)
     if record is None:
@@ -191,31 +179,23 @@ def _vessel(session: Session, culture: Culture) -> Vessel:
         step_type="passage",
         step_id=record.id,
         entity_id=record.id,
-        content=lambda used: cultures.passage_content(record, culture, children, used),
     )
     return Vessel(culture, start, PassageStep(record, children, step))
 
 
-def _doses(session: Session, lot: Lot) -> tuple[list[Dose], list[DoseRecord]]:
-    rows = doses.doses_of(session, lot)
-    records = [
+def _doses(session: Session, lot: Lot) -> list[DoseRecord]:
+    return [
         DoseRecord(
             dose,
             storage.location_text(dose),
-            signatures.shown(
-                session,
-                entity_type="thaw",
-                entity_id=dose.identifier,
-                content=storage.thaw_content(dose),
-            ),
+            signatures.shown(session, entity_type="thaw", entity_id=dose.identifier),
         )
-        for dose in rows
+        for dose in doses.doses_of(session, lot)
     ]
-    return rows, records
 
 
-def _shown(session: Session, entity_type: str, din: str, content: dict) -> list[ShownSignature]:
-    return signatures.shown(session, entity_type=entity_type, entity_id=din, content=content)
+def _shown(session: Session, entity_type: str, din: str) -> list[ShownSignature]:
+    return signatures.shown(session, entity_type=entity_type, entity_id=din)
 
 
 def build_batch_record(session: Session, lot: Lot) -> BatchRecord:
@@ -232,7 +212,6 @@ def build_batch_record(session: Session, lot: Lot) -> BatchRecord:
                 step_type="lot_passage",
                 step_id=record.id,
                 entity_id=record.id,
-                content=lambda used, r=record: lots.lot_passage_content(r, lot, used),
             ),
         )
         for record in lots.passages_of(session, lot)
@@ -247,23 +226,21 @@ def build_batch_record(session: Session, lot: Lot) -> BatchRecord:
                 step_type="harvest",
                 step_id=harvest.id,
                 entity_id=harvest.id,
-                content=lambda used: lots.harvest_content(harvest, lot, used),
             ),
         )
-    filled, dose_records = _doses(session, lot)
-    # The storage signature covers the doses frozen together (all of the lot's, in one step).
-    frozen = [d for d in filled if d.frozen_at is not None]
+    dose_records = _doses(session, lot)
     return BatchRecord(
         lot=lot,
         din=Din.parse(lot.din),
         generated_at=utcnow(),
         members=members,
-        pool=_shown(session, "lot", lot.din, pools.lot_content(lot, [m.member for m in members])),
+        pool=_shown(session, "lot", lot.din),
         lot_passages=passages,
         harvest=harvested,
         doses=dose_records,
-        fill=_shown(session, "fill", lot.din, doses.fill_content(lot, filled)),
-        storage=_shown(session, "storage", lot.din, storage.storage_content(lot, frozen)),
+        fill=_shown(session, "fill", lot.din),
+        # The storage signature covers the doses frozen together (all of the lot's, in one step).
+        storage=_shown(session, "storage", lot.din),
     )
 
 

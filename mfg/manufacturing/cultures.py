@@ -56,7 +56,11 @@ def materials_of(session: Session, step_type: str, step_id: int) -> list[Materia
     return materials.used_by(session, step_type, step_id)
 
 
-def culture_content(culture: Culture, lots: Sequence[MaterialLot]) -> dict:
+@signatures.signs("culture")
+def culture_content(session: Session, code: str) -> dict:
+    """What the start of a primary culture signs: the vessel, its seeding and the medium lots."""
+    culture = get_culture(session, code)
+    lots = materials.used_by(session, "culture", culture.id)
     return {
         "code": culture.code,
         "biopsy_id": culture.biopsy_id,
@@ -137,14 +141,17 @@ def start_primary_culture(
         meaning=Meaning.PERFORMED,
         entity_type="culture",
         entity_id=culture.code,
-        content=culture_content(culture, medium_lots),
     )
     return culture
 
 
-def passage_content(
-    passage: Passage, culture: Culture, children: Sequence[Culture], lots: Sequence[MaterialLot]
-) -> dict:
+@signatures.signs("passage")
+def passage_content(session: Session, passage_id: str) -> dict:
+    """What a vessel's passage signs: its growth, the vessels seeded and the reagent lots."""
+    passage = session.get(Passage, int(passage_id))
+    culture = session.get(Culture, passage.culture_id)
+    children = children_of(session, culture)
+    lots = materials.used_by(session, "passage", passage.id)
     return {
         "culture": culture.code,
         "started": passage.started_at,
@@ -282,7 +289,6 @@ def record_passage(
         meaning=Meaning.PERFORMED,
         entity_type="passage",
         entity_id=passage.id,
-        content=passage_content(passage, culture, children, reagent_lots),
     )
     return passage, children
 

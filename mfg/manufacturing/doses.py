@@ -8,7 +8,6 @@ collection type ``V``, division ``A0``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import update
@@ -81,7 +80,11 @@ def doses_of(session: Session, lot: Lot) -> list[Dose]:
     return list(session.exec(query).all())
 
 
-def fill_content(lot: Lot, doses: Sequence[Dose]) -> dict:
+@signatures.signs("fill")
+def fill_content(session: Session, din: str) -> dict:
+    """What the fill signs: each dose of the lot with its cells, volume, container and expiry."""
+    lot = session.exec(select(Lot).where(Lot.din == din)).one()
+    doses = doses_of(session, lot)
     return {
         "lot": lot.din,
         "doses": [
@@ -185,7 +188,6 @@ def fill_lot(
         meaning=Meaning.PERFORMED,
         entity_type="fill",
         entity_id=lot.din,
-        content=fill_content(lot, rows),
     )
     return rows
 

@@ -270,12 +270,7 @@ def dose_page(
     lot = session.get(Lot, dose.lot_id)
     shown = []
     if dose.thawed_at:
-        shown = signatures.shown(
-            session,
-            entity_type="thaw",
-            entity_id=dose.identifier,
-            content=storage.thaw_content(dose),
-        )
+        shown = signatures.shown(session, entity_type="thaw", entity_id=dose.identifier)
     context = {
         "dose": dose,
         "lot": lot,
@@ -313,42 +308,14 @@ def dose_thaw(
 
 def _lot_signatures(session, lot: Lot, passages, record, filled) -> list:
     """Every signature of the lot's own steps, each checked against its record."""
-    shown = signatures.shown(
-        session,
-        entity_type="lot",
-        entity_id=lot.din,
-        content=pools.lot_content(lot, pools.members_of(session, lot)),
-    )
+    shown = signatures.shown(session, entity_type="lot", entity_id=lot.din)
     for p in passages:
-        shown += signatures.shown(
-            session,
-            entity_type="lot_passage",
-            entity_id=p.id,
-            content=lots.lot_passage_content(
-                p, lot, materials.used_by(session, "lot_passage", p.id)
-            ),
-        )
+        shown += signatures.shown(session, entity_type="lot_passage", entity_id=p.id)
     if record:
-        shown += signatures.shown(
-            session,
-            entity_type="harvest",
-            entity_id=record.id,
-            content=lots.harvest_content(
-                record, lot, materials.used_by(session, "harvest", record.id)
-            ),
-        )
+        shown += signatures.shown(session, entity_type="harvest", entity_id=record.id)
     if filled:
-        shown += signatures.shown(
-            session, entity_type="fill", entity_id=lot.din, content=doses.fill_content(lot, filled)
-        )
-        stored = [d for d in filled if d.frozen_at is not None]
-        if stored:
-            shown += signatures.shown(
-                session,
-                entity_type="storage",
-                entity_id=lot.din,
-                content=storage.storage_content(lot, stored),
-            )
+        shown += signatures.shown(session, entity_type="fill", entity_id=lot.din)
+        shown += signatures.shown(session, entity_type="storage", entity_id=lot.din)
     return shown
 
 

@@ -82,7 +82,12 @@ def passages_of(session: Session, lot: Lot) -> list[LotPassage]:
     return list(session.exec(query.order_by(col(LotPassage.passage_number))).all())
 
 
-def lot_passage_content(record: LotPassage, lot: Lot, lots: Sequence[MaterialLot]) -> dict:
+@signatures.signs("lot_passage")
+def lot_passage_content(session: Session, passage_id: str) -> dict:
+    """What a lot passage signs: its growth, re-seeding and reagent lots."""
+    record = session.get(LotPassage, int(passage_id))
+    lot = session.get(Lot, record.lot_id)
+    lots = materials.used_by(session, "lot_passage", record.id)
     return {
         "lot": lot.din,
         "passage": record.passage_number,
@@ -213,7 +218,6 @@ def record_lot_passage(
         meaning=Meaning.PERFORMED,
         entity_type="lot_passage",
         entity_id=record.id,
-        content=lot_passage_content(record, lot, reagent_lots),
     )
     return record
 
@@ -222,7 +226,12 @@ def harvest_of(session: Session, lot: Lot) -> Harvest | None:
     return session.exec(select(Harvest).where(Harvest.lot_id == lot.id)).first()
 
 
-def harvest_content(record: Harvest, lot: Lot, lots: Sequence[MaterialLot]) -> dict:
+@signatures.signs("harvest")
+def harvest_content(session: Session, harvest_id: str) -> dict:
+    """What the harvest and formulation signs: the cells, volume, concentration, materials."""
+    record = session.get(Harvest, int(harvest_id))
+    lot = session.get(Lot, record.lot_id)
+    lots = materials.used_by(session, "harvest", record.id)
     return {
         "lot": lot.din,
         "passage": record.passage_number,
@@ -335,6 +344,5 @@ def harvest_lot(
         meaning=Meaning.PERFORMED,
         entity_type="harvest",
         entity_id=record.id,
-        content=harvest_content(record, lot, formulation_lots),
     )
     return record

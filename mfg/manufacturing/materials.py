@@ -134,7 +134,11 @@ def register_material(
     return lot
 
 
-def material_content(lot: MaterialLot) -> dict:
+@signatures.signs("material")
+def material_content(session: Session, code: str) -> dict:
+    """What QA's release or rejection of a material lot signs: the lot as registered, and its
+    status."""
+    lot = session.exec(select(MaterialLot).where(MaterialLot.code == code)).one()
     return {
         "code": lot.code,
         "name": lot.name,
@@ -182,7 +186,6 @@ def decide_material(
         meaning=Meaning.RELEASED if release else Meaning.REJECTED,
         entity_type="material",
         entity_id=lot.code,
-        content=material_content(lot),
         comment=reason,
     )
     return lot

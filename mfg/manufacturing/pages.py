@@ -96,9 +96,7 @@ def materials_register(
 @router.get("/materials/{code}", response_class=HTMLResponse, name="material")
 def material_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
     lot = materials.get_material(session, code)
-    shown = signatures.shown(
-        session, entity_type="material", entity_id=lot.code, content=materials.material_content(lot)
-    )
+    shown = signatures.shown(session, entity_type="material", entity_id=lot.code)
     context = {
         "lot": lot,
         "signatures": shown,
@@ -181,23 +179,9 @@ def culture_page(code: str, request: Request, actor: Viewer, session: SessionDep
     children = cultures.children_of(session, culture)
     step_lots = cultures.materials_of(session, "culture", culture.id)
     passage_lots = cultures.materials_of(session, "passage", record.id) if record else []
-    shown = (
-        signatures.shown(
-            session,
-            entity_type="culture",
-            entity_id=culture.code,
-            content=cultures.culture_content(culture, step_lots),
-        )
-        if not culture.parent_id
-        else []
-    )
+    shown = signatures.shown(session, entity_type="culture", entity_id=culture.code)
     if record:
-        shown += signatures.shown(
-            session,
-            entity_type="passage",
-            entity_id=record.id,
-            content=cultures.passage_content(record, culture, children, passage_lots),
-        )
+        shown += signatures.shown(session, entity_type="passage", entity_id=record.id)
     context = {
         "culture": culture,
         "passage": record,

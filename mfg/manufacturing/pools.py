@@ -79,7 +79,11 @@ def members_of(session: Session, lot: Lot) -> list[PoolMember]:
     return list(session.exec(query).all())
 
 
-def lot_content(lot: Lot, members: Sequence[PoolMember]) -> dict:
+@signatures.signs("lot")
+def lot_content(session: Session, din: str) -> dict:
+    """What the pooling signature binds to: the lot, its time, cells, specification, members."""
+    lot = get_lot(session, din)
+    members = members_of(session, lot)
     return {
         "din": lot.din,
         "pooled_at": lot.pooled_at,
@@ -190,7 +194,6 @@ def pool_cultures(
         meaning=Meaning.PERFORMED,
         entity_type="lot",
         entity_id=lot.din,
-        content=lot_content(lot, rows),
     )
     return lot
 

@@ -5,7 +5,6 @@ audited and signed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import update
@@ -25,7 +24,13 @@ from mfg.signatures import service as signatures
 THAWABLE = frozenset({DoseStatus.ALLOCATED, DoseStatus.ISSUED})
 
 
-def storage_content(lot: Lot, doses: Sequence[Dose]) -> dict:
+@signatures.signs("storage")
+def storage_content(session: Session, din: str) -> dict:
+    """What the cryopreservation signs: each frozen dose of the lot with its programme,
+    temperature and position (the doses are frozen together, in one step)."""
+    lot = session.exec(select(Lot).where(Lot.din == din)).one()
+    query = select(Dose).where(Dose.lot_id == lot.id, col(Dose.frozen_at).is_not(None))
+    doses = session.exec(query.order_by(col(Dose.id))).all()
     return {
         "lot": lot.din,
         "doses": [
@@ -123,7 +128,6 @@ def cryopreserve_lot(
         meaning=Meaning.PERFORMED,
         entity_type="storage",
         entity_id=lot.din,
-        content=storage_content(lot, doses),
     )
     return doses
 
@@ -151,7 +155,10 @@ def _location_problems(
     ]
 
 
-def thaw_content(dose: Dose) -> dict:
+@signatures.signs("thaw")
+def thaw_content(session: Session, identifier: str) -> dict:
+    """What the thaw signs: the dose, when, and where it came from."""
+    dose = session.exec(select(Dose).where(Dose.identifier == identifier)).one()
     return {"dose": dose.identifier, "thawed_at": dose.thawed_at, "location": location_text(dose)}
 
 
@@ -200,6 +207,5 @@ def thaw_dose(
         meaning=Meaning.PERFORMED,
         entity_type="thaw",
         entity_id=dose.identifier,
-        content=thaw_content(dose),
     )
     return dose

@@ -73,7 +73,7 @@ from mfg.models.qc import (  # noqa: E402
     SpecTest,
     SpecVersion,
 )
-from mfg.models.release import Decision, ReleaseDecision  # noqa: E402
+from mfg.models.release import Decision, LookbackHold, ReleaseDecision  # noqa: E402
 from mfg.models.signatures import Meaning, Signature  # noqa: E402
 from mfg.models.system import Installation  # noqa: E402
 
@@ -108,6 +108,7 @@ __all__ = [
     "Installation",
     "LabelPrint",
     "LocalSequence",
+    "LookbackHold",
     "Lot",
     "LotDoseCount",
     "LotPassage",

@@ -80,6 +80,10 @@ class DoseOrder(SQLModel, table=True):
     status: str = Field(default=OrderStatus.ACTIVE, max_length=16, index=True)
     ordered_by_id: int = Field(foreign_key="app_user.id")
     ordered_at: datetime = Field(default_factory=utcnow)
+    # completed when its infusions are given; cancelled with a reason, signed
+    ended_at: datetime | None = None
+    ended_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    cancel_reason: str | None = Field(default=None, max_length=2000)
 
 
 class Allocation(SQLModel, table=True):

@@ -235,12 +235,7 @@ def deviation_open(
 @router.get("/deviations/{code}", response_class=HTMLResponse, name="deviation")
 def deviation_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
     deviation: Deviation = deviations.get_deviation(session, code)
-    shown = signatures.shown(
-        session,
-        entity_type="deviation",
-        entity_id=deviation.code,
-        content=deviations.deviation_content(deviation),
-    )
+    shown = signatures.shown(session, entity_type="deviation", entity_id=deviation.code)
     context = {
         "deviation": deviation,
         "subject": subjects_of(session, [deviation])[deviation.code],
@@ -325,10 +320,7 @@ def specification_page(
         "tests": tests,
         "limits": {t.id: specs.as_dict(t)["limit"] for t in tests},
         "signatures": signatures.shown(
-            session,
-            entity_type="specification",
-            entity_id=str(spec.version),
-            content=specs.spec_content(spec, tests),
+            session, entity_type="specification", entity_id=str(spec.version)
         ),
         "editable": _as_toml([specs.as_dict(t) for t in tests]),
         "may_manage": may(actor, Action.MANAGE_SPECIFICATIONS),

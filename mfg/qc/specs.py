@@ -107,7 +107,11 @@ def as_dict(test: SpecTest) -> dict:
     }
 
 
-def spec_content(spec: SpecVersion, tests: Sequence[SpecTest]) -> dict:
+@signatures.signs("specification")
+def spec_content(session: Session, version: str) -> dict:
+    """What QA's approval signs: the version, its title and every test with its limits."""
+    spec = get_spec(session, int(version))
+    tests = tests_of(session, spec)
     return {
         "version": spec.version,
         "title": spec.title,
@@ -206,7 +210,6 @@ def approve(session: Session, *, actor: User, spec: SpecVersion, password: str) 
         meaning=Meaning.APPROVED,
         entity_type="specification",
         entity_id=str(spec.version),
-        content=spec_content(spec, tests_of(session, spec)),
     )
     return spec
 

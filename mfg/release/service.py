@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
-from mfg.audit.chain import content_hash
 from mfg.audit.service import EventFilter
 from mfg.audit.transitions import transition
 from mfg.audittrail.service import sign_review
@@ -112,6 +111,12 @@ def release_check(session: Session, *, actor: User, lot: Lot) -> ReleaseCheck:
     return ReleaseCheck(not blocking, blocking, bool(blocking) and not conditional, conditional)
 
 
+@signatures.signs("lot_release")
+def certified_by_din(session: Session, din: str) -> dict:
+    """What a release decision on the lot of ``din`` signs: its certified content."""
+    return certified_content(session, pools.get_lot(session, din))
+
+
 def certified_content(session: Session, lot: Lot) -> dict:
     """What a release decision certifies: the lot, its donors, every test, deviations, doses.
     (Not the statuses decisions change, so a later hold does not alter what was certified.)"""
@@ -152,7 +157,6 @@ def _decide(
     reason: str = "",
 ) -> ReleaseDecision:
     """Sign the decision over the certified content and keep both (after the status moves)."""
-    content = certified_content(session, lot)
     signature = signatures.sign(
         session,
         signer=actor,
@@ -160,14 +164,13 @@ def _decide(
         meaning=DECISION_MEANINGS[decision],
         entity_type="lot_release",
         entity_id=lot.din,
-        content=content,
         comment=reason,
     )
     row = ReleaseDecision(
         lot_id=lot.id,
         decision=decision,
         reason=reason.strip(),
-        content_hash=content_hash(content),
+        content_hash=signature.content_hash,
         signature_id=signature.id,
         decided_by_id=actor.id,
     )

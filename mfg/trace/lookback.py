@@ -4,6 +4,7 @@ affected dose on hold and gives the notification list."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
@@ -12,7 +13,16 @@ from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
 from mfg.errors import InvalidInput, RuleViolation
 from mfg.manufacturing.holds import move_dose
-from mfg.models import Dose, DoseStatus, Infusion, Lot, Meaning, Patient, User
+from mfg.models import (
+    Dose,
+    DoseStatus,
+    Infusion,
+    LookbackHold,
+    Lot,
+    Meaning,
+    Patient,
+    User,
+)
 from mfg.signatures import service as signatures
 from mfg.trace.service import build_trace
 
@@ -89,6 +99,18 @@ def hold_affected(
             to=DoseStatus.ON_HOLD,
             reason=f"look-back from {kind} {identifier}: {reason.strip()}",
         )
+    held = sorted(d.identifier for d in targets)
+    patients = sorted({n.patient.code for n in result.notifications})
+    record = LookbackHold(
+        source_kind=kind,
+        source_identifier=identifier,
+        reason=reason.strip(),
+        doses=json.dumps(held),
+        patients=json.dumps(patients),
+        held_by_id=actor.id,
+    )
+    session.add(record)
+    session.flush()
     audit.record(
         session,
         actor=actor,
@@ -96,8 +118,9 @@ def hold_affected(
         entity_type=kind,
         entity_id=identifier,
         changes={
-            "doses_on_hold": [None, [d.identifier for d in targets]],
-            "patients_to_notify": [None, [n.patient.code for n in result.notifications]],
+            "lookback_hold": [None, record.id],
+            "doses_on_hold": [None, held],
+            "patients_to_notify": [None, patients],
         },
         reason=reason.strip(),
     )
@@ -106,9 +129,29 @@ def hold_affected(
         signer=actor,
         password=password,
         meaning=Meaning.ON_HOLD,
-        entity_type=f"lookback_{kind}",
-        entity_id=identifier,
-        content={"held": sorted(d.identifier for d in targets), "reason": reason.strip()},
+        entity_type="lookback_hold",
+        entity_id=record.id,
     )
     result.held = targets
     return result
+
+
+@signatures.signs("lookback_hold")
+def hold_content(session: Session, hold_id: str) -> dict:
+    """What QA's look-back hold signs: where it started, every dose it held, the patients to
+    notify, and why."""
+    record = session.get(LookbackHold, int(hold_id))
+    return {
+        "source": [record.source_kind, record.source_identifier],
+        "held": json.loads(record.doses),
+        "patients": json.loads(record.patients),
+        "reason": record.reason,
+    }
+
+
+def holds_of(session: Session, *, kind: str, identifier: str) -> list[LookbackHold]:
+    """The look-back holds made from this donor or material lot, oldest first."""
+    query = select(LookbackHold).where(
+        LookbackHold.source_kind == kind, LookbackHold.source_identifier == identifier
+    )
+    return list(session.exec(query.order_by(col(LookbackHold.id))).all())
