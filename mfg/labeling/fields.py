@@ -6,6 +6,10 @@ Record kinds build their label data with these helpers (``din_fields`` for ISBT 
 
 from __future__ import annotations
 
+import tomllib
+from functools import cache
+
+from mfg.db import PROJECT_ROOT
 from mfg.identifiers import isbt128
 from mfg.identifiers.isbt128 import Din, ProductCode
 from mfg.identifiers.local import LocalId
@@ -197,3 +201,64 @@ def sample_data(kind: str) -> LabelData:
             "roles_text": "Manufacturing technician, QC analyst",
         }
     raise KeyError(kind)
+
+
+# The longest values a label is expected to print, proven to fit every layout when it is loaded.
+# A longer value is not cut: its print is refused, naming it (mfg.labeling.fit).
+LONGEST_FACILITY_NAME = "Republican Centre for Cell Therapy and Regenerative Medicine, Minsk"
+DEFAULT_SPECIFICATION = PROJECT_ROOT / "mfg" / "defaults" / "specification.toml"
+_LONGEST: dict[str, LabelData] = {
+    "biopsy": {
+        "status_text": "DONOR ELIGIBLE",  # the longest of mfg.donors.records.quarantine_text
+        "site": "Olfactory mucosa, superior turbinate, left nasal cavity",
+    },
+    "culture": {
+        "passage": "P12",
+        "vessel_type": "CellSTACK 10-chamber culture vessel",
+        "status_text": "IN PROCESS",
+    },
+    "qc-sample": {"source_text": "Dose A999926123456S1234VA0"},  # a dose's full identifier
+    "material": {
+        "name": "Human platelet lysate, pathogen-reduced, fibrinogen-depleted, GMP grade",
+        "supplier": "Macopharma Biotherapy Cell Culture Media and Supplements GmbH",
+        "lot_number": "HPL-2026-0457-B12-RELEASE",
+        "status_text": "QUARANTINED",
+    },
+    "dose": {
+        "product_text": "Allogeneic pooled olfactory-mucosa MSCs",  # the default product name
+        "cells_text": "123.5 x 10^6 cells",
+        "volume_text": "100.5 mL",
+        "expiry_text": "2027-12-31 23:59 UTC-03:30",
+    },
+    "wristband": {
+        "trial": "2024-512345-11-00",  # an EU CT number, longer than an NCT number
+        "arm": "Allogeneic pooled olfactory-mucosa MSCs, 2 infusions",
+        "sex_age": "M, 104 y",
+    },
+    "allocation": {
+        "trial": "2024-512345-11-00",
+        "arm": "Allogeneic pooled olfactory-mucosa MSCs, 2 infusions",
+        "prescription_text": "1.25e+06 cells/kg x 150.5 kg = 188,125,000 cells",
+        "expiry_text": "Expires 2027-12-31 23:59 UTC-03:30",
+    },
+    "badge": {
+        "full_name": "Katsiaryna Aliaksandrauna Verkhovskaya-Kaliasnikava",
+        "roles_text": "Administrator, Clinician, Manufacturing technician, QC analyst, "
+        "Quality assurance (may release)",  # every role
+    },
+}
+
+
+@cache
+def every_default_test() -> str:
+    """The tests field of a sample taken for every test of the default specification."""
+    specification = tomllib.loads(DEFAULT_SPECIFICATION.read_text(encoding="utf-8"))
+    return ", ".join(test["code"] for test in specification["tests"])
+
+
+def longest_data(kind: str) -> LabelData:
+    """The longest plausible data of a kind: every layout must fit it (checked when loaded)."""
+    longest = {**sample_data(kind), "facility_name": LONGEST_FACILITY_NAME, **_LONGEST[kind]}
+    if kind == "qc-sample":
+        longest["tests"] = every_default_test()
+    return longest

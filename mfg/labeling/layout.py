@@ -1,7 +1,9 @@
 """Label layouts as data: one TOML file per label kind in ``labels/`` (keys: labels/README.md).
 
 A layout is refused, with a message naming the problem, when it uses a field its kind does not
-have, puts a bar code (or text) off the label, or asks for a module below 0.17 mm.
+have, puts a bar code (or text) off the label, asks for a module below 0.17 mm or a font below
+``MIN_FONT_PT``, or cannot fit its kind's longest data (``fields.longest_data``) by the fitting
+rule of ``mfg.labeling.fit``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from mfg.db import PROJECT_ROOT
 from mfg.errors import MfgError
 from mfg.labeling.barcodes import CODE128_QUIET_MODULES, code128_modules, datamatrix_modules
-from mfg.labeling.fields import KIND_FIELDS, sample_data
+from mfg.labeling.fields import KIND_FIELDS, LabelData, longest_data
+from mfg.labeling.fit import (
+    EDGE_MARGIN_MM,
+    MIN_FONT_PT,
+    LabelTextDoesNotFit,
+    box_width_mm,
+    fit_text,
+    reserved_height_mm,
+    value_of,
+)
 
 LAYOUT_DIR = PROJECT_ROOT / "labels"
 MIN_MODULE_MM = 0.17
@@ -39,14 +50,21 @@ class TextElement(_Element):
     field: str | None = None
     text: str | None = None
     font: Literal["sans", "sans-bold", "mono", "mono-bold"] = "sans"
-    size_pt: float = Field(default=8, gt=2, le=72)
+    size_pt: float = Field(default=8, ge=MIN_FONT_PT, le=72)
     boxed: bool = False  # the ISBT 128 check character is printed in a box
-    max_width_mm: float | None = Field(default=None, gt=0)  # shrink the font to fit
+    max_width_mm: float | None = Field(default=None, gt=0)  # the box; else to the right edge
+    max_lines: int = Field(default=1, ge=1, le=4)  # lines it may wrap onto at the minimum size
+    # For a list ("VIAB, CD73, …") that cannot fit: printed instead, {count} = number of items.
+    overflow_text: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _one_source(self) -> TextElement:
         if (self.field is None) == (self.text is None):
             raise ValueError("a text has either 'field' or 'text'")
+        if self.overflow_text is not None and (
+            self.field is None or "{count}" not in self.overflow_text
+        ):
+            raise ValueError("'overflow_text' is for a field, and says {count}")
         return self
 
 
@@ -86,34 +104,125 @@ def barcode_size_mm(element: BarcodeElement, data: str) -> tuple[float, float]:
     return (len(rows[0]) + 2) * element.module_mm, (len(rows) + 2) * element.module_mm
 
 
-def check_layout(layout: Layout) -> Layout:
-    """Every problem of a layout, checked against its kind's fields and longest sample data."""
-    if layout.kind not in KIND_FIELDS:
-        raise LayoutError(f"Unknown label kind {layout.kind!r}; kinds: {', '.join(KIND_FIELDS)}.")
-    fields, sample = KIND_FIELDS[layout.kind], sample_data(layout.kind)
+def _unknown_fields(layout: Layout) -> list[str]:
+    fields = KIND_FIELDS[layout.kind]
+    return [
+        f"unknown field {element.field!r} (a {layout.kind} label has: {', '.join(sorted(fields))})"
+        for element in [*layout.texts, *layout.barcodes]
+        if element.field is not None and element.field not in fields
+    ]
+
+
+def _barcode_problems(layout: Layout, data: LabelData) -> list[str]:
+    """Every bar code has a module of at least MIN_MODULE_MM and stays on the label."""
     problems = []
-    for element in [*layout.texts, *layout.barcodes]:
-        if element.field is not None and element.field not in fields:
-            problems.append(
-                f"unknown field {element.field!r} (a {layout.kind} label has: "
-                f"{', '.join(sorted(fields))})"
-            )
     for index, barcode in enumerate(layout.barcodes, 1):
         where = f"bar code {index} ({barcode.field})"
         if barcode.module_mm < MIN_MODULE_MM:
             problems.append(f"{where}: module {barcode.module_mm} mm is below {MIN_MODULE_MM} mm")
-        if barcode.field not in fields:
+        if barcode.field not in data:
             continue
-        width, height = barcode_size_mm(barcode, sample[barcode.field])
+        width, height = barcode_size_mm(barcode, data[barcode.field])
         if barcode.x_mm + width > layout.width_mm or barcode.y_mm + height > layout.height_mm:
             problems.append(
                 f"{where} is off the label: it needs {width:.1f} × {height:.1f} mm at "
                 f"({barcode.x_mm}, {barcode.y_mm}) on a {layout.width_mm} × "
                 f"{layout.height_mm} mm label"
             )
+    return problems
+
+
+def _text_box_problem(layout: Layout, text: TextElement) -> str | None:
+    """A text's box and its lines stay on the label, EDGE_MARGIN_MM inside its edges."""
+    if text.x_mm >= layout.width_mm or text.y_mm >= layout.height_mm:
+        return "starts off the label"
+    if box_width_mm(layout, text) < (text.max_width_mm or 0) or box_width_mm(layout, text) <= 0:
+        return f"its box runs past the label's right edge (less its {EDGE_MARGIN_MM} mm margin)"
+    bottom = text.y_mm + reserved_height_mm(text)
+    if bottom > layout.height_mm - EDGE_MARGIN_MM:
+        return (
+            f"its {text.max_lines} line(s) at {text.size_pt} pt reach {bottom:.1f} mm, past the "
+            f"label's bottom edge (less its {EDGE_MARGIN_MM} mm margin)"
+        )
+    return None
+
+
+def _text_problems(layout: Layout, data: LabelData) -> list[str]:
+    """Every text stays on the label and fits the kind's longest data (mfg.labeling.fit)."""
+    problems = []
     for index, text in enumerate(layout.texts, 1):
-        if text.x_mm >= layout.width_mm or text.y_mm >= layout.height_mm:
-            problems.append(f"text {index} ({text.field or text.text!r}) starts off the label")
+        where = f"text {index} ({text.field or repr(text.text)})"
+        problem = _text_box_problem(layout, text)
+        if problem is not None:
+            problems.append(f"{where} {problem}")
+        elif text.field is None or text.field in data:
+            try:
+                fit_text(layout, text, value_of(text, data))
+            except LabelTextDoesNotFit as error:
+                d = error.details
+                problems.append(
+                    f"{where} does not fit its {d['box_mm']} mm box even at {MIN_FONT_PT:g} pt "
+                    f"on {d['max_lines']} line(s) with the longest sample {d['text']!r}"
+                )
+    return problems
+
+
+Box = tuple[str, float, float, float, float]  # what, left, top, right, bottom (mm)
+
+
+def _boxes(layout: Layout, data: LabelData) -> list[Box]:
+    """Where each text (at its longest, over its lines) and bar code (quiet zones in) prints."""
+    boxes = []
+    for index, text in enumerate(layout.texts, 1):
+        fitted = fit_text(layout, text, value_of(text, data))
+        if fitted is not None:
+            right, bottom = text.x_mm + fitted.width_mm, text.y_mm + reserved_height_mm(text)
+            boxes.append(
+                (
+                    f"text {index} ({text.field or repr(text.text)})",
+                    text.x_mm,
+                    text.y_mm,
+                    right,
+                    bottom,
+                )
+            )
+    for index, barcode in enumerate(layout.barcodes, 1):
+        width, height = barcode_size_mm(barcode, data[barcode.field])
+        boxes.append(
+            (
+                f"bar code {index} ({barcode.field})",
+                barcode.x_mm,
+                barcode.y_mm,
+                barcode.x_mm + width,
+                barcode.y_mm + height,
+            )
+        )
+    return boxes
+
+
+def _overlaps(layout: Layout, data: LabelData) -> list[str]:
+    """No two texts or bar codes print over each other (a wrapped line over the next text)."""
+    boxes = _boxes(layout, data)
+    return [
+        f"{a[0]} and {b[0]} print over each other"
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
+    ]
+
+
+def check_layout(layout: Layout) -> Layout:
+    """Every problem of a layout, checked against its kind's fields and longest sample data."""
+    if layout.kind not in KIND_FIELDS:
+        raise LayoutError(f"Unknown label kind {layout.kind!r}; kinds: {', '.join(KIND_FIELDS)}.")
+    data = longest_data(layout.kind)
+    problems = [
+        *_unknown_fields(layout),
+        *_barcode_problems(layout, data),
+        *_text_problems(layout, data),
+    ]
+    if not problems:
+        problems = _overlaps(layout, data)
     if problems:
         raise LayoutError(
             f"The {layout.kind} label layout is invalid: " + "; ".join(problems),

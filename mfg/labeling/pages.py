@@ -9,6 +9,7 @@ from mfg.auth.permissions import Action
 from mfg.errors import MfgError
 from mfg.labeling import service
 from mfg.labeling.fields import LABEL_KINDS, sample_data
+from mfg.labeling.fit import LabelTextDoesNotFit
 from mfg.labeling.layout import load_layout
 from mfg.labeling.svg import label_svg
 from mfg.models import User
@@ -48,11 +49,15 @@ def _page(
     layout = load_layout(kind)
     history = service.print_history(session, kind=kind, identifier=identifier)
     data = request.app.state.label_sources.build(session, kind, identifier, "00")
+    try:
+        svg = label_svg(layout, data)
+    except LabelTextDoesNotFit as refused:  # shown, as printing it would be refused
+        svg, error = "", error or refused.message
     context = {
         "kind": kind,
         "identifier": identifier,
         "layout": layout,
-        "svg": label_svg(layout, data),
+        "svg": svg,
         "history": history,
         "error": error,
     }

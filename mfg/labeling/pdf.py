@@ -1,85 +1,43 @@
 """Labels as PDF (reportlab): one label per page at the layout's exact size, or a sheet of many.
 
-Bar codes are drawn as vector rectangles from the same modules that scan-back decoded. The mono
-fonts are DejaVu Sans Mono (Debian's fonts-dejavu-core), which separates 0/O and 1/I — the DIN
-and its check character are printed with them. Sans text uses the PDF base font Helvetica when it
-fits its WinAnsi encoding (nothing to embed, which keeps a label PDF fast to make) and DejaVu Sans
-otherwise (Cyrillic). Without DejaVu installed, the base fonts serve.
+Bar codes are drawn as vector rectangles from the same modules that scan-back decoded. Texts are
+drawn as ``mfg.labeling.fit`` set them: the font, size and lines measured to fit their boxes
+(fonts: ``mfg.labeling.fonts``).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from mfg.labeling.barcodes import CODE128_QUIET_MODULES, code128_modules, datamatrix_modules
 from mfg.labeling.fields import LabelData
-from mfg.labeling.layout import BarcodeElement, Layout, TextElement
-
-_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
-_TTF = {
-    "sans": "DejaVuSans.ttf",
-    "sans-bold": "DejaVuSans-Bold.ttf",
-    "mono": "DejaVuSansMono.ttf",
-    "mono-bold": "DejaVuSansMono-Bold.ttf",
-}
-_BASE = {
-    "sans": "Helvetica",
-    "sans-bold": "Helvetica-Bold",
-    "mono": "Courier",
-    "mono-bold": "Courier-Bold",
-}
+from mfg.labeling.fit import BOX_PAD, FittedText, fit_label, needed_mm
+from mfg.labeling.fonts import FONTS as FONTS  # re-exported: other PDFs draw with these fonts
+from mfg.labeling.layout import BarcodeElement, Layout
 
 
-def _register_fonts() -> dict[str, str]:
-    names = {}
-    for key, filename in _TTF.items():
-        path = _DEJAVU / filename
-        if path.exists():
-            name = f"mfg-{key}"
-            pdfmetrics.registerFont(TTFont(name, str(path)))
-            names[key] = name
-        else:
-            names[key] = _BASE[key]
-    return names
+def drawn_lines(layout: Layout, text: FittedText, *, origin_y: float = 0.0) -> list[tuple]:
+    """Each line of a fitted text with where it is drawn: (line, x, baseline) in PDF points."""
+    top = origin_y + layout.height_mm * mm
+    return [(line, text.element.x_mm * mm, top - y * mm) for line, y in text.baselines_mm()]
 
 
-FONTS = _register_fonts()
-
-
-def _font_for(style: str, value: str) -> str:
-    if style.startswith("sans"):
-        try:
-            value.encode("cp1252")  # the base fonts' WinAnsi encoding
-        except UnicodeEncodeError:
-            return FONTS[style]
-        return _BASE[style]
-    return FONTS[style]
-
-
-def _draw_text(canvas: Canvas, layout: Layout, element: TextElement, value: str, oy: float) -> None:
-    if not value:
-        return
-    font, size = _font_for(element.font, value), element.size_pt
-    if element.max_width_mm:
-        while size > 4 and pdfmetrics.stringWidth(value, font, size) > element.max_width_mm * mm:
-            size -= 0.5
-    x = element.x_mm * mm
-    baseline = oy + (layout.height_mm - element.y_mm) * mm - size * 0.8
-    canvas.setFont(font, size)
-    canvas.drawString(x, baseline, value)
-    if element.boxed:
-        width = pdfmetrics.stringWidth(value, font, size)
-        pad = size * 0.15
+def _draw_text(canvas: Canvas, layout: Layout, text: FittedText, oy: float) -> None:
+    canvas.setFont(text.font, text.size_pt)
+    lines = drawn_lines(layout, text, origin_y=oy)
+    for line, x, baseline in lines:
+        canvas.drawString(x, baseline, line)
+    if text.element.boxed:
+        size, (_, x, baseline) = text.size_pt, lines[0]
+        pad = size * BOX_PAD
         canvas.setLineWidth(0.6)
-        canvas.rect(x - pad, baseline - size * 0.22, width + 2 * pad, size * 1.05)
+        width = needed_mm(text.lines[0], text.font, size, boxed=True) * mm
+        canvas.rect(x - pad, baseline - size * 0.22, width, size * 1.05)
 
 
 def _draw_barcode(
@@ -119,6 +77,8 @@ def _draw_barcode(
 def draw_label(
     canvas: Canvas, layout: Layout, data: LabelData, *, origin_y: float = 0.0, origin_x: float = 0.0
 ) -> None:
+    """A label drawn with every text fitted to its box (or LabelTextDoesNotFit: nothing drawn)."""
+    texts = fit_label(layout, data)
     canvas.saveState()
     canvas.translate(origin_x, 0)
     canvas.setFillColorRGB(0, 0, 0)
@@ -127,10 +87,8 @@ def draw_label(
         canvas.setLineWidth(line.width_mm * mm)
         top = origin_y + layout.height_mm * mm
         canvas.line(line.x1_mm * mm, top - line.y1_mm * mm, line.x2_mm * mm, top - line.y2_mm * mm)
-    for text in layout.texts:
-        _draw_text(
-            canvas, layout, text, text.text if text.text is not None else data[text.field], origin_y
-        )
+    for text in texts:
+        _draw_text(canvas, layout, text, origin_y)
     for barcode in layout.barcodes:
         _draw_barcode(canvas, layout, barcode, data[barcode.field], origin_y)
     canvas.restoreState()

@@ -1,4 +1,5 @@
-"""Print a label: build its data, verify every bar code by decoding it, render, log, audit.
+"""Print a label: build its data, verify every bar code by decoding it, fit every text to its
+box, render, read the rendered text back, log, audit.
 
 Record kinds register how their label data is built in one place (``mfg.registry``). A second
 print of the same label is a reprint: it needs a reason and carries the ISBT 128 ``05`` flag.
@@ -21,6 +22,7 @@ from mfg.labeling.barcodes import scan_back
 from mfg.labeling.fields import LabelData
 from mfg.labeling.layout import Layout, load_layout
 from mfg.labeling.pdf import label_pdf
+from mfg.labeling.readback import verify_text
 from mfg.labeling.zpl import label_zpl
 from mfg.models import LabelPrint, User
 
@@ -118,6 +120,7 @@ def print_label(
     verify_barcodes(layout, data)
     if output == "pdf":
         content = label_pdf(layout, [data] * copies, title=f"{kind} {identifier}")
+        verify_text(content, layout, data)
         media_type = "application/pdf"
     else:
         content = label_zpl(layout, [data], copies=copies).encode("utf-8")

@@ -6,13 +6,34 @@ from xml.sax.saxutils import escape, quoteattr
 
 from mfg.labeling.barcodes import CODE128_QUIET_MODULES, code128_modules, datamatrix_modules
 from mfg.labeling.fields import LabelData
+from mfg.labeling.fit import BOX_PAD, POINT_MM, FittedText, fit_label, needed_mm
 from mfg.labeling.layout import Layout
 
-POINT_MM = 0.3528
 _FAMILY = {"sans": "DejaVu Sans, sans-serif", "mono": "DejaVu Sans Mono, monospace"}
 
 
+def _text(text: FittedText) -> list[str]:
+    """A fitted text as the PDF prints it: its size, its lines, its box."""
+    element, size = text.element, text.size_pt * POINT_MM
+    family = _FAMILY["mono" if element.font.startswith("mono") else "sans"]
+    weight = "bold" if element.font.endswith("bold") else "normal"
+    out = [
+        f'<text x="{element.x_mm}" y="{baseline:.2f}" font-size="{size:.2f}" '
+        f'font-family={quoteattr(family)} font-weight="{weight}">{escape(line)}</text>'
+        for line, baseline in text.baselines_mm()
+    ]
+    if element.boxed:
+        width = needed_mm(text.lines[0], text.font, text.size_pt, boxed=True)
+        out.append(
+            f'<rect x="{element.x_mm - size * BOX_PAD:.2f}" y="{element.y_mm - size * 0.05:.2f}" '
+            f'width="{width:.2f}" height="{size * 1.05:.2f}" fill="none" stroke="#000" '
+            'stroke-width="0.2"/>'
+        )
+    return out
+
+
 def label_svg(layout: Layout, data: LabelData) -> str:
+    """The label as the PDF draws it, for the screen (or LabelTextDoesNotFit)."""
     w, h = layout.width_mm, layout.height_mm
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" '
@@ -25,29 +46,8 @@ def label_svg(layout: Layout, data: LabelData) -> str:
             f'<line x1="{line.x1_mm}" y1="{line.y1_mm}" x2="{line.x2_mm}" y2="{line.y2_mm}" '
             f'stroke="#000" stroke-width="{line.width_mm}"/>'
         )
-    for text in layout.texts:
-        value = text.text if text.text is not None else data[text.field]
-        if not value:
-            continue
-        size = text.size_pt * POINT_MM
-        family = _FAMILY["mono" if text.font.startswith("mono") else "sans"]
-        weight = "bold" if text.font.endswith("bold") else "normal"
-        fit = (
-            f' textLength="{text.max_width_mm}" lengthAdjust="spacingAndGlyphs"'
-            if (text.max_width_mm and len(value) * size * 0.6 > text.max_width_mm)
-            else ""
-        )
-        out.append(
-            f'<text x="{text.x_mm}" y="{text.y_mm + size * 0.8:.2f}" font-size="{size:.2f}" '
-            f'font-family={quoteattr(family)} font-weight="{weight}"{fit}>{escape(value)}</text>'
-        )
-        if text.boxed:
-            width = len(value) * size * 0.62 + size * 0.3
-            out.append(
-                f'<rect x="{text.x_mm - size * 0.15:.2f}" y="{text.y_mm - size * 0.05:.2f}" '
-                f'width="{width:.2f}" height="{size * 1.05:.2f}" fill="none" stroke="#000" '
-                'stroke-width="0.2"/>'
-            )
+    for text in fit_label(layout, data):
+        out.extend(_text(text))
     for barcode in layout.barcodes:
         value, m = data[barcode.field], barcode.module_mm
         if barcode.symbology == "code128":

@@ -1,4 +1,10 @@
-"""Labels as ZPL II for Zebra thermal printers (8 dots/mm = 203 dpi by default).
+r"""Labels as ZPL II for Zebra thermal printers (8 dots/mm = 203 dpi by default).
+
+Texts follow the same fitting rule as the PDF (``mfg.labeling.fit``): the same size and the same
+lines, measured with the PDF's fonts, or the label is refused. The printer's own fonts are not
+the PDF's, so each text is also a ``^FB`` field block as wide as its box with the layout's
+``max_lines`` lines: were the printer's font wider than measured, it wraps inside the box rather
+than printing past it. The planned line breaks are ``\&``; a value's own ``\`` is ``\\``.
 
 Field data is written with ``^FH`` hex escapes for the characters ZPL reserves (``^``, ``~``,
 ``_``), and inside ``^BC`` (Code 128) data a literal ``>`` is written ``><``, because ``>`` starts
@@ -11,7 +17,8 @@ from collections.abc import Sequence
 
 from mfg.labeling.barcodes import CODE128_QUIET_MODULES
 from mfg.labeling.fields import LabelData
-from mfg.labeling.layout import BarcodeElement, Layout, TextElement
+from mfg.labeling.fit import LINE_PITCH, FittedText, box_width_mm, fit_label
+from mfg.labeling.layout import BarcodeElement, Layout
 
 POINT_MM = 0.3528
 
@@ -37,16 +44,22 @@ def _dots(mm_value: float, dpmm: int) -> int:
     return max(1, round(mm_value * dpmm))
 
 
-def _text(element: TextElement, value: str, dpmm: int) -> str:
-    if not value:
-        return ""
-    height = _dots(element.size_pt * POINT_MM, dpmm)
+def _text(layout: Layout, text: FittedText, dpmm: int) -> str:
+    """A fitted text as one field block: its box's width, its layout's lines, its planned breaks."""
+    element = text.element
+    height = _dots(text.size_pt * POINT_MM, dpmm)
     x, y = _dots(element.x_mm, dpmm), _dots(element.y_mm, dpmm)
     font = "^A0N" if element.font.startswith("sans") else "^ADN"
-    command = f"^FO{x},{y}{font},{height},{height}^FH_^FD{_hex_escaped(value)}^FS"
+    width = int(box_width_mm(layout, element) * dpmm)  # rounded down: inside the box
+    spacing = round((LINE_PITCH - 1) * height)
+    data = "\\&".join(_hex_escaped(line.replace("\\", "\\\\")) for line in text.lines)
+    command = (
+        f"^FO{x},{y}{font},{height},{height}^FB{width},{element.max_lines},{spacing},L,0"
+        f"^FH_^FD{data}^FS"
+    )
     if element.boxed:
-        width = round(height * 0.75 * len(value)) + 8
-        command += f"^FO{x - 4},{y - 4}^GB{width},{height + 8},2^FS"
+        box = round(height * 0.75 * len(text.value)) + 8
+        command += f"^FO{x - 4},{y - 4}^GB{box},{height + 8},2^FS"
     return command
 
 
@@ -67,9 +80,10 @@ def _barcode(element: BarcodeElement, data: str, dpmm: int) -> str:
 def label_zpl(
     layout: Layout, labels: Sequence[LabelData], *, dpmm: int = 8, copies: int = 1
 ) -> str:
-    """One ``^XA…^XZ`` format per label."""
+    """One ``^XA…^XZ`` format per label, every text fitted (or LabelTextDoesNotFit)."""
     formats = []
     for data in labels:
+        texts = fit_label(layout, data)
         parts = [
             "^XA",
             "^CI28",
@@ -86,10 +100,7 @@ def label_zpl(
             width = max(thickness, _dots(abs(line.x2_mm - line.x1_mm), dpmm))
             height = max(thickness, _dots(abs(line.y2_mm - line.y1_mm), dpmm))
             parts.append(f"^FO{x},{y}^GB{width},{height},{thickness}^FS")
-        for text in layout.texts:
-            parts.append(
-                _text(text, text.text if text.text is not None else data[text.field], dpmm)
-            )
+        parts.extend(_text(layout, text, dpmm) for text in texts)
         for barcode in layout.barcodes:
             parts.append(_barcode(barcode, data[barcode.field], dpmm))
         parts += [f"^PQ{copies}", "^XZ"]
