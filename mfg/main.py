@@ -38,6 +38,7 @@ from mfg.trace import pages as trace_pages
 from mfg.web import api as web_api
 from mfg.web import pages as web_pages
 from mfg.web.errors import install_error_handlers
+from mfg.web.inline import InlineFormRedirects
 from mfg.web.security import csrf_protect
 from mfg.web.templating import STATIC_DIR
 
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.resolver = build_resolver()
     app.state.label_sources = build_label_sources()
     app.state.worklist = build_worklist()
+    # Innermost first: the session cookie set by a form's redirect rides on its inline answer.
+    app.add_middleware(InlineFormRedirects)
     app.add_middleware(
         SessionMiddleware,
         secret_key=derive_key(settings.effective_secret_key(), "session-cookie").hex(),

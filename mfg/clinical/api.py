@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 from mfg.auth.permissions import Action
 from mfg.clinical import bedside, infusions, orders, patients
 from mfg.errors import NotFound
-from mfg.models import Allocation, BedsideCheck, Dose, Patient, User
+from mfg.models import Allocation, BedsideCheck, Dose, DoseOrder, Infusion, Patient, User
+from mfg.quantities import Number
 from mfg.web.deps import SessionDep
 from mfg.web.security import Allow
 
@@ -126,18 +127,101 @@ def weight_verify(
 
 
 class OrderIn(BaseModel):
-    cells_per_kg: float | None = Field(default=None, gt=0)
+    cells_per_kg: Number | None = Field(default=None, gt=0)
     infusions: int = Field(default=1, ge=1)
 
 
 class OrderPublic(BaseModel):
     id: int
+    identifier: str = Field(description="the order's number, as text (the list contract)")
     patient: str
     cells_per_kg: float
     infusions: int
+    infusions_given: int
     weight_kg: float
     cells_per_infusion: int
-    status: str
+    status: str = Field(description="active, completed (every infusion given) or cancelled")
+    ordered_by: str
+    ordered_at: datetime
+    ended_at: datetime | None
+    ended_by: str | None
+    cancel_reason: str | None
+    allocations: list[int]
+
+
+class OrderList(BaseModel):
+    items: list[OrderPublic]
+    total: int
+
+
+def _username(session: Session, user_id: int | None) -> str | None:
+    return session.get(User, user_id).username if user_id else None
+
+
+def order_public(session: Session, order: DoseOrder) -> OrderPublic:
+    return OrderPublic(
+        id=order.id,
+        identifier=str(order.id),
+        patient=session.get(Patient, order.patient_id).code,
+        cells_per_kg=order.cells_per_kg,
+        infusions=order.infusions,
+        infusions_given=orders.infusions_of_order(session, order),
+        weight_kg=order.weight_kg,
+        cells_per_infusion=order.cells_per_infusion,
+        status=order.status,
+        ordered_by=_username(session, order.ordered_by_id),
+        ordered_at=order.ordered_at,
+        ended_at=order.ended_at,
+        ended_by=_username(session, order.ended_by_id),
+        cancel_reason=order.cancel_reason,
+        allocations=[a.id for a in orders.allocations_of_order(session, order)],
+    )
+
+
+@router.get("/orders", response_model=OrderList)
+def order_list(
+    actor: Viewer,
+    session: SessionDep,
+    status: str | None = None,
+    patient: str | None = Query(default=None, max_length=20, description="a patient code"),
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> OrderList:
+    """Dose orders, newest first; ``?patient=PT…`` and ``?status=active|completed|cancelled``."""
+    whose = patients.get_patient(session, patient) if patient else None
+    items, total = orders.list_orders(
+        session, actor=actor, status=status, patient=whose, limit=limit, offset=offset
+    )
+    return OrderList(items=[order_public(session, o) for o in items], total=total)
+
+
+@router.get("/orders/{order_id}", response_model=OrderPublic)
+def order_read(order_id: int, actor: Viewer, session: SessionDep) -> OrderPublic:
+    return order_public(session, orders.get_order(session, order_id))
+
+
+class CancellationIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    password: str = Password
+
+
+@router.post("/orders/{order_id}/cancellation", response_model=OrderPublic)
+def order_cancel(
+    order_id: int,
+    body: CancellationIn,
+    actor: Annotated[User, Depends(Allow(Action.ORDER_DOSES))],
+    session: SessionDep,
+) -> OrderPublic:
+    """Withdraw an active order, signed "Cancelled" with its reason; its doses not infused leave
+    the patient (to stock, returned from the ward, or discarded once thawed)."""
+    order = orders.cancel_order(
+        session,
+        actor=actor,
+        order=orders.get_order(session, order_id),
+        reason=body.reason,
+        password=body.password,
+    )
+    return order_public(session, order)
 
 
 @router.post("/patients/{code}/orders", response_model=OrderPublic, status_code=201)
@@ -155,28 +239,83 @@ def order_create(
         cells_per_kg=body.cells_per_kg,
         infusions=body.infusions,
     )
-    return OrderPublic(patient=patient.code, **order.model_dump(exclude={"patient_id"}))
+    return order_public(session, order)
 
 
 class AllocationPublic(BaseModel):
     id: int
+    identifier: str
+    status: str = Field(description="active, issued, infused or ended")
+    order: int
     patient: str
     dose: str
+    dose_status: str
+    active: bool
+    allocated_by: str
+    allocated_at: datetime
     issued_at: datetime | None
+    issued_by: str | None
     received_by: str | None
     transport_temp_c: float | None
 
 
+class AllocationList(BaseModel):
+    items: list[AllocationPublic]
+    total: int
+
+
 def allocation_public(session: Session, allocation: Allocation) -> AllocationPublic:
-    receiver = session.get(User, allocation.received_by_id) if allocation.received_by_id else None
+    dose = session.get(Dose, allocation.dose_id)
+    if not allocation.active:
+        status = "ended"
+    elif dose.status == "infused":
+        status = "infused"
+    else:
+        status = "issued" if allocation.issued_at else "active"
     return AllocationPublic(
         id=allocation.id,
+        identifier=str(allocation.id),
+        status=status,
+        order=allocation.order_id,
         patient=session.get(Patient, allocation.patient_id).code,
-        dose=session.get(Dose, allocation.dose_id).identifier,
+        dose=dose.identifier,
+        dose_status=dose.status,
+        active=allocation.active,
+        allocated_by=_username(session, allocation.allocated_by_id),
+        allocated_at=allocation.allocated_at,
         issued_at=allocation.issued_at,
-        received_by=receiver.username if receiver else None,
+        issued_by=_username(session, allocation.issued_by_id),
+        received_by=_username(session, allocation.received_by_id),
         transport_temp_c=allocation.transport_temp_c,
     )
+
+
+@router.get("/allocations", response_model=AllocationList)
+def allocations_list(
+    actor: Viewer,
+    session: SessionDep,
+    patient: str | None = Query(default=None, max_length=20, description="a patient code"),
+    order: int | None = Query(default=None, ge=1, le=2**31 - 1),
+    active: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AllocationList:
+    """Doses set aside for patients, newest first; ``?patient=``, ``?order=``, ``?active=``."""
+    items, total = orders.list_allocations(
+        session,
+        actor=actor,
+        patient=patients.get_patient(session, patient) if patient else None,
+        order=orders.get_order(session, order) if order else None,
+        active=active,
+        limit=limit,
+        offset=offset,
+    )
+    return AllocationList(items=[allocation_public(session, a) for a in items], total=total)
+
+
+@router.get("/allocations/{allocation_id}", response_model=AllocationPublic)
+def allocation_read(allocation_id: int, actor: Viewer, session: SessionDep) -> AllocationPublic:
+    return allocation_public(session, orders.get_allocation(session, allocation_id))
 
 
 Lab = Annotated[User, Depends(Allow(Action.ALLOCATE_DOSES))]
@@ -193,14 +332,12 @@ class IssueIn(BaseModel):
     receiver_username: str = Field(max_length=64)
     receiver_password: str = Password
     issued_at: AwareDatetime
-    transport_temp_c: float
+    transport_temp_c: Number
 
 
 @router.post("/allocations/{allocation_id}/issue", response_model=AllocationPublic)
 def issue(allocation_id: int, body: IssueIn, actor: Lab, session: SessionDep) -> AllocationPublic:
-    allocation = session.get(Allocation, allocation_id)
-    if allocation is None:
-        raise NotFound(f"No allocation {allocation_id}.")
+    allocation = orders.get_allocation(session, allocation_id)
     done = orders.issue(session, actor=actor, allocation=allocation, **body.model_dump())
     return allocation_public(session, done)
 
@@ -214,28 +351,76 @@ class CheckResult(BaseModel):
     name: str
     ok: bool
     reason: str
+    code: str = Field(description="the rule's stable code; ok when the check passed")
 
 
 class CheckPublic(BaseModel):
     id: int
+    identifier: str
+    status: str = Field(description="passed or stopped")
     passed: bool
     patient: str | None
     dose: str | None
+    wristband_scan: str
+    dose_scan: str
+    checked_by: str
+    checked_at: datetime
     checks: list[CheckResult]
     verified_by: list[str]
+    infusion: int | None
+
+
+class CheckList(BaseModel):
+    items: list[CheckPublic]
+    total: int
 
 
 def check_public(session: Session, record: BedsideCheck) -> CheckPublic:
+    infusion = session.exec(select(Infusion.id).where(Infusion.bedside_check_id == record.id))
     return CheckPublic(
         id=record.id,
+        identifier=str(record.id),
+        status="passed" if record.passed else "stopped",
         passed=record.passed,
         patient=session.get(Patient, record.patient_id).code if record.patient_id else None,
         dose=session.get(Dose, record.dose_id).identifier if record.dose_id else None,
+        wristband_scan=record.wristband_scan,
+        dose_scan=record.dose_scan,
+        checked_by=_username(session, record.checked_by_id),
+        checked_at=record.checked_at,
         checks=[
-            CheckResult(name=c.name, ok=c.ok, reason=c.reason) for c in bedside.checks_of(record)
+            CheckResult(name=c.name, ok=c.ok, reason=c.reason, code=c.code)
+            for c in bedside.checks_of(record)
         ],
         verified_by=[s.username for s in bedside.identity_signatures(session, record)],
+        infusion=infusion.first(),
     )
+
+
+@router.get("/bedside/checks", response_model=CheckList)
+def bedside_check_list(
+    actor: Viewer,
+    session: SessionDep,
+    patient: str | None = Query(default=None, max_length=20, description="a patient code"),
+    passed: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CheckList:
+    """Every bedside check attempt, newest first, matched or not; ``?patient=``, ``?passed=``."""
+    items, total = bedside.list_checks(
+        session,
+        actor=actor,
+        patient=patients.get_patient(session, patient) if patient else None,
+        passed=passed,
+        limit=limit,
+        offset=offset,
+    )
+    return CheckList(items=[check_public(session, c) for c in items], total=total)
+
+
+@router.get("/bedside/checks/{check_id}", response_model=CheckPublic)
+def bedside_check_read(check_id: int, actor: Viewer, session: SessionDep) -> CheckPublic:
+    return check_public(session, bedside.get_check(session, check_id))
 
 
 @router.post("/bedside/checks", response_model=CheckPublic, status_code=201)
@@ -269,11 +454,13 @@ def bedside_verify(
 class InfusionIn(BaseModel):
     started_at: AwareDatetime
     stopped_at: AwareDatetime
-    volume_ml: float = Field(gt=0)
+    volume_ml: Number = Field(description="at most the bag's volume")
     complete: bool
     route: str = Field(default="intravenous", max_length=40)
     bag_inspected: bool
-    vitals: dict[str, dict[str, str]]
+    vitals: dict[str, dict[str, Number | None]] = Field(
+        description="before, during and after: " + ", ".join(infusions.VITALS)
+    )
     reactions: str = Field(default="", max_length=2000)
     conditional_acknowledged: bool = Field(
         default=False, description="required when the lot is conditionally released"

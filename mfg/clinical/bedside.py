@@ -15,10 +15,10 @@ from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize, may
-from mfg.clinical.orders import matches_prescription, order_of
+from mfg.clinical.orders import infusions_given, matches_prescription, order_of
 from mfg.clinical.patients import arm_of, get_patient
-from mfg.db import settings_of
-from mfg.errors import MfgError, NotFound, RuleViolation
+from mfg.db import newest_page, settings_of
+from mfg.errors import MfgError, NotFound, Reason, RuleViolation
 from mfg.manufacturing.doses import get_dose
 from mfg.manufacturing.pools import ineligible_donors_of
 from mfg.models import (
@@ -26,7 +26,6 @@ from mfg.models import (
     BedsideCheck,
     Dose,
     DoseStatus,
-    Infusion,
     Lot,
     LotStatus,
     Meaning,
@@ -38,165 +37,208 @@ from mfg.models import (
 )
 from mfg.signatures import service as signatures
 
+CHECK_VALID_MINUTES = 30  # a bedside check older than this is scanned again
+
 
 @dataclass(frozen=True)
 class Check:
+    """One bedside check: its name, whether it passed, why, and the stable code of the rule
+    (``ok`` when it passed)."""
+
     name: str
     ok: bool
     reason: str
+    code: str = "ok"
+
+
+def _passed(name: str, reason: str) -> Check:
+    return Check(name, True, reason)
+
+
+def _stop(name: str, code: str, reason: str) -> Check:
+    return Check(name, False, reason, code)
 
 
 @dataclass
 class BedsideFacts:
     patient: Patient | None
-    patient_error: str
+    patient_error: MfgError | None
     dose: Dose | None
-    dose_error: str
+    dose_error: MfgError | None
     receives_product: bool
     allocated_to: int | None  # the patient id of the dose's active allocation
     lot_status: str | None
     prescribed_cells: int | None
     infusions_done: int
-    infusions_allowed: int
+    infusions_allowed: int  # the trial's maximum per patient
     now: datetime
     thaw_limit_minutes: int
     ineligible_donors: Sequence[str] = ()  # the dose's donors found not eligible
 
 
+def arm_guard(f: BedsideFacts) -> Check:
+    """Only a patient of an arm that receives the product is infused."""
+    if f.receives_product:
+        return _passed("arm", "the patient's arm receives the product")
+    return _stop("arm", "control_arm", "CONTROL ARM: this patient receives no cell product")
+
+
+def allocation_guard(f: BedsideFacts) -> Check:
+    """The dose is allocated to this very patient."""
+    if f.allocated_to == f.patient.id:
+        return _passed("allocated to this patient", "allocated to this patient")
+    return _stop(
+        "allocated to this patient",
+        "not_allocated_to_patient",
+        "THIS DOSE IS NOT ALLOCATED TO THIS PATIENT",
+    )
+
+
+def release_guard(f: BedsideFacts) -> Check:
+    """The lot is released, or conditionally released (acknowledged before infusing)."""
+    if f.lot_status == LotStatus.RELEASED:
+        return _passed("lot released", "released")
+    if f.lot_status == LotStatus.CONDITIONALLY_RELEASED:
+        return _passed("lot released", "CONDITIONALLY released — sterility pending: acknowledge")
+    return _stop(
+        "lot released",
+        "lot_not_released",
+        f"LOT NOT RELEASED: {str(f.lot_status).replace('_', ' ')}",
+    )
+
+
+def expiry_guard(f: BedsideFacts) -> Check:
+    """The dose is within its expiry."""
+    if f.dose.expires_at > f.now:
+        return _passed("not expired", "within expiry")
+    return _stop("not expired", "dose_expired", f"EXPIRED {f.dose.expires_at:%Y-%m-%d %H:%M} UTC")
+
+
+_STOPPED_DOSE = (DoseStatus.ON_HOLD, DoseStatus.RECALLED, DoseStatus.DISCARDED)
+_STOPPED_LOT = (LotStatus.ON_HOLD, LotStatus.RECALLED)
+
+
+def stop_guard(f: BedsideFacts) -> Check:
+    """Neither the dose nor its lot is on hold, recalled or discarded; the reason names which."""
+    name = "not on hold or recalled"
+    stopped = []
+    if f.dose.status in _STOPPED_DOSE:
+        stopped.append(f"DOSE {f.dose.status.replace('_', ' ').upper()}")
+    if f.lot_status in _STOPPED_LOT:
+        stopped.append(f"LOT {str(f.lot_status).replace('_', ' ').upper()}")
+    if not stopped:
+        return _passed(name, "usable")
+    held = f.dose.status == DoseStatus.ON_HOLD or f.lot_status == LotStatus.ON_HOLD
+    return _stop(name, "dose_on_hold" if held else "dose_recalled", " / ".join(stopped))
+
+
+def donor_guard(f: BedsideFacts) -> Check:
+    """Every donor of the dose is still eligible (a look-back may have found one ineligible)."""
+    if not f.ineligible_donors:
+        return _passed("donors eligible", "every donor eligible")
+    return _stop(
+        "donors eligible",
+        "donor_not_eligible",
+        f"DONOR {', '.join(f.ineligible_donors)} NOT ELIGIBLE: do not infuse",
+    )
+
+
+def infused_guard(f: BedsideFacts) -> Check:
+    """A dose is infused once."""
+    if f.dose.status != DoseStatus.INFUSED:
+        return _passed("not already infused", "not infused")
+    return _stop("not already infused", "already_infused", "ALREADY INFUSED")
+
+
+def issue_guard(f: BedsideFacts) -> Check:
+    """The dose was handed over to the ward."""
+    if f.dose.status in (DoseStatus.ISSUED, DoseStatus.INFUSED):
+        return _passed("issued to the ward", "issued")
+    return _stop(
+        "issued to the ward",
+        "not_issued",
+        f"NOT ISSUED: the dose is {f.dose.status.replace('_', ' ')}",
+    )
+
+
+def thaw_guard(f: BedsideFacts) -> Check:
+    """The dose was thawed, within the thaw-to-infusion limit."""
+    name, limit = "thaw window", f.thaw_limit_minutes
+    if f.dose.thawed_at is None:
+        return _stop(name, "not_thawed", "NOT THAWED: record the thaw first")
+    minutes = int((f.now - f.dose.thawed_at).total_seconds() // 60)
+    if f.now - f.dose.thawed_at > timedelta(minutes=limit):
+        return _stop(name, "thaw_window_exceeded", f"THAWED {minutes} MIN AGO: beyond {limit} min")
+    return _passed(name, f"thawed within {limit} min")
+
+
+def prescription_guard(f: BedsideFacts) -> Check:
+    """The cells of the dose are within ±10 % of the prescription of the active order."""
+    name = "cell dose matches prescription"
+    if f.prescribed_cells is None:
+        return _stop(name, "no_active_order", "NO ACTIVE ORDER for this patient")
+    if matches_prescription(f.dose.cells, f.prescribed_cells):
+        return _passed(name, f"{f.dose.cells:,} cells for {f.prescribed_cells:,} prescribed")
+    return _stop(
+        name,
+        "cells_outside_prescription",
+        f"{f.dose.cells:,} CELLS vs {f.prescribed_cells:,} PRESCRIBED (±10 %)",
+    )
+
+
+def infusion_count_guard(f: BedsideFacts) -> Check:
+    """The patient's infusions stay within the trial's maximum."""
+    name = "infusions within the maximum"
+    if f.infusions_done < f.infusions_allowed:
+        return _passed(name, f"infusion {f.infusions_done + 1} of {f.infusions_allowed}")
+    limit = f.infusions_allowed
+    return _stop(
+        name,
+        "infusion_limit_reached",
+        f"MAXIMUM OF {limit} INFUSION{'' if limit == 1 else 'S'} REACHED",
+    )
+
+
+# The checks of REFERENCE.md §6, in the order the clinician reads them.
+GUARDS = (
+    arm_guard,
+    allocation_guard,
+    release_guard,
+    expiry_guard,
+    stop_guard,
+    donor_guard,
+    infused_guard,
+    issue_guard,
+    thaw_guard,
+    prescription_guard,
+    infusion_count_guard,
+)
+
+
 def bedside_checks(f: BedsideFacts) -> list[Check]:
     """Each check of REFERENCE.md §6 with its outcome and, when it fails, why."""
     if f.patient is None or f.dose is None:
-        return [
-            Check("wristband", f.patient is not None, f.patient_error or "patient identified"),
-            Check("dose label", f.dose is not None, f.dose_error or "dose identified"),
-        ]
-    d = f.dose
-    checks = [
-        Check(
-            "arm",
-            f.receives_product,
-            "the patient's arm receives the product"
-            if f.receives_product
-            else "CONTROL ARM: this patient receives no cell product",
-        ),
-        Check(
-            "allocated to this patient",
-            f.allocated_to == f.patient.id,
-            "allocated to this patient"
-            if f.allocated_to == f.patient.id
-            else "THIS DOSE IS NOT ALLOCATED TO THIS PATIENT",
-        ),
-    ]
-    usable = f.lot_status in (LotStatus.RELEASED, LotStatus.CONDITIONALLY_RELEASED)
-    conditional = f.lot_status == LotStatus.CONDITIONALLY_RELEASED
-    checks.append(
-        Check(
-            "lot released",
-            usable,
-            (
-                "CONDITIONALLY released — sterility pending: acknowledge"
-                if conditional
-                else "released"
-            )
-            if usable
-            else f"LOT NOT RELEASED: {str(f.lot_status).replace('_', ' ')}",
-        )
-    )
-    checks.append(
-        Check(
-            "not expired",
-            d.expires_at > f.now,
-            "within expiry"
-            if d.expires_at > f.now
-            else f"EXPIRED {d.expires_at:%Y-%m-%d %H:%M} UTC",
-        )
-    )
-    stopped = d.status in (DoseStatus.ON_HOLD, DoseStatus.RECALLED, DoseStatus.DISCARDED)
-    checks.append(
-        Check(
-            "not on hold or recalled",
-            not stopped and f.lot_status not in (LotStatus.ON_HOLD, LotStatus.RECALLED),
-            "usable"
-            if not stopped and f.lot_status not in (LotStatus.ON_HOLD, LotStatus.RECALLED)
-            else f"DOSE {d.status.replace('_', ' ').upper()} / LOT {str(f.lot_status).upper()}",
-        )
-    )
-    checks.append(
-        Check(
-            "donors eligible",
-            not f.ineligible_donors,
-            "every donor eligible"
-            if not f.ineligible_donors
-            else f"DONOR {', '.join(f.ineligible_donors)} NOT ELIGIBLE: do not infuse",
-        )
-    )
-    checks.append(
-        Check(
-            "not already infused",
-            d.status != DoseStatus.INFUSED,
-            "not infused" if d.status != DoseStatus.INFUSED else "ALREADY INFUSED",
-        )
-    )
-    checks.append(
-        Check(
-            "issued to the ward",
-            d.status in (DoseStatus.ISSUED, DoseStatus.INFUSED),
-            "issued"
-            if d.status in (DoseStatus.ISSUED, DoseStatus.INFUSED)
-            else f"NOT ISSUED: the dose is {d.status.replace('_', ' ')}",
-        )
-    )
-    limit = timedelta(minutes=f.thaw_limit_minutes)
-    if d.thawed_at is None:
-        thaw = Check("thaw window", False, "NOT THAWED: record the thaw first")
-    elif f.now - d.thawed_at > limit:
-        minutes = int((f.now - d.thawed_at).total_seconds() // 60)
-        thaw = Check(
-            "thaw window", False, f"THAWED {minutes} MIN AGO: beyond {f.thaw_limit_minutes} min"
-        )
-    else:
-        thaw = Check("thaw window", True, f"thawed within {f.thaw_limit_minutes} min")
-    checks.append(thaw)
-    fits = f.prescribed_cells is not None and matches_prescription(d.cells, f.prescribed_cells)
-    checks.append(
-        Check(
-            "cell dose matches prescription",
-            fits,
-            f"{d.cells:,} cells for {f.prescribed_cells:,} prescribed"
-            if f.prescribed_cells
-            else "NO ACTIVE ORDER for this patient",
-        )
-        if fits or f.prescribed_cells is None
-        else Check(
-            "cell dose matches prescription",
-            False,
-            f"{d.cells:,} CELLS vs {f.prescribed_cells:,} PRESCRIBED (±10 %)",
-        )
-    )
-    within = f.infusions_done < f.infusions_allowed
-    checks.append(
-        Check(
-            "infusions within the maximum",
-            within,
-            f"infusion {f.infusions_done + 1} of {f.infusions_allowed}"
-            if within
-            else f"MAXIMUM OF {f.infusions_allowed} INFUSIONS REACHED",
-        )
-    )
-    return checks
+        return [_identified("wristband", f.patient_error), _identified("dose label", f.dose_error)]
+    return [guard(f) for guard in GUARDS]
+
+
+def _identified(name: str, error: MfgError | None) -> Check:
+    if error is None:
+        return _passed(name, "patient identified" if name == "wristband" else "dose identified")
+    code = error.code if error.code != "not_found" else f"{name.split()[0]}_not_recognised"
+    return _stop(name, code, f"{name.upper()} NOT RECOGNISED: {error.message}")
 
 
 def _facts(session: Session, wristband: str, dose_scan: str) -> BedsideFacts:
-    patient = dose = None
-    patient_error = dose_error = ""
+    patient = dose = patient_error = dose_error = None
     try:
         patient = get_patient(session, wristband)
     except MfgError as error:
-        patient_error = f"WRISTBAND NOT RECOGNISED: {error.message}"
+        patient_error = error
     try:
         dose = get_dose(session, dose_scan)
     except MfgError as error:
-        dose_error = f"DOSE LABEL NOT RECOGNISED: {error.message}"
+        dose_error = error
     settings = settings_of(session)
     allocated_to = order = trial = None
     infusions_done = 0
@@ -208,10 +250,7 @@ def _facts(session: Session, wristband: str, dose_scan: str) -> BedsideFacts:
     if patient is not None:
         order = order_of(session, patient)
         trial = session.get(Trial, patient.trial_id)
-        infusions_done = len(
-            session.exec(select(Infusion).where(Infusion.patient_id == patient.id)).all()
-        )
-    allowed = min(order.infusions, trial.max_infusions) if order and trial else 0
+        infusions_done = infusions_given(session, patient)
     return BedsideFacts(
         patient=patient,
         patient_error=patient_error,
@@ -222,11 +261,24 @@ def _facts(session: Session, wristband: str, dose_scan: str) -> BedsideFacts:
         lot_status=session.get(Lot, dose.lot_id).status if dose else None,
         prescribed_cells=order.cells_per_infusion if order else None,
         infusions_done=infusions_done,
-        infusions_allowed=allowed or (trial.max_infusions if trial else 0),
+        infusions_allowed=trial.max_infusions if trial else 0,
         now=utcnow(),
         thaw_limit_minutes=settings.thaw_to_infusion_limit_minutes,
         ineligible_donors=ineligible_donors_of(session, dose.lot_id) if dose else (),
     )
+
+
+def _dose_scanned_first(session: Session, wristband: str) -> bool:
+    """The first scan names a dose: the clinician scanned the bag before the wristband."""
+    try:
+        get_patient(session, wristband)
+    except MfgError:
+        try:
+            get_dose(session, wristband)
+        except MfgError:
+            return False
+        return True
+    return False
 
 
 def check_at_bedside(
@@ -234,6 +286,14 @@ def check_at_bedside(
 ) -> BedsideCheck:
     """Record the attempt with every check's outcome; the caller shows it, pass or stop."""
     authorize(actor, Action.BEDSIDE)
+    if _dose_scanned_first(session, wristband):
+        raise RuleViolation(
+            Reason(
+                "scan_wristband_first",
+                "This is a dose label: scan the patient's wristband first, then the dose.",
+            ),
+            field="wristband",
+        )
     facts = _facts(session, wristband, dose_scan)
     checks = bedside_checks(facts)
     record = BedsideCheck(
@@ -242,7 +302,7 @@ def check_at_bedside(
         patient_id=facts.patient.id if facts.patient else None,
         dose_id=facts.dose.id if facts.dose else None,
         passed=all(c.ok for c in checks),
-        results=json.dumps([[c.name, c.ok, c.reason] for c in checks], ensure_ascii=False),
+        results=json.dumps([[c.name, c.ok, c.reason, c.code] for c in checks], ensure_ascii=False),
         checked_by_id=actor.id,
     )
     session.add(record)
@@ -263,7 +323,26 @@ def check_at_bedside(
 
 
 def checks_of(record: BedsideCheck) -> list[Check]:
-    return [Check(name, ok, reason) for name, ok, reason in json.loads(record.results)]
+    """The checks as recorded (records made before the checks had codes have none)."""
+    return [Check(*row) for row in json.loads(record.results)]
+
+
+def list_checks(
+    session: Session,
+    *,
+    actor: User,
+    patient: Patient | None = None,
+    passed: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[BedsideCheck], int]:
+    authorize(actor, Action.VIEW_CLINICAL)
+    conditions = []
+    if patient is not None:
+        conditions.append(BedsideCheck.patient_id == patient.id)
+    if passed is not None:
+        conditions.append(col(BedsideCheck.passed).is_(passed))
+    return newest_page(session, BedsideCheck, *conditions, limit=limit, offset=offset)
 
 
 def get_check(session: Session, check_id: int) -> BedsideCheck:
@@ -296,17 +375,25 @@ def verify_identity(
     password. The same clinician cannot sign both."""
     authorize(actor, Action.BEDSIDE)
     if not may(signer, Action.BEDSIDE):
-        raise RuleViolation(f"{signer.full_name} is not a clinician.")
+        raise RuleViolation(
+            Reason("signer_not_clinician", f"{signer.full_name} is not a clinician."),
+            field="username",
+        )
     if not record.passed:
-        raise RuleViolation("The checks did not pass: there is nothing to verify.")
-    if utcnow() - record.checked_at > timedelta(minutes=30):
-        raise RuleViolation("This check is over 30 minutes old: scan again.")
+        raise RuleViolation.state(
+            "checks_failed", "The checks did not pass: there is nothing to verify."
+        )
+    if utcnow() - record.checked_at > timedelta(minutes=CHECK_VALID_MINUTES):
+        raise RuleViolation.state(
+            "check_too_old", f"This check is over {CHECK_VALID_MINUTES} minutes old: scan again."
+        )
     earlier = identity_signatures(session, record)
     if len(earlier) >= 2:
-        raise RuleViolation("Two clinicians have verified already.")
+        raise RuleViolation.state("already_verified", "Two clinicians have verified already.")
     if any(s.user_id == signer.id for s in earlier):
-        raise RuleViolation(
-            "You verified already: a second, different clinician signs the identity check."
+        raise RuleViolation.one(
+            "second_person_required",
+            "You verified already: a second, different clinician signs the identity check.",
         )
     return signatures.sign(
         session,

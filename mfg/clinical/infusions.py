@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlmodel import Session, col, select
 
+from mfg import quantities
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.clinical.bedside import identity_signatures
-from mfg.errors import InvalidInput, RuleViolation
+from mfg.clinical.orders import complete_when_given, get_order
+from mfg.db import settings_of
+from mfg.errors import Reason, RuleViolation
 from mfg.models import (
+    Allocation,
     BedsideCheck,
     Dose,
     DoseStatus,
@@ -31,7 +35,16 @@ from mfg.models import (
 from mfg.models.manufacturing import DOSE_TRANSITIONS
 from mfg.signatures import service as signatures
 
-VITALS = ("temperature_c", "heart_rate", "blood_pressure", "respiratory_rate", "spo2")
+# Vital signs before, during and after the infusion (REFERENCE.md §6), each with its bounds.
+VITAL_BOUNDS = {
+    "temperature_c": quantities.BODY_TEMP_C,
+    "heart_rate": quantities.HEART_RATE,
+    "systolic_mmhg": quantities.SYSTOLIC_MMHG,
+    "diastolic_mmhg": quantities.DIASTOLIC_MMHG,
+    "respiratory_rate": quantities.RESPIRATORY_RATE,
+    "spo2": quantities.SPO2_PCT,
+}
+VITALS = tuple(VITAL_BOUNDS)
 MOMENTS = ("before", "during", "after")
 
 
@@ -51,27 +64,62 @@ def infusion_content(session: Session, infusion_id: str) -> dict:
     }
 
 
+def vital_problems(vitals: Mapping[str, Mapping[str, float | None]]) -> list[Reason]:
+    """Every vital sign at every moment is recorded and plausible; the diastolic pressure is
+    below the systolic."""
+    missing = [f"{m} {v}" for m in MOMENTS for v in VITALS if vitals.get(m, {}).get(v) is None]
+    if missing:
+        return [Reason("vital_signs_missing", "Vital signs missing: " + ", ".join(missing) + ".")]
+    problems = []
+    for moment in MOMENTS:
+        values = vitals[moment]
+        for vital, bounds in VITAL_BOUNDS.items():
+            found = quantities.out_of_bounds(f"{moment}_{vital}", values[vital], bounds)
+            problems += [found] if found else []
+        if values["diastolic_mmhg"] >= values["systolic_mmhg"]:
+            problems.append(
+                Reason(
+                    "blood_pressure_implausible",
+                    f"{moment.capitalize()}: the diastolic pressure is not below the systolic.",
+                )
+            )
+    return problems
+
+
 def infusion_problems(
     record: BedsideCheck,
+    dose: Dose,
+    *,
     started_at: datetime,
     stopped_at: datetime,
     volume_ml: float,
-    vitals: Mapping[str, Mapping[str, str]],
-) -> list[str]:
-    """What is wrong with an infusion's record, all of it at once."""
-    problems = []
-    if stopped_at < started_at:
-        problems.append("The infusion stops before it starts.")
-    if stopped_at > utcnow():
-        problems.append("The stop time is in the future.")
-    if started_at < record.checked_at - timedelta(minutes=1):
-        problems.append("The infusion starts before the bedside check.")
-    if volume_ml <= 0:
-        problems.append("The volume infused is positive.")
-    missing = [f"{m} {v}" for m in MOMENTS for v in VITALS if not vitals.get(m, {}).get(v)]
-    if missing:
-        problems.append("Vital signs missing: " + ", ".join(missing) + ".")
-    return problems
+    vitals: Mapping[str, Mapping[str, float | None]],
+    tz: tzinfo,
+) -> list[Reason]:
+    """What is wrong with an infusion's record, all of it at once: its times (after the bedside
+    check and the thaw, not in the future, lasting), the volume (at most the bag's) and the
+    vital signs."""
+    # A minute's grace: times are typed to the minute.
+    follows = max(record.checked_at, dose.thawed_at or record.checked_at) - timedelta(minutes=1)
+    problems = quantities.event_time_problems(
+        "started_at", started_at, now=utcnow(), after=follows, what="infusion start", tz=tz
+    )
+    problems += quantities.event_time_problems(
+        "stopped_at", stopped_at, now=utcnow(), what="infusion stop", tz=tz
+    )
+    problems += quantities.duration_problems(started_at, stopped_at, what="infusion")
+    found = quantities.out_of_bounds("volume_ml", volume_ml, quantities.INFUSED_VOLUME_ML)
+    if found:
+        problems.append(found)
+    elif volume_ml > dose.volume_ml:
+        problems.append(
+            Reason(
+                "volume_exceeds_bag",
+                f"The volume infused, {volume_ml:g} mL, is more than the bag holds "
+                f"({dose.volume_ml:g} mL).",
+            )
+        )
+    return problems + vital_problems(vitals)
 
 
 def record_infusion(
@@ -84,7 +132,7 @@ def record_infusion(
     volume_ml: float,
     complete: bool,
     bag_inspected: bool,
-    vitals: Mapping[str, Mapping[str, str]],
+    vitals: Mapping[str, Mapping[str, float | None]],
     reactions: str,
     password: str,
     route: str = "intravenous",
@@ -94,21 +142,38 @@ def record_infusion(
     authorize(actor, Action.BEDSIDE)
     signed = identity_signatures(session, record)
     if len({s.user_id for s in signed}) < 2:
-        raise RuleViolation(
-            "Two different clinicians must sign the identity verification before the infusion."
+        raise RuleViolation.state(
+            "identity_not_verified",
+            "Two different clinicians must sign the identity verification before the infusion.",
         )
-    problems = infusion_problems(record, started_at, stopped_at, volume_ml, vitals)
-    if problems:
-        raise RuleViolation(problems)
-    if not bag_inspected:
-        raise InvalidInput("Inspect the bag before infusing (leaks, clumps, label intact).")
     dose = session.get(Dose, record.dose_id)
+    problems = infusion_problems(
+        record,
+        dose,
+        started_at=started_at,
+        stopped_at=stopped_at,
+        volume_ml=volume_ml,
+        vitals=vitals,
+        tz=settings_of(session).tz,
+    )
+    if not bag_inspected:
+        problems.append(
+            Reason(
+                "bag_not_inspected",
+                "Inspect the bag before infusing (leaks, clumps, label intact).",
+            )
+        )
     lot = session.get(Lot, dose.lot_id)
     if lot.status == LotStatus.CONDITIONALLY_RELEASED and not conditional_acknowledged:
-        raise RuleViolation(
-            f"Lot {lot.din} is conditionally released (final sterility pending): acknowledge it "
-            "before infusing."
+        problems.append(
+            Reason(
+                "conditional_release_not_acknowledged",
+                f"Lot {lot.din} is conditionally released (final sterility pending): acknowledge "
+                "it before infusing.",
+            )
         )
+    if problems:
+        raise RuleViolation(problems)
     transition(
         session,
         dose,
@@ -136,6 +201,10 @@ def record_infusion(
     session.add(infusion)
     session.flush()
     patient = session.get(Patient, record.patient_id)
+    allocation = session.exec(
+        select(Allocation).where(Allocation.dose_id == dose.id, col(Allocation.active))
+    ).one()
+    complete_when_given(session, actor=actor, order=get_order(session, allocation.order_id))
     audit.record(
         session,
         actor=actor,
@@ -164,3 +233,8 @@ def record_infusion(
 def infusions_of(session: Session, patient: Patient) -> list[Infusion]:
     query = select(Infusion).where(Infusion.patient_id == patient.id)
     return list(session.exec(query.order_by(col(Infusion.id))).all())
+
+
+def infusion_of_check(session: Session, record: BedsideCheck) -> Infusion | None:
+    """The infusion recorded after this bedside check, if any."""
+    return session.exec(select(Infusion).where(Infusion.bedside_check_id == record.id)).first()

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.login import reauthenticate
 from mfg.auth.permissions import Action, authorize, may
 from mfg.clinical.patients import arm_of
-from mfg.db import settings_of
-from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.db import count_where, newest_page, settings_of
+from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation, conflict
 from mfg.identifiers.isbt128 import Din
 from mfg.identifiers.local import LocalId
 from mfg.labeling.fields import LabelData, common_fields, local_fields
@@ -23,15 +23,19 @@ from mfg.models import (
     Dose,
     DoseOrder,
     DoseStatus,
+    Infusion,
     Lot,
     LotStatus,
+    Meaning,
     OrderStatus,
     Patient,
     Trial,
     User,
     utcnow,
 )
+from mfg.models.clinical import ORDER_TRANSITIONS
 from mfg.models.manufacturing import DOSE_TRANSITIONS
+from mfg.signatures import service as signatures
 
 USABLE_LOTS = (LotStatus.RELEASED, LotStatus.CONDITIONALLY_RELEASED)
 TOLERANCE = 0.10  # a dose matches a prescription within ±10 % of the cells (REFERENCE.md §5)
@@ -42,10 +46,17 @@ def matches_prescription(cells: int, prescribed: int) -> bool:
 
 
 def order_of(session: Session, patient: Patient) -> DoseOrder | None:
+    """The patient's active order, if any (there is at most one)."""
     query = select(DoseOrder).where(
         DoseOrder.patient_id == patient.id, DoseOrder.status == OrderStatus.ACTIVE
     )
     return session.exec(query.order_by(col(DoseOrder.id).desc())).first()
+
+
+def orders_of(session: Session, patient: Patient) -> list[DoseOrder]:
+    """Every order of the patient, oldest first: active, completed or cancelled."""
+    query = select(DoseOrder).where(DoseOrder.patient_id == patient.id)
+    return list(session.exec(query.order_by(col(DoseOrder.id))).all())
 
 
 def get_order(session: Session, order_id: int) -> DoseOrder:
@@ -53,6 +64,87 @@ def get_order(session: Session, order_id: int) -> DoseOrder:
     if order is None:
         raise NotFound(f"No order {order_id}.")
     return order
+
+
+def list_orders(
+    session: Session,
+    *,
+    actor: User,
+    status: str | None = None,
+    patient: Patient | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[DoseOrder], int]:
+    authorize(actor, Action.VIEW_CLINICAL)
+    conditions = [DoseOrder.status == status] if status else []
+    if patient is not None:
+        conditions.append(DoseOrder.patient_id == patient.id)
+    return newest_page(session, DoseOrder, *conditions, limit=limit, offset=offset)
+
+
+def infusions_given(session: Session, patient: Patient) -> int:
+    """How many infusions the patient has had, under every order."""
+    return count_where(session, Infusion, Infusion.patient_id == patient.id)
+
+
+def infusions_of_order(session: Session, order: DoseOrder) -> int:
+    """How many of the order's doses were infused."""
+    query = (
+        select(func.count())
+        .select_from(Infusion)
+        .join(Allocation, col(Allocation.dose_id) == Infusion.dose_id)
+        .where(Allocation.order_id == order.id)
+    )
+    return session.exec(query).one()
+
+
+def order_problems(
+    *,
+    patient: Patient,
+    receives_product: bool,
+    infusions: int,
+    active_order: DoseOrder | None,
+    given: int,
+    max_infusions: int,
+) -> list[Reason]:
+    """What stops a new order: the control arm, an unverified weight, another active order, and
+    the trial's limit on infusions (those given and those asked for together)."""
+    problems = []
+    if not receives_product:
+        problems.append(
+            conflict(
+                "control_arm",
+                f"Patient {patient.code} is in the control arm: no product is ordered.",
+            )
+        )
+    if patient.weight_verified_at is None:
+        problems.append(
+            conflict("weight_not_verified", "The weight is not verified by a second person yet.")
+        )
+    if active_order is not None:
+        problems.append(
+            conflict(
+                "order_active",
+                f"Patient {patient.code} has an active order already (order "
+                f"{active_order.id}): complete or cancel it first.",
+            )
+        )
+    if infusions < 1:
+        problems.append(Reason("infusions_out_of_range", "An order asks for 1 infusion or more."))
+    elif given + infusions > max_infusions:
+        problems.append(
+            conflict(
+                "order_limit_reached",
+                f"The trial allows at most {counted(max_infusions, 'infusion')} per patient; "
+                f"{patient.code} has had {given}, so {counted(infusions, 'more infusion')} "
+                "cannot be ordered.",
+            )
+        )
+    return problems
+
+
+def counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def create_order(
@@ -64,18 +156,17 @@ def create_order(
     infusions: int = 1,
 ) -> DoseOrder:
     """Prescribe cells/kg (the trial's default) and infusions; the cells per infusion come from
-    the verified weight."""
+    the verified weight. Refused beyond the trial's limit of infusions per patient."""
     authorize(actor, Action.ORDER_DOSES)
     trial = session.get(Trial, patient.trial_id)
-    problems = []
-    if not arm_of(session, patient).receives_product:
-        problems.append(f"Patient {patient.code} is in the control arm: no product is ordered.")
-    if patient.weight_verified_at is None:
-        problems.append("The weight is not verified by a second person yet.")
-    if not 1 <= infusions <= trial.max_infusions:
-        problems.append(f"Infusions: 1 to {trial.max_infusions} by the protocol.")
-    if order_of(session, patient) is not None:
-        problems.append(f"Patient {patient.code} has an active order already.")
+    problems = order_problems(
+        patient=patient,
+        receives_product=arm_of(session, patient).receives_product,
+        infusions=infusions,
+        active_order=order_of(session, patient),
+        given=infusions_given(session, patient),
+        max_infusions=trial.max_infusions,
+    )
     if problems:
         raise RuleViolation(problems)
     per_kg = cells_per_kg or trial.cells_per_kg
@@ -96,6 +187,7 @@ def create_order(
         entity_type="patient",
         entity_id=patient.code,
         changes={
+            "order": [None, order.id],
             "cells_per_kg": [None, per_kg],
             "infusions": [None, infusions],
             "cells_per_infusion": [None, order.cells_per_infusion],
@@ -104,9 +196,145 @@ def create_order(
     return order
 
 
+def complete_when_given(session: Session, *, actor: User, order: DoseOrder) -> bool:
+    """The order is completed once each of its infusions is given; True when this happened."""
+    if order.status != OrderStatus.ACTIVE or infusions_of_order(session, order) < order.infusions:
+        return False
+    _end(session, order, to=OrderStatus.COMPLETED, actor=actor, reason="every infusion given")
+    return True
+
+
+@signatures.signs("dose_order")
+def order_content(session: Session, order_id: str) -> dict:
+    """What a cancellation signs: the order, its prescription, its end and why."""
+    order = get_order(session, int(order_id))
+    return {
+        "order": order.id,
+        "patient": session.get(Patient, order.patient_id).code,
+        "cells_per_kg": order.cells_per_kg,
+        "infusions": order.infusions,
+        "cells_per_infusion": order.cells_per_infusion,
+        "status": order.status,
+        "ended_at": order.ended_at,
+        "reason": order.cancel_reason,
+    }
+
+
+def cancel_order(
+    session: Session, *, actor: User, order: DoseOrder, reason: str, password: str
+) -> DoseOrder:
+    """The prescriber withdraws an active order, with a reason and a signature. Its doses not
+    yet infused leave the patient: back to stock when never thawed nor issued, returned from
+    the ward when issued, discarded when thawed."""
+    authorize(actor, Action.ORDER_DOSES)
+    if not reason.strip():
+        raise InvalidInput("A cancellation states its reason.", details={"field": "reason"})
+    if order.status != OrderStatus.ACTIVE:
+        raise RuleViolation.state(
+            "order_not_active", f"Order {order.id} is {order.status}: only an active order ends."
+        )
+    _end(session, order, to=OrderStatus.CANCELLED, actor=actor, reason=reason.strip())
+    for allocation in allocations_of_order(session, order):
+        _release_allocation(session, actor=actor, allocation=allocation, reason=reason.strip())
+    signatures.sign(
+        session,
+        signer=actor,
+        password=password,
+        meaning=Meaning.CANCELLED,
+        entity_type="dose_order",
+        entity_id=order.id,
+        comment=reason,
+    )
+    return order
+
+
+def _end(session: Session, order: DoseOrder, *, to: str, actor: User, reason: str) -> None:
+    cancelled = to == OrderStatus.CANCELLED
+    transition(
+        session,
+        order,
+        to=to,
+        table=ORDER_TRANSITIONS,
+        actor=actor,
+        action=f"order.{to}",
+        entity_type="dose_order",
+        entity_id=str(order.id),
+        reason=reason,
+        require_reason=cancelled,
+        also={
+            "ended_at": utcnow(),
+            "ended_by_id": actor.id,
+            **({"cancel_reason": reason} if cancelled else {}),
+        },
+    )
+
+
+def _release_allocation(
+    session: Session, *, actor: User, allocation: Allocation, reason: str
+) -> None:
+    """An allocation of a cancelled order ends; its dose, unless infused, leaves the patient."""
+    if not allocation.active:
+        return
+    dose = session.get(Dose, allocation.dose_id)
+    if dose.status == DoseStatus.INFUSED:
+        return
+    to = {
+        DoseStatus.ALLOCATED: DoseStatus.DISCARDED if dose.thawed_at else DoseStatus.AVAILABLE,
+        DoseStatus.ISSUED: DoseStatus.RETURNED,
+    }.get(dose.status)
+    session.execute(
+        update(Allocation).where(col(Allocation.id) == allocation.id).values(active=False)
+    )
+    if to is not None:
+        transition(
+            session,
+            dose,
+            to=to,
+            table=DOSE_TRANSITIONS,
+            actor=actor,
+            action=f"dose.{to}",
+            entity_type="dose",
+            entity_id=dose.identifier,
+            reason=f"order {allocation.order_id} cancelled: {reason}",
+        )
+
+
 def allocations_of(session: Session, patient: Patient) -> list[Allocation]:
     query = select(Allocation).where(Allocation.patient_id == patient.id)
     return list(session.exec(query.order_by(col(Allocation.id))).all())
+
+
+def allocations_of_order(session: Session, order: DoseOrder) -> list[Allocation]:
+    query = select(Allocation).where(Allocation.order_id == order.id)
+    return list(session.exec(query.order_by(col(Allocation.id))).all())
+
+
+def get_allocation(session: Session, allocation_id: int) -> Allocation:
+    allocation = session.get(Allocation, allocation_id)
+    if allocation is None:
+        raise NotFound(f"No allocation {allocation_id}.")
+    return allocation
+
+
+def list_allocations(
+    session: Session,
+    *,
+    actor: User,
+    patient: Patient | None = None,
+    order: DoseOrder | None = None,
+    active: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Allocation], int]:
+    authorize(actor, Action.VIEW_CLINICAL)
+    conditions = []
+    if patient is not None:
+        conditions.append(Allocation.patient_id == patient.id)
+    if order is not None:
+        conditions.append(Allocation.order_id == order.id)
+    if active is not None:
+        conditions.append(col(Allocation.active).is_(active))
+    return newest_page(session, Allocation, *conditions, limit=limit, offset=offset)
 
 
 def candidates(session: Session, order: DoseOrder) -> list[Dose]:
@@ -128,11 +356,12 @@ def candidates(session: Session, order: DoseOrder) -> list[Dose]:
 
 
 def doses_to_allocate(session: Session, order: DoseOrder) -> int:
-    """How many of the order's infusions still want a dose set aside (none once it is over)."""
+    """How many of the order's infusions still want a dose set aside (none once it is over):
+    its infusions less its allocations still standing (infused ones included)."""
     if order.status != OrderStatus.ACTIVE:
         return 0
-    patient = session.get(Patient, order.patient_id)
-    return max(0, order.infusions - sum(a.active for a in allocations_of(session, patient)))
+    standing = sum(a.active for a in allocations_of_order(session, order))
+    return max(0, order.infusions - standing)
 
 
 def allocate(session: Session, *, actor: User, order: DoseOrder) -> Allocation:
@@ -140,14 +369,20 @@ def allocate(session: Session, *, actor: User, order: DoseOrder) -> Allocation:
     the last dose, one wins (compare-and-set on the dose); the other is refused."""
     authorize(actor, Action.ALLOCATE_DOSES)
     if order.status != OrderStatus.ACTIVE:
-        raise RuleViolation(f"Order {order.id} is {order.status}.")
+        raise RuleViolation.state(
+            "order_not_active", f"Order {order.id} is {order.status}: nothing more is allocated."
+        )
     patient = session.get(Patient, order.patient_id)
     if not doses_to_allocate(session, order):
-        raise RuleViolation(f"The order's {order.infusions} infusions have their doses already.")
+        raise RuleViolation.state(
+            "order_fully_allocated",
+            f"The order's {counted(order.infusions, 'infusion')} have their doses already.",
+        )
     found = candidates(session, order)
     if not found:
-        raise RuleViolation(
-            f"No released dose of about {order.cells_per_infusion:,} cells is available."
+        raise RuleViolation.state(
+            "no_dose_available",
+            f"No released dose of about {order.cells_per_infusion:,} cells is available.",
         )
     dose = found[0]
     transition(
@@ -182,16 +417,31 @@ def issue(
     """The hand-over: the technician issues, the receiving clinician confirms with their own
     password on the same device; both names, the time and the transport temperature are kept."""
     authorize(actor, Action.ALLOCATE_DOSES)
+    if not allocation.active:
+        raise RuleViolation.state(
+            "allocation_not_active",
+            f"Allocation {allocation.id} has ended (its order was cancelled or its dose stopped): "
+            "nothing is handed over.",
+        )
     receiver = session.exec(
         select(User).where(User.username == receiver_username.strip().lower())
     ).first()
     if receiver is None:
-        raise RuleViolation(f"No user {receiver_username!r} to receive the dose.")
+        raise RuleViolation(
+            Reason("receiver_unknown", f"No user {receiver_username!r} to receive the dose."),
+            field="receiver_username",
+        )
     reauthenticate(session, user=receiver, password=receiver_password)
     if not may(receiver, Action.BEDSIDE):
-        raise RuleViolation(f"{receiver.full_name} is not a clinician: a clinician receives.")
+        raise RuleViolation(
+            Reason(
+                "receiver_not_clinician",
+                f"{receiver.full_name} is not a clinician: a clinician receives.",
+            ),
+            field="receiver_username",
+        )
     if receiver.id == actor.id:
-        raise RuleViolation("The hand-over needs two people.")
+        raise RuleViolation.one("second_person_required", "The hand-over needs two people.")
     if issued_at > utcnow():
         raise InvalidInput("The issue time is in the future.", details={"field": "issued_at"})
     dose = session.get(Dose, allocation.dose_id)
@@ -217,7 +467,7 @@ def issue(
         )
     )
     if done.rowcount != 1:
-        raise Conflict("This dose was issued already.")
+        raise Conflict("This dose was issued already.", code="already_issued")
     session.refresh(allocation)
     audit.record(
         session,

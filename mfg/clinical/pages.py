@@ -15,7 +15,7 @@ from mfg.clinical import bedside, infusions, orders, patients
 from mfg.errors import NotFound
 from mfg.models import Allocation, Dose, User
 from mfg.web.deps import SessionDep
-from mfg.web.forms import local_datetime, local_now_input
+from mfg.web.forms import form_number, local_datetime, local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
@@ -96,12 +96,19 @@ def patient_page(code: str, request: Request, actor: Viewer, session: SessionDep
     patient = patients.get_patient(session, code)
     allocations = orders.allocations_of(session, patient)
     order = orders.order_of(session, patient)
+    trial = patients.get_trial_of(session, patient)
+    given = orders.infusions_given(session, patient)
     context = {
         "patient": patient,
-        "trial": patients.get_trial_of(session, patient),
+        "trial": trial,
         "arm": patients.arm_of(session, patient),
         "eligibility": json.loads(patient.eligibility),
         "order": order,
+        "orders": [
+            (o, orders.infusions_of_order(session, o)) for o in orders.orders_of(session, patient)
+        ],
+        "given": given,
+        "remaining": trial.max_infusions - given,
         "to_allocate": orders.doses_to_allocate(session, order) if order else 0,
         "allocations": [(a, session.get(Dose, a.dose_id)) for a in allocations],
         "infusions": infusions.infusions_of(session, patient),
@@ -143,6 +150,25 @@ def order_create(
     patient = patients.get_patient(session, code)
     order = orders.create_order(session, actor=actor, patient=patient, infusions=infusions)
     flash(request, f"Ordered {order.cells_per_infusion:,} cells per infusion × {order.infusions}.")
+    return RedirectResponse(f"/patients/{patient.code}", status_code=303)
+
+
+@router.post("/patients/{code}/orders/{order_id}/cancellation")
+def order_cancel(
+    code: str,
+    order_id: int,
+    request: Request,
+    actor: Annotated[User, Depends(Allow(Action.ORDER_DOSES))],
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=2000)],
+    password: Password,
+) -> Response:
+    patient = patients.get_patient(session, code)
+    order = orders.get_order(session, order_id)
+    if order.patient_id != patient.id:
+        raise NotFound(f"Order {order_id} is not one of {patient.code}'s.")
+    orders.cancel_order(session, actor=actor, order=order, reason=reason, password=password)
+    flash(request, f"Order {order.id} cancelled.")
     return RedirectResponse(f"/patients/{patient.code}", status_code=303)
 
 
@@ -221,11 +247,9 @@ def bedside_check_page(
         "dose": session.get(Dose, record.dose_id) if record.dose_id else None,
         "conditional": any("CONDITIONALLY" in c.reason for c in bedside.checks_of(record)),
         "signed": signed,
-        "infused": session.exec(
-            select(bedside.Infusion).where(bedside.Infusion.bedside_check_id == record.id)
-        ).first(),
+        "infused": infusions.infusion_of_check(session, record),
         "moments": infusions.MOMENTS,
-        "vitals": infusions.VITALS,
+        "vitals": infusions.VITAL_BOUNDS,
         "now_local": local_now_input(request),
     }
     return render(request, "clinical/bedside_check.html", context)
@@ -255,8 +279,7 @@ async def bedside_infusion(
 ) -> Response:
     form = await request.form()
     vitals = {
-        m: {v: str(form.get(f"{m}_{v}", "")).strip() for v in infusions.VITALS}
-        for m in infusions.MOMENTS
+        m: {v: form_number(form, f"{m}_{v}") for v in infusions.VITALS} for m in infusions.MOMENTS
     }
     record = bedside.get_check(session, check_id)
     infusions.record_infusion(
@@ -265,7 +288,7 @@ async def bedside_infusion(
         record=record,
         started_at=local_datetime(request, str(form.get("started_at", "")), "started_at"),
         stopped_at=local_datetime(request, str(form.get("stopped_at", "")), "stopped_at"),
-        volume_ml=float(str(form.get("volume_ml") or 0)),
+        volume_ml=form_number(form, "volume_ml") or 0,
         complete=form.get("complete") == "yes",
         bag_inspected=form.get("bag_inspected") == "yes",
         vitals=vitals,

@@ -21,25 +21,28 @@ ANSWERS = {
 }
 VITALS = {
     "before": {
-        "temperature_c": "37.9",
-        "heart_rate": "96",
-        "blood_pressure": "128/82",
-        "respiratory_rate": "24",
-        "spo2": "91",
+        "temperature_c": 37.9,
+        "heart_rate": 96,
+        "systolic_mmhg": 128,
+        "diastolic_mmhg": 82,
+        "respiratory_rate": 24,
+        "spo2": 91,
     },
     "during": {
-        "temperature_c": "38.1",
-        "heart_rate": "98",
-        "blood_pressure": "126/80",
-        "respiratory_rate": "23",
-        "spo2": "92",
+        "temperature_c": 38.1,
+        "heart_rate": 98,
+        "systolic_mmhg": 126,
+        "diastolic_mmhg": 80,
+        "respiratory_rate": 23,
+        "spo2": 92,
     },
     "after": {
-        "temperature_c": "38.0",
-        "heart_rate": "94",
-        "blood_pressure": "124/80",
-        "respiratory_rate": "22",
-        "spo2": "93",
+        "temperature_c": 38.0,
+        "heart_rate": 94,
+        "systolic_mmhg": 124,
+        "diastolic_mmhg": 80,
+        "respiratory_rate": 22,
+        "spo2": 93,
     },
 }
 

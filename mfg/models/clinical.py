@@ -66,6 +66,14 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# An order is active until its infusions are given (completed) or it is withdrawn (cancelled).
+ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    OrderStatus.ACTIVE: frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED}),
+    OrderStatus.COMPLETED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+
 class DoseOrder(SQLModel, table=True):
     """A prescription: cells per kg and infusions; cells per infusion from the verified weight."""
 

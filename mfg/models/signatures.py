@@ -27,6 +27,7 @@ class Meaning(StrEnum):
     CLOSED = "Closed"
     IDENTITY_VERIFIED = "Verified patient and product identity"
     AMENDED = "Amended — correction of a signed record"
+    CANCELLED = "Cancelled"
 
 
 class Signature(SQLModel, table=True):

@@ -19,6 +19,7 @@ from mfg.errors import (
     PasswordChangeRequired,
     PermissionDenied,
 )
+from mfg.web.inline import sent_inline
 from mfg.web.security import peek_user
 from mfg.web.templating import render
 
@@ -45,7 +46,8 @@ def wants_json(request: Request) -> bool:
 
 
 def error_response(request: Request, error: MfgError) -> Response:
-    if wants_json(request):
+    if wants_json(request) or sent_inline(request.headers):
+        # Under /api, or a page form sent by its script: the script shows it on the form.
         return JSONResponse({"error": error.as_dict()}, status_code=error.status_code)
     # A person at a page is sent where they can act: the login form, or the password form.
     if isinstance(error, NotAuthenticated) and request.method == "GET":

@@ -1,11 +1,13 @@
 """Reading what people type into forms."""
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import Request
 
 from mfg.errors import InvalidInput
 from mfg.models import utcnow
+from mfg.quantities import read_number
 
 
 def local_datetime(request: Request, value: str, field: str) -> datetime:
@@ -22,3 +24,17 @@ def local_datetime(request: Request, value: str, field: str) -> datetime:
 def local_now_input(request: Request) -> str:
     """Now on the facility's clock, as a ``datetime-local`` default (never the browser's clock)."""
     return utcnow().astimezone(request.app.state.settings.tz).strftime("%Y-%m-%dT%H:%M")
+
+
+def form_number(form: Any, field: str) -> float | None:
+    """A number typed into a form field (``12,5`` or ``12.5``), None when left empty; a value
+    that is not a number is refused naming the field, never guessed at."""
+    text = str(form.get(field) or "").strip()
+    if not text:
+        return None
+    try:
+        return read_number(text)
+    except ValueError as error:
+        raise InvalidInput(
+            f"{field.replace('_', ' ')}: {error}", details={"field": field}
+        ) from error

@@ -41,9 +41,16 @@ def test_a_wrong_signing_password_is_refused_in_the_browser(page: Page, users) -
     log_in_page(page, "qa", PASSWORD)
     page.goto("/audit")
     page.click("#open-review")
-    page.locator("#review-dialog input[name=password]").fill("not my password")
-    page.locator("#review-dialog button[type=submit]").click()
-    expect(page.locator(".error-box")).to_contain_text("Signature refused")
+    dialog = page.locator("#review-dialog")
+    expect(dialog.locator("input[name=password]")).to_be_focused()  # typed at once
+    expect(dialog.locator(".sign-signer")).to_have_text("Qa Tester (qa)")
+    dialog.locator("input[name=password]").fill("not my password")
+    dialog.locator("button[type=submit]").click()
+    # refused in the dialog itself: it stays open, says why, and asks for the password again
+    expect(dialog.locator(".form-error")).to_contain_text("Signature refused")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("input[name=password]")).to_have_value("")
+    expect(dialog.locator("input[name=password]")).to_be_focused()
 
 
 def test_a_locked_user_sees_why_they_cannot_log_in(page: Page, users, settings) -> None:

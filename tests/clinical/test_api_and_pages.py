@@ -118,4 +118,4 @@ def test_the_patient_page_offers_to_allocate_only_while_an_infusion_wants_a_dose
     assert 'id="allocate-form"' not in allocated.text
     assert "Every infusion of the order has its dose." in allocated.text
     again = client.post(f"/patients/{patient.code}/allocation", data=form)
-    assert again.status_code == 422 and "have their doses already" in again.text
+    assert again.status_code == 409 and "have their doses already" in again.text

@@ -277,7 +277,7 @@ def test_adverse_events_and_the_outcome_are_recorded_on_the_pages(client, lab) -
     log_in(client, "clinician")
     page = client.get(f"/patients/{patient.code}/adverse-events")
     assert page.status_code == 200 and "No adverse events recorded." in page.text
-    assert 'id="adverse-event-dialog"' in page.text and "Meaning: <strong" in page.text
+    assert 'id="adverse-event-dialog"' in page.text and 'class="sign-meaning"' in page.text
     posted = client.post(
         f"/patients/{patient.code}/adverse-events",
         data={

@@ -13,11 +13,12 @@ from tests.release.factories import releasable_lot, release
 
 VITALS = {
     m: {
-        "temperature_c": "37",
-        "heart_rate": "80",
-        "blood_pressure": "120/80",
-        "respiratory_rate": "16",
-        "spo2": "96",
+        "temperature_c": 37,
+        "heart_rate": 80,
+        "systolic_mmhg": 120,
+        "diastolic_mmhg": 80,
+        "respiratory_rate": 16,
+        "spo2": 96,
     }
     for m in ("before", "during", "after")
 }

@@ -1,0 +1,188 @@
+"""Numbers and times at the edge: how a typed number is read (the decimal comma of a Russian
+keyboard included) and the plausible bounds of every quantity the application records, in one
+place. Schemas (API bodies, page forms) read numbers with ``Number`` and ``WholeNumber``; services
+check the bounds with ``out_of_bounds``/``check``, so every entry point (API, page, demo, command
+line) refuses the same values with the same sentence, which states the bounds.
+
+The bounds are plausibility limits, not specifications: a value outside them cannot be a real
+measurement (viability −5 %, a blood pressure of 1, a biopsy collected in year 1). Specifications
+(viability ≥ 70 % in process, say) are settings and QC specifications, checked by their rules.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+from mfg.errors import Reason, RuleViolation
+
+# Times that record what happened: not before this, and not after now (plus a little clock
+# skew between the bench and the server).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(minutes=5)
+
+_GROUPING = re.compile(r"[ \u00a0\u202f\u2009']")  # spaces a locale groups thousands with
+
+
+def read_number(value: Any) -> Any:
+    """A number as people type it: ``12,5`` (a decimal comma) or ``12.5``; thousands may be
+    grouped with spaces (``1 250 000``). A comma is never dropped: ``1,234.5`` or ``1,2,3`` is
+    refused rather than guessed (``12,5`` once became 125). Non-strings pass through."""
+    if not isinstance(value, str):
+        return value
+    text = _GROUPING.sub("", value.strip())
+    if text.count(",") > 1 or ("," in text and "." in text):
+        raise ValueError(f"{value!r} is not a number: write it as 12,5 or 12.5")
+    text = text.replace(",", ".")
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a number")
+    return number
+
+
+def read_whole_number(value: Any) -> Any:
+    """A count as people type it: digits, grouped or not (``250 000 000``), or in scientific
+    notation (``2,5e8``); a fraction of a cell is refused."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = _GROUPING.sub("", value.strip())
+        if text.lstrip("+-").isdigit():
+            return int(text)
+        value = read_number(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"{value:g} is not a whole number")
+        return int(value)
+    return value
+
+
+# A number field of an API body or a page form: 12,5 and 12.5 alike.
+Number = Annotated[float, BeforeValidator(read_number)]
+WholeNumber = Annotated[int, BeforeValidator(read_whole_number)]
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The plausible range of a quantity, inclusive, in its unit."""
+
+    what: str  # what people call it, for the sentence
+    unit: str
+    low: float
+    high: float
+
+    def text(self) -> str:
+        return f"{_n(self.low)}–{_n(self.high)}{_unit(self.unit)}"
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}".replace(",", " ") if abs(value) >= 10_000 else f"{value:g}"
+
+
+def _unit(unit: str) -> str:
+    return f" {unit}" if unit else ""
+
+
+# Every recorded quantity's plausible bounds (REFERENCE.md §4–§6, and clinical sense).
+VIABILITY_PCT = Bounds("viability", "%", 0, 100)
+PERCENT = Bounds("percentage", "%", 0, 100)
+CELLS = Bounds("cell count", "cells", 1, 1e12)
+CELLS_OR_NONE = Bounds("cell count", "cells", 0, 1e12)
+SURFACE_CM2 = Bounds("culture surface", "cm²", 0.1, 100_000)
+VESSELS = Bounds("number of vessels", "", 1, 100)
+DOSE_VOLUME_ML = Bounds("volume per dose", "mL", 0.1, 1000)
+FINAL_VOLUME_ML = Bounds("final volume", "mL", 0.1, 10_000)
+INFUSED_VOLUME_ML = Bounds("volume infused", "mL", 0.1, 1000)
+STORAGE_TEMP_C = Bounds("storage temperature", "°C", -196, 0)
+BIOPSY_TRANSPORT_TEMP_C = Bounds("transport temperature", "°C", -20, 40)
+DOSE_TRANSPORT_TEMP_C = Bounds("transport temperature", "°C", -196, 40)
+BODY_TEMP_C = Bounds("body temperature", "°C", 30, 43)
+HEART_RATE = Bounds("heart rate", "/min", 20, 250)
+SYSTOLIC_MMHG = Bounds("systolic blood pressure", "mmHg", 50, 260)
+DIASTOLIC_MMHG = Bounds("diastolic blood pressure", "mmHg", 20, 160)
+RESPIRATORY_RATE = Bounds("respiratory rate", "/min", 4, 80)
+SPO2_PCT = Bounds("SpO₂", "%", 50, 100)
+WEIGHT_KG = Bounds("weight", "kg", 20, 300)
+AGE_YEARS = Bounds("age", "years", 0, 130)
+BIRTH_YEAR = Bounds("year of birth", "", 1900, 2100)
+
+
+def out_of_bounds(field: str, value: float | None, bounds: Bounds) -> Reason | None:
+    """The refusal of ``value`` when it lies outside ``bounds``, naming them; None when within
+    (or when there is no value)."""
+    if value is None or bounds.low <= value <= bounds.high:
+        return None
+    return Reason(
+        "out_of_range",
+        f"{bounds.what.capitalize()} {_n(value)}{_unit(bounds.unit)} is outside the plausible "
+        f"range {bounds.text()} ({field}).",
+    )
+
+
+def check(values: Mapping[str, tuple[float | None, Bounds]]) -> None:
+    """Refuse, naming every field out of its bounds: ``{field: (value, bounds)}``."""
+    found = [(f, r) for f, (v, b) in values.items() if (r := out_of_bounds(f, v, b))]
+    if found:
+        raise RuleViolation([r for _, r in found], field=found[0][0])
+
+
+def event_time_problems(
+    field: str,
+    when: datetime,
+    *,
+    now: datetime,
+    after: datetime | None = None,
+    what: str = "",
+    tz: tzinfo = UTC,
+) -> list[Reason]:
+    """A time that records what happened: not in the future, not before 2000, and not before
+    ``after`` (the record it follows), when given; ``tz`` is the zone the sentence shows."""
+    name = what or field.replace("_", " ")
+    if when > now + CLOCK_SKEW:
+        return [Reason("time_in_future", f"The {name} is in the future.")]
+    if when < EARLIEST:
+        return [Reason("time_implausible", f"The {name} is before {EARLIEST.year}.")]
+    if after is not None and when < after:
+        return [
+            Reason(
+                "time_before_previous_step",
+                f"The {name} is before the step it follows ({_when(after, tz)}).",
+            )
+        ]
+    return []
+
+
+def date_problems(field: str, day: date, *, today: date, what: str = "") -> list[Reason]:
+    """A date that records what happened: not in the future, not before 2000."""
+    name = what or field.replace("_", " ")
+    if day > today:
+        return [Reason("time_in_future", f"The {name} {day.isoformat()} is in the future.")]
+    if day < EARLIEST.date():
+        return [Reason("time_implausible", f"The {name} {day.isoformat()} is before 2000.")]
+    return []
+
+
+def duration_problems(start: datetime, end: datetime, *, what: str = "step") -> list[Reason]:
+    """A step that lasts: it ends after it starts (a 0-minute infusion is a form left as is)."""
+    if end <= start:
+        return [Reason("duration_not_positive", f"The {what} ends before or as it starts.")]
+    return []
+
+
+def refuse(field: str, problems: list[Reason]) -> None:
+    if problems:
+        raise RuleViolation(problems, field=field)
+
+
+def _when(moment: datetime, tz: tzinfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".strip()
