@@ -98,7 +98,11 @@ def record_infusion(
     if problems:
         raise RuleViolation(problems)
     if not bag_inspected:
-        raise InvalidInput("Inspect the bag before infusing (leaks, clumps, label intact).")
+        raise InvalidInput(
+            "Inspect the bag before infusing (leaks, clumps, label intact).",
+            code="bag_not_inspected",
+            details={"field": "bag_inspected"},
+        )
     dose = session.get(Dose, record.dose_id)
     lot = session.get(Lot, dose.lot_id)
     if lot.status == LotStatus.CONDITIONALLY_RELEASED and not conditional_acknowledged:
