@@ -111,15 +111,16 @@ class RuleViolation(MfgError):
 
     def __init__(
         self,
-        reasons: Reason | str | Sequence[Reason | str],
+        reasons: Reason | Sequence[Reason],
         *,
         message: str | None = None,
         code: str | None = None,
         **details: Any,
     ):
-        given = [reasons] if isinstance(reasons, Reason | str) else list(reasons)
-        # A bare sentence is a refusal not yet given its rule's code (being phased out).
-        self.rules = [r if isinstance(r, Reason) else Reason(self.code, r) for r in given]
+        self.rules = [reasons] if isinstance(reasons, Reason) else list(reasons)
+        if not all(isinstance(r, Reason) for r in self.rules):
+            # tests/test_refusal_codes.py keeps code from doing it, this keeps it from running
+            raise TypeError("a refusal names its rule: give Reasons, not sentences")
         self.reasons = [r.message for r in self.rules]
         if any(r.conflict for r in self.rules):
             self.status_code = Conflict.status_code
@@ -132,6 +133,16 @@ class RuleViolation(MfgError):
             },
             code=code or (self.rules[0].code if self.rules else None),
         )
+
+    @classmethod
+    def of(
+        cls, reasons: Sequence[Reason], *, several: str, message: str | None = None, **details: Any
+    ) -> RuleViolation:
+        """A refusal by a checklist of rules: the one refusing rule's code, or ``several`` (the
+        refusal as a whole) when different rules refuse, so that a client need not know which
+        rule a checklist tests first."""
+        codes = {r.code for r in reasons}
+        return cls(reasons, message=message, code=several if len(codes) > 1 else None, **details)
 
     @classmethod
     def one(cls, code: str, message: str, **details: Any) -> RuleViolation:

@@ -132,7 +132,7 @@ def check(values: Mapping[str, tuple[float | None, Bounds]]) -> None:
     """Refuse, naming every field out of its bounds: ``{field: (value, bounds)}``."""
     found = [(f, r) for f, (v, b) in values.items() if (r := out_of_bounds(f, v, b))]
     if found:
-        raise RuleViolation([r for _, r in found], field=found[0][0])
+        raise RuleViolation.of([r for _, r in found], several="out_of_range", field=found[0][0])
 
 
 def event_time_problems(
@@ -180,7 +180,7 @@ def duration_problems(start: datetime, end: datetime, *, what: str = "step") -> 
 
 def refuse(field: str, problems: list[Reason]) -> None:
     if problems:
-        raise RuleViolation(problems, field=field)
+        raise RuleViolation.of(problems, several="implausible", field=field)
 
 
 def _when(moment: datetime, tz: tzinfo) -> str:

@@ -28,17 +28,22 @@ def transition(
     reason: str | None = None,
     require_reason: bool = False,
     also: dict[str, Any] | None = None,
+    noun: str | None = None,
 ) -> None:
     """Move ``row.status`` to ``to`` if the table allows it and nobody changed it meanwhile.
 
     ``UPDATE … WHERE id = ? AND status = <the status we read>``: of two concurrent requests,
     exactly one succeeds; the other gets a conflict. ``also`` sets more columns in the same update.
+    ``noun`` names the row in a refusal when it is not the audited entity (a marker result is
+    audited under its donor).
     """
+    noun = noun or entity_type.replace("_", " ")
     model = type(row)
     current = row.status  # type: ignore[attr-defined]
     if to not in table.get(current, frozenset()):
-        raise RuleViolation(
-            f"A {entity_type.replace('_', ' ')} that is {current} cannot become {to}."
+        raise RuleViolation.state(
+            "transition_not_allowed",
+            f"A {noun} that is {current} cannot become {to}.",
         )
     values = {"status": to, **(also or {})}
     old = {k: getattr(row, k, None) for k in (also or {})}
@@ -50,7 +55,8 @@ def transition(
     if result.rowcount != 1:
         session.expire(row)
         raise Conflict(
-            f"This {entity_type.replace('_', ' ')} was changed by someone else meanwhile."
+            f"This {noun} was changed by someone else meanwhile.",
+            code="changed_meanwhile",
         )
     session.refresh(row)
     changes = {"status": [current, to], **{k: [old[k], v] for k, v in (also or {}).items()}}

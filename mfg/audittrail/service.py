@@ -125,12 +125,15 @@ def sign_review(
     ).one()
     count, first, last = stats
     if not count:
-        raise RuleViolation("There are no events to review for this filter.")
+        raise RuleViolation.one(
+            "nothing_to_review", "There are no events to review for this filter."
+        )
     report = audit.verify_chain(session)
     if not report.ok:
-        raise RuleViolation(
+        raise RuleViolation.state(
+            "audit_chain_broken",
             f"The audit chain is broken ({report.message}); a review cannot be signed until this "
-            "is investigated."
+            "is investigated.",
         )
     last_hash = session.exec(select(AuditEvent.hash).where(AuditEvent.seq == last)).one()
     review = AuditReview(

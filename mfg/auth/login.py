@@ -6,14 +6,14 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from mfg.audit import service as audit
-from mfg.auth.passwords import password_matches, policy_problems
+from mfg.auth.passwords import password_matches, policy_problems, policy_refusal
 from mfg.auth.service import get_user, hash_for, normalise_username
 from mfg.db import keep_on_failure, settings_of
 from mfg.errors import (
     AccountInactive,
     AccountLocked,
     InvalidCredentials,
-    RuleViolation,
+    Reason,
     SignatureRefused,
 )
 from mfg.models import User, utcnow
@@ -131,11 +131,11 @@ def change_password(
         new_password, min_length=settings.password_min_length, username=user.username
     )
     if password_matches(user.password_hash, new_password):
-        problems.append("the new password must differ from the current one")
-    if problems:
-        raise RuleViolation(
-            problems, message="The new password does not meet the policy: " + "; ".join(problems)
+        problems.append(
+            Reason("password_unchanged", "the new password must differ from the current one")
         )
+    if problems:
+        raise policy_refusal(problems, lead="The new password does not meet the policy")
     was_forced = user.must_change_password
     user.password_hash = hash_for(session, new_password)
     user.must_change_password = False

@@ -5,6 +5,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from mfg.errors import Reason, RuleViolation
+
 _HASHERS = {
     "standard": PasswordHasher(),  # argon2id with the library's RFC 9106 defaults
     # Only for test suites (refused in production): the parameters live in each hash, so hashes
@@ -28,18 +30,35 @@ def password_matches(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def policy_problems(password: str, *, min_length: int, username: str = "") -> list[str]:
+def policy_problems(password: str, *, min_length: int, username: str = "") -> list[Reason]:
     """Every way ``password`` falls short of the policy, in words (empty when it complies)."""
     problems = []
     if len(password) < min_length:
-        problems.append(f"a password needs at least {min_length} characters")
+        problems.append(
+            Reason("password_too_short", f"a password needs at least {min_length} characters")
+        )
     if password.strip() != password:
-        problems.append("a password may not start or end with a space")
+        problems.append(
+            Reason("password_edge_space", "a password may not start or end with a space")
+        )
     if username and username.lower() in password.lower():
-        problems.append("a password may not contain the username")
+        problems.append(
+            Reason("password_contains_username", "a password may not contain the username")
+        )
     if len(set(password)) < 5:
-        problems.append("a password needs at least 5 different characters")
+        problems.append(
+            Reason("password_too_uniform", "a password needs at least 5 different characters")
+        )
     return problems
+
+
+def policy_refusal(problems: list[Reason], *, lead: str) -> RuleViolation:
+    """The password policy refuses: the one rule's code, or ``password_policy`` for several."""
+    return RuleViolation.of(
+        problems,
+        several="password_policy",
+        message=f"{lead}: " + "; ".join(p.message for p in problems),
+    )
 
 
 def one_time_password() -> str:

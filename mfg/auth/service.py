@@ -15,10 +15,10 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
-from mfg.auth.passwords import hash_password, one_time_password, policy_problems
+from mfg.auth.passwords import hash_password, one_time_password, policy_problems, policy_refusal
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
-from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
 from mfg.models import Role, User, utcnow
 from mfg.models.auth import roles_to_text
 
@@ -67,9 +67,11 @@ def parse_roles(roles: Iterable[str]) -> frozenset[Role]:
             unknown.append(name)
     if unknown:
         known = ", ".join(r.value for r in Role)
-        raise InvalidInput(f"Unknown role(s): {', '.join(unknown)} (known: {known}).")
+        raise InvalidInput(
+            f"Unknown role(s): {', '.join(unknown)} (known: {known}).", details={"field": "roles"}
+        )
     if not parsed:
-        raise InvalidInput("A user needs at least one role.")
+        raise InvalidInput("A user needs at least one role.", details={"field": "roles"})
     return frozenset(parsed)
 
 
@@ -93,13 +95,21 @@ def create_user(
     full_name = " ".join(full_name.split())
     if not USERNAME_PATTERN.match(username):
         raise InvalidInput(
-            "A username is 2–64 characters: a letter, then letters, digits, '.', '_' or '-'."
+            "A username is 2–64 characters: a letter, then letters, digits, '.', '_' or '-'.",
+            details={"field": "username"},
         )
     if not full_name:
-        raise InvalidInput("The full (printed) name is required: it appears on every signature.")
+        raise InvalidInput(
+            "The full (printed) name is required: it appears on every signature.",
+            details={"field": "full_name"},
+        )
     role_set = parse_roles(roles)
     if get_user(session, username) is not None:
-        raise Conflict(f"The username {username!r} is taken; usernames are never reused.")
+        raise Conflict(
+            f"The username {username!r} is taken; usernames are never reused.",
+            code="username_taken",
+            details={"field": "username"},
+        )
     settings = settings_of(session)
     issued = password is None
     if password is None:
@@ -109,9 +119,7 @@ def create_user(
             password, min_length=settings.password_min_length, username=username
         )
         if problems:
-            raise RuleViolation(
-                problems, message="The password does not meet the policy: " + "; ".join(problems)
-            )
+            raise policy_refusal(problems, lead="The password does not meet the policy")
     user = User(
         username=username,
         full_name=full_name,
@@ -149,12 +157,12 @@ def _change_account(
     new: dict[str, Any],
     changes: dict[str, list[Any]],
     reason: str,
-    conflict: str,
+    conflict: Reason,
 ) -> User:
     """An administrator's change of an account: permission, reason, compare-and-set, audit.
 
     ``UPDATE … WHERE id = ? AND <expected>`` makes exactly one of two racing changes succeed;
-    the loser gets ``conflict``.
+    the loser gets ``conflict`` (its code and sentence).
     """
     authorize(actor, Action.MANAGE_USERS)
     if not (reason or "").strip():
@@ -167,7 +175,7 @@ def _change_account(
     )
     if result.rowcount != 1:
         session.expire(user)
-        raise Conflict(conflict)
+        raise Conflict(conflict.message, code=conflict.code)
     session.refresh(user)
     audit.record(
         session,
@@ -205,15 +213,18 @@ def set_roles(
         new={"roles": new_roles},
         changes={"roles": [old_roles, new_roles]},
         reason=reason,
-        conflict=f"{user.username}'s account was changed by someone else meanwhile; "
-        "reload and try again.",
+        conflict=Reason(
+            "changed_meanwhile",
+            f"{user.username}'s account was changed by someone else meanwhile; "
+            "reload and try again.",
+        ),
     )
 
 
 def deactivate_user(session: Session, *, actor: User, user: User, reason: str) -> User:
     """Deactivate (never delete): ends the user's sessions and revokes their API tokens."""
     if user.id == actor.id:
-        raise RuleViolation("You cannot deactivate your own account.")
+        raise RuleViolation.one("self_deactivation", "You cannot deactivate your own account.")
     return _change_account(
         session,
         actor=actor,
@@ -223,7 +234,7 @@ def deactivate_user(session: Session, *, actor: User, user: User, reason: str) -
         new={"active": False, "credential_version": User.credential_version + 1},
         changes={"active": [True, False]},
         reason=reason,
-        conflict=f"{user.username} is already deactivated.",
+        conflict=Reason("already_deactivated", f"{user.username} is already deactivated."),
     )
 
 
@@ -245,7 +256,7 @@ def reactivate_user(session: Session, *, actor: User, user: User, reason: str) -
         },
         changes={"active": [False, True], "must_change_password": [None, True]},
         reason=reason,
-        conflict=f"{user.username} is already active.",
+        conflict=Reason("already_active", f"{user.username} is already active."),
     )
     return IssuedPassword(user, password)
 
@@ -253,7 +264,7 @@ def reactivate_user(session: Session, *, actor: User, user: User, reason: str) -
 def unlock_user(session: Session, *, actor: User, user: User, reason: str) -> User:
     """Only an administrator can unlock an account locked by failed attempts."""
     if user.locked_at is None:
-        raise Conflict(f"{user.username} is not locked.")
+        raise Conflict(f"{user.username} is not locked.", code="not_locked")
     return _change_account(
         session,
         actor=actor,
@@ -263,14 +274,19 @@ def unlock_user(session: Session, *, actor: User, user: User, reason: str) -> Us
         new={"locked_at": None, "failed_logins": 0},
         changes={"locked_at": [user.locked_at, None], "failed_logins": [user.failed_logins, 0]},
         reason=reason,
-        conflict=f"{user.username} was unlocked by someone else meanwhile.",
+        conflict=Reason(
+            "changed_meanwhile", f"{user.username} was unlocked by someone else meanwhile."
+        ),
     )
 
 
 def reset_password(session: Session, *, actor: User, user: User, reason: str) -> IssuedPassword:
     """Issue a one-time password; the user must choose a new one at the next login."""
     if not user.active:
-        raise RuleViolation(f"{user.username} is deactivated; reactivate the account instead.")
+        raise RuleViolation.state(
+            "account_deactivated",
+            f"{user.username} is deactivated; reactivate the account instead.",
+        )
     password = one_time_password()
     _change_account(
         session,
@@ -285,6 +301,6 @@ def reset_password(session: Session, *, actor: User, user: User, reason: str) ->
         },
         changes={"must_change_password": [user.must_change_password, True]},
         reason=reason,
-        conflict=f"{user.username} was deactivated meanwhile.",
+        conflict=Reason("changed_meanwhile", f"{user.username} was deactivated meanwhile."),
     )
     return IssuedPassword(user, password)

@@ -173,7 +173,7 @@ def record_infusion(
             )
         )
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="infusion_refused")
     transition(
         session,
         dose,

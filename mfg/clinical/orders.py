@@ -168,7 +168,7 @@ def create_order(
         max_infusions=trial.max_infusions,
     )
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="order_refused")
     per_kg = cells_per_kg or trial.cells_per_kg
     order = DoseOrder(
         patient_id=patient.id,

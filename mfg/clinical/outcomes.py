@@ -105,6 +105,7 @@ def _grade(grade: int, serious: bool) -> int:
     if grade == 5 and not serious:
         raise InvalidInput(
             "Grade 5 (death) is always a serious adverse event: mark it serious.",
+            code="grade_5_not_serious",
             details={"field": "serious"},
         )
     return grade
@@ -234,7 +235,9 @@ def amend_adverse_event(
     fields = _event_fields(session, patient, **values)
     changed = {name: value for name, value in fields.items() if getattr(event, name) != value}
     if not changed:
-        raise InvalidInput("Nothing to amend: every field is as already recorded.")
+        raise InvalidInput(
+            "Nothing to amend: every field is as already recorded.", code="nothing_to_amend"
+        )
     before = adverse_event_content(event, patient)
     result = session.execute(
         update(AdverseEvent)
@@ -244,7 +247,8 @@ def amend_adverse_event(
     if result.rowcount != 1:
         raise Conflict(
             f"Adverse event #{event.id} changed since you opened it (you saw version "
-            f"{expected_version}): reload it and amend again."
+            f"{expected_version}): reload it and amend again.",
+            code="changed_meanwhile",
         )
     session.refresh(event)
     after = adverse_event_content(event, patient)
@@ -311,10 +315,12 @@ def record_outcome(
     authorize(actor, Action.RECORD_CLINICAL)
     existing = outcome_of(session, patient)
     if existing is not None:
-        raise RuleViolation(
+        raise RuleViolation.state(
+            "outcome_already_recorded",
             f"{patient.code} already has a day-21 outcome (assessed on "
             f"{existing.assessed_on.isoformat()}); a patient has one outcome only.",
-            details={"patient": patient.code, "assessed_on": existing.assessed_on.isoformat()},
+            patient=patient.code,
+            assessed_on=existing.assessed_on.isoformat(),
         )
     _not_future(assessed_on, local_today(session), "assessed_on", "assessment date")
     _not_before_enrolment(assessed_on, patient, "assessed_on", "assessment date")
@@ -332,7 +338,10 @@ def record_outcome(
     try:
         session.flush()
     except IntegrityError as error:  # another clinician recorded it meanwhile
-        raise Conflict(f"The day-21 outcome of {patient.code} was recorded meanwhile.") from error
+        raise Conflict(
+            f"The day-21 outcome of {patient.code} was recorded meanwhile.",
+            code="outcome_already_recorded",
+        ) from error
     content = outcome_content(outcome, patient)
     audit.record(
         session,

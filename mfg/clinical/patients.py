@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
-from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
 from mfg.identifiers.allocate import allocate_local
 from mfg.identifiers.local import LocalId
 from mfg.identifiers.records import by_local_code
@@ -44,18 +44,22 @@ def criteria_of(trial: Trial) -> list[tuple[str, str]]:
     return found
 
 
-def eligibility_problems(trial: Trial, answers: Mapping[str, bool], *, age: int) -> list[str]:
+def eligibility_problems(trial: Trial, answers: Mapping[str, bool], *, age: int) -> list[Reason]:
     """Every criterion answered; each inclusion met, no exclusion present; age in range."""
     problems = []
     for kind, text in criteria_of(trial):
         if text not in answers:
-            problems.append(f"Criterion not answered: {text}.")
+            problems.append(Reason("criterion_not_answered", f"Criterion not answered: {text}."))
         elif kind == "I" and not answers[text]:
-            problems.append(f"Inclusion criterion not met: {text}.")
+            problems.append(Reason("inclusion_not_met", f"Inclusion criterion not met: {text}."))
         elif kind == "E" and answers[text]:
-            problems.append(f"Exclusion criterion present: {text}.")
+            problems.append(Reason("exclusion_present", f"Exclusion criterion present: {text}."))
     if not trial.min_age <= age <= trial.max_age:
-        problems.append(f"Age {age} is outside {trial.min_age}–{trial.max_age} years.")
+        problems.append(
+            Reason(
+                "age_out_of_range", f"Age {age} is outside {trial.min_age}–{trial.max_age} years."
+            )
+        )
     return problems
 
 
@@ -92,8 +96,9 @@ def enrol_patient(
     authorize(actor, Action.ENROL_PATIENTS)
     randomised = has_allocation_list(session, trial)
     if randomised and arm_code.strip():
-        raise RuleViolation(
-            f"Trial {trial.code} assigns arms from its concealed allocation list: choose none."
+        raise RuleViolation.one(
+            "arm_from_allocation_list",
+            f"Trial {trial.code} assigns arms from its concealed allocation list: choose none.",
         )
     if not randomised:
         arm = next((a for a in arms_of(session, trial) if a.code == arm_code.strip().upper()), None)
@@ -106,10 +111,10 @@ def enrol_patient(
     if not 20 <= weight_kg <= 300:
         raise InvalidInput("The weight is in kilograms (20–300).", details={"field": "weight_kg"})
     if enrolled_on > utcnow().astimezone(settings_of(session).tz).date():
-        raise InvalidInput("The enrolment date is in the future.")
+        raise InvalidInput("The enrolment date is in the future.", details={"field": "enrolled_on"})
     problems = eligibility_problems(trial, answers, age=age)
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="patient_not_eligible")
     slot = None
     if randomised:
         slot = next_slot(session, trial)
@@ -154,14 +159,18 @@ def verify_weight(session: Session, *, actor: User, patient: Patient) -> Patient
     """A second person confirms the weight the dose is computed from."""
     authorize(actor, Action.VERIFY_WEIGHT)
     if patient.weight_entered_by_id == actor.id:
-        raise RuleViolation("You entered this weight: a second person verifies it.")
+        raise RuleViolation.one(
+            "second_person_required", "You entered this weight: a second person verifies it."
+        )
     verified = session.execute(
         update(Patient)
         .where(col(Patient.id) == patient.id, col(Patient.weight_verified_at).is_(None))
         .values(weight_verified_by_id=actor.id, weight_verified_at=utcnow())
     )
     if verified.rowcount != 1:
-        raise Conflict(f"The weight of {patient.code} is verified already.")
+        raise Conflict(
+            f"The weight of {patient.code} is verified already.", code="already_verified"
+        )
     session.refresh(patient)
     audit.record(
         session,
@@ -243,7 +252,10 @@ def next_slot(session: Session, trial: Trial) -> AllocationSlot:
         .order_by(col(AllocationSlot.sequence))
     ).first()
     if slot is None:
-        raise RuleViolation(f"The allocation list of trial {trial.code} is used up: QA loads more.")
+        raise RuleViolation.state(
+            "allocation_list_used_up",
+            f"The allocation list of trial {trial.code} is used up: QA loads more.",
+        )
     return slot
 
 
@@ -255,7 +267,10 @@ def take_slot(session: Session, slot: AllocationSlot, patient: Patient) -> None:
         .values(patient_id=patient.id, used_at=utcnow())
     )
     if taken.rowcount != 1:
-        raise Conflict("Another patient took this allocation-list entry meanwhile: enrol again.")
+        raise Conflict(
+            "Another patient took this allocation-list entry meanwhile: enrol again.",
+            code="changed_meanwhile",
+        )
 
 
 def load_allocation_list(
@@ -270,7 +285,8 @@ def load_allocation_list(
     if not codes or unknown:
         raise InvalidInput(
             f"An allocation list names arms of the trial ({', '.join(sorted(known))}); "
-            + (f"unknown: {', '.join(unknown)}." if unknown else "it is empty.")
+            + (f"unknown: {', '.join(unknown)}." if unknown else "it is empty."),
+            details={"field": "arm_codes"},
         )
     last = (
         session.exec(

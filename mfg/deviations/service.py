@@ -145,7 +145,10 @@ def open_deviation(
 ) -> Deviation:
     authorize(actor, Action.OPEN_DEVIATIONS)
     if not title.strip() or not description.strip():
-        raise InvalidInput("A deviation needs a title and a description of what happened.")
+        raise InvalidInput(
+            "A deviation needs a title and a description of what happened.",
+            details={"field": "title" if not title.strip() else "description"},
+        )
     return record_deviation(
         session,
         actor=actor,
@@ -175,7 +178,9 @@ def investigate(
     }
     missing = [name.replace("_", " ") for name, value in fields.items() if not value]
     if missing:
-        raise RuleViolation(f"The investigation needs: {', '.join(missing)}.")
+        raise RuleViolation.one(
+            "investigation_incomplete", f"The investigation needs: {', '.join(missing)}."
+        )
     transition(
         session,
         deviation,

@@ -42,7 +42,7 @@ def detail(session: Session, donor: Donor) -> DonorDetail:
         **DonorPublic.of(donor).model_dump(),
         results=[ResultPublic.of(r) for r in service.results_of(session, donor)],
         biopsies=[BiopsyPublic.of(b, donor.code) for b in rows],
-        eligibility_blocking=eligibility.eligibility_check(session, donor)
+        eligibility_blocking=[b.message for b in eligibility.eligibility_check(session, donor)]
         if donor.status == "registered"
         else [],
     )

@@ -65,13 +65,18 @@ def register_biopsy(
     """A new DIN for the tube, allocated in this transaction; quarantined until donor eligible."""
     authorize(actor, Action.REGISTER_BIOPSIES)
     if donor.status == DonorStatus.INELIGIBLE:
-        raise RuleViolation(f"Donor {donor.code} is ineligible: no biopsy may be registered.")
+        raise RuleViolation.state(
+            "donor_ineligible", f"Donor {donor.code} is ineligible: no biopsy may be registered."
+        )
     if collected_at > utcnow():
         raise InvalidInput(
             "The collection time is in the future.", details={"field": "collected_at"}
         )
     if not site.strip() or not collected_by.strip():
-        raise InvalidInput("The site and who collected the biopsy are required.")
+        raise InvalidInput(
+            "The site and who collected the biopsy are required.",
+            details={"field": "site" if not site.strip() else "collected_by"},
+        )
     din = allocate_din(session, kind="biopsy")
     biopsy = Biopsy(
         din=str(din),
@@ -122,7 +127,7 @@ def receive_biopsy(
         deviation_note=deviation_note,
     )
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="receipt_refused")
     if not -90 <= transport_temperature_c <= 60:
         raise InvalidInput(
             "The transport temperature is not plausible (°C).",
@@ -174,7 +179,7 @@ def check_culture_start(session: Session, biopsy: Biopsy) -> None:
     donor = session.get(Donor, biopsy.donor_id)
     problems = culture_start_problems(donor, biopsy)
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="culture_start_refused")
 
 
 def list_biopsies_of(session: Session, donor: Donor) -> tuple[list[Biopsy], int]:

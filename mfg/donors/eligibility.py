@@ -10,7 +10,7 @@ from mfg.db import settings_of
 from mfg.donors import service
 from mfg.donors.lookback import hold_donor_material
 from mfg.donors.rules import eligibility_problems
-from mfg.errors import InvalidInput, RuleViolation
+from mfg.errors import InvalidInput, Reason, RuleViolation
 from mfg.models import Biopsy, Donor, DonorStatus, EligibilityDetermination, Meaning, User
 from mfg.models.donors import DONOR_TRANSITIONS
 from mfg.signatures import service as signatures
@@ -24,7 +24,7 @@ def biopsies_of(session: Session, donor: Donor) -> list[Biopsy]:
     )
 
 
-def eligibility_check(session: Session, donor: Donor) -> list[str]:
+def eligibility_check(session: Session, donor: Donor) -> list[Reason]:
     """Every reason a QA user could not yet sign this donor eligible (empty: ready to sign)."""
     settings = settings_of(session)
     _, markers = service.current_marker_set(session)
@@ -68,9 +68,11 @@ def determine_eligibility(
     if eligible:
         problems = eligibility_check(session, donor)
         if problems:
-            raise RuleViolation(
+            raise RuleViolation.of(
                 problems,
-                message=f"Donor {donor.code} cannot be signed eligible: " + " ".join(problems),
+                several="eligibility_not_met",
+                message=f"Donor {donor.code} cannot be signed eligible: "
+                + " ".join(p.message for p in problems),
             )
     elif not comment.strip():
         raise InvalidInput("Say why the donor is ineligible.", details={"field": "comment"})

@@ -1,5 +1,5 @@
 """The donor and biopsy rules as pure functions over loaded data; each returns every reason that
-blocks, in words (an empty list means nothing blocks). REFERENCE.md §3–§4.
+blocks, with its rule's code and in words (an empty list means nothing blocks). REFERENCE.md §3–§4.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+from mfg.errors import Reason, conflict
 from mfg.models import Biopsy, BiopsyStatus, Donor, DonorStatus, MarkerOutcome, MarkerResult
 from mfg.models import ResultStatus as RS
 
@@ -23,19 +24,23 @@ def local_date(moment: datetime, tz: tzinfo) -> date:
     return moment.astimezone(tz).date()
 
 
-def consent_and_screening_problems(donor: Donor) -> list[str]:
+def consent_and_screening_problems(donor: Donor) -> list[Reason]:
     """Consent and a passed screening questionnaire must be recorded."""
     problems = []
     if donor.consent_date is None:
-        problems.append("Consent is not recorded.")
+        problems.append(conflict("consent_missing", "Consent is not recorded."))
     if donor.screening_outcome is None:
-        problems.append("The screening questionnaire outcome is not recorded.")
+        problems.append(
+            conflict("screening_missing", "The screening questionnaire outcome is not recorded.")
+        )
     elif donor.screening_outcome != "passed":
-        problems.append("The donor did not pass the screening questionnaire.")
+        problems.append(
+            conflict("screening_failed", "The donor did not pass the screening questionnaire.")
+        )
     return problems
 
 
-def marker_problems(markers: Sequence[MarkerSpec], results: Sequence[MarkerResult]) -> list[str]:
+def marker_problems(markers: Sequence[MarkerSpec], results: Sequence[MarkerResult]) -> list[Reason]:
     """Every required marker has a result verified by a second person, and it is negative;
     any verified reactive result, required or not, blocks too."""
     problems = []
@@ -44,13 +49,23 @@ def marker_problems(markers: Sequence[MarkerSpec], results: Sequence[MarkerResul
         mine = [r for r in live if r.marker_code == marker.code]
         verified = [r for r in mine if r.status == RS.VERIFIED]
         if marker.required and not mine:
-            problems.append(f"No {marker.name} result is recorded.")
+            problems.append(
+                conflict("marker_result_missing", f"No {marker.name} result is recorded.")
+            )
         elif marker.required and not verified:
-            problems.append(f"The {marker.name} result is not yet verified by a second person.")
+            problems.append(
+                conflict(
+                    "marker_not_verified",
+                    f"The {marker.name} result is not yet verified by a second person.",
+                )
+            )
         for result in verified:
             if result.outcome != MarkerOutcome.NEGATIVE:
                 problems.append(
-                    f"{marker.name} is {result.outcome} (sample of {result.sample_date})."
+                    conflict(
+                        "marker_reactive",
+                        f"{marker.name} is {result.outcome} (sample of {result.sample_date}).",
+                    )
                 )
     return problems
 
@@ -62,10 +77,15 @@ def sample_window_problems(
     *,
     window_days: int,
     tz: tzinfo,
-) -> list[str]:
+) -> list[Reason]:
     """Every verified sample of a required marker is within ±window of each biopsy's collection."""
     if not biopsies:
-        return ["No biopsy is registered: the marker samples cannot be dated against a collection."]
+        return [
+            conflict(
+                "biopsy_missing",
+                "No biopsy is registered: the marker samples cannot be dated against a collection.",
+            )
+        ]
     required = {m.code: m.name for m in markers if m.required}
     problems = []
     window = timedelta(days=window_days)
@@ -77,10 +97,12 @@ def sample_window_problems(
             if abs(result.sample_date - collected) > window:
                 days = abs((result.sample_date - collected).days)
                 problems.append(
-                    f"The {required[result.marker_code]} sample of {result.sample_date} was taken "
-                    f"{days} days from the collection of biopsy {biopsy.din} ({collected}); "
-                    "at most "
-                    f"±{window_days} days are allowed."
+                    conflict(
+                        "sample_outside_window",
+                        f"The {required[result.marker_code]} sample of {result.sample_date} was "
+                        f"taken {days} days from the collection of biopsy {biopsy.din} "
+                        f"({collected}); at most ±{window_days} days are allowed.",
+                    )
                 )
     return problems
 
@@ -93,11 +115,16 @@ def eligibility_problems(
     *,
     window_days: int,
     tz: tzinfo,
-) -> list[str]:
+) -> list[Reason]:
     """Everything that stops a signed "Approved — donor eligible" determination."""
     problems = []
     if donor.status != DonorStatus.REGISTERED:
-        problems.append(f"The donor's eligibility was already determined ({donor.status}).")
+        problems.append(
+            conflict(
+                "eligibility_already_determined",
+                f"The donor's eligibility was already determined ({donor.status}).",
+            )
+        )
     problems += consent_and_screening_problems(donor)
     problems += marker_problems(markers, results)
     problems += sample_window_problems(markers, results, biopsies, window_days=window_days, tz=tz)
@@ -112,26 +139,36 @@ def receipt_problems(
     limit_hours: float,
     container_intact: bool,
     deviation_note: str,
-) -> list[str]:
+) -> list[Reason]:
     """A biopsy received late or in a damaged container needs a deviation note; never silently."""
     problems = []
     hours = (received_at - collected_at).total_seconds() / 3600
     if received_at < collected_at:
-        problems.append("The receipt time is before the collection time.")
+        problems.append(
+            Reason("receipt_before_collection", "The receipt time is before the collection time.")
+        )
     if received_at > now + timedelta(minutes=5):
-        problems.append("The receipt time is in the future.")
+        problems.append(Reason("time_in_future", "The receipt time is in the future."))
     note = deviation_note.strip()
     if hours > limit_hours and not note:
         problems.append(
-            f"Received {hours:.1f} h after collection, beyond the {limit_hours:g} h limit: a "
-            "deviation note is required."
+            Reason(
+                "deviation_note_required",
+                f"Received {hours:.1f} h after collection, beyond the {limit_hours:g} h limit: a "
+                "deviation note is required.",
+            )
         )
     if not container_intact and not note:
-        problems.append("The container was not intact: a deviation note is required.")
+        problems.append(
+            Reason(
+                "deviation_note_required",
+                "The container was not intact: a deviation note is required.",
+            )
+        )
     return problems
 
 
-def culture_start_problems(donor: Donor, biopsy: Biopsy) -> list[str]:
+def culture_start_problems(donor: Donor, biopsy: Biopsy) -> list[Reason]:
     """Only a received biopsy of an eligible donor, not on hold, may enter culture.
 
     The manufacturing issue calls this guard before starting a primary culture.
@@ -139,14 +176,28 @@ def culture_start_problems(donor: Donor, biopsy: Biopsy) -> list[str]:
     problems = []
     if biopsy.status != BiopsyStatus.RECEIVED:
         problems.append(
-            f"Biopsy {biopsy.din} is {biopsy.status}; only a received biopsy can enter culture."
+            conflict(
+                "biopsy_not_received",
+                f"Biopsy {biopsy.din} is {biopsy.status}; only a received biopsy can enter "
+                "culture.",
+            )
         )
     if donor.status == DonorStatus.REGISTERED:
         problems.append(
-            f"Donor {donor.code} is not yet determined eligible: the biopsy is in quarantine."
+            conflict(
+                "donor_not_eligible",
+                f"Donor {donor.code} is not yet determined eligible: the biopsy is in quarantine.",
+            )
         )
     elif donor.status == DonorStatus.INELIGIBLE:
-        problems.append(f"Donor {donor.code} is ineligible: their material may not be used.")
+        problems.append(
+            conflict(
+                "donor_not_eligible",
+                f"Donor {donor.code} is ineligible: their material may not be used.",
+            )
+        )
     if biopsy.on_hold:
-        problems.append(f"Biopsy {biopsy.din} is on hold: {biopsy.hold_reason}")
+        problems.append(
+            conflict("biopsy_on_hold", f"Biopsy {biopsy.din} is on hold: {biopsy.hold_reason}")
+        )
     return problems

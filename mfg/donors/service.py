@@ -66,7 +66,10 @@ def _new_marker_set(
 ) -> MarkerSetVersion:
     codes = [m["code"] for m in markers]
     if len(codes) != len(set(codes)) or not codes:
-        raise InvalidInput("A marker set lists each marker code once, and at least one marker.")
+        raise InvalidInput(
+            "A marker set lists each marker code once, and at least one marker.",
+            details={"field": "markers"},
+        )
     version = MarkerSetVersion(
         version=number,
         markers=json.dumps(markers, ensure_ascii=False),
@@ -93,7 +96,9 @@ def new_marker_set_version(
     """QA changes the marker list by making a new version; results already entered keep theirs."""
     authorize(actor, Action.MANAGE_MARKER_SET)
     if not note.strip():
-        raise InvalidInput("A reason is required for a new marker set version.")
+        raise InvalidInput(
+            "A reason is required for a new marker set version.", details={"field": "note"}
+        )
     current, _ = current_marker_set(session)
     return _new_marker_set(
         session, actor=actor, markers=markers, note=note, number=current.version + 1
@@ -152,8 +157,9 @@ def register_donor(session: Session, *, actor: User, sex: str, birth_year: int) 
 
 def _require_open(donor: Donor) -> None:
     if donor.status != DonorStatus.REGISTERED:
-        raise RuleViolation(
-            f"Donor {donor.code} is {donor.status}: consent and screening are closed."
+        raise RuleViolation.state(
+            "eligibility_already_determined",
+            f"Donor {donor.code} is {donor.status}: consent and screening are closed.",
         )
 
 
@@ -261,7 +267,10 @@ def enter_result(
     if test_date > local_today(session):
         raise InvalidInput("The test date is in the future.", details={"field": "test_date"})
     if donor.status == DonorStatus.INELIGIBLE:
-        raise RuleViolation(f"Donor {donor.code} is ineligible; no further results are recorded.")
+        raise RuleViolation.state(
+            "donor_ineligible",
+            f"Donor {donor.code} is ineligible; no further results are recorded.",
+        )
     result = MarkerResult(
         donor_id=donor.id,
         marker_code=marker_code,
@@ -297,13 +306,16 @@ def verify_result(session: Session, *, actor: User, result: MarkerResult) -> Mar
     """A second person checks the entry against the report; never the one who entered it."""
     authorize(actor, Action.VERIFY_MARKER_RESULTS)
     if result.entered_by_id == actor.id:
-        raise RuleViolation("You entered this result: a second person must verify it.")
+        raise RuleViolation.one(
+            "second_person_required", "You entered this result: a second person must verify it."
+        )
     donor = session.get(Donor, result.donor_id)
     transition(
         session,
         result,
         to=ResultStatus.VERIFIED,
         table=RESULT_TRANSITIONS,
+        noun="marker result",
         actor=actor,
         action="marker_result.verified",
         entity_type="donor",
@@ -331,6 +343,7 @@ def invalidate_result(
         result,
         to=ResultStatus.INVALIDATED,
         table=RESULT_TRANSITIONS,
+        noun="marker result",
         actor=actor,
         action="marker_result.invalidated",
         entity_type="donor",

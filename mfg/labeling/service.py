@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from mfg.audit import service as audit
 from mfg.audit.chain import content_hash
 from mfg.auth.permissions import Action, authorize
-from mfg.errors import InvalidInput, NotFound, RuleViolation
+from mfg.errors import InvalidInput, NotFound, Reason, RuleViolation
 from mfg.identifiers import isbt128
 from mfg.labeling.barcodes import scan_back
 from mfg.labeling.fields import LabelData
@@ -33,7 +33,15 @@ OutputFormat = Literal["pdf", "zpl"]
 
 
 class ReprintReasonRequired(RuleViolation):
-    code = "reprint_reason_required"
+    """A label printed before is printed again only with a reason (the page asks for one)."""
+
+    def __init__(self, kind: str):
+        super().__init__(
+            Reason(
+                "reprint_reason_required",
+                f"This {kind} label was printed before: a reprint needs a reason.",
+            )
+        )
 
 
 class LabelSources:
@@ -103,7 +111,11 @@ def print_label(
     """Render a label for printing; logged and audited, a reprint only with a reason."""
     authorize(actor, Action.PRINT_LABELS)
     if not 1 <= copies <= MAX_COPIES:
-        raise InvalidInput(f"Copies must be between 1 and {MAX_COPIES}.")
+        raise InvalidInput(
+            f"Copies must be between 1 and {MAX_COPIES}.",
+            code="copies_out_of_range",
+            details={"field": "copies"},
+        )
     layout = load_layout(kind)
     # One label, one identifier, however it was typed: else "a9999…" or " A9999…" would print a
     # second original of the same container, with no reprint flag and no reason.
@@ -111,10 +123,7 @@ def print_label(
     reprint = previous_prints(session, kind, identifier) > 0
     reason = reason.strip()
     if reprint and not reason:
-        raise ReprintReasonRequired(
-            f"This {kind} label was printed before: a reprint needs a reason.",
-            message=f"This {kind} label was printed before: a reprint needs a reason.",
-        )
+        raise ReprintReasonRequired(kind)
     flags = isbt128.FLAG_REPRINT if reprint else isbt128.FLAG_NONE
     data = sources.build(session, kind, identifier, flags)
     verify_barcodes(layout, data)

@@ -21,6 +21,7 @@ from mfg.manufacturing.materials import check_materials_usable, get_material
 from mfg.manufacturing.rules import (
     cumulative_pd,
     doubling_time_hours,
+    low_viability_problems,
     passage_problems,
     population_doublings,
 )
@@ -93,7 +94,10 @@ def start_primary_culture(
         raise InvalidInput("Record the medium lot(s) used.", details={"field": "medium_lots"})
     check_materials_usable(session, medium_lots)
     if surface_cm2 <= 0 or (seeded_cells is not None and seeded_cells <= 0):
-        raise InvalidInput("The surface and the cells seeded must be positive.")
+        raise InvalidInput(
+            "The surface and the cells seeded must be positive.",
+            details={"field": "surface_cm2" if surface_cm2 <= 0 else "seeded_cells"},
+        )
     if seeded_at > utcnow():
         raise InvalidInput("The seeding time is in the future.", details={"field": "seeded_at"})
     transition(
@@ -198,13 +202,11 @@ def record_passage(
     )
     minimum = settings_of(session).inprocess_viability_min_pct
     below = viability_pct < minimum
-    if below and not deviation_note.strip():
-        problems.append(
-            f"Viability {viability_pct:g} % is below the in-process specification "
-            f"(≥ {minimum:g} %): a deviation note is required."
-        )
+    problems += low_viability_problems(
+        viability_pct=viability_pct, minimum_pct=minimum, deviation_note=deviation_note
+    )
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="passage_refused")
     check_materials_usable(session, reagent_lots)
     pd = population_doublings(harvested_cells, culture.seeded_cells)
     hours = (ended_at - culture.seeded_at).total_seconds() / 3600

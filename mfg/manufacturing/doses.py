@@ -17,7 +17,7 @@ from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
-from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
 from mfg.identifiers.errors import ScanError
 from mfg.identifiers.isbt128 import ProductCode, format_expiry
 from mfg.identifiers.scan import ParsedScan, TokenKind, parse_scan
@@ -113,10 +113,12 @@ def fill_lot(
     """Fill the formulated lot into ``doses`` bags; the lot and its doses go to quarantine."""
     authorize(actor, Action.HARVEST_AND_FILL)
     if lot.status != LotStatus.HARVESTED:
-        raise RuleViolation(f"Lot {lot.din} is {lot.status}: only a harvested lot is filled.")
+        raise RuleViolation.state(
+            "lot_not_harvested", f"Lot {lot.din} is {lot.status}: only a harvested lot is filled."
+        )
     harvest = harvest_of(session, lot)
     if harvest is None:  # a harvested lot always has its harvest record
-        raise RuleViolation(f"Lot {lot.din} has no harvest record.")
+        raise RuleViolation.state("lot_not_harvested", f"Lot {lot.din} has no harvest record.")
     if not container.strip():
         raise InvalidInput("Name the container (bag or vial type).", details={"field": "container"})
     cells = fill_preview(harvest, volume_ml)
@@ -127,11 +129,13 @@ def fill_lot(
         cells_per_dose=cells,
     )
     if filled_at < harvest.ended_at:
-        problems.append("The fill cannot start before the harvest ended.")
+        problems.append(
+            Reason("fill_before_harvest", "The fill cannot start before the harvest ended.")
+        )
     if filled_at > utcnow():
-        problems.append("The fill time is in the future.")
+        problems.append(Reason("time_in_future", "The fill time is in the future."))
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="fill_refused")
     # Compare-and-set first: of two technicians filling the same lot at once, one wins.
     transition(
         session,
@@ -192,20 +196,33 @@ def fill_lot(
     return rows
 
 
-def label_problems(dose: Dose, scanned: ParsedScan, *, expiry_code: str) -> list[str]:
+def label_problems(dose: Dose, scanned: ParsedScan, *, expiry_code: str) -> list[Reason]:
     """Does the scanned label carry this dose's DIN, product code and expiry?"""
     din = scanned.first(TokenKind.DIN)
     code = scanned.first(TokenKind.PRODUCT_CODE)
     expiry = scanned.first(TokenKind.EXPIRY)
     problems = []
     if din is None or code is None:
-        problems.append("Scan the label's 2-D code: it carries the DIN and the product code.")
+        problems.append(
+            Reason(
+                "label_code_missing",
+                "Scan the label's 2-D code: it carries the DIN and the product code.",
+            )
+        )
     elif f"{din.value}{code.value}" != dose.identifier:
         problems.append(
-            f"The label is for {din.value} {code.value}, not for dose {dose.identifier}."
+            Reason(
+                "label_mismatch",
+                f"The label is for {din.value} {code.value}, not for dose {dose.identifier}.",
+            )
         )
     if expiry is not None and f"&>{expiry.value}" != expiry_code:
-        problems.append("The expiry on the label differs from the dose's expiry: reprint it.")
+        problems.append(
+            Reason(
+                "label_expiry_differs",
+                "The expiry on the label differs from the dose's expiry: reprint it.",
+            )
+        )
     return problems
 
 
@@ -215,18 +232,22 @@ def verify_label(session: Session, *, actor: User, dose: Dose, scanned: str) -> 
     try:
         parsed = parse_scan(scanned)
     except ScanError as error:
-        raise RuleViolation(f"The label does not scan: {error.message}") from error
+        raise RuleViolation.one(
+            "label_unreadable", f"The label does not scan: {error.message}", scan_code=error.code
+        ) from error
     expiry_code = format_expiry(dose.expires_at, settings_of(session).tz)
     problems = label_problems(dose, parsed, expiry_code=expiry_code)
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="label_check_refused")
     checked = session.execute(
         update(Dose)
         .where(col(Dose.id) == dose.id, col(Dose.label_verified_at).is_(None))
         .values(label_verified_at=utcnow(), label_verified_by_id=actor.id)
     )
     if checked.rowcount != 1:
-        raise Conflict(f"The label of dose {dose.identifier} was checked already.")
+        raise Conflict(
+            f"The label of dose {dose.identifier} was checked already.", code="already_checked"
+        )
     session.refresh(dose)
     audit.record(
         session,

@@ -53,7 +53,9 @@ async def lots_pool(
             try:
                 cells = int(str(value))
             except ValueError as exc:
-                raise InvalidInput(f"{value!r} is not a cell count.") from exc
+                raise InvalidInput(
+                    f"{value!r} is not a cell count.", details={"field": key}
+                ) from exc
             contributions.append((cultures.get_culture(session, key.removeprefix("cells_")), cells))
     lot = pools.pool_cultures(
         session,
@@ -337,7 +339,11 @@ def lot_label_check(
     lot = pools.get_lot(session, din)
     dose = doses.get_dose(session, scanned)
     if dose.lot_id != lot.id:
-        raise InvalidInput(f"This label is for dose {dose.identifier}, not a dose of lot {din}.")
+        raise InvalidInput(
+            f"This label is for dose {dose.identifier}, not a dose of lot {din}.",
+            code="label_mismatch",
+            details={"field": "scanned"},
+        )
     doses.verify_label(session, actor=actor, dose=dose, scanned=scanned)
     flash(request, f"Label of dose {dose.division} matches.")
     return RedirectResponse(f"/lots/{din}", status_code=303)

@@ -17,13 +17,14 @@ from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
 from mfg.deviations import service as deviations
-from mfg.errors import Conflict, RuleViolation
+from mfg.errors import Conflict, Reason, RuleViolation
 from mfg.manufacturing import materials
 from mfg.manufacturing.rules import (
     concentration_per_ml,
     cumulative_pd,
     doubling_time_hours,
     harvest_limit_problems,
+    low_viability_problems,
     passage_problems,
     population_doublings,
 )
@@ -32,14 +33,12 @@ from mfg.models.manufacturing import LOT_TRANSITIONS
 from mfg.signatures import service as signatures
 
 
-def _viability_problem(session: Session, viability_pct: float, deviation_note: str) -> list[str]:
-    minimum = settings_of(session).inprocess_viability_min_pct
-    if viability_pct < minimum and not deviation_note.strip():
-        return [
-            f"Viability {viability_pct:g} % is below the in-process specification "
-            f"(≥ {minimum:g} %): a deviation note is required."
-        ]
-    return []
+def _viability_problem(session: Session, viability_pct: float, deviation_note: str) -> list[Reason]:
+    return low_viability_problems(
+        viability_pct=viability_pct,
+        minimum_pct=settings_of(session).inprocess_viability_min_pct,
+        deviation_note=deviation_note,
+    )
 
 
 def _excursion(
@@ -74,7 +73,9 @@ def _growth(
 
 def _require_in_process(lot: Lot, step: str) -> None:
     if lot.status != LotStatus.IN_PROCESS:
-        raise RuleViolation(f"Lot {lot.din} is {lot.status}: {step} needs a lot in process.")
+        raise RuleViolation.state(
+            "lot_not_in_process", f"Lot {lot.din} is {lot.status}: {step} needs a lot in process."
+        )
 
 
 def passages_of(session: Session, lot: Lot) -> list[LotPassage]:
@@ -132,7 +133,8 @@ def record_lot_passage(
     if expected_passage is not None and expected_passage != lot.passage_number:
         raise Conflict(
             f"Lot {lot.din} is now growing at passage {lot.passage_number}, not "
-            f"{expected_passage}: someone recorded this passage meanwhile."
+            f"{expected_passage}: someone recorded this passage meanwhile.",
+            code="changed_meanwhile",
         )
     problems = passage_problems(
         harvested=harvested_cells,
@@ -144,10 +146,12 @@ def record_lot_passage(
         now=utcnow(),
     )
     if lot.seeded_at and ended_at < lot.seeded_at:
-        problems.append("The passage ends before the lot's cells were seeded.")
+        problems.append(
+            Reason("ends_before_seeding", "The passage ends before the lot's cells were seeded.")
+        )
     problems += _viability_problem(session, viability_pct, deviation_note)
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="passage_refused")
     materials.check_materials_usable(session, reagent_lots)
     pd, cpd, doubling = _growth(lot, harvested_cells, ended_at)
     before = lot.cumulative_pd
@@ -187,7 +191,9 @@ def record_lot_passage(
     )
     if moved.rowcount != 1:
         session.expire(lot)
-        raise Conflict(f"Lot {lot.din} was changed by someone else meanwhile.")
+        raise Conflict(
+            f"Lot {lot.din} was changed by someone else meanwhile.", code="changed_meanwhile"
+        )
     session.add(record)
     session.flush()
     session.refresh(lot)
@@ -275,9 +281,11 @@ def harvest_lot(
         now=utcnow(),
     )
     if final_volume_ml <= 0:
-        problems.append("The final volume must be positive.")
+        problems.append(Reason("volume_not_positive", "The final volume must be positive."))
     if lot.seeded_at and ended_at < lot.seeded_at:
-        problems.append("The harvest ends before the lot's cells were seeded.")
+        problems.append(
+            Reason("ends_before_seeding", "The harvest ends before the lot's cells were seeded.")
+        )
     pd, cpd, doubling = _growth(lot, harvested_cells, ended_at)
     problems += harvest_limit_problems(
         passage_number=lot.passage_number,
@@ -287,7 +295,7 @@ def harvest_lot(
     )
     problems += _viability_problem(session, viability_pct, deviation_note)
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="harvest_refused")
     materials.check_materials_usable(session, formulation_lots)
     record = Harvest(
         lot_id=lot.id,

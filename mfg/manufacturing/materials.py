@@ -26,7 +26,10 @@ def gs1_fields(raw: str) -> dict[str, str]:
     """GTIN, lot, expiry (ISO date) and serial from a supplier's GS1 scan; refused if not GS1."""
     token = parse_scan(raw).first(TokenKind.GS1)
     if token is None or not token.data:
-        raise InvalidInput("This is not a supplier's GS1 bar code (it has no GTIN, lot or expiry).")
+        raise InvalidInput(
+            "This is not a supplier's GS1 bar code (it has no GTIN, lot or expiry).",
+            details={"field": "scan"},
+        )
     data = dict(token.data)
     fields = {
         "gtin": data.get("01", ""),
@@ -96,9 +99,12 @@ def register_material(
         "catalogue_number": catalogue_number.strip(),
         "lot_number": lot_number.strip(),
     }
-    missing = [k.replace("_", " ") for k, v in values.items() if not v]
+    missing = [k for k, v in values.items() if not v]
     if missing:
-        raise InvalidInput(f"Required: {', '.join(missing)}.")
+        raise InvalidInput(
+            f"Required: {', '.join(k.replace('_', ' ') for k in missing)}.",
+            details={"field": missing[0]},
+        )
     existing = session.exec(
         select(MaterialLot).where(
             MaterialLot.supplier == values["supplier"],
@@ -108,7 +114,9 @@ def register_material(
     ).first()
     if existing is not None:
         raise Conflict(
-            f"This lot is already registered as {existing.code}.", details={"code": existing.code}
+            f"This lot is already registered as {existing.code}.",
+            code="already_registered",
+            details={"code": existing.code},
         )
     lot = MaterialLot(
         code=str(allocate_local(session, "ML")),
@@ -165,7 +173,10 @@ def decide_material(
     if not release and not reason.strip():
         raise InvalidInput("Say why the lot is rejected.", details={"field": "reason"})
     if release and lot.expiry < utcnow().astimezone(settings_of(session).tz).date():
-        raise RuleViolation(f"Lot {lot.lot_number} expired on {lot.expiry}: it cannot be released.")
+        raise RuleViolation.state(
+            "material_expired",
+            f"Lot {lot.lot_number} expired on {lot.expiry}: it cannot be released.",
+        )
     to = MaterialStatus.RELEASED if release else MaterialStatus.REJECTED
     transition(
         session,
@@ -196,7 +207,7 @@ def check_materials_usable(session: Session, lots: Iterable[MaterialLot]) -> Non
     today = utcnow().astimezone(settings_of(session).tz).date()
     problems = [p for lot in lots for p in material_use_problems(lot, on=today)]
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="materials_not_usable")
 
 
 def record_use(

@@ -122,7 +122,7 @@ def pool_cultures(
         members.append((culture, biopsy, session.get(Donor, biopsy.donor_id), cells))
     problems = pooling_problems(members)
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="pooling_refused")
     din = allocate_din(session, kind="lot")
     passage_number, cpd = pooled_growth([(c, n) for c, _, _, n in members])
     total = sum(c for *_, c in members)

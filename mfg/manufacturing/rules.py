@@ -1,4 +1,5 @@
-"""Manufacturing rules as pure functions: every reason that blocks, in words."""
+"""Manufacturing rules as pure functions: every reason that blocks, with its rule's code and in
+words."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from mfg.errors import Reason, conflict
 from mfg.models import (
     Biopsy,
     Culture,
@@ -17,16 +19,23 @@ from mfg.models import (
 )
 
 
-def material_use_problems(lot: MaterialLot, *, on: date) -> list[str]:
+def material_use_problems(lot: MaterialLot, *, on: date) -> list[Reason]:
     """A step may only use a released lot that has not expired (REFERENCE.md §4)."""
     problems = []
     label = f"{lot.name} lot {lot.lot_number} ({lot.code})"
     if lot.status == MaterialStatus.QUARANTINED:
-        problems.append(f"{label} is quarantined: QA has not released it.")
+        problems.append(
+            conflict("material_not_released", f"{label} is quarantined: QA has not released it.")
+        )
     elif lot.status == MaterialStatus.REJECTED:
-        problems.append(f"{label} is rejected: {lot.decision_reason or 'no reason recorded'}.")
+        problems.append(
+            conflict(
+                "material_not_released",
+                f"{label} is rejected: {lot.decision_reason or 'no reason recorded'}.",
+            )
+        )
     if lot.expiry < on:
-        problems.append(f"{label} expired on {lot.expiry}.")
+        problems.append(conflict("material_expired", f"{label} expired on {lot.expiry}."))
     return problems
 
 
@@ -60,51 +69,99 @@ def passage_problems(
     started_at: datetime,
     ended_at: datetime,
     now: datetime,
-) -> list[str]:
+) -> list[Reason]:
+    """The figures of a passage (or a harvest) as typed: counts, percentages and times."""
     problems = []
     if harvested <= 0:
-        problems.append("The harvested cell count must be positive.")
+        problems.append(
+            Reason("cell_count_not_positive", "The harvested cell count must be positive.")
+        )
     if not 0 <= viability_pct <= 100:
-        problems.append("Viability is a percentage between 0 and 100.")
+        problems.append(
+            Reason("viability_out_of_range", "Viability is a percentage between 0 and 100.")
+        )
     if reseeded < 0 or reseeded > harvested:
-        problems.append("Cells re-seeded cannot exceed the cells harvested.")
+        problems.append(
+            Reason(
+                "reseeded_exceeds_harvested", "Cells re-seeded cannot exceed the cells harvested."
+            )
+        )
     if new_vessels < 1:
-        problems.append("At least one new vessel is seeded.")
+        problems.append(Reason("no_new_vessel", "At least one new vessel is seeded."))
     if ended_at < started_at:
-        problems.append("The passage ends before it starts.")
+        problems.append(Reason("ends_before_start", "The passage ends before it starts."))
     if ended_at > now:
-        problems.append("The passage end time is in the future.")
+        problems.append(Reason("time_in_future", "The passage end time is in the future."))
     return problems
 
 
-def pooling_problems(members: Sequence[tuple[Culture, Biopsy, Donor, int]]) -> list[str]:
+def low_viability_problems(
+    *, viability_pct: float, minimum_pct: float, deviation_note: str
+) -> list[Reason]:
+    """A step below the in-process viability specification goes on only with a deviation note."""
+    if viability_pct < minimum_pct and not deviation_note.strip():
+        return [
+            Reason(
+                "deviation_note_required",
+                f"Viability {viability_pct:g} % is below the in-process specification "
+                f"(≥ {minimum_pct:g} %): a deviation note is required.",
+            )
+        ]
+    return []
+
+
+def pooling_problems(members: Sequence[tuple[Culture, Biopsy, Donor, int]]) -> list[Reason]:
     """A pool takes in-process cultures of at least two different eligible donors, each once."""
     problems = []
     donors = {donor.id for _, _, donor, _ in members}
     if len(donors) < 2:
-        problems.append("A pool needs cultures of at least two different donors.")
+        problems.append(
+            Reason(
+                "pool_needs_two_donors", "A pool needs cultures of at least two different donors."
+            )
+        )
     seen = set()
     for culture, biopsy, donor, cells in members:
         if culture.id in seen:
-            problems.append(f"Culture {culture.code} is listed twice.")
+            problems.append(
+                Reason("culture_listed_twice", f"Culture {culture.code} is listed twice.")
+            )
         seen.add(culture.id)
         if culture.status == CultureStatus.POOLED:
-            problems.append(f"Culture {culture.code} is already pooled.")
+            problems.append(
+                conflict("culture_already_pooled", f"Culture {culture.code} is already pooled.")
+            )
         elif culture.status != CultureStatus.IN_PROCESS:
             problems.append(
-                f"Culture {culture.code} is {culture.status}: only a culture in process can be "
-                "pooled."
+                conflict(
+                    "culture_not_in_process",
+                    f"Culture {culture.code} is {culture.status}: only a culture in process can "
+                    "be pooled.",
+                )
             )
         if donor.status != DonorStatus.ELIGIBLE:
             problems.append(
-                f"Donor {donor.code} of culture {culture.code} is {donor.status}, not eligible."
+                conflict(
+                    "donor_not_eligible",
+                    f"Donor {donor.code} of culture {culture.code} is {donor.status}, not "
+                    "eligible.",
+                )
             )
         if biopsy.on_hold:
             problems.append(
-                f"Biopsy {biopsy.din} of culture {culture.code} is on hold: {biopsy.hold_reason}"
+                conflict(
+                    "biopsy_on_hold",
+                    f"Biopsy {biopsy.din} of culture {culture.code} is on hold: "
+                    f"{biopsy.hold_reason}",
+                )
             )
         if cells <= 0:
-            problems.append(f"The cells contributed by culture {culture.code} must be positive.")
+            problems.append(
+                Reason(
+                    "cell_count_not_positive",
+                    f"The cells contributed by culture {culture.code} must be positive.",
+                )
+            )
     return problems
 
 
@@ -126,18 +183,26 @@ def pooled_growth(members: Sequence[tuple[Culture, int]]) -> tuple[int, float | 
 
 def harvest_limit_problems(
     *, passage_number: int, cumulative: float | None, max_passage: int, max_cumulative_pd: float
-) -> list[str]:
-    """No clinical harvest beyond the passage limit or the cumulative-PD limit (REFERENCE.md §4)."""
+) -> list[Reason]:
+    """No clinical harvest beyond the passage limit or the cumulative-PD limit (REFERENCE.md §4);
+    the rule release checks again (``limit_exceeded``). The passage is the lot's state (409); the
+    cumulative PD counts the cells this harvest reports (422)."""
     problems = []
     if passage_number > max_passage:
         problems.append(
-            f"The cells are at passage {passage_number}: no clinical harvest beyond passage "
-            f"{max_passage}."
+            conflict(
+                "limit_exceeded",
+                f"The cells are at passage {passage_number}: no clinical harvest beyond passage "
+                f"{max_passage}.",
+            )
         )
     if cumulative is not None and cumulative > max_cumulative_pd:
         problems.append(
-            f"The cumulative population doublings ({cumulative:.2f}) exceed the limit of "
-            f"{max_cumulative_pd:g}."
+            Reason(
+                "limit_exceeded",
+                f"The cumulative population doublings ({cumulative:.2f}) exceed the limit of "
+                f"{max_cumulative_pd:g}.",
+            )
         )
     return problems
 
@@ -148,19 +213,23 @@ def concentration_per_ml(cells: int, volume_ml: float) -> float:
 
 def fill_problems(
     *, doses: int, volume_ml: float, final_volume_ml: float, cells_per_dose: int
-) -> list[str]:
+) -> list[Reason]:
+    """The doses asked for fit in the formulated volume, and each holds cells."""
     problems = []
     if doses < 1:
-        problems.append("Fill at least one dose.")
+        problems.append(Reason("dose_count_not_positive", "Fill at least one dose."))
     if volume_ml <= 0:
-        problems.append("The volume per dose must be positive.")
+        problems.append(Reason("volume_not_positive", "The volume per dose must be positive."))
     elif doses * volume_ml > final_volume_ml + 1e-9:
         problems.append(
-            f"{doses} doses of {volume_ml:g} mL need {doses * volume_ml:g} mL; the formulated "
-            f"volume is {final_volume_ml:g} mL."
+            Reason(
+                "volume_exceeds_formulated",
+                f"{doses} doses of {volume_ml:g} mL need {doses * volume_ml:g} mL; the formulated "
+                f"volume is {final_volume_ml:g} mL.",
+            )
         )
     if volume_ml > 0 and cells_per_dose <= 0:
-        problems.append("Each dose must contain cells.")
+        problems.append(Reason("dose_without_cells", "Each dose must contain cells."))
     return problems
 
 
@@ -171,17 +240,23 @@ def storage_problems(
     frozen_at: datetime,
     filled_at: datetime,
     now: datetime,
-) -> list[str]:
+) -> list[Reason]:
     """Doses go to the liquid-nitrogen vapour phase at or below the configured temperature."""
     problems = []
     if temperature_c > max_temperature_c:
         problems.append(
-            f"Storage at {temperature_c:g} °C is warmer than the limit of {max_temperature_c:g} °C."
+            Reason(
+                "storage_too_warm",
+                f"Storage at {temperature_c:g} °C is warmer than the limit of "
+                f"{max_temperature_c:g} °C.",
+            )
         )
     if frozen_at < filled_at:
-        problems.append("The doses cannot be frozen before they were filled.")
+        problems.append(
+            Reason("frozen_before_filled", "The doses cannot be frozen before they were filled.")
+        )
     if frozen_at > now:
-        problems.append("The freezing time is in the future.")
+        problems.append(Reason("time_in_future", "The freezing time is in the future."))
     return problems
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
-from mfg.errors import Conflict, RuleViolation
+from mfg.errors import Conflict, Reason, RuleViolation, conflict
 from mfg.manufacturing.doses import doses_of
 from mfg.manufacturing.rules import storage_problems
 from mfg.models import Dose, DoseStatus, Lot, Meaning, User, utcnow
@@ -73,7 +73,9 @@ def cryopreserve_lot(
     authorize(actor, Action.STORE_DOSES)
     doses = [d for d in doses_of(session, lot) if d.frozen_at is None]
     if not doses:
-        raise RuleViolation(f"Lot {lot.din} has no filled dose waiting to be frozen.")
+        raise RuleViolation.state(
+            "no_dose_to_freeze", f"Lot {lot.din} has no filled dose waiting to be frozen."
+        )
     tank, rack, box = tank.strip().upper(), rack.strip().upper(), box.strip().upper()
     positions = list(range(first_position, first_position + len(doses)))
     problems = storage_problems(
@@ -84,10 +86,12 @@ def cryopreserve_lot(
         now=utcnow(),
     )
     if not freezing_programme.strip():
-        problems.append("Name the controlled-rate freezing programme.")
+        problems.append(
+            Reason("freezing_programme_missing", "Name the controlled-rate freezing programme.")
+        )
     problems += _location_problems(session, tank, rack, box, positions)
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="storage_refused")
     for dose, position in zip(doses, positions, strict=True):
         try:
             stored = session.execute(
@@ -105,9 +109,14 @@ def cryopreserve_lot(
                 )
             )
         except IntegrityError as error:  # another technician took the position meanwhile
-            raise Conflict(f"Position {position} of box {box} was taken meanwhile.") from error
+            raise Conflict(
+                f"Position {position} of box {box} was taken meanwhile.", code="position_taken"
+            ) from error
         if stored.rowcount != 1:
-            raise Conflict(f"Dose {dose.identifier} was stored by someone else meanwhile.")
+            raise Conflict(
+                f"Dose {dose.identifier} was stored by someone else meanwhile.",
+                code="changed_meanwhile",
+            )
         session.refresh(dose)
         audit.record(
             session,
@@ -134,13 +143,13 @@ def cryopreserve_lot(
 
 def _location_problems(
     session: Session, tank: str, rack: str, box: str, positions: list[int]
-) -> list[str]:
+) -> list[Reason]:
     """Is the box named, and are its ``positions`` free (no unthawed dose in them)?"""
     problems = []
     if not (tank and rack and box):
-        problems.append("Give the tank, rack and box.")
+        problems.append(Reason("location_missing", "Give the tank, rack and box."))
     if positions and positions[0] < 1:
-        problems.append("Positions are numbered from 1.")
+        problems.append(Reason("position_out_of_range", "Positions are numbered from 1."))
     taken = session.exec(
         select(Dose).where(
             Dose.tank == tank,
@@ -151,7 +160,11 @@ def _location_problems(
         )
     ).all()
     return problems + [
-        f"Position {d.position} of box {box} holds dose {d.identifier} already." for d in taken
+        conflict(
+            "position_taken",
+            f"Position {d.position} of box {box} holds dose {d.identifier} already.",
+        )
+        for d in taken
     ]
 
 
@@ -169,20 +182,27 @@ def thaw_dose(
     authorize(actor, Action.THAW_DOSES)
     problems = []
     if dose.frozen_at is None:
-        problems.append(f"Dose {dose.identifier} was never cryopreserved.")
+        problems.append(
+            conflict("dose_not_frozen", f"Dose {dose.identifier} was never cryopreserved.")
+        )
     elif thawed_at < dose.frozen_at:
-        problems.append("The thaw cannot precede the freezing.")
+        problems.append(Reason("thaw_before_freezing", "The thaw cannot precede the freezing."))
     if dose.thawed_at is not None:
-        problems.append(f"Dose {dose.identifier} was already thawed.")
+        problems.append(
+            conflict("dose_already_thawed", f"Dose {dose.identifier} was already thawed.")
+        )
     if dose.status not in THAWABLE:
         problems.append(
-            f"Dose {dose.identifier} is {dose.status}: only a dose allocated or issued to a "
-            "patient is thawed."
+            conflict(
+                "dose_not_allocated",
+                f"Dose {dose.identifier} is {dose.status}: only a dose allocated or issued to a "
+                "patient is thawed.",
+            )
         )
     if thawed_at > utcnow():
-        problems.append("The thaw time is in the future.")
+        problems.append(Reason("time_in_future", "The thaw time is in the future."))
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="thaw_refused")
     location = location_text(dose)
     thawed = session.execute(
         update(Dose)
@@ -190,7 +210,10 @@ def thaw_dose(
         .values(thawed_at=thawed_at, thawed_by_id=actor.id)
     )
     if thawed.rowcount != 1:
-        raise Conflict(f"Dose {dose.identifier} was thawed by someone else meanwhile.")
+        raise Conflict(
+            f"Dose {dose.identifier} was thawed by someone else meanwhile.",
+            code="changed_meanwhile",
+        )
     session.refresh(dose)
     audit.record(
         session,

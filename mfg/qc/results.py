@@ -89,9 +89,10 @@ def enter_result(
         and r.status != QcResultStatus.INVALIDATED
     ]
     if standing:
-        raise RuleViolation(
+        raise RuleViolation.state(
+            "result_already_entered",
             f"{code} ({reading_name}) already has a result on sample {sample.code}: invalidate it "
-            "with a reason to enter another."
+            "with a reason to enter another.",
         )
     value_read = read_value(test, value, unit, dose_volume_ml=dose_volume_ml, weight_kg=weight_kg)
     result = QcResult(
@@ -141,13 +142,16 @@ def verify_result(session: Session, *, actor: User, result: QcResult) -> QcResul
     result opens a deviation on the lot at once."""
     authorize(actor, Action.VERIFY_QC_RESULTS)
     if result.entered_by_id == actor.id:
-        raise RuleViolation("You entered this result: a second analyst must verify it.")
+        raise RuleViolation.one(
+            "second_person_required", "You entered this result: a second analyst must verify it."
+        )
     sample = session.get(QcSample, result.sample_id)
     transition(
         session,
         result,
         to=QcResultStatus.VERIFIED,
         table=QC_RESULT_TRANSITIONS,
+        noun="QC result",
         actor=actor,
         action="qc_result.verified",
         entity_type="qc_sample",
@@ -231,6 +235,7 @@ def invalidate_result(session: Session, *, actor: User, result: QcResult, reason
         result,
         to=QcResultStatus.INVALIDATED,
         table=QC_RESULT_TRANSITIONS,
+        noun="QC result",
         actor=actor,
         action="qc_result.invalidated",
         entity_type="qc_sample",

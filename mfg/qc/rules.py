@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from mfg.errors import InvalidInput
+from mfg.errors import InvalidInput, Reason
 from mfg.models import SpecTest
 from mfg.models.qc import FINAL, TestKind
 
@@ -100,6 +100,7 @@ def read_value(
     raise InvalidInput(
         f"{test.code} is measured in {test.unit or 'no unit'}, not {unit}: enter it in "
         f"{test.unit or 'no unit'} (nothing is converted silently).",
+        code="unit_mismatch",
         details={"field": "unit"},
     )
 
@@ -135,26 +136,35 @@ def check_reading_name(test: SpecTest, reading: str) -> str:
     )
 
 
-def spec_test_problems(tests: list[dict]) -> list[str]:
+def spec_test_problems(tests: list[dict]) -> list[Reason]:
     """A draft specification's tests, checked before it is written."""
     problems = []
     codes = [t.get("code", "") for t in tests]
     if not tests:
-        problems.append("A specification lists at least one test.")
+        problems.append(Reason("spec_without_tests", "A specification lists at least one test."))
     if len(set(codes)) != len(codes):
-        problems.append("Each test code appears once.")
+        problems.append(Reason("test_code_repeated", "Each test code appears once."))
     for t in tests:
         code = t.get("code") or "?"
         if t.get("kind") not in set(TestKind):
-            problems.append(f"{code}: the kind is numeric or categorical.")
+            problems.append(
+                Reason("test_kind_unknown", f"{code}: the kind is numeric or categorical.")
+            )
         elif t["kind"] == TestKind.CATEGORICAL:
             choices, accepted = options(t.get("choices", "")), options(t.get("accepted", ""))
             if not accepted or not set(accepted) <= set(choices):
-                problems.append(f"{code}: the accepted values are some of the possible values.")
+                problems.append(
+                    Reason(
+                        "accepted_not_among_choices",
+                        f"{code}: the accepted values are some of the possible values.",
+                    )
+                )
         else:
             low, high = t.get("min"), t.get("max")
             if low is not None and high is not None and low > high:
-                problems.append(f"{code}: the minimum is above the maximum.")
+                problems.append(
+                    Reason("limits_reversed", f"{code}: the minimum is above the maximum.")
+                )
     return problems
 
 

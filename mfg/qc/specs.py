@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
-from mfg.errors import NotFound, RuleViolation
+from mfg.errors import NotFound, Reason, RuleViolation
 from mfg.models import Lot, Meaning, SpecStatus, SpecTest, SpecVersion, User, utcnow
 from mfg.models.qc import SPEC_TRANSITIONS
 from mfg.qc.rules import limit_text, spec_test_problems
@@ -53,7 +53,10 @@ def in_force(session: Session) -> SpecVersion:
         .order_by(col(SpecVersion.version).desc())
     ).first()
     if spec is None:
-        raise RuleViolation("No specification is approved: QA approves one before QC can judge.")
+        raise RuleViolation.state(
+            "no_approved_specification",
+            "No specification is approved: QA approves one before QC can judge.",
+        )
     return spec
 
 
@@ -129,9 +132,9 @@ def create_draft(
         row["code"] = (row["code"] or "").strip().upper()
     problems = spec_test_problems(rows)
     if not title.strip():
-        problems.append("Give the specification a title.")
+        problems.append(Reason("title_missing", "Give the specification a title."))
     if problems:
-        raise RuleViolation(problems)
+        raise RuleViolation.of(problems, several="specification_refused")
     newest = session.exec(select(SpecVersion.version).order_by(col(SpecVersion.version).desc()))
     number = (newest.first() or 0) + 1
     spec = SpecVersion(

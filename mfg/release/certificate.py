@@ -128,7 +128,10 @@ def certificate_pdf(session: Session, *, actor: User, lot: Lot) -> bytes:
 def build_certificate(session: Session, *, actor: User, lot: Lot) -> Certificate:
     decisions = service.decisions_of(session, lot)
     if not decisions:
-        raise RuleViolation(f"Lot {lot.din} has no release decision: there is no certificate yet.")
+        raise RuleViolation.state(
+            "no_release_decision",
+            f"Lot {lot.din} has no release decision: there is no certificate yet.",
+        )
     results = lot_results(session, lot)
     invalidated = [(r, s) for r, s in results if r.status == QcResultStatus.INVALIDATED]
     return Certificate(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from mfg.errors import Reason, conflict
 from mfg.models import Deviation, Donor, DonorStatus, Dose, Harvest, Lot, LotStatus
 from mfg.qc.summary import AWAITING_VERIFICATION, FAIL, MISSING, LotQc
 
@@ -14,10 +15,10 @@ STERILITY = ("STER-AER", "STER-ANA")
 GRAM = "GRAM"
 
 
-@dataclass(frozen=True)
-class Blocking:
-    code: str
-    message: str
+# A blocking reason is a refusing rule like any other (mfg.errors.Reason). Most are the state of the
+# lot or of what it rests on (409); who releases and what kind of release is asked are the request's
+# (422).
+Blocking = Reason
 
 
 @dataclass
@@ -39,7 +40,7 @@ class ReleaseFacts:
 def lot_status_blocking(facts: ReleaseFacts) -> list[Blocking]:
     if facts.lot.status != LotStatus.QUARANTINE:
         return [
-            Blocking(
+            conflict(
                 "lot_not_in_quarantine",
                 f"Lot {facts.lot.din} is {facts.lot.status.replace('_', ' ')}: only a filled lot "
                 "in quarantine is released.",
@@ -50,7 +51,7 @@ def lot_status_blocking(facts: ReleaseFacts) -> list[Blocking]:
 
 def donor_blocking(facts: ReleaseFacts) -> list[Blocking]:
     return [
-        Blocking("donor_not_eligible", f"Donor {d.code} is {d.status}, not eligible.")
+        conflict("donor_not_eligible", f"Donor {d.code} is {d.status}, not eligible.")
         for d in facts.donors
         if d.status != DonorStatus.ELIGIBLE
     ]
@@ -62,18 +63,18 @@ def test_blocking(facts: ReleaseFacts) -> list[Blocking]:
         test = f"{row.test.code} ({row.test.name})"
         if row.state == MISSING:
             found.append(
-                Blocking("test_missing", f"Required test {test} has no verified final result.")
+                conflict("test_missing", f"Required test {test} has no verified final result.")
             )
         elif row.state == AWAITING_VERIFICATION:
             found.append(
-                Blocking(
+                conflict(
                     "test_missing",
                     f"Required test {test}: the result awaits a second analyst's verification.",
                 )
             )
         elif row.state == FAIL:
             found.append(
-                Blocking(
+                conflict(
                     "result_out_of_specification",
                     f"{test}: verified result out of specification ({row.limit}).",
                 )
@@ -83,14 +84,14 @@ def test_blocking(facts: ReleaseFacts) -> list[Blocking]:
 
 def deviation_blocking(facts: ReleaseFacts) -> list[Blocking]:
     return [
-        Blocking("open_deviation", f"Deviation {d.code} is {d.status}: {d.title}")
+        conflict("open_deviation", f"Deviation {d.code} is {d.status}: {d.title}")
         for d in facts.open_deviations
     ]
 
 
 def signature_blocking(facts: ReleaseFacts) -> list[Blocking]:
     return [
-        Blocking("step_unsigned", f"Manufacturing step without a valid signature: {step}.")
+        conflict("step_unsigned", f"Manufacturing step without a valid signature: {step}.")
         for step in facts.unsigned_steps
     ]
 
@@ -98,11 +99,11 @@ def signature_blocking(facts: ReleaseFacts) -> list[Blocking]:
 def limit_blocking(facts: ReleaseFacts) -> list[Blocking]:
     harvest = facts.harvest
     if harvest is None:
-        return [Blocking("not_harvested", "The lot has no harvest record.")]
+        return [conflict("not_harvested", "The lot has no harvest record.")]
     found = []
     if harvest.passage_number > facts.max_passage:
         found.append(
-            Blocking(
+            conflict(
                 "limit_exceeded",
                 f"Harvested at passage {harvest.passage_number}, beyond the limit of "
                 f"{facts.max_passage}.",
@@ -110,7 +111,7 @@ def limit_blocking(facts: ReleaseFacts) -> list[Blocking]:
         )
     if harvest.cumulative_pd is not None and harvest.cumulative_pd > facts.max_cumulative_pd:
         found.append(
-            Blocking(
+            conflict(
                 "limit_exceeded",
                 f"Cumulative PD {harvest.cumulative_pd:.2f} beyond the limit of "
                 f"{facts.max_cumulative_pd:g}.",
@@ -121,12 +122,12 @@ def limit_blocking(facts: ReleaseFacts) -> list[Blocking]:
 
 def expiry_blocking(facts: ReleaseFacts) -> list[Blocking]:
     if not facts.doses:
-        return [Blocking("no_doses", "The lot has no filled doses.")]
+        return [conflict("no_doses", "The lot has no filled doses.")]
     expired = [d for d in facts.doses if d.expires_at <= facts.now]
     if expired:
         first = min(d.expires_at for d in expired)
         return [
-            Blocking("lot_expired", f"{len(expired)} doses expired (first on {first:%Y-%m-%d}).")
+            conflict("lot_expired", f"{len(expired)} doses expired (first on {first:%Y-%m-%d}).")
         ]
     return []
 
@@ -135,7 +136,7 @@ def label_blocking(facts: ReleaseFacts) -> list[Blocking]:
     unchecked = [d.division for d in facts.doses if d.label_verified_at is None]
     if unchecked:
         return [
-            Blocking(
+            conflict(
                 "labels_not_verified",
                 f"Labels not yet checked by scanning for doses {', '.join(unchecked)}.",
             )
@@ -147,7 +148,7 @@ def independence_blocking(facts: ReleaseFacts) -> list[Blocking]:
     did = facts.participants.get(facts.releaser_id)
     if did:
         return [
-            Blocking(
+            Reason(
                 "releaser_took_part",
                 "You took part in this lot (" + "; ".join(sorted(set(did))) + "): another QA "
                 "person releases it.",
@@ -189,7 +190,7 @@ def conditional_release_blocking(facts: ReleaseFacts) -> list[Blocking]:
     }
     if not sterility_missing:
         return [
-            Blocking(
+            Reason(
                 "conditional_not_applicable",
                 "Conditional release is for a lot whose final sterility result is pending; "
                 "this lot has its sterility results.",
@@ -200,7 +201,7 @@ def conditional_release_blocking(facts: ReleaseFacts) -> list[Blocking]:
         preliminary = rows[code].preliminary
         if not preliminary or any(r.verdict == FAIL for r in preliminary):
             found.append(
-                Blocking(
+                conflict(
                     "preliminary_sterility_missing",
                     f"{code}: conditional release needs a verified negative preliminary culture.",
                 )
@@ -208,7 +209,7 @@ def conditional_release_blocking(facts: ReleaseFacts) -> list[Blocking]:
     gram = rows.get(GRAM)
     if gram is None or gram.state != "pass":
         found.append(
-            Blocking(
+            conflict(
                 "gram_stain_missing", "Conditional release needs a verified negative Gram stain."
             )
         )

@@ -90,6 +90,15 @@ def facts_of(session: Session, lot: Lot, *, releaser: User) -> ReleaseFacts:
     )
 
 
+def _blocked(blocking: list[Blocking]) -> RuleViolation:
+    """The release's rules refuse: the one rule's code, or ``release_blocked`` for several;
+    ``details["blocking"]`` lists the codes (409 when the lot's state blocks, 422 when only who
+    releases, or the kind of release asked, does)."""
+    return RuleViolation.of(
+        blocking, several="release_blocked", blocking=[b.code for b in blocking]
+    )
+
+
 @dataclass
 class ReleaseCheck:
     ready: bool
@@ -222,7 +231,7 @@ def release_lot(
     facts = facts_of(session, lot, releaser=actor)
     blocking = conditional_release_blocking(facts) if conditional else release_blocking(facts)
     if blocking:
-        raise RuleViolation([b.message for b in blocking], blocking=[b.code for b in blocking])
+        raise _blocked(blocking)
     to = LotStatus.CONDITIONALLY_RELEASED if conditional else LotStatus.RELEASED
     _move_lot(session, actor=actor, lot=lot, to=to)
     move_doses(
@@ -248,10 +257,13 @@ def complete_release(session: Session, *, actor: User, lot: Lot, password: str) 
     """The final sterility results are in and negative: a conditional release becomes full."""
     authorize(actor, Action.RELEASE_LOTS)
     if lot.status != LotStatus.CONDITIONALLY_RELEASED:
-        raise RuleViolation(f"Lot {lot.din} is {lot.status}, not conditionally released.")
+        raise RuleViolation.state(
+            "lot_not_conditionally_released",
+            f"Lot {lot.din} is {lot.status}, not conditionally released.",
+        )
     blocking = completion_blocking(facts_of(session, lot, releaser=actor))
     if blocking:
-        raise RuleViolation([b.message for b in blocking], blocking=[b.code for b in blocking])
+        raise _blocked(blocking)
     _move_lot(
         session, actor=actor, lot=lot, to=LotStatus.RELEASED, reason="final sterility negative"
     )
@@ -301,10 +313,12 @@ def lift_hold(
     if not reason.strip():
         raise InvalidInput("Lifting a hold states its reason.", details={"field": "reason"})
     if lot.status != LotStatus.ON_HOLD:
-        raise RuleViolation(f"Lot {lot.din} is {lot.status.replace('_', ' ')}, not on hold.")
+        raise RuleViolation.state(
+            "lot_not_on_hold", f"Lot {lot.din} is {lot.status.replace('_', ' ')}, not on hold."
+        )
     blocking = completion_blocking(facts_of(session, lot, releaser=actor))
     if blocking:
-        raise RuleViolation([b.message for b in blocking], blocking=[b.code for b in blocking])
+        raise _blocked(blocking)
     _move_lot(session, actor=actor, lot=lot, to=LotStatus.RELEASED, reason=reason)
     move_doses(
         session,

@@ -56,7 +56,9 @@ class LookBack:
 def look_back(session: Session, *, actor: User, kind: str, identifier: str) -> LookBack:
     authorize(actor, Action.VIEW_MANUFACTURING)
     if kind not in SOURCES:
-        raise InvalidInput("Look-back starts from a donor or a material lot.")
+        raise InvalidInput(
+            "Look-back starts from a donor or a material lot.", details={"field": "kind"}
+        )
     found = build_trace(session, kind=kind, identifier=identifier)
     dins = [n.identifier for n in found.of_kind("lot")]
     lots = list(session.exec(select(Lot).where(col(Lot.din).in_(dins)).order_by(col(Lot.id))))
@@ -90,7 +92,9 @@ def hold_affected(
     result = look_back(session, actor=actor, kind=kind, identifier=identifier)
     targets = result.unused
     if not targets:
-        raise RuleViolation("No unused affected dose is left to put on hold.")
+        raise RuleViolation.state(
+            "no_dose_to_hold", "No unused affected dose is left to put on hold."
+        )
     for dose in targets:
         move_dose(
             session,

@@ -76,11 +76,14 @@ def _form_page(request: Request) -> str | None:
 
 
 def _validation_details(exc: RequestValidationError) -> dict[str, Any]:
+    """Every field at fault in ``fields``; when it is one field, ``field`` names it, as the
+    services' own ``InvalidInput`` does."""
     fields = []
     for item in exc.errors():
         location = [str(part) for part in item.get("loc", ()) if part != "body"]
         fields.append({"field": ".".join(location), "message": item.get("msg", "invalid")})
-    return {"fields": fields}
+    named = {f["field"] for f in fields}
+    return {"field": named.pop(), "fields": fields} if len(named) == 1 else {"fields": fields}
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -110,7 +110,8 @@ def test_a_review_is_refused_while_the_chain_is_broken(client, engine, users) ->
     drop_append_only_triggers(engine)
     execute(engine, "UPDATE audit_event SET reason = 'x' WHERE seq = 1")
     response = client.post("/api/audit/reviews", headers=headers, json={"password": PASSWORD})
-    assert response.status_code == 422 and "broken" in response.json()["error"]["message"]
+    assert response.status_code == 409 and "broken" in response.json()["error"]["message"]
+    assert response.json()["error"]["code"] == "audit_chain_broken"
 
 
 def test_changing_a_signed_review_shows_its_signature_invalid(client, engine, users) -> None:

@@ -46,7 +46,9 @@ def test_a_refused_form_says_why_on_the_form_with_the_entries_kept(page: Page, u
     expect(page.locator("input[name=weight_kg]")).to_have_value("71,5")
     expect(page.locator("input[name=age]")).to_have_value("80")
     expect(page.locator("input[name=age]")).to_be_focused()
-    expect(page.locator(".criterion input:checked")).to_have_count(page.locator(".criterion").count())
+    expect(page.locator(".criterion input:checked")).to_have_count(
+        page.locator(".criterion").count()
+    )
 
     page.fill("input[name=age]", "60")
     page.locator("button", has_text="Enrol").click()

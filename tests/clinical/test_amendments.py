@@ -193,7 +193,7 @@ def test_an_amendment_over_the_api_and_on_the_page(client, lab) -> None:
     assert amended.status_code == 200, amended.text
     assert amended.json()["version"] == 2 and amended.json()["grade"] == 3
     stale = client.post(url, json={**body, "grade": 4}, headers=headers)
-    assert stale.status_code == 409 and stale.json()["error"]["code"] == "conflict"
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "changed_meanwhile"
 
     log_in(client, "clinician")
     page = client.get(f"/patients/{patient.code}/adverse-events")

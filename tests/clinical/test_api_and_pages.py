@@ -97,10 +97,12 @@ def test_a_concealed_allocation_list_assigns_arms_in_order_and_refuses_a_chosen_
     }
     chosen = client.post("/api/patients", headers=doctor, json={**body, "arm": "MSC"})
     assert chosen.status_code == 422 and "concealed allocation list" in chosen.text
+    assert chosen.json()["error"]["code"] == "arm_from_allocation_list"
     arms = [client.post("/api/patients", headers=doctor, json=body).json()["arm"] for _ in range(3)]
     assert arms == ["control", "mesenchymal stem cells", "mesenchymal stem cells"]
     used_up = client.post("/api/patients", headers=doctor, json=body)
-    assert used_up.status_code == 422 and "used up" in used_up.text
+    assert used_up.status_code == 409 and "used up" in used_up.text
+    assert used_up.json()["error"]["code"] == "allocation_list_used_up"
 
 
 def test_the_patient_page_offers_to_allocate_only_while_an_infusion_wants_a_dose(

@@ -265,7 +265,9 @@ def test_adverse_events_and_the_outcome_over_the_api(client, lab) -> None:
         json={**day21, "pcr": "positive", "password": PASSWORD},
         headers=clinician,
     )
-    assert again.status_code == 422 and again.json()["error"]["code"] == "rule_violation"
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "outcome_already_recorded"
+    assert again.json()["error"]["details"]["patient"] == patient.code
     read = client.get(f"/api/patients/{patient.code}/outcome", headers=qa).json()
     assert (read["pcr"], read["ct"], read["cured"]) == ("negative", "improved", True)
     unknown = client.get("/api/patients/PT999999X/outcome", headers=qa)

@@ -89,7 +89,8 @@ def test_eligibility_refusal_over_the_api_lists_every_reason(client: TestClient,
     refused = client.post(
         f"/api/donors/{code}/eligibility", headers=qa, json={"eligible": True, "password": PASSWORD}
     )
-    assert refused.status_code == 422
+    assert refused.status_code == 409  # the donor's record is not yet complete
+    assert refused.json()["error"]["code"] == "eligibility_not_met"
     reasons = refused.json()["error"]["details"]["reasons"]
     assert "Consent is not recorded." in reasons and len(reasons) >= 9
 

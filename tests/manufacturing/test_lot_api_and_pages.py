@@ -52,7 +52,7 @@ def test_a_lot_from_pool_to_stored_doses_over_the_api(client, lab) -> None:
             "password": PASSWORD,
         },
     )
-    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    assert again.status_code == 409 and again.json()["error"]["code"] == "changed_meanwhile"
     harvested = client.post(
         f"/api/lots/{lot.din}/harvest",
         headers=tech,
@@ -125,6 +125,7 @@ def test_the_harvest_beyond_the_limits_is_refused_over_the_api_with_the_reason(
     )
     assert response.status_code == 422, response.text
     assert "exceed the limit of 5" in response.text
+    assert response.json()["error"]["code"] == "limit_exceeded"
 
 
 def test_a_clinician_cannot_fill_or_store(client, lab) -> None:

@@ -95,7 +95,9 @@ def test_harvest_limit_rules_name_each_limit() -> None:
     both = harvest_limit_problems(
         passage_number=6, cumulative=31.5, max_passage=5, max_cumulative_pd=30
     )
-    assert len(both) == 2 and "passage 6" in both[0] and "31.50" in both[1]
+    assert len(both) == 2 and "passage 6" in both[0].message and "31.50" in both[1].message
+    assert {b.code for b in both} == {"limit_exceeded"}
+    assert [b.conflict for b in both] == [True, False]  # the lot's passage; the counted cells
 
 
 def test_two_technicians_recording_the_same_lot_passage_cannot_both_win(

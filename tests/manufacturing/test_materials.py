@@ -126,9 +126,14 @@ def test_an_expired_or_unreleased_material_lot_cannot_be_used(engine, settings, 
     )
     today = date(2029, 6, 1)
     assert material_use_problems(released, on=today) == []
-    assert "quarantined" in material_use_problems(quarantined, on=today)[0]
-    assert "rejected: damaged" in material_use_problems(rejected, on=today)[0]
-    assert "expired on 2030-01-01" in material_use_problems(released, on=date(2030, 1, 2))[0]
+    (held,) = material_use_problems(quarantined, on=today)
+    assert held.code == "material_not_released" and "quarantined" in held.message
+    (refused_lot,) = material_use_problems(rejected, on=today)
+    assert (
+        refused_lot.code == "material_not_released" and "rejected: damaged" in refused_lot.message
+    )
+    (expired,) = material_use_problems(released, on=date(2030, 1, 2))
+    assert expired.code == "material_expired" and "expired on 2030-01-01" in expired.message
     with pytest.raises(RuleViolation) as refused:
         as_user(
             engine,
@@ -144,6 +149,7 @@ def test_an_expired_or_unreleased_material_lot_cannot_be_used(engine, settings, 
             ),
         )
     assert len(refused.value.reasons) == 2
+    assert refused.value.code == "material_not_released" and refused.value.status_code == 409
 
 
 def test_registering_from_a_scan_over_the_api(client: TestClient, users) -> None:

@@ -116,9 +116,9 @@ def test_certificate_shows_certified_data_changed_after_signing(client, lab) -> 
 def test_certificate_of_a_lot_without_decision_is_refused(client, lab) -> None:
     lot, _ = filled_lot(lab, count=1)
     response = client.get(f"/api/lots/{lot.din}/certificate.pdf", headers=bearer(client, "qa"))
-    assert response.status_code == 422
+    assert response.status_code == 409
     error = response.json()["error"]
-    assert error["code"] == "rule_violation"
+    assert error["code"] == "no_release_decision"
     assert error["message"] == (
         f"Lot {lot.din} has no release decision: there is no certificate yet."
     )
