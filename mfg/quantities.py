@@ -66,9 +66,29 @@ def read_whole_number(value: Any) -> Any:
     return value
 
 
+def read_codes(value: Any) -> Any:
+    """Codes (material lots, tests) as a list, or as typed or scanned into one field: separated
+    by spaces, commas, semicolons or new lines."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list | tuple):
+        return [code for item in value for code in re.split(r"[\s,;]+", str(item)) if code]
+    return value
+
+
 # A number field of an API body or a page form: 12,5 and 12.5 alike.
 Number = Annotated[float, BeforeValidator(read_number)]
 WholeNumber = Annotated[int, BeforeValidator(read_whole_number)]
+# Codes: a JSON list, or one form field holding several.
+Codes = Annotated[list[str], BeforeValidator(read_codes)]
+# When something happened: with its offset (the API), or as a page's datetime-local field gives
+# it, without one, which is read in the facility's zone by ``in_zone`` (never the browser's).
+EventTime = datetime
+
+
+def in_zone(moment: datetime, tz: tzinfo) -> datetime:
+    """``moment`` made timezone-aware: a time without an offset is on the facility's clock."""
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
 @dataclass(frozen=True)
