@@ -34,11 +34,13 @@ from mfg.release import api as release_api
 from mfg.release import pages as release_pages
 from mfg.trace import api as trace_api
 from mfg.trace import fhir_api
+from mfg.trace import lookback_api as trace_lookback_api
 from mfg.trace import pages as trace_pages
 from mfg.web import api as web_api
 from mfg.web import pages as web_pages
 from mfg.web.errors import install_error_handlers
 from mfg.web.inline import InlineFormRedirects
+from mfg.web.openapi import install_openapi
 from mfg.web.security import csrf_protect
 from mfg.web.templating import STATIC_DIR
 
@@ -65,6 +67,7 @@ ROUTERS = (
     trace_pages.router,
     trace_api.router,
     fhir_api.router,
+    trace_lookback_api.router,
     donors_pages.router,
     donors_api.router,
     accounts_pages.router,
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         https_only=settings.cookie_secure,
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)

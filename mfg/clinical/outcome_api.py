@@ -15,6 +15,7 @@ from mfg.clinical.report import ArmCounts, export_report, trial_report
 from mfg.models import AdverseEvent, Outcome, Patient, User
 from mfg.signatures.service import ShownSignature
 from mfg.web.deps import SessionDep, WriteSessionDep
+from mfg.web.openapi import CSV, PDF, binary
 from mfg.web.security import Allow
 
 router = APIRouter(prefix="/api", tags=["clinical"])
@@ -260,13 +261,23 @@ def _export(session: Session, actor: User, code: str, kind: str, media_type: str
     return Response(content, media_type=media_type, headers=headers)
 
 
-@router.get("/trials/{code}/report.csv", name="trial_report_csv")
+@router.get(
+    "/trials/{code}/report.csv",
+    name="trial_report_csv",
+    response_class=Response,
+    responses=binary(CSV, "The trial report, one row per arm."),
+)
 def report_csv(code: str, actor: Viewer, session: WriteSessionDep) -> Response:
     """The report as CSV, one row per arm; each copy issued is audited."""
     return _export(session, actor, code, "csv", "text/csv; charset=utf-8")
 
 
-@router.get("/trials/{code}/report.pdf", name="trial_report_pdf")
+@router.get(
+    "/trials/{code}/report.pdf",
+    name="trial_report_pdf",
+    response_class=Response,
+    responses=binary(PDF, "The trial report."),
+)
 def report_pdf(code: str, actor: Viewer, session: WriteSessionDep) -> Response:
     """The report as PDF; each copy issued is audited."""
     return _export(session, actor, code, "pdf", "application/pdf")

@@ -12,6 +12,7 @@ from mfg.auth.permissions import Action
 from mfg.labeling import service
 from mfg.models import User
 from mfg.web.deps import WriteSessionDep
+from mfg.web.openapi import PDF, ZPL, binary
 from mfg.web.security import Allow
 
 router = APIRouter(prefix="/api/labels", tags=["labels"])
@@ -48,7 +49,11 @@ def _printed(
     return Response(printed.content, media_type=printed.media_type, headers=headers)
 
 
-@router.get("/{kind}/{identifier}.pdf")
+@router.get(
+    "/{kind}/{identifier}.pdf",
+    response_class=Response,
+    responses=binary(PDF, "The label as a PDF page of its size, ready to print."),
+)
 def label_pdf(
     kind: str,
     identifier: str,
@@ -62,7 +67,11 @@ def label_pdf(
     return _printed(request, session, actor, kind, identifier, "pdf", copies, printer, reason)
 
 
-@router.get("/{kind}/{identifier}.zpl")
+@router.get(
+    "/{kind}/{identifier}.zpl",
+    response_class=Response,
+    responses=binary(ZPL, "The label in ZPL II, for a Zebra printer."),
+)
 def label_zpl(
     kind: str,
     identifier: str,

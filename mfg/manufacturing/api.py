@@ -32,6 +32,7 @@ from mfg.manufacturing.schemas import (
 )
 from mfg.models import Biopsy, Culture, Dose, Harvest, Lot, LotPassage, User
 from mfg.web.deps import SessionDep, WriteSessionDep
+from mfg.web.openapi import PDF, binary
 from mfg.web.security import Allow
 
 router = APIRouter(prefix="/api", tags=["manufacturing"])
@@ -317,7 +318,12 @@ def dose_thaw(
     return dose_public(session, dose)
 
 
-@router.get("/lots/{din}/batch-record.pdf", name="batch_record_pdf")
+@router.get(
+    "/lots/{din}/batch-record.pdf",
+    name="batch_record_pdf",
+    response_class=Response,
+    responses=binary(PDF, "The batch record of the lot, with every signature."),
+)
 def batch_record_pdf(din: str, actor: Viewer, session: WriteSessionDep) -> Response:
     """The batch record as PDF; each export is an audit event with the copy's SHA-256."""
     lot = pools.get_lot(session, din)

@@ -18,6 +18,7 @@ from mfg.release.schemas import (
     ReleaseIn,
 )
 from mfg.web.deps import SessionDep, WriteSessionDep
+from mfg.web.openapi import PDF, binary
 from mfg.web.security import Allow
 
 router = APIRouter(prefix="/api", tags=["release"])
@@ -100,7 +101,12 @@ for path, action, summary in (
     )
 
 
-@router.get("/lots/{din}/certificate.pdf", name="certificate_pdf")
+@router.get(
+    "/lots/{din}/certificate.pdf",
+    name="certificate_pdf",
+    response_class=Response,
+    responses=binary(PDF, "The signed release certificate."),
+)
 def certificate_pdf(din: str, actor: Viewer, session: WriteSessionDep) -> Response:
     """The signed release certificate (DESIGN.md §7); each copy issued is audited."""
     lot = get_lot(session, din)

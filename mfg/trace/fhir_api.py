@@ -9,13 +9,19 @@ from mfg.auth.permissions import Action
 from mfg.models import User
 from mfg.trace import fhir
 from mfg.web.deps import WriteSessionDep
+from mfg.web.openapi import FHIR_JSON, binary
 from mfg.web.security import Allow
 
 router = APIRouter(prefix="/api/fhir", tags=["fhir"])
 KIND_OF = {"doses": "dose", "lots": "lot", "patients": "patient"}
 
 
-@router.get("/{kinds}/{identifier}", name="fhir_bundle")
+@router.get(
+    "/{kinds}/{identifier}",
+    name="fhir_bundle",
+    response_class=Response,
+    responses=binary(FHIR_JSON, "A FHIR R5 Bundle of type collection."),
+)
 def fhir_bundle(
     kinds: Literal["doses", "lots", "patients"],
     identifier: str,

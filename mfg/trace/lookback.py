@@ -153,6 +153,14 @@ def hold_content(session: Session, hold_id: str) -> dict:
     }
 
 
+def held_doses(hold: LookbackHold) -> list[str]:
+    return json.loads(hold.doses)
+
+
+def held_patients(hold: LookbackHold) -> list[str]:
+    return json.loads(hold.patients)
+
+
 def holds_of(session: Session, *, kind: str, identifier: str) -> list[LookbackHold]:
     """The look-back holds made from this donor or material lot, oldest first."""
     query = select(LookbackHold).where(
