@@ -14,6 +14,7 @@ from mfg.clinical import bedside, infusions, orders, patients
 from mfg.errors import NotFound
 from mfg.models import Allocation, BedsideCheck, Dose, DoseOrder, Infusion, Patient, User
 from mfg.quantities import Number
+from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
 from mfg.web.security import Allow
 
@@ -73,6 +74,55 @@ def patient_public(session: Session, patient: Patient) -> PatientPublic:
         doses=[
             session.get(Dose, a.dose_id).identifier for a in orders.allocations_of(session, patient)
         ],
+    )
+
+
+class ArmPublic(BaseModel):
+    code: str
+    name: str
+    receives_product: bool
+
+
+class CriterionPublic(BaseModel):
+    kind: str = Field(description="inclusion or exclusion")
+    text: str = Field(description="the key of the criterion's answer when enrolling")
+
+
+class TrialPublic(BaseModel):
+    identifier: str
+    code: str
+    title: str
+    cells_per_kg: float
+    max_infusions: int
+    min_age: int
+    max_age: int
+    arms: list[ArmPublic]
+    criteria: list[CriterionPublic]
+    randomised: bool = Field(description="arms come from a concealed allocation list")
+
+
+@router.get("/trials/{code}", response_model=TrialPublic)
+def trial_read(code: str, actor: Viewer, session: SessionDep) -> TrialPublic:
+    """The trial as installed: its arms, its criteria (each answered when enrolling), the
+    prescription and the limit of infusions per patient."""
+    trial = patients.get_trial(session, code)
+    return TrialPublic(
+        identifier=trial.code,
+        code=trial.code,
+        title=trial.title,
+        cells_per_kg=trial.cells_per_kg,
+        max_infusions=trial.max_infusions,
+        min_age=trial.min_age,
+        max_age=trial.max_age,
+        arms=[
+            ArmPublic(code=a.code, name=a.name, receives_product=a.receives_product)
+            for a in patients.arms_of(session, trial)
+        ],
+        criteria=[
+            CriterionPublic(kind="inclusion" if kind == "I" else "exclusion", text=text)
+            for kind, text in patients.criteria_of(trial)
+        ],
+        randomised=patients.has_allocation_list(session, trial),
     )
 
 
@@ -470,13 +520,73 @@ class InfusionIn(BaseModel):
 
 class InfusionPublic(BaseModel):
     id: int
+    identifier: str
+    status: str = "infused"
     patient: str
     dose: str
+    bedside_check: int
     started_at: datetime
     stopped_at: datetime
     volume_ml: float
     complete: bool
+    route: str
+    bag_inspected: bool
     vitals: dict
+    reactions: str
+    recorded_by: str
+    recorded_at: datetime
+    signature_valid: bool = Field(description='the "Administered" signature matches the record')
+
+
+class InfusionList(BaseModel):
+    items: list[InfusionPublic]
+    total: int
+
+
+def infusion_public(session: Session, infusion: Infusion) -> InfusionPublic:
+    shown = signatures.shown(session, entity_type="infusion", entity_id=infusion.id)
+    return InfusionPublic(
+        id=infusion.id,
+        identifier=str(infusion.id),
+        patient=session.get(Patient, infusion.patient_id).code,
+        dose=session.get(Dose, infusion.dose_id).identifier,
+        bedside_check=infusion.bedside_check_id,
+        started_at=infusion.started_at,
+        stopped_at=infusion.stopped_at,
+        volume_ml=infusion.volume_ml,
+        complete=infusion.complete,
+        route=infusion.route,
+        bag_inspected=infusion.bag_inspected,
+        vitals=json.loads(infusion.vitals),
+        reactions=infusion.reactions,
+        recorded_by=_username(session, infusion.recorded_by_id),
+        recorded_at=infusion.recorded_at,
+        signature_valid=bool(shown) and all(s.valid for s in shown),
+    )
+
+
+@router.get("/infusions", response_model=InfusionList)
+def infusion_list(
+    actor: Viewer,
+    session: SessionDep,
+    patient: str | None = Query(default=None, max_length=20, description="a patient code"),
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> InfusionList:
+    """Infusions given, newest first; ``?patient=PT…``."""
+    items, total = infusions.list_infusions(
+        session,
+        actor=actor,
+        patient=patients.get_patient(session, patient) if patient else None,
+        limit=limit,
+        offset=offset,
+    )
+    return InfusionList(items=[infusion_public(session, i) for i in items], total=total)
+
+
+@router.get("/infusions/{infusion_id}", response_model=InfusionPublic)
+def infusion_read(infusion_id: int, actor: Viewer, session: SessionDep) -> InfusionPublic:
+    return infusion_public(session, infusions.get_infusion(session, infusion_id))
 
 
 @router.post("/bedside/checks/{check_id}/infusion", response_model=InfusionPublic, status_code=201)
@@ -486,16 +596,7 @@ def bedside_infusion(
     infusion = infusions.record_infusion(
         session, actor=actor, record=bedside.get_check(session, check_id), **body.model_dump()
     )
-    return InfusionPublic(
-        id=infusion.id,
-        patient=session.get(Patient, infusion.patient_id).code,
-        dose=session.get(Dose, infusion.dose_id).identifier,
-        started_at=infusion.started_at,
-        stopped_at=infusion.stopped_at,
-        volume_ml=infusion.volume_ml,
-        complete=infusion.complete,
-        vitals=json.loads(infusion.vitals),
-    )
+    return infusion_public(session, infusion)
 
 
 class AllocationListIn(BaseModel):

@@ -17,8 +17,8 @@ from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.clinical.bedside import identity_signatures
 from mfg.clinical.orders import complete_when_given, get_order
-from mfg.db import settings_of
-from mfg.errors import Reason, RuleViolation
+from mfg.db import newest_page, settings_of
+from mfg.errors import NotFound, Reason, RuleViolation
 from mfg.models import (
     Allocation,
     BedsideCheck,
@@ -233,6 +233,26 @@ def record_infusion(
 def infusions_of(session: Session, patient: Patient) -> list[Infusion]:
     query = select(Infusion).where(Infusion.patient_id == patient.id)
     return list(session.exec(query.order_by(col(Infusion.id))).all())
+
+
+def get_infusion(session: Session, infusion_id: int) -> Infusion:
+    infusion = session.get(Infusion, infusion_id)
+    if infusion is None:
+        raise NotFound(f"No infusion {infusion_id}.")
+    return infusion
+
+
+def list_infusions(
+    session: Session,
+    *,
+    actor: User,
+    patient: Patient | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Infusion], int]:
+    authorize(actor, Action.VIEW_CLINICAL)
+    conditions = [Infusion.patient_id == patient.id] if patient else []
+    return newest_page(session, Infusion, *conditions, limit=limit, offset=offset)
 
 
 def infusion_of_check(session: Session, record: BedsideCheck) -> Infusion | None:
