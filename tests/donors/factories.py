@@ -117,11 +117,14 @@ class DonorWorld:
             ),
         )
 
-    def eligible_donor(self) -> tuple[Donor, Biopsy]:
+    def eligible_donor(self, collected_at: datetime | None = None) -> tuple[Donor, Biopsy]:
+        """A donor signed eligible, with a biopsy collected ``collected_at`` (5 hours ago; the
+        blood samples then, or today)."""
         donor = self.donor()
         self.consent_and_screening(donor)
-        biopsy = self.biopsy(donor)
-        self.all_required_negative(donor)
+        biopsy = self.biopsy(donor, collected_at)
+        sampled = collected_at.astimezone(self.settings.tz).date() if collected_at else None
+        self.all_required_negative(donor, sample_date=sampled)
         self.sign_eligible(donor)
         return donor, biopsy
 
