@@ -206,3 +206,57 @@ def refuse(field: str, problems: list[Reason]) -> None:
 def _when(moment: datetime, tz: tzinfo) -> str:
     local = moment.astimezone(tz)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".strip()
+
+
+# --- donors and manufacturing (added with their command schemas) -------------------------------
+
+DOSES = Bounds("number of doses", "", 1, 100)  # a lot's divisions: A0…Z0, then more letters
+# A cryostorage box: 81 (9 × 9) or 100 (10 × 10) positions; 169 (13 × 13) for small vials.
+BOX_POSITION = Bounds("box position", "", 1, 169)
+DONOR_AGE_YEARS = (16, 100)  # a donor's age at registration: adult consent, clinical sense
+
+
+def birth_year_bounds(this_year: int) -> Bounds:
+    """The plausible years of birth of a donor registered in ``this_year``."""
+    youngest, oldest = DONOR_AGE_YEARS
+    return Bounds("year of birth", "", this_year - oldest, this_year - youngest)
+
+
+def _to_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def check_event_time(
+    field: str,
+    when: datetime,
+    *,
+    now: datetime,
+    after: datetime | None = None,
+    what: str = "",
+    tz: tzinfo = UTC,
+) -> None:
+    """Refuse, naming ``field``, a time that records what happened and is in the future, before
+    2000 or before ``after`` (the record it follows; to the minute, as people type times)."""
+    follows = _to_minute(after) if after is not None else None
+    refuse(field, event_time_problems(field, when, now=now, after=follows, what=what, tz=tz))
+
+
+def check_step_times(
+    started_at: datetime,
+    ended_at: datetime,
+    *,
+    now: datetime,
+    after: datetime | None,
+    what: str,
+    tz: tzinfo = UTC,
+) -> None:
+    """A step that happened: it starts not before the step it follows, ends not in the future,
+    and lasts (``started_at`` and ``ended_at`` are the fields named)."""
+    check_event_time("started_at", started_at, now=now, after=after, what=f"{what} start", tz=tz)
+    check_event_time("ended_at", ended_at, now=now, what=f"{what} end", tz=tz)
+    refuse("ended_at", duration_problems(started_at, ended_at, what=what))
+
+
+def check_date(field: str, day: date, *, today: date, what: str = "") -> None:
+    """Refuse, naming ``field``, a date of what happened in the future or before 2000."""
+    refuse(field, date_problems(field, day, today=today, what=what))

@@ -240,9 +240,10 @@ def test_a_malformed_field_answers_422_validation_error_naming_the_field(client,
     schema = client.post("/api/donors", json={"sex": "X", "birth_year": 1985}, headers=tech)
     error = _error(schema, 422)
     assert error["code"] == "validation_error" and error["details"]["field"] == "sex"
-    service = client.post("/api/donors", json={"sex": "F", "birth_year": 1850}, headers=tech)
-    error = _error(service, 422)
-    assert error["code"] == "validation_error" and error["details"] == {"field": "birth_year"}
+    code = client.post("/api/donors", json={"sex": "F", "birth_year": 1985}, headers=tech).json()
+    blank = {"donor": code["code"], "collected_at": _iso(2), "site": "  ", "collected_by": "y"}
+    error = _error(client.post("/api/biopsies", json=blank, headers=tech), 422)
+    assert error["code"] == "validation_error" and error["details"] == {"field": "site"}
 
 
 # --- in the source ----------------------------------------------------------------------------

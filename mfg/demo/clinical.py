@@ -12,6 +12,7 @@ from mfg.clinical import bedside, infusions, orders, outcomes, patients
 from mfg.db import settings_of
 from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.manufacturing import storage
+from mfg.manufacturing.schemas import ThawIn
 from mfg.models import Dose, Relation, utcnow
 
 ANSWERS = {
@@ -83,8 +84,7 @@ def _infuse(session: Session, patient, *, passwords: dict[str, str]) -> Dose:
         session,
         actor=doctor,
         dose=dose,
-        thawed_at=utcnow() - timedelta(minutes=15),
-        password=passwords["doctor"],
+        command=ThawIn(thawed_at=utcnow() - timedelta(minutes=15), password=passwords["doctor"]),
     )
     label = (
         Din.parse(dose.identifier[:13]).barcode_data()

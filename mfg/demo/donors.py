@@ -1,4 +1,5 @@
-"""Demonstration donors in every state, with biopsies, made through the real services."""
+"""Demonstration donors in every state, with biopsies, made through the same input models and
+services as the forms (typed as people type: facility-clock times, decimal commas)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from sqlmodel import Session
 
 from mfg.auth.service import require_user
 from mfg.db import settings_of
+from mfg.demo.typed import local_input, with_comma
 from mfg.donors import biopsies, eligibility, service
+from mfg.donors.schemas import (
+    BiopsyIn,
+    ConsentIn,
+    DonorCreate,
+    EligibilityIn,
+    ReceiptIn,
+    ResultIn,
+    ScreeningIn,
+)
 from mfg.models import Donor, utcnow
 
 
@@ -20,35 +31,30 @@ def _donor_with_biopsy(
     session: Session, people, *, sex: str, birth_year: int, hours_ago: float, received: bool
 ) -> tuple[Donor, object]:
     tech = people["tech"]
-    donor = service.register_donor(session, actor=tech, sex=sex, birth_year=birth_year)
+    donor = service.register_donor(
+        session, actor=tech, command=DonorCreate(sex=sex, birth_year=str(birth_year))
+    )
     today = service.local_today(session)
     collected = utcnow() - timedelta(hours=hours_ago)
     consent = min(today, collected.astimezone(settings_of(session).tz).date()) - timedelta(days=2)
-    service.record_consent(session, actor=tech, donor=donor, consent_date=consent)
-    service.record_screening(
-        session,
-        actor=tech,
-        donor=donor,
-        outcome="passed",
-        notes="Questionnaire v3: no exclusion criteria",
+    service.record_consent(
+        session, actor=tech, donor=donor, command=ConsentIn(consent_date=consent.isoformat())
     )
-    biopsy = biopsies.register_biopsy(
-        session,
-        actor=tech,
-        donor=donor,
-        collected_at=collected,
+    screening = ScreeningIn(outcome="passed", notes="Questionnaire v3: no exclusion criteria")
+    service.record_screening(session, actor=tech, donor=donor, command=screening)
+    collection = BiopsyIn(
+        collected_at=local_input(session, collected),
         site="Olfactory mucosa, superior turbinate",
         collected_by="Dr. A. Lebedzeu (ENT)",
     )
+    biopsy = biopsies.register_biopsy(session, actor=tech, donor=donor, command=collection)
     if received:
-        biopsies.receive_biopsy(
-            session,
-            actor=people["tech2"],
-            biopsy=biopsy,
-            received_at=collected + timedelta(hours=min(4, hours_ago / 2)),
-            transport_temperature_c=4.2,
-            container_intact=True,
+        receipt = ReceiptIn(
+            received_at=local_input(session, collected + timedelta(hours=min(4, hours_ago / 2))),
+            transport_temperature_c=with_comma(4.2),
+            container_intact="yes",
         )
+        biopsies.receive_biopsy(session, actor=people["tech2"], biopsy=biopsy, command=receipt)
     return donor, biopsy
 
 
@@ -66,17 +72,15 @@ def _results(
     required = [m for m in markers if m.required]
     for index, marker in enumerate(required):
         outcome = "positive" if marker.code == positive else "negative"
-        result = service.enter_result(
-            session,
-            actor=people["qc"],
-            donor=donor,
+        entry = ResultIn(
             marker_code=marker.code,
             outcome=outcome,
-            sample_date=sample,
-            test_date=sample,
+            sample_date=sample.isoformat(),
+            test_date=sample.isoformat(),
             method="CLIA / NAT",
             kit_lot=f"KIT-{2026}{index:02d}",
         )
+        result = service.enter_result(session, actor=people["qc"], donor=donor, command=entry)
         if index < len(required) - leave_unverified:
             service.verify_result(session, actor=people["qc2"], result=result)
 
@@ -90,14 +94,8 @@ def load_demo_donors(session: Session, *, qa_password: str) -> list[str]:
             session, people, sex=sex, birth_year=year, hours_ago=42 * 24, received=True
         )
         _results(session, people, donor, days_ago=42)
-        eligibility.determine_eligibility(
-            session,
-            actor=people["qa"],
-            donor=donor,
-            eligible=True,
-            password=qa_password,
-            comment="All criteria met",
-        )
+        signed = EligibilityIn(eligible=True, password=qa_password, comment="All criteria met")
+        eligibility.determine_eligibility(session, actor=people["qa"], donor=donor, command=signed)
         eligible.append(donor.code)
     pending, _ = _donor_with_biopsy(
         session, people, sex="F", birth_year=1992, hours_ago=6, received=False
@@ -107,13 +105,9 @@ def load_demo_donors(session: Session, *, qa_password: str) -> list[str]:
         session, people, sex="M", birth_year=1970, hours_ago=28, received=True
     )
     _results(session, people, ineligible, positive="HBC-AB")
+    refused = EligibilityIn(eligible=False, password=qa_password, comment="anti-HBc reactive")
     eligibility.determine_eligibility(
-        session,
-        actor=people["qa"],
-        donor=ineligible,
-        eligible=False,
-        password=qa_password,
-        comment="anti-HBc reactive",
+        session, actor=people["qa"], donor=ineligible, command=refused
     )
     return [
         f"donors {', '.join(eligible)} eligible with received biopsies",

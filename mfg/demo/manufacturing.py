@@ -1,14 +1,29 @@
-"""Demonstration material lots: released, quarantined and rejected, made through the services."""
+"""Demonstration material lots (released, quarantined, rejected), cultures and lots, made through
+the same input models and services as the forms, typed as people type them: facility-clock times,
+decimal commas (12,5 mL), grouped counts (91 000 000) and scanned codes in one field."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from sqlmodel import Session, col, select
 
 from mfg.auth.service import require_user
+from mfg.demo.typed import local_input, with_comma
 from mfg.donors.service import local_today
 from mfg.manufacturing import cultures, doses, lots, materials, pools, storage
+from mfg.manufacturing.schemas import (
+    CultureStart,
+    FillIn,
+    HarvestIn,
+    LotPassageIn,
+    MaterialCreate,
+    MaterialDecision,
+    PassageIn,
+    PoolIn,
+    StorageIn,
+)
 from mfg.models import Biopsy, BiopsyStatus, Donor, DonorStatus, Lot, utcnow
 
 LOTS = (
@@ -41,31 +56,29 @@ def load_demo_materials(session: Session, *, qa_password: str) -> list[str]:
     today = local_today(session)
     codes = []
     for name, supplier, catalogue, lot_number, gtin, days, decision in LOTS:
-        lot = materials.register_material(
-            session,
-            actor=tech,
+        received = MaterialCreate(
             name=name,
             supplier=supplier,
             catalogue_number=catalogue,
             lot_number=lot_number,
-            expiry=today + timedelta(days=days),
+            expiry=(today + timedelta(days=days)).isoformat(),
             gtin=gtin,
         )
+        lot = materials.register_material(session, actor=tech, command=received)
         if decision:
-            materials.decide_material(
-                session,
-                actor=qa,
-                lot=lot,
+            decided = MaterialDecision(
                 release=decision == "release",
                 password=qa_password,
                 reason="" if decision == "release" else "Certificate of analysis missing",
             )
+            materials.decide_material(session, actor=qa, lot=lot, command=decided)
         codes.append(lot.code)
     return [f"material lots {', '.join(codes)}: released, quarantined and rejected"]
 
 
-def _days_ago(days: float):
-    return utcnow() - timedelta(days=days)
+def _typed_days_ago(session: Session, days: float) -> str:
+    """A time ``days`` ago as typed into a page's datetime-local field."""
+    return local_input(session, utcnow() - timedelta(days=days))
 
 
 def load_demo_cultures(session: Session, *, tech_password: str) -> tuple[dict[str, str], list[str]]:
@@ -85,42 +98,42 @@ def load_demo_cultures(session: Session, *, tech_password: str) -> tuple[dict[st
     ).all()
     made, vessels = [], []
     for index, biopsy in enumerate(received):
-        culture = cultures.start_primary_culture(
-            session,
-            actor=tech,
-            biopsy=biopsy,
+        start = CultureStart(
+            biopsy=biopsy.din,
             vessel_type="T25 flask",
-            surface_cm2=25,
-            seeded_cells=300_000 + 50_000 * index,
-            seeded_at=_days_ago(40),
-            medium_lots=[medium, lysate],
+            surface_cm2=with_comma(25),
+            seeded_cells=f"{300_000 + 50_000 * index:,}".replace(",", " "),
+            seeded_at=_typed_days_ago(session, 40),
+            medium_lots=f"{medium.code} {lysate.code}",  # scanned one after the other
             password=tech_password,
         )
-        _, children = cultures.record_passage(
-            session,
-            actor=tech,
-            culture=culture,
-            started_at=_days_ago(33.05),
-            ended_at=_days_ago(33),
-            harvested_cells=2_100_000 + 200_000 * index,
-            viability_pct=93.5 - index,
-            reseeded_cells=1_800_000,
-            new_vessels=4,
+        culture = cultures.start_primary_culture(session, actor=tech, command=start)
+        passage = PassageIn(
+            started_at=_typed_days_ago(session, 33.05),
+            ended_at=_typed_days_ago(session, 33),
+            harvested_cells=f"{2_100_000 + 200_000 * index:,}".replace(",", " "),
+            viability_pct=with_comma(93.5 - index),
+            reseeded_cells="1 800 000",
+            new_vessels="4",
             vessel_type="T75 flask",
-            surface_cm2=75,
-            reagent_lots=[medium],
+            surface_cm2="75",
+            reagent_lots=medium.code,
             password=tech_password,
             split_ratio="1:3",
         )
+        _, children = cultures.record_passage(session, actor=tech, culture=culture, command=passage)
         made += [culture.code, *(c.code for c in children)]
         vessels.append(children)
     summary = [f"culture vessels {', '.join(made)} (each primary culture passaged into four)"]
     in_process = pools.pool_cultures(
         session,
         actor=tech,
-        contributions=[(vessels[0][0], 5_600_000), (vessels[1][0], 6_100_000)],
-        pooled_at=_days_ago(2),
-        password=tech_password,
+        command=PoolIn(
+            culture=[vessels[0][0].code, vessels[1][0].code],
+            cells=["5 600 000", "6,1e6"],
+            pooled_at=_typed_days_ago(session, 2),
+            password=tech_password,
+        ),
     )
     filled = {
         name: _expanded_and_filled_lot(
@@ -141,61 +154,55 @@ def _expanded_and_filled_lot(
     session: Session, tech, pair, password: str, medium, *, days: float
 ) -> Lot:
     """Pooled ``days`` ago, expanded once, harvested, filled and stored 12 days later."""
-    lot = pools.pool_cultures(
-        session,
-        actor=tech,
-        contributions=[(pair[0], 5_400_000), (pair[1], 6_000_000)],
-        pooled_at=_days_ago(days),
+    at = partial(_typed_days_ago, session)
+    pooled = PoolIn(
+        culture=[pair[0].code, pair[1].code],
+        cells=["5 400 000", "6 000 000"],
+        pooled_at=at(days),
         password=password,
     )
+    lot = pools.pool_cultures(session, actor=tech, command=pooled)
     later = days - 14  # the offsets below are those of a lot pooled 14 days ago
-    lots.record_lot_passage(
-        session,
-        actor=tech,
-        lot=lot,
-        started_at=_days_ago(8.05 + later),
-        ended_at=_days_ago(8 + later),
-        harvested_cells=91_000_000,
-        viability_pct=94.2,
-        reseeded_cells=30_000_000,
-        vessels=6,
+    expanded = LotPassageIn(
+        passage_number=str(lot.passage_number),
+        started_at=at(8.05 + later),
+        ended_at=at(8 + later),
+        harvested_cells="91 000 000",
+        viability_pct="94,2",
+        reseeded_cells="3e7",
+        vessels="6",
         vessel_type="CellSTACK 2 chamber",
-        reagent_lots=[medium],
+        reagent_lots=medium.code,
         password=password,
     )
-    lots.harvest_lot(
-        session,
-        actor=tech,
-        lot=lot,
-        started_at=_days_ago(2.1 + later),
-        ended_at=_days_ago(2 + later),
-        harvested_cells=252_000_000,
-        viability_pct=92.6,
-        final_volume_ml=50,
-        formulation_lots=[medium],
+    lots.record_lot_passage(session, actor=tech, lot=lot, command=expanded)
+    harvested = HarvestIn(
+        started_at=at(2.1 + later),
+        ended_at=at(2 + later),
+        harvested_cells="252 000 000",
+        viability_pct="92,6",
+        final_volume_ml="50",
+        formulation_lots=medium.code,
         password=password,
     )
-    doses.fill_lot(
-        session,
-        actor=tech,
-        lot=lot,
-        filled_at=_days_ago(1.95 + later),
-        doses=4,
-        volume_ml=12,
+    lots.harvest_lot(session, actor=tech, lot=lot, command=harvested)
+    filled = FillIn(
+        filled_at=at(1.95 + later),
+        doses="4",
+        volume_ml="12,5",
         container="CryoMACS freezing bag 50",
         password=password,
     )
-    storage.cryopreserve_lot(
-        session,
-        actor=tech,
-        lot=lot,
-        frozen_at=_days_ago(1.9 + later),
+    doses.fill_lot(session, actor=tech, lot=lot, command=filled)
+    stored = StorageIn(
+        frozen_at=at(1.9 + later),
         freezing_programme="MSC controlled-rate −1 °C/min to −90 °C",
-        temperature_c=-185,
+        temperature_c="-185",
         tank="LN2-1",
         rack="A",
         box=f"B{lot.din[-2:]}",  # a box per lot
-        first_position=1,
+        first_position="1",
         password=password,
     )
+    storage.cryopreserve_lot(session, actor=tech, lot=lot, command=stored)
     return lot

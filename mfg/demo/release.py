@@ -8,6 +8,7 @@ from mfg.auth.service import require_user
 from mfg.db import settings_of
 from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.manufacturing import doses, pools
+from mfg.manufacturing.schemas import LabelCheckIn
 from mfg.release import service
 
 
@@ -20,7 +21,7 @@ def _check_labels(session: Session, din: str) -> None:
             + ProductCode.parse(dose.product_code).barcode_data()
             + format_expiry(dose.expires_at, tz)
         )
-        doses.verify_label(session, actor=tech2, dose=dose, scanned=scanned)
+        doses.verify_label(session, actor=tech2, dose=dose, command=LabelCheckIn(scanned=scanned))
 
 
 def load_demo_release(session: Session, *, lots: dict[str, str], qa_password: str) -> list[str]:

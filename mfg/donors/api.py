@@ -72,9 +72,7 @@ def register(
     actor: Annotated[User, Depends(Allow(Action.REGISTER_DONORS))],
     session: SessionDep,
 ) -> DonorPublic:
-    return DonorPublic.of(
-        service.register_donor(session, actor=actor, sex=body.sex, birth_year=body.birth_year)
-    )
+    return DonorPublic.of(service.register_donor(session, actor=actor, command=body))
 
 
 @router.get("/donors/{code}", response_model=DonorDetail)
@@ -89,14 +87,8 @@ def consent(
     actor: Annotated[User, Depends(Allow(Action.REGISTER_DONORS))],
     session: SessionDep,
 ) -> DonorPublic:
-    donor = service.record_consent(
-        session,
-        actor=actor,
-        donor=service.get_donor(session, code),
-        consent_date=body.consent_date,
-        reason=body.reason,
-    )
-    return DonorPublic.of(donor)
+    donor = service.get_donor(session, code)
+    return DonorPublic.of(service.record_consent(session, actor=actor, donor=donor, command=body))
 
 
 @router.post("/donors/{code}/screening", response_model=DonorPublic)
@@ -106,15 +98,8 @@ def screening(
     actor: Annotated[User, Depends(Allow(Action.REGISTER_DONORS))],
     session: SessionDep,
 ) -> DonorPublic:
-    donor = service.record_screening(
-        session,
-        actor=actor,
-        donor=service.get_donor(session, code),
-        outcome=body.outcome,
-        notes=body.notes,
-        reason=body.reason,
-    )
-    return DonorPublic.of(donor)
+    donor = service.get_donor(session, code)
+    return DonorPublic.of(service.record_screening(session, actor=actor, donor=donor, command=body))
 
 
 @router.post("/donors/{code}/results", response_model=ResultPublic, status_code=201)
@@ -125,7 +110,7 @@ def enter_result(
     session: SessionDep,
 ) -> ResultPublic:
     result = service.enter_result(
-        session, actor=actor, donor=service.get_donor(session, code), **body.model_dump()
+        session, actor=actor, donor=service.get_donor(session, code), command=body
     )
     return ResultPublic.of(result)
 
@@ -149,7 +134,7 @@ def invalidate_result(
     session: SessionDep,
 ) -> ResultPublic:
     result = service.invalidate_result(
-        session, actor=actor, result=service.get_result(session, result_id), reason=body.reason
+        session, actor=actor, result=service.get_result(session, result_id), command=body
     )
     return ResultPublic.of(result)
 
@@ -162,14 +147,7 @@ def determine(
     session: SessionDep,
 ) -> DonorDetail:
     donor = service.get_donor(session, code)
-    eligibility.determine_eligibility(
-        session,
-        actor=actor,
-        donor=donor,
-        eligible=body.eligible,
-        password=body.password,
-        comment=body.comment,
-    )
+    eligibility.determine_eligibility(session, actor=actor, donor=donor, command=body)
     return detail(session, donor)
 
 
@@ -193,14 +171,8 @@ def register_biopsy(
     actor: Annotated[User, Depends(Allow(Action.REGISTER_BIOPSIES))],
     session: SessionDep,
 ) -> BiopsyPublic:
-    biopsy = biopsies.register_biopsy(
-        session,
-        actor=actor,
-        donor=service.get_donor(session, body.donor),
-        collected_at=body.collected_at,
-        site=body.site,
-        collected_by=body.collected_by,
-    )
+    donor = service.get_donor(session, body.donor)
+    biopsy = biopsies.register_biopsy(session, actor=actor, donor=donor, command=body)
     return biopsy_public(session, biopsy)
 
 
@@ -217,7 +189,7 @@ def receive(
     session: SessionDep,
 ) -> BiopsyPublic:
     biopsy = biopsies.receive_biopsy(
-        session, actor=actor, biopsy=biopsies.get_biopsy(session, din), **body.model_dump()
+        session, actor=actor, biopsy=biopsies.get_biopsy(session, din), command=body
     )
     return biopsy_public(session, biopsy)
 
@@ -245,7 +217,5 @@ def new_marker_set(
     session: SessionDep,
 ) -> MarkerSetPublic:
     """QA changes the marker list as a new version; determinations keep the version they used."""
-    version = service.new_marker_set_version(
-        session, actor=actor, markers=[m.model_dump() for m in body.markers], note=body.note
-    )
+    version = service.new_marker_set_version(session, actor=actor, command=body)
     return _marker_set_public(version)

@@ -6,12 +6,14 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from mfg import quantities
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.deviations import service as deviations
 from mfg.donors.rules import culture_start_problems, receipt_problems
+from mfg.donors.schemas import BiopsyIn, ReceiptIn
 from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_din
 from mfg.identifiers.errors import ScanError
@@ -53,25 +55,20 @@ def list_biopsies(
     return newest_page(session, Biopsy, *conditions, limit=limit, offset=offset)
 
 
-def register_biopsy(
-    session: Session,
-    *,
-    actor: User,
-    donor: Donor,
-    collected_at: datetime,
-    site: str,
-    collected_by: str,
-) -> Biopsy:
-    """A new DIN for the tube, allocated in this transaction; quarantined until donor eligible."""
+def register_biopsy(session: Session, *, actor: User, donor: Donor, command: BiopsyIn) -> Biopsy:
+    """A new DIN for the tube, allocated in this transaction; quarantined until donor eligible.
+    The collection happened: not in the future, not before 2000."""
     authorize(actor, Action.REGISTER_BIOPSIES)
     if donor.status == DonorStatus.INELIGIBLE:
         raise RuleViolation.state(
             "donor_ineligible", f"Donor {donor.code} is ineligible: no biopsy may be registered."
         )
-    if collected_at > utcnow():
-        raise InvalidInput(
-            "The collection time is in the future.", details={"field": "collected_at"}
-        )
+    tz = settings_of(session).tz
+    collected_at = quantities.in_zone(command.collected_at, tz)
+    quantities.check_event_time(
+        "collected_at", collected_at, now=utcnow(), what="collection time", tz=tz
+    )
+    site, collected_by = command.site, command.collected_by
     if not site.strip() or not collected_by.strip():
         raise InvalidInput(
             "The site and who collected the biopsy are required.",
@@ -104,35 +101,46 @@ def register_biopsy(
     return biopsy
 
 
-def receive_biopsy(
-    session: Session,
-    *,
-    actor: User,
-    biopsy: Biopsy,
-    received_at: datetime,
-    transport_temperature_c: float,
-    container_intact: bool,
-    deviation_note: str = "",
-) -> Biopsy:
+def _check_receipt_figures(session: Session, biopsy: Biopsy, command: ReceiptIn) -> datetime:
+    """A plausible transport temperature, and a receipt that happened after the collection; the
+    receipt time, on the facility's clock when typed without an offset."""
+    tz = settings_of(session).tz
+    received_at = quantities.in_zone(command.received_at, tz)
+    quantities.check(
+        {
+            "transport_temperature_c": (
+                command.transport_temperature_c,
+                quantities.BIOPSY_TRANSPORT_TEMP_C,
+            )
+        }
+    )
+    quantities.check_event_time(
+        "received_at",
+        received_at,
+        now=utcnow(),
+        after=biopsy.collected_at,
+        what="receipt time",
+        tz=tz,
+    )
+    return received_at
+
+
+def receive_biopsy(session: Session, *, actor: User, biopsy: Biopsy, command: ReceiptIn) -> Biopsy:
     """Receipt at the lab: transit time checked against the limit; a breach needs a note."""
     authorize(actor, Action.RECEIVE_BIOPSIES)
     settings = settings_of(session)
     now = utcnow()
+    received_at = _check_receipt_figures(session, biopsy, command)
+    deviation_note = command.deviation_note
     problems = receipt_problems(
         collected_at=biopsy.collected_at,
         received_at=received_at,
-        now=now,
         limit_hours=settings.biopsy_transport_limit_hours,
-        container_intact=container_intact,
+        container_intact=command.container_intact,
         deviation_note=deviation_note,
     )
     if problems:
         raise RuleViolation.of(problems, several="receipt_refused")
-    if not -90 <= transport_temperature_c <= 60:
-        raise InvalidInput(
-            "The transport temperature is not plausible (°C).",
-            details={"field": "transport_temperature_c"},
-        )
     hours = round((received_at - biopsy.collected_at).total_seconds() / 3600, 2)
     transition(
         session,
@@ -148,30 +156,37 @@ def receive_biopsy(
             "received_at": received_at,
             "receipt_entered_at": now,
             "received_by_id": actor.id,
-            "transport_temperature_c": transport_temperature_c,
-            "container_intact": container_intact,
+            "transport_temperature_c": command.transport_temperature_c,
+            "container_intact": command.container_intact,
             "hours_in_transit": hours,
             "receipt_deviation_note": deviation_note.strip(),
         },
     )
+    _open_receipt_deviation(
+        session, actor=actor, biopsy=biopsy, limit_hours=settings.biopsy_transport_limit_hours
+    )
+    return biopsy
+
+
+def _open_receipt_deviation(
+    session: Session, *, actor: User, biopsy: Biopsy, limit_hours: float
+) -> None:
+    """A receipt out of limits opens its deviation itself; open, it blocks release downstream."""
     breaches = []
-    if hours > settings.biopsy_transport_limit_hours:
-        breaches.append(
-            f"{hours:g} h in transit (limit {settings.biopsy_transport_limit_hours:g} h)"
-        )
-    if not container_intact:
+    if biopsy.hours_in_transit > limit_hours:
+        breaches.append(f"{biopsy.hours_in_transit:g} h in transit (limit {limit_hours:g} h)")
+    if not biopsy.container_intact:
         breaches.append("container not intact")
-    if breaches:  # the receipt opens its deviation itself; open, it blocks release downstream
+    if breaches:
         deviations.record_deviation(
             session,
             actor=actor,
             title=f"Biopsy received out of limits: {'; '.join(breaches)}",
             description=f"Biopsy {biopsy.din}: {'; '.join(breaches)}. "
-            f"Noted at receipt: {deviation_note.strip()}",
+            f"Noted at receipt: {biopsy.receipt_deviation_note}",
             entity_type="biopsy",
             entity_id=biopsy.din,
         )
-    return biopsy
 
 
 def check_culture_start(session: Session, biopsy: Biopsy) -> None:

@@ -10,6 +10,7 @@ from mfg.db import settings_of
 from mfg.donors import service
 from mfg.donors.lookback import hold_donor_material
 from mfg.donors.rules import eligibility_problems
+from mfg.donors.schemas import EligibilityIn
 from mfg.errors import InvalidInput, Reason, RuleViolation
 from mfg.models import Biopsy, Donor, DonorStatus, EligibilityDetermination, Meaning, User
 from mfg.models.donors import DONOR_TRANSITIONS
@@ -61,10 +62,11 @@ def determination_content(session: Session, determination_id: str) -> dict:
 
 
 def determine_eligibility(
-    session: Session, *, actor: User, donor: Donor, eligible: bool, password: str, comment: str = ""
+    session: Session, *, actor: User, donor: Donor, command: EligibilityIn
 ) -> EligibilityDetermination:
     """QA signs "Approved — donor eligible" (refused with every unmet rule) or ineligible."""
     authorize(actor, Action.DETERMINE_ELIGIBILITY)
+    eligible, password, comment = command.eligible, command.password, command.comment
     if eligible:
         problems = eligibility_check(session, donor)
         if problems:

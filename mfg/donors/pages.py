@@ -1,29 +1,38 @@
 """Pages for the bench and QA: donors, marker results, eligibility signing, biopsies, receipt."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
+from mfg import quantities
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.donors import biopsies, eligibility, service
 from mfg.donors.records import quarantine_text
+from mfg.donors.schemas import (
+    BiopsyIn,
+    ConsentIn,
+    DonorCreate,
+    EligibilityIn,
+    ReasonIn,
+    ReceiptIn,
+    ResultIn,
+    ScreeningIn,
+)
 from mfg.errors import MfgError
 from mfg.identifiers.isbt128 import Din
 from mfg.models import Donor, MarkerOutcome, User
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
-from mfg.web.forms import local_datetime, local_now_input
+from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
 router = APIRouter()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_DONORS))]
 Registrar = Annotated[User, Depends(Allow(Action.REGISTER_DONORS))]
-Text = Annotated[str, Form(max_length=2000)]
 
 
 def _back(request: Request, url: str, message: str) -> RedirectResponse:
@@ -42,6 +51,7 @@ def donors_page(request: Request, actor: Viewer, session: SessionDep, status: st
             "total": total,
             "status": status,
             "may_register": may(actor, Action.REGISTER_DONORS),
+            "birth_years": quantities.birth_year_bounds(service.local_today(session).year),
         },
     )
 
@@ -51,10 +61,9 @@ def donors_register(
     request: Request,
     actor: Registrar,
     session: SessionDep,
-    sex: Annotated[str, Form(max_length=1)],
-    birth_year: Annotated[int, Form()],
+    command: Annotated[DonorCreate, Form()],
 ) -> Response:
-    donor = service.register_donor(session, actor=actor, sex=sex, birth_year=birth_year)
+    donor = service.register_donor(session, actor=actor, command=command)
     return _back(request, f"/donors/{donor.code}", f"Donor {donor.code} registered.")
 
 
@@ -94,16 +103,10 @@ def donor_consent(
     request: Request,
     actor: Registrar,
     session: SessionDep,
-    consent_date: Annotated[date, Form()],
-    reason: Text = "",
+    command: Annotated[ConsentIn, Form()],
 ) -> Response:
-    service.record_consent(
-        session,
-        actor=actor,
-        donor=service.get_donor(session, code),
-        consent_date=consent_date,
-        reason=reason,
-    )
+    donor = service.get_donor(session, code)
+    service.record_consent(session, actor=actor, donor=donor, command=command)
     return _back(request, f"/donors/{code}", "Consent recorded.")
 
 
@@ -113,18 +116,10 @@ def donor_screening(
     request: Request,
     actor: Registrar,
     session: SessionDep,
-    outcome: Annotated[str, Form(max_length=16)],
-    notes: Text = "",
-    reason: Text = "",
+    command: Annotated[ScreeningIn, Form()],
 ) -> Response:
-    service.record_screening(
-        session,
-        actor=actor,
-        donor=service.get_donor(session, code),
-        outcome=outcome,
-        notes=notes,
-        reason=reason,
-    )
+    donor = service.get_donor(session, code)
+    service.record_screening(session, actor=actor, donor=donor, command=command)
     return _back(request, f"/donors/{code}", "Screening recorded.")
 
 
@@ -134,26 +129,14 @@ def donor_result(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.ENTER_MARKER_RESULTS))],
     session: SessionDep,
-    marker_code: Annotated[str, Form(max_length=32)],
-    outcome: Annotated[str, Form(max_length=16)],
-    sample_date: Annotated[date, Form()],
-    test_date: Annotated[date, Form()],
-    method: Text = "",
-    kit_lot: Text = "",
+    command: Annotated[ResultIn, Form()],
 ) -> Response:
-    service.enter_result(
-        session,
-        actor=actor,
-        donor=service.get_donor(session, code),
-        marker_code=marker_code,
-        outcome=outcome,
-        sample_date=sample_date,
-        test_date=test_date,
-        method=method,
-        kit_lot=kit_lot,
-    )
+    donor = service.get_donor(session, code)
+    result = service.enter_result(session, actor=actor, donor=donor, command=command)
     return _back(
-        request, f"/donors/{code}", f"{marker_code} result entered: a second person must verify it."
+        request,
+        f"/donors/{code}",
+        f"{result.marker_code} result entered: a second person must verify it.",
     )
 
 
@@ -178,11 +161,10 @@ def donor_result_invalidate(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.ENTER_MARKER_RESULTS))],
     session: SessionDep,
-    reason: Text = "",
+    command: Annotated[ReasonIn, Form()],
 ) -> Response:
-    service.invalidate_result(
-        session, actor=actor, result=service.get_result(session, result_id), reason=reason
-    )
+    result = service.get_result(session, result_id)
+    service.invalidate_result(session, actor=actor, result=result, command=command)
     return _back(request, f"/donors/{code}", "Result invalidated.")
 
 
@@ -192,18 +174,10 @@ def donor_eligibility(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.DETERMINE_ELIGIBILITY))],
     session: SessionDep,
-    decision: Annotated[str, Form(max_length=16)],
-    password: Annotated[str, Form(max_length=1024)] = "",
-    comment: Text = "",
+    command: Annotated[EligibilityIn, Form()],
 ) -> Response:
-    eligibility.determine_eligibility(
-        session,
-        actor=actor,
-        donor=service.get_donor(session, code),
-        eligible=decision == "eligible",
-        password=password,
-        comment=comment,
-    )
+    donor = service.get_donor(session, code)
+    eligibility.determine_eligibility(session, actor=actor, donor=donor, command=command)
     return _back(request, f"/donors/{code}", "Eligibility signed.")
 
 
@@ -213,18 +187,10 @@ def donor_biopsy(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.REGISTER_BIOPSIES))],
     session: SessionDep,
-    collected_at: Annotated[str, Form(max_length=32)],
-    site: Text = "",
-    collected_by: Text = "",
+    command: Annotated[BiopsyIn, Form()],
 ) -> Response:
-    biopsy = biopsies.register_biopsy(
-        session,
-        actor=actor,
-        donor=service.get_donor(session, code),
-        collected_at=local_datetime(request, collected_at, "collected_at"),
-        site=site,
-        collected_by=collected_by,
-    )
+    donor = service.get_donor(session, code)
+    biopsy = biopsies.register_biopsy(session, actor=actor, donor=donor, command=command)
     return _back(
         request, f"/biopsies/{biopsy.din}", f"Biopsy {biopsy.din} registered: print its tube label."
     )
@@ -285,6 +251,7 @@ def biopsy_page(din: str, request: Request, actor: Viewer, session: SessionDep) 
         "may_print": may(actor, Action.PRINT_LABELS),
         # the receipt time defaults to now on the facility's clock (not the browser's)
         "now_local": local_now_input(request),
+        "transport_bounds": quantities.BIOPSY_TRANSPORT_TEMP_C,
     }
     return render(request, "donors/biopsy.html", context)
 
@@ -295,18 +262,8 @@ def biopsy_receive(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.RECEIVE_BIOPSIES))],
     session: SessionDep,
-    received_at: Annotated[str, Form(max_length=32)],
-    transport_temperature_c: Annotated[float, Form()],
-    container_intact: Annotated[str, Form(max_length=8)] = "no",
-    deviation_note: Text = "",
+    command: Annotated[ReceiptIn, Form()],
 ) -> Response:
-    biopsy = biopsies.receive_biopsy(
-        session,
-        actor=actor,
-        biopsy=biopsies.get_biopsy(session, din),
-        received_at=local_datetime(request, received_at, "received_at"),
-        transport_temperature_c=transport_temperature_c,
-        container_intact=container_intact == "yes",
-        deviation_note=deviation_note,
-    )
+    biopsy = biopsies.get_biopsy(session, din)
+    biopsies.receive_biopsy(session, actor=actor, biopsy=biopsy, command=command)
     return _back(request, f"/biopsies/{biopsy.din}", f"Biopsy {biopsy.din} received.")

@@ -135,20 +135,14 @@ def receipt_problems(
     *,
     collected_at: datetime,
     received_at: datetime,
-    now: datetime,
     limit_hours: float,
     container_intact: bool,
     deviation_note: str,
 ) -> list[Reason]:
-    """A biopsy received late or in a damaged container needs a deviation note; never silently."""
+    """A biopsy received late or in a damaged container needs a deviation note; never silently.
+    (The receipt time itself is checked where it is read: ``quantities.check_event_time``.)"""
     problems = []
     hours = (received_at - collected_at).total_seconds() / 3600
-    if received_at < collected_at:
-        problems.append(
-            Reason("receipt_before_collection", "The receipt time is before the collection time.")
-        )
-    if received_at > now + timedelta(minutes=5):
-        problems.append(Reason("time_in_future", "The receipt time is in the future."))
     note = deviation_note.strip()
     if hours > limit_hours and not note:
         problems.append(

@@ -1,32 +1,50 @@
-"""Input and output models of the donors and biopsies API."""
+"""The donors' and biopsies' command schemas (what a person enters, one model per use case,
+read alike by the JSON API and the page forms) and the API's output models."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from mfg.models import Biopsy, Donor, MarkerResult
+from mfg.quantities import (
+    BIOPSY_TRANSPORT_TEMP_C,
+    DONOR_AGE_YEARS,
+    EventTime,
+    Number,
+    WholeNumber,
+)
 
 
 class DonorCreate(BaseModel):
+    """Registering a pseudonymous donor: sex and year of birth, nothing that names them."""
+
     sex: Literal["F", "M"]
-    birth_year: int
+    birth_year: WholeNumber = Field(
+        description=f"a donor {DONOR_AGE_YEARS[0]} to {DONOR_AGE_YEARS[1]} years old"
+    )
 
 
 class ConsentIn(BaseModel):
+    """The date the donor consented; a correction gives its reason."""
+
     consent_date: date
     reason: str = Field(default="", max_length=1000)
 
 
 class ScreeningIn(BaseModel):
+    """The screening questionnaire's outcome; a correction gives its reason."""
+
     outcome: Literal["passed", "failed"]
     notes: str = Field(default="", max_length=2000)
     reason: str = Field(default="", max_length=1000)
 
 
 class ResultIn(BaseModel):
+    """A marker result as on the laboratory report."""
+
     marker_code: str = Field(max_length=32)
     outcome: Literal["negative", "positive", "indeterminate"]
     sample_date: date
@@ -36,25 +54,40 @@ class ResultIn(BaseModel):
 
 
 class ReasonIn(BaseModel):
+    """Why a wrong entry is invalidated."""
+
     reason: str = Field(min_length=1, max_length=1000)
 
 
 class EligibilityIn(BaseModel):
+    """QA's signed determination: eligible or not (then saying why in the comment)."""
+
     eligible: bool
     password: str = Field(min_length=1, max_length=1024)
     comment: str = Field(default="", max_length=1000)
 
 
-class BiopsyCreate(BaseModel):
+class BiopsyIn(BaseModel):
+    """A biopsy collected from the donor (the donor page's form: the donor is its page's)."""
+
+    collected_at: EventTime = Field(description="with its offset, or on the facility's clock")
+    site: str = Field(min_length=1, max_length=200)
+    collected_by: str = Field(min_length=1, max_length=200)
+
+
+class BiopsyCreate(BiopsyIn):
+    """A biopsy collected from the donor named by ``donor`` (the API's body)."""
+
     donor: str = Field(max_length=20, description="donor code, e.g. DN000001K")
-    collected_at: AwareDatetime
-    site: str = Field(max_length=200)
-    collected_by: str = Field(max_length=200)
 
 
 class ReceiptIn(BaseModel):
-    received_at: AwareDatetime
-    transport_temperature_c: float
+    """The biopsy's receipt at the laboratory."""
+
+    received_at: EventTime = Field(description="with its offset, or on the facility's clock")
+    transport_temperature_c: Number = Field(
+        description=f"°C, plausible {BIOPSY_TRANSPORT_TEMP_C.text()}; 12,5 or 12.5"
+    )
     container_intact: bool
     deviation_note: str = Field(default="", max_length=2000)
 

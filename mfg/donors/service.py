@@ -9,12 +9,21 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from mfg import quantities
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.donors.lookback import donor_found_ineligible
 from mfg.donors.rules import MarkerSpec
+from mfg.donors.schemas import (
+    ConsentIn,
+    DonorCreate,
+    MarkerSetIn,
+    ReasonIn,
+    ResultIn,
+    ScreeningIn,
+)
 from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_local
 from mfg.identifiers.records import by_local_code
@@ -91,17 +100,18 @@ def _new_marker_set(
 
 
 def new_marker_set_version(
-    session: Session, *, actor: User, markers: list[dict], note: str
+    session: Session, *, actor: User, command: MarkerSetIn
 ) -> MarkerSetVersion:
     """QA changes the marker list by making a new version; results already entered keep theirs."""
     authorize(actor, Action.MANAGE_MARKER_SET)
-    if not note.strip():
+    if not command.note.strip():
         raise InvalidInput(
             "A reason is required for a new marker set version.", details={"field": "note"}
         )
     current, _ = current_marker_set(session)
+    markers = [m.model_dump() for m in command.markers]
     return _new_marker_set(
-        session, actor=actor, markers=markers, note=note, number=current.version + 1
+        session, actor=actor, markers=markers, note=command.note, number=current.version + 1
     )
 
 
@@ -120,18 +130,13 @@ def list_donors(
     return newest_page(session, Donor, *conditions, limit=limit, offset=offset)
 
 
-def register_donor(session: Session, *, actor: User, sex: str, birth_year: int) -> Donor:
-    """A pseudonymous donor: a generated code with a check character, sex and year of birth."""
+def register_donor(session: Session, *, actor: User, command: DonorCreate) -> Donor:
+    """A pseudonymous donor: a generated code with a check character, sex and a plausible year of
+    birth (an adult donor)."""
     authorize(actor, Action.REGISTER_DONORS)
-    sex = sex.strip().upper()
-    if sex not in ("F", "M"):
-        raise InvalidInput("Sex is F or M.", details={"field": "sex"})
-    this_year = utcnow().year
-    if not this_year - 100 <= birth_year <= this_year - 16:
-        raise InvalidInput(
-            f"The year of birth must be between {this_year - 100} and {this_year - 16}.",
-            details={"field": "birth_year"},
-        )
+    sex, birth_year = command.sex, command.birth_year
+    this_year = local_today(session).year
+    quantities.check({"birth_year": (birth_year, quantities.birth_year_bounds(this_year))})
     donor = Donor(
         code=str(allocate_local(session, "DN")),
         sex=sex,
@@ -163,13 +168,12 @@ def _require_open(donor: Donor) -> None:
         )
 
 
-def record_consent(
-    session: Session, *, actor: User, donor: Donor, consent_date: date, reason: str = ""
-) -> Donor:
+def record_consent(session: Session, *, actor: User, donor: Donor, command: ConsentIn) -> Donor:
+    """The date the donor consented: not in the future, not before 2000; a correction says why."""
     authorize(actor, Action.REGISTER_DONORS)
     _require_open(donor)
-    if consent_date > local_today(session):
-        raise InvalidInput("The consent date is in the future.", details={"field": "consent_date"})
+    consent_date, reason = command.consent_date, command.reason
+    quantities.check_date("consent_date", consent_date, today=local_today(session))
     old = donor.consent_date
     donor.consent_date, donor.consent_recorded_by_id = consent_date, actor.id
     donor.version += 1
@@ -188,15 +192,11 @@ def record_consent(
     return donor
 
 
-def record_screening(
-    session: Session, *, actor: User, donor: Donor, outcome: str, notes: str, reason: str = ""
-) -> Donor:
+def record_screening(session: Session, *, actor: User, donor: Donor, command: ScreeningIn) -> Donor:
+    """The screening questionnaire's outcome (passed or failed); a correction says why."""
     authorize(actor, Action.REGISTER_DONORS)
     _require_open(donor)
-    if outcome not in ("passed", "failed"):
-        raise InvalidInput(
-            "The screening outcome is 'passed' or 'failed'.", details={"field": "outcome"}
-        )
+    outcome, notes, reason = command.outcome, command.notes, command.reason
     old = (donor.screening_outcome, donor.screening_notes)
     donor.screening_outcome, donor.screening_notes = outcome, notes.strip()
     donor.screening_recorded_by_id = actor.id
@@ -236,36 +236,32 @@ def get_result(session: Session, result_id: int) -> MarkerResult:
     return result
 
 
-def enter_result(
-    session: Session,
-    *,
-    actor: User,
-    donor: Donor,
-    marker_code: str,
-    outcome: str,
-    sample_date: date,
-    test_date: date,
-    method: str = "",
-    kit_lot: str = "",
-) -> MarkerResult:
+def _check_result_dates(session: Session, command: ResultIn) -> None:
+    """The sample and the test happened (not in the future, not before 2000), the test after the
+    sample was taken."""
+    today = local_today(session)
+    quantities.check_date("sample_date", command.sample_date, today=today)
+    quantities.check_date("test_date", command.test_date, today=today)
+    if command.test_date < command.sample_date:
+        raise RuleViolation.one(
+            "time_before_previous_step",
+            f"The test date {command.test_date} is before the sample date {command.sample_date}.",
+            field="test_date",
+        )
+
+
+def enter_result(session: Session, *, actor: User, donor: Donor, command: ResultIn) -> MarkerResult:
     """A marker result as on the laboratory report; it counts once a second person verifies."""
     authorize(actor, Action.ENTER_MARKER_RESULTS)
     _, specs = current_marker_set(session)
+    marker_code, outcome = command.marker_code, command.outcome
+    sample_date, test_date = command.sample_date, command.test_date
     if marker_code not in {m.code for m in specs}:
         raise InvalidInput(
             f"{marker_code!r} is not a marker of the set in force.",
             details={"field": "marker_code"},
         )
-    if outcome not in set(MarkerOutcome):
-        raise InvalidInput(
-            "The outcome is negative, positive or indeterminate.", details={"field": "outcome"}
-        )
-    if test_date < sample_date:
-        raise InvalidInput(
-            "The test date is before the sample date.", details={"field": "test_date"}
-        )
-    if test_date > local_today(session):
-        raise InvalidInput("The test date is in the future.", details={"field": "test_date"})
+    _check_result_dates(session, command)
     if donor.status == DonorStatus.INELIGIBLE:
         raise RuleViolation.state(
             "donor_ineligible",
@@ -277,8 +273,8 @@ def enter_result(
         outcome=outcome,
         sample_date=sample_date,
         test_date=test_date,
-        method=method.strip(),
-        kit_lot=kit_lot.strip(),
+        method=command.method.strip(),
+        kit_lot=command.kit_lot.strip(),
         entered_by_id=actor.id,
     )
     session.add(result)
@@ -333,10 +329,11 @@ def verify_result(session: Session, *, actor: User, result: MarkerResult) -> Mar
 
 
 def invalidate_result(
-    session: Session, *, actor: User, result: MarkerResult, reason: str
+    session: Session, *, actor: User, result: MarkerResult, command: ReasonIn
 ) -> MarkerResult:
     """A wrong entry stays visible as invalidated, with the reason; it no longer counts."""
     authorize(actor, Action.ENTER_MARKER_RESULTS)
+    reason = command.reason.strip()  # a reason of spaces is no reason
     donor = session.get(Donor, result.donor_id)
     transition(
         session,

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from mfg.auth.permissions import Action
-from mfg.donors.biopsies import get_biopsy
 from mfg.manufacturing import batchrecord_pdf, cultures, doses, lots, pools, storage
 from mfg.manufacturing.schemas import (
     CultureList,
@@ -81,17 +80,7 @@ def culture_start(
     actor: Annotated[User, Depends(Allow(Action.PERFORM_CULTURE_STEPS))],
     session: SessionDep,
 ) -> CulturePublic:
-    culture = cultures.start_primary_culture(
-        session,
-        actor=actor,
-        biopsy=get_biopsy(session, body.biopsy),
-        vessel_type=body.vessel_type,
-        surface_cm2=body.surface_cm2,
-        seeded_cells=body.seeded_cells,
-        seeded_at=body.seeded_at,
-        medium_lots=cultures.lots_by_codes(session, body.medium_lots),
-        password=body.password,
-    )
+    culture = cultures.start_primary_culture(session, actor=actor, command=body)
     return culture_public(session, culture)
 
 
@@ -103,14 +92,7 @@ def culture_passage(
     session: SessionDep,
 ) -> PassagePublic:
     culture = cultures.get_culture(session, code)
-    fields = body.model_dump(exclude={"reagent_lots"})
-    record, children = cultures.record_passage(
-        session,
-        actor=actor,
-        culture=culture,
-        reagent_lots=cultures.lots_by_codes(session, body.reagent_lots),
-        **fields,
-    )
+    record, children = cultures.record_passage(session, actor=actor, culture=culture, command=body)
     return PassagePublic(
         culture=culture.code,
         harvested_cells=record.harvested_cells,
@@ -181,15 +163,7 @@ def lot_pool(
     body: PoolIn, actor: Annotated[User, Depends(Allow(Action.POOL_CULTURES))], session: SessionDep
 ) -> LotPublic:
     """Pool cultures of ≥ 2 eligible donors into a new lot (new DIN), signed "Performed"."""
-    contributions = [(cultures.get_culture(session, m.culture), m.cells) for m in body.members]
-    lot = pools.pool_cultures(
-        session,
-        actor=actor,
-        contributions=contributions,
-        pooled_at=body.pooled_at,
-        password=body.password,
-    )
-    return lot_public(session, lot)
+    return lot_public(session, pools.pool_cultures(session, actor=actor, command=body))
 
 
 Maker = Annotated[User, Depends(Allow(Action.HARVEST_AND_FILL))]
@@ -204,38 +178,21 @@ def lot_passage(
 ) -> LotPassagePublic:
     """Expansion of the lot: harvest and re-seed; refused if the lot is no longer at
     ``passage_number`` (a colleague recorded it meanwhile)."""
-    fields = body.model_dump(exclude={"reagent_lots", "passage_number"})
-    record = lots.record_lot_passage(
-        session,
-        actor=actor,
-        lot=pools.get_lot(session, din),
-        reagent_lots=cultures.lots_by_codes(session, body.reagent_lots),
-        expected_passage=body.passage_number,
-        **fields,
-    )
-    return lot_passage_public(record)
+    lot = pools.get_lot(session, din)
+    return lot_passage_public(lots.record_lot_passage(session, actor=actor, lot=lot, command=body))
 
 
 @router.post("/lots/{din}/harvest", response_model=HarvestPublic, status_code=201)
 def lot_harvest(din: str, body: HarvestIn, actor: Maker, session: SessionDep) -> HarvestPublic:
     """Final harvest and formulation; refused beyond the passage or cumulative-PD limit."""
-    fields = body.model_dump(exclude={"formulation_lots"})
-    record = lots.harvest_lot(
-        session,
-        actor=actor,
-        lot=pools.get_lot(session, din),
-        formulation_lots=cultures.lots_by_codes(session, body.formulation_lots),
-        **fields,
-    )
-    return harvest_public(record)
+    lot = pools.get_lot(session, din)
+    return harvest_public(lots.harvest_lot(session, actor=actor, lot=lot, command=body))
 
 
 @router.post("/lots/{din}/fill", response_model=DoseList, status_code=201)
 def lot_fill(din: str, body: FillIn, actor: Maker, session: SessionDep) -> DoseList:
     """Fill the harvested lot into doses (divisions A0, B0, …), all in quarantine."""
-    filled = doses.fill_lot(
-        session, actor=actor, lot=pools.get_lot(session, din), **body.model_dump()
-    )
+    filled = doses.fill_lot(session, actor=actor, lot=pools.get_lot(session, din), command=body)
     return DoseList(items=[dose_public(session, d) for d in filled], total=len(filled))
 
 
@@ -247,9 +204,8 @@ def lot_storage(
     session: SessionDep,
 ) -> DoseList:
     """Cryopreserve the lot's filled doses into consecutive positions of one box."""
-    stored = storage.cryopreserve_lot(
-        session, actor=actor, lot=pools.get_lot(session, din), **body.model_dump()
-    )
+    lot = pools.get_lot(session, din)
+    stored = storage.cryopreserve_lot(session, actor=actor, lot=lot, command=body)
     return DoseList(items=[dose_public(session, d) for d in stored], total=len(stored))
 
 
@@ -308,14 +264,8 @@ def dose_thaw(
     actor: Annotated[User, Depends(Allow(Action.THAW_DOSES))],
     session: SessionDep,
 ) -> DosePublic:
-    dose = storage.thaw_dose(
-        session,
-        actor=actor,
-        dose=doses.get_dose(session, identifier),
-        thawed_at=body.thawed_at,
-        password=body.password,
-    )
-    return dose_public(session, dose)
+    dose = doses.get_dose(session, identifier)
+    return dose_public(session, storage.thaw_dose(session, actor=actor, dose=dose, command=body))
 
 
 @router.get(
@@ -340,7 +290,5 @@ def dose_label_check(
     session: SessionDep,
 ) -> DosePublic:
     """The printed label, scanned back (its 2-D code), matches the dose: release waits for it."""
-    dose = doses.verify_label(
-        session, actor=actor, dose=doses.get_dose(session, identifier), scanned=body.scanned
-    )
-    return dose_public(session, dose)
+    dose = doses.get_dose(session, identifier)
+    return dose_public(session, doses.verify_label(session, actor=actor, dose=dose, command=body))

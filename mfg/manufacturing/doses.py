@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from mfg import quantities
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
@@ -23,6 +24,7 @@ from mfg.identifiers.isbt128 import ProductCode, format_expiry
 from mfg.identifiers.scan import ParsedScan, TokenKind, parse_scan
 from mfg.manufacturing.lots import harvest_of
 from mfg.manufacturing.rules import dose_expiry, fill_problems
+from mfg.manufacturing.schemas import FillIn, LabelCheckIn
 from mfg.models import Dose, Harvest, Lot, LotStatus, Meaning, User, utcnow
 from mfg.models.manufacturing import LOT_TRANSITIONS
 from mfg.signatures import service as signatures
@@ -99,17 +101,35 @@ def fill_preview(harvest: Harvest, volume_ml: float) -> int:
     return round(harvest.concentration_per_ml * volume_ml)
 
 
-def fill_lot(
-    session: Session,
-    *,
-    actor: User,
-    lot: Lot,
-    filled_at: datetime,
-    doses: int,
-    volume_ml: float,
-    container: str,
-    password: str,
-) -> list[Dose]:
+def _check_fill(session: Session, harvest: Harvest, command: FillIn) -> datetime:
+    """A container named; a plausible number and volume of doses that fit in the formulated
+    volume, each holding cells; filled after the harvest ended and not in the future. The fill
+    time, on the facility's clock when typed without an offset."""
+    if not command.container.strip():
+        raise InvalidInput("Name the container (bag or vial type).", details={"field": "container"})
+    quantities.check(
+        {
+            "doses": (command.doses, quantities.DOSES),
+            "volume_ml": (command.volume_ml, quantities.DOSE_VOLUME_ML),
+        }
+    )
+    tz = settings_of(session).tz
+    filled_at = quantities.in_zone(command.filled_at, tz)
+    quantities.check_event_time(
+        "filled_at", filled_at, now=utcnow(), after=harvest.ended_at, what="fill time", tz=tz
+    )
+    problems = fill_problems(
+        doses=command.doses,
+        volume_ml=command.volume_ml,
+        final_volume_ml=harvest.final_volume_ml,
+        cells_per_dose=fill_preview(harvest, command.volume_ml),
+    )
+    if problems:
+        raise RuleViolation.of(problems, several="fill_refused")
+    return filled_at
+
+
+def fill_lot(session: Session, *, actor: User, lot: Lot, command: FillIn) -> list[Dose]:
     """Fill the formulated lot into ``doses`` bags; the lot and its doses go to quarantine."""
     authorize(actor, Action.HARVEST_AND_FILL)
     if lot.status != LotStatus.HARVESTED:
@@ -119,23 +139,9 @@ def fill_lot(
     harvest = harvest_of(session, lot)
     if harvest is None:  # a harvested lot always has its harvest record
         raise RuleViolation.state("lot_not_harvested", f"Lot {lot.din} has no harvest record.")
-    if not container.strip():
-        raise InvalidInput("Name the container (bag or vial type).", details={"field": "container"})
+    filled_at = _check_fill(session, harvest, command)
+    doses, volume_ml = command.doses, command.volume_ml
     cells = fill_preview(harvest, volume_ml)
-    problems = fill_problems(
-        doses=doses,
-        volume_ml=volume_ml,
-        final_volume_ml=harvest.final_volume_ml,
-        cells_per_dose=cells,
-    )
-    if filled_at < harvest.ended_at:
-        problems.append(
-            Reason("fill_before_harvest", "The fill cannot start before the harvest ended.")
-        )
-    if filled_at > utcnow():
-        problems.append(Reason("time_in_future", "The fill time is in the future."))
-    if problems:
-        raise RuleViolation.of(problems, several="fill_refused")
     # Compare-and-set first: of two technicians filling the same lot at once, one wins.
     transition(
         session,
@@ -148,12 +154,23 @@ def fill_lot(
         entity_id=lot.din,
         reason=f"{doses} doses of {volume_ml:g} mL",
     )
+    rows = _dose_rows(session, actor, lot, command, filled_at=filled_at, cells=cells)
+    session.add_all(rows)
+    session.flush()
+    _doses_filled(session, actor, lot, rows, password=command.password)
+    return rows
+
+
+def _dose_rows(
+    session: Session, actor: User, lot: Lot, command: FillIn, *, filled_at: datetime, cells: int
+) -> list[Dose]:
+    """One dose per division (A0, B0, …), each expiring at the end of the shelf life."""
     settings = settings_of(session)
     expires_at = dose_expiry(
         filled_at, shelf_life_days=settings.dose_shelf_life_days, tz=settings.tz
     )
     rows = []
-    for index in range(doses):
+    for index in range(command.doses):
         code = ProductCode(settings.product_code, COLLECTION_TYPE, ProductCode.division_code(index))
         rows.append(
             Dose(
@@ -162,15 +179,20 @@ def fill_lot(
                 product_code=str(code),
                 division=code.division,
                 cells=cells,
-                volume_ml=volume_ml,
-                container=container.strip(),
+                volume_ml=command.volume_ml,
+                container=command.container.strip(),
                 filled_at=filled_at,
                 expires_at=expires_at,
                 created_by_id=actor.id,
             )
         )
-    session.add_all(rows)
-    session.flush()
+    return rows
+
+
+def _doses_filled(
+    session: Session, actor: User, lot: Lot, rows: list[Dose], *, password: str
+) -> None:
+    """Each dose in the audit trail; the fill signed "Performed"."""
     for dose in rows:
         audit.record(
             session,
@@ -193,7 +215,6 @@ def fill_lot(
         entity_type="fill",
         entity_id=lot.din,
     )
-    return rows
 
 
 def label_problems(dose: Dose, scanned: ParsedScan, *, expiry_code: str) -> list[Reason]:
@@ -226,11 +247,11 @@ def label_problems(dose: Dose, scanned: ParsedScan, *, expiry_code: str) -> list
     return problems
 
 
-def verify_label(session: Session, *, actor: User, dose: Dose, scanned: str) -> Dose:
+def verify_label(session: Session, *, actor: User, dose: Dose, command: LabelCheckIn) -> Dose:
     """The printed label, scanned back, matches its dose: the check release waits for."""
     authorize(actor, Action.VERIFY_LABELS)
     try:
-        parsed = parse_scan(scanned)
+        parsed = parse_scan(command.scanned)
     except ScanError as error:
         raise RuleViolation.one(
             "label_unreadable", f"The label does not scan: {error.message}", scan_code=error.code

@@ -7,21 +7,30 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
+from mfg import quantities
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.errors import InvalidInput
 from mfg.identifiers.isbt128 import Din
 from mfg.manufacturing import batchrecord, cultures, doses, lots, materials, pools, storage
+from mfg.manufacturing.schemas import (
+    FillIn,
+    HarvestIn,
+    LabelCheckIn,
+    LotPassageIn,
+    PoolIn,
+    StorageIn,
+    ThawIn,
+)
 from mfg.models import Deviation, DeviationStatus, DoseStatus, Lot, User
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
-from mfg.web.forms import local_datetime, local_now_input
+from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
 router = APIRouter()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))]
-Text = Annotated[str, Form(max_length=200)]
 
 
 @router.get("/lots", response_class=HTMLResponse, name="lots")
@@ -35,35 +44,20 @@ def lots_page(request: Request, actor: Viewer, session: SessionDep, status: str 
         "in_process": pending,
         "may_pool": may(actor, Action.POOL_CULTURES),
         "now_local": local_now_input(request),
+        "bounds": quantities,
     }
     return render(request, "manufacturing/lots.html", context)
 
 
 @router.post("/lots")
-async def lots_pool(
+def lots_pool(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.POOL_CULTURES))],
     session: SessionDep,
+    command: Annotated[PoolIn, Form()],
 ) -> Response:
-    """The pool form: a cell count for each culture vessel to pool (empty means not pooled)."""
-    form = await request.form()
-    contributions = []
-    for key, value in form.multi_items():
-        if key.startswith("cells_") and str(value).strip():
-            try:
-                cells = int(str(value))
-            except ValueError as exc:
-                raise InvalidInput(
-                    f"{value!r} is not a cell count.", details={"field": key}
-                ) from exc
-            contributions.append((cultures.get_culture(session, key.removeprefix("cells_")), cells))
-    lot = pools.pool_cultures(
-        session,
-        actor=actor,
-        contributions=contributions,
-        pooled_at=local_datetime(request, str(form.get("pooled_at", "")), "pooled_at"),
-        password=str(form.get("password", "")),
-    )
+    """The pool form: the cells each culture vessel gives (left empty: not pooled)."""
+    lot = pools.pool_cultures(session, actor=actor, command=command)
     flash(request, f"Lot {lot.din} pooled.")
     return RedirectResponse(f"/lots/{lot.din}", status_code=303)
 
@@ -108,12 +102,9 @@ def lot_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> 
             "storage": settings.storage_max_temp_c,
         },
         "now_local": local_now_input(request),
+        "bounds": quantities,
     }
     return render(request, "manufacturing/lot.html", context)
-
-
-Password = Annotated[str, Form(max_length=1024)]
-When = Annotated[str, Form(max_length=32)]
 
 
 @router.post("/lots/{din}/passages")
@@ -122,34 +113,10 @@ def lot_passage(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.PERFORM_CULTURE_STEPS))],
     session: SessionDep,
-    passage_number: Annotated[int, Form(ge=1)],
-    started_at: When,
-    ended_at: When,
-    harvested_cells: Annotated[int, Form(gt=0)],
-    viability_pct: Annotated[float, Form(ge=0, le=100)],
-    reseeded_cells: Annotated[int, Form(ge=0)],
-    vessels: Annotated[int, Form(ge=1, le=100)],
-    vessel_type: Text,
-    password: Password,
-    reagent_lots: Text = "",
-    deviation_note: Annotated[str, Form(max_length=2000)] = "",
+    command: Annotated[LotPassageIn, Form()],
 ) -> Response:
-    record = lots.record_lot_passage(
-        session,
-        actor=actor,
-        lot=pools.get_lot(session, din),
-        started_at=local_datetime(request, started_at, "started_at"),
-        ended_at=local_datetime(request, ended_at, "ended_at"),
-        harvested_cells=harvested_cells,
-        viability_pct=viability_pct,
-        reseeded_cells=reseeded_cells,
-        vessels=vessels,
-        vessel_type=vessel_type,
-        reagent_lots=cultures.lots_by_codes(session, materials.codes_in(reagent_lots)),
-        password=password,
-        deviation_note=deviation_note,
-        expected_passage=passage_number,
-    )
+    lot = pools.get_lot(session, din)
+    record = lots.record_lot_passage(session, actor=actor, lot=lot, command=command)
     flash(request, f"Passage {record.passage_number} of the lot recorded.")
     return RedirectResponse(f"/lots/{din}", status_code=303)
 
@@ -160,28 +127,9 @@ def lot_harvest(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.HARVEST_AND_FILL))],
     session: SessionDep,
-    started_at: When,
-    ended_at: When,
-    harvested_cells: Annotated[int, Form(gt=0)],
-    viability_pct: Annotated[float, Form(ge=0, le=100)],
-    final_volume_ml: Annotated[float, Form(gt=0)],
-    password: Password,
-    formulation_lots: Text = "",
-    deviation_note: Annotated[str, Form(max_length=2000)] = "",
+    command: Annotated[HarvestIn, Form()],
 ) -> Response:
-    lots.harvest_lot(
-        session,
-        actor=actor,
-        lot=pools.get_lot(session, din),
-        started_at=local_datetime(request, started_at, "started_at"),
-        ended_at=local_datetime(request, ended_at, "ended_at"),
-        harvested_cells=harvested_cells,
-        viability_pct=viability_pct,
-        final_volume_ml=final_volume_ml,
-        formulation_lots=cultures.lots_by_codes(session, materials.codes_in(formulation_lots)),
-        password=password,
-        deviation_note=deviation_note,
-    )
+    lots.harvest_lot(session, actor=actor, lot=pools.get_lot(session, din), command=command)
     flash(request, "Lot harvested and formulated: fill it into doses.")
     return RedirectResponse(f"/lots/{din}", status_code=303)
 
@@ -192,22 +140,10 @@ def lot_fill(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.HARVEST_AND_FILL))],
     session: SessionDep,
-    filled_at: When,
-    doses_count: Annotated[int, Form(ge=1, le=100)],
-    volume_ml: Annotated[float, Form(gt=0)],
-    container: Text,
-    password: Password,
+    command: Annotated[FillIn, Form()],
 ) -> Response:
-    filled = doses.fill_lot(
-        session,
-        actor=actor,
-        lot=pools.get_lot(session, din),
-        filled_at=local_datetime(request, filled_at, "filled_at"),
-        doses=doses_count,
-        volume_ml=volume_ml,
-        container=container,
-        password=password,
-    )
+    lot = pools.get_lot(session, din)
+    filled = doses.fill_lot(session, actor=actor, lot=lot, command=command)
     flash(request, f"{len(filled)} doses filled, in quarantine: print their labels.")
     return RedirectResponse(f"/lots/{din}", status_code=303)
 
@@ -218,28 +154,10 @@ def lot_storage(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.STORE_DOSES))],
     session: SessionDep,
-    frozen_at: When,
-    freezing_programme: Text,
-    temperature_c: Annotated[float, Form()],
-    tank: Text,
-    rack: Text,
-    box: Text,
-    first_position: Annotated[int, Form(ge=1)],
-    password: Password,
+    command: Annotated[StorageIn, Form()],
 ) -> Response:
-    stored = storage.cryopreserve_lot(
-        session,
-        actor=actor,
-        lot=pools.get_lot(session, din),
-        frozen_at=local_datetime(request, frozen_at, "frozen_at"),
-        freezing_programme=freezing_programme,
-        temperature_c=temperature_c,
-        tank=tank,
-        rack=rack,
-        box=box,
-        first_position=first_position,
-        password=password,
-    )
+    lot = pools.get_lot(session, din)
+    stored = storage.cryopreserve_lot(session, actor=actor, lot=lot, command=command)
     flash(request, f"{len(stored)} doses cryopreserved in box {stored[0].box}.")
     return RedirectResponse(f"/lots/{din}", status_code=303)
 
@@ -294,16 +212,10 @@ def dose_thaw(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.THAW_DOSES))],
     session: SessionDep,
-    thawed_at: When,
-    password: Password,
+    command: Annotated[ThawIn, Form()],
 ) -> Response:
-    dose = storage.thaw_dose(
-        session,
-        actor=actor,
-        dose=doses.get_dose(session, identifier),
-        thawed_at=local_datetime(request, thawed_at, "thawed_at"),
-        password=password,
-    )
+    dose = doses.get_dose(session, identifier)
+    storage.thaw_dose(session, actor=actor, dose=dose, command=command)
     flash(request, f"Dose {dose.division} thawed: the thaw-to-infusion clock runs.")
     return RedirectResponse(f"/doses/{dose.identifier}", status_code=303)
 
@@ -333,17 +245,17 @@ def lot_label_check(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.VERIFY_LABELS))],
     session: SessionDep,
-    scanned: Annotated[str, Form(max_length=500)],
+    command: Annotated[LabelCheckIn, Form()],
 ) -> Response:
     """Scan a printed dose label: it must match a dose of this lot, DIN, product and expiry."""
     lot = pools.get_lot(session, din)
-    dose = doses.get_dose(session, scanned)
+    dose = doses.get_dose(session, command.scanned)
     if dose.lot_id != lot.id:
         raise InvalidInput(
             f"This label is for dose {dose.identifier}, not a dose of lot {din}.",
             code="label_mismatch",
             details={"field": "scanned"},
         )
-    doses.verify_label(session, actor=actor, dose=dose, scanned=scanned)
+    doses.verify_label(session, actor=actor, dose=dose, command=command)
     flash(request, f"Label of dose {dose.division} matches.")
     return RedirectResponse(f"/lots/{din}", status_code=303)

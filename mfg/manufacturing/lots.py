@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from mfg import quantities
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
@@ -25,9 +26,10 @@ from mfg.manufacturing.rules import (
     doubling_time_hours,
     harvest_limit_problems,
     low_viability_problems,
-    passage_problems,
     population_doublings,
+    reseeding_problems,
 )
+from mfg.manufacturing.schemas import HarvestIn, LotPassageIn
 from mfg.models import Harvest, Lot, LotPassage, LotStatus, MaterialLot, Meaning, User, utcnow
 from mfg.models.manufacturing import LOT_TRANSITIONS
 from mfg.signatures import service as signatures
@@ -106,94 +108,58 @@ def lot_passage_content(session: Session, passage_id: str) -> dict:
     }
 
 
+def _check_growth_step(
+    session: Session, lot: Lot, command: LotPassageIn | HarvestIn, *, what: str
+) -> tuple[datetime, datetime]:
+    """Plausible counts and viability; a step that starts after the lot's cells were seeded,
+    ends not in the future and lasts; a deviation note below the in-process viability. Its start
+    and end, on the facility's clock when typed without an offset."""
+    tz = settings_of(session).tz
+    started, ended = (quantities.in_zone(t, tz) for t in (command.started_at, command.ended_at))
+    figures = {
+        "harvested_cells": (command.harvested_cells, quantities.CELLS),
+        "viability_pct": (command.viability_pct, quantities.VIABILITY_PCT),
+    }
+    if isinstance(command, LotPassageIn):
+        figures["reseeded_cells"] = (command.reseeded_cells, quantities.CELLS_OR_NONE)
+        figures["vessels"] = (command.vessels, quantities.VESSELS)
+    else:
+        figures["final_volume_ml"] = (command.final_volume_ml, quantities.FINAL_VOLUME_ML)
+    quantities.check(figures)
+    seeded = lot.seeded_at or lot.pooled_at
+    quantities.check_step_times(started, ended, now=utcnow(), after=seeded, what=what, tz=tz)
+    return started, ended
+
+
 def record_lot_passage(
-    session: Session,
-    *,
-    actor: User,
-    lot: Lot,
-    started_at: datetime,
-    ended_at: datetime,
-    harvested_cells: int,
-    viability_pct: float,
-    reseeded_cells: int,
-    vessels: int,
-    vessel_type: str,
-    reagent_lots: Sequence[MaterialLot],
-    password: str,
-    deviation_note: str = "",
-    expected_passage: int | None = None,
+    session: Session, *, actor: User, lot: Lot, command: LotPassageIn
 ) -> LotPassage:
     """Harvest the lot's growth and re-seed it: the lot moves on to the next passage.
 
-    ``expected_passage`` is the passage the operator saw on the form: when the lot has moved on
-    meanwhile (a colleague recorded it), the second recording is refused, not added.
+    ``command.passage_number`` is the passage the operator saw on the form: when the lot has
+    moved on meanwhile (a colleague recorded it), the second recording is refused, not added.
     """
     authorize(actor, Action.PERFORM_CULTURE_STEPS)
     _require_in_process(lot, "a passage")
-    if expected_passage is not None and expected_passage != lot.passage_number:
+    if command.passage_number != lot.passage_number:
         raise Conflict(
             f"Lot {lot.din} is now growing at passage {lot.passage_number}, not "
-            f"{expected_passage}: someone recorded this passage meanwhile.",
+            f"{command.passage_number}: someone recorded this passage meanwhile.",
             code="changed_meanwhile",
         )
-    problems = passage_problems(
-        harvested=harvested_cells,
-        viability_pct=viability_pct,
-        reseeded=reseeded_cells,
-        new_vessels=vessels,
-        started_at=started_at,
-        ended_at=ended_at,
-        now=utcnow(),
+    started_at, ended_at = _check_growth_step(session, lot, command, what="passage")
+    problems = reseeding_problems(
+        harvested=command.harvested_cells, reseeded=command.reseeded_cells
     )
-    if lot.seeded_at and ended_at < lot.seeded_at:
-        problems.append(
-            Reason("ends_before_seeding", "The passage ends before the lot's cells were seeded.")
-        )
-    problems += _viability_problem(session, viability_pct, deviation_note)
+    problems += _viability_problem(session, command.viability_pct, command.deviation_note)
     if problems:
         raise RuleViolation.of(problems, several="passage_refused")
+    reagent_lots = materials.lots_by_codes(session, command.reagent_lots)
     materials.check_materials_usable(session, reagent_lots)
-    pd, cpd, doubling = _growth(lot, harvested_cells, ended_at)
-    before = lot.cumulative_pd
-    record = LotPassage(
-        lot_id=lot.id,
-        passage_number=lot.passage_number,
-        started_at=started_at,
-        ended_at=ended_at,
-        seeded_cells=lot.seeded_cells or 0,
-        harvested_cells=harvested_cells,
-        viability_pct=viability_pct,
-        reseeded_cells=reseeded_cells,
-        vessels=vessels,
-        vessel_type=vessel_type.strip(),
-        population_doublings=pd,
-        cumulative_pd=cpd,
-        doubling_time_h=doubling,
-        viability_below_spec=viability_pct < settings_of(session).inprocess_viability_min_pct,
-        deviation_note=deviation_note.strip(),
-        performed_by_id=actor.id,
-    )
-    # Compare-and-set on the passage number: two technicians recording the same passage at once
-    # cannot both move the lot on.
-    moved = session.execute(
-        update(Lot)
-        .where(
-            col(Lot.id) == lot.id,
-            col(Lot.status) == LotStatus.IN_PROCESS,
-            col(Lot.passage_number) == lot.passage_number,
-        )
-        .values(
-            passage_number=lot.passage_number + 1,
-            cumulative_pd=cpd,
-            seeded_cells=reseeded_cells,
-            seeded_at=ended_at,
-        )
-    )
-    if moved.rowcount != 1:
-        session.expire(lot)
-        raise Conflict(
-            f"Lot {lot.din} was changed by someone else meanwhile.", code="changed_meanwhile"
-        )
+    record = _lot_passage_row(session, lot, command, started_at, ended_at)
+    record.performed_by_id = actor.id
+    before = (lot.passage_number, lot.cumulative_pd, lot.seeded_cells)
+    _move_lot_on(session, lot, record)
     session.add(record)
     session.flush()
     session.refresh(lot)
@@ -201,6 +167,70 @@ def record_lot_passage(
         session, actor=actor, lots=reagent_lots, step_type="lot_passage", step_id=record.id
     )
     _excursion(session, actor, lot, record, f"lot passage {record.passage_number} of {lot.din}")
+    _lot_passaged(session, actor, lot, record, before, password=command.password)
+    return record
+
+
+def _lot_passage_row(
+    session: Session, lot: Lot, command: LotPassageIn, started_at: datetime, ended_at: datetime
+) -> LotPassage:
+    """The passage at the lot's current passage, with its growth since the lot was seeded."""
+    pd, cpd, doubling = _growth(lot, command.harvested_cells, ended_at)
+    minimum = settings_of(session).inprocess_viability_min_pct
+    return LotPassage(
+        lot_id=lot.id,
+        passage_number=lot.passage_number,
+        started_at=started_at,
+        ended_at=ended_at,
+        seeded_cells=lot.seeded_cells or 0,
+        harvested_cells=command.harvested_cells,
+        viability_pct=command.viability_pct,
+        reseeded_cells=command.reseeded_cells,
+        vessels=command.vessels,
+        vessel_type=command.vessel_type.strip(),
+        population_doublings=pd,
+        cumulative_pd=cpd,
+        doubling_time_h=doubling,
+        viability_below_spec=command.viability_pct < minimum,
+        deviation_note=command.deviation_note.strip(),
+    )
+
+
+def _move_lot_on(session: Session, lot: Lot, record: LotPassage) -> None:
+    """The lot grows on at the next passage from the re-seeded cells: compare-and-set on the
+    passage number, so that two technicians recording the same passage cannot both move it."""
+    moved = session.execute(
+        update(Lot)
+        .where(
+            col(Lot.id) == lot.id,
+            col(Lot.status) == LotStatus.IN_PROCESS,
+            col(Lot.passage_number) == record.passage_number,
+        )
+        .values(
+            passage_number=record.passage_number + 1,
+            cumulative_pd=record.cumulative_pd,
+            seeded_cells=record.reseeded_cells,
+            seeded_at=record.ended_at,
+        )
+    )
+    if moved.rowcount != 1:
+        session.expire(lot)
+        raise Conflict(
+            f"Lot {lot.din} was changed by someone else meanwhile.", code="changed_meanwhile"
+        )
+
+
+def _lot_passaged(
+    session: Session,
+    actor: User,
+    lot: Lot,
+    record: LotPassage,
+    before: tuple[int, float | None, int | None],
+    *,
+    password: str,
+) -> None:
+    """The passage in the audit trail (the lot before and after), signed "Performed"."""
+    passage_number, cumulative, seeded = before
     audit.record(
         session,
         actor=actor,
@@ -208,14 +238,14 @@ def record_lot_passage(
         entity_type="lot",
         entity_id=lot.din,
         changes={
-            "passage_number": [record.passage_number, lot.passage_number],
-            "harvested_cells": [None, harvested_cells],
-            "viability_pct": [None, viability_pct],
-            "population_doublings": [None, pd],
-            "cumulative_pd": [before, cpd],
-            "seeded_cells": [record.seeded_cells, reseeded_cells],
+            "passage_number": [passage_number, lot.passage_number],
+            "harvested_cells": [None, record.harvested_cells],
+            "viability_pct": [None, record.viability_pct],
+            "population_doublings": [None, record.population_doublings],
+            "cumulative_pd": [cumulative, record.cumulative_pd],
+            "seeded_cells": [seeded, record.reseeded_cells],
         },
-        reason=deviation_note.strip() or None,
+        reason=record.deviation_note or None,
     )
     signatures.sign(
         session,
@@ -225,7 +255,6 @@ def record_lot_passage(
         entity_type="lot_passage",
         entity_id=record.id,
     )
-    return record
 
 
 def harvest_of(session: Session, lot: Lot) -> Harvest | None:
@@ -253,66 +282,25 @@ def harvest_content(session: Session, harvest_id: str) -> dict:
     }
 
 
-def harvest_lot(
-    session: Session,
-    *,
-    actor: User,
-    lot: Lot,
-    started_at: datetime,
-    ended_at: datetime,
-    harvested_cells: int,
-    viability_pct: float,
-    final_volume_ml: float,
-    formulation_lots: Sequence[MaterialLot],
-    password: str,
-    deviation_note: str = "",
-) -> Harvest:
+def harvest_lot(session: Session, *, actor: User, lot: Lot, command: HarvestIn) -> Harvest:
     """Harvest and formulate the lot; refused beyond the passage or cumulative-PD limit."""
     authorize(actor, Action.HARVEST_AND_FILL)
     _require_in_process(lot, "a harvest")
     settings = settings_of(session)
-    problems = passage_problems(
-        harvested=harvested_cells,
-        viability_pct=viability_pct,
-        reseeded=0,
-        new_vessels=1,
-        started_at=started_at,
-        ended_at=ended_at,
-        now=utcnow(),
-    )
-    if final_volume_ml <= 0:
-        problems.append(Reason("volume_not_positive", "The final volume must be positive."))
-    if lot.seeded_at and ended_at < lot.seeded_at:
-        problems.append(
-            Reason("ends_before_seeding", "The harvest ends before the lot's cells were seeded.")
-        )
-    pd, cpd, doubling = _growth(lot, harvested_cells, ended_at)
-    problems += harvest_limit_problems(
+    started_at, ended_at = _check_growth_step(session, lot, command, what="harvest")
+    record = _harvest_row(session, lot, command, started_at, ended_at)
+    problems = harvest_limit_problems(
         passage_number=lot.passage_number,
-        cumulative=cpd,
+        cumulative=record.cumulative_pd,
         max_passage=settings.max_harvest_passage,
         max_cumulative_pd=settings.max_cumulative_pd,
     )
-    problems += _viability_problem(session, viability_pct, deviation_note)
+    problems += _viability_problem(session, command.viability_pct, command.deviation_note)
     if problems:
         raise RuleViolation.of(problems, several="harvest_refused")
+    formulation_lots = materials.lots_by_codes(session, command.formulation_lots)
     materials.check_materials_usable(session, formulation_lots)
-    record = Harvest(
-        lot_id=lot.id,
-        started_at=started_at,
-        ended_at=ended_at,
-        passage_number=lot.passage_number,
-        harvested_cells=harvested_cells,
-        viability_pct=viability_pct,
-        population_doublings=pd,
-        cumulative_pd=cpd,
-        doubling_time_h=doubling,
-        final_volume_ml=final_volume_ml,
-        concentration_per_ml=concentration_per_ml(harvested_cells, final_volume_ml),
-        viability_below_spec=viability_pct < settings.inprocess_viability_min_pct,
-        deviation_note=deviation_note.strip(),
-        performed_by_id=actor.id,
-    )
+    record.performed_by_id = actor.id
     transition(
         session,
         lot,
@@ -322,8 +310,8 @@ def harvest_lot(
         action="lot.harvested",
         entity_type="lot",
         entity_id=lot.din,
-        reason=deviation_note.strip() or None,
-        also={"cumulative_pd": cpd},
+        reason=record.deviation_note or None,
+        also={"cumulative_pd": record.cumulative_pd},
     )
     session.add(record)
     session.flush()
@@ -331,6 +319,43 @@ def harvest_lot(
         session, actor=actor, lots=formulation_lots, step_type="harvest", step_id=record.id
     )
     _excursion(session, actor, lot, record, f"harvest of lot {lot.din}")
+    _harvest_recorded(session, actor, lot, record, formulation_lots, password=command.password)
+    return record
+
+
+def _harvest_row(
+    session: Session, lot: Lot, command: HarvestIn, started_at: datetime, ended_at: datetime
+) -> Harvest:
+    """The harvest with its growth since the lot was seeded and the formulated concentration."""
+    pd, cpd, doubling = _growth(lot, command.harvested_cells, ended_at)
+    minimum = settings_of(session).inprocess_viability_min_pct
+    return Harvest(
+        lot_id=lot.id,
+        started_at=started_at,
+        ended_at=ended_at,
+        passage_number=lot.passage_number,
+        harvested_cells=command.harvested_cells,
+        viability_pct=command.viability_pct,
+        population_doublings=pd,
+        cumulative_pd=cpd,
+        doubling_time_h=doubling,
+        final_volume_ml=command.final_volume_ml,
+        concentration_per_ml=concentration_per_ml(command.harvested_cells, command.final_volume_ml),
+        viability_below_spec=command.viability_pct < minimum,
+        deviation_note=command.deviation_note.strip(),
+    )
+
+
+def _harvest_recorded(
+    session: Session,
+    actor: User,
+    lot: Lot,
+    record: Harvest,
+    formulation_lots: Sequence[MaterialLot],
+    *,
+    password: str,
+) -> None:
+    """The harvest and formulation in the audit trail, signed "Performed"."""
     audit.record(
         session,
         actor=actor,
@@ -338,9 +363,9 @@ def harvest_lot(
         entity_type="lot",
         entity_id=lot.din,
         changes={
-            "harvested_cells": [None, harvested_cells],
-            "viability_pct": [None, viability_pct],
-            "final_volume_ml": [None, final_volume_ml],
+            "harvested_cells": [None, record.harvested_cells],
+            "viability_pct": [None, record.viability_pct],
+            "final_volume_ml": [None, record.final_volume_ml],
             "concentration_per_ml": [None, record.concentration_per_ml],
             "materials": [None, [m.code for m in formulation_lots]],
         },
@@ -353,4 +378,3 @@ def harvest_lot(
         entity_type="harvest",
         entity_id=record.id,
     )
-    return record

@@ -1,13 +1,11 @@
 """JSON API of material lots: the list/read contract of DESIGN.md §7, registration on receipt
 (from the supplier's GS1 code) and QA's signed release or rejection."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from mfg.auth.permissions import Action
-from mfg.errors import InvalidInput
 from mfg.manufacturing import materials
 from mfg.manufacturing.schemas import MaterialCreate, MaterialDecision, MaterialList, MaterialPublic
 from mfg.models import User
@@ -44,16 +42,7 @@ def material_register(
     session: SessionDep,
 ) -> MaterialPublic:
     """Register a received lot; ``scan`` (the supplier's GS1 code) fills GTIN, lot, expiry…"""
-    fields = body.model_dump(exclude={"scan"})
-    if body.scan:
-        fields.update({k: v for k, v in materials.gs1_fields(body.scan).items() if v})
-    if not fields.get("expiry"):
-        raise InvalidInput(
-            "The expiry date is required (scan the GS1 code or type it).",
-            details={"field": "expiry"},
-        )
-    fields["expiry"] = date.fromisoformat(str(fields["expiry"]))
-    return MaterialPublic.of(materials.register_material(session, actor=actor, **fields))
+    return MaterialPublic.of(materials.register_material(session, actor=actor, command=body))
 
 
 @router.post("/materials/{code}/decision", response_model=MaterialPublic)
@@ -63,12 +52,5 @@ def material_decide(
     actor: Annotated[User, Depends(Allow(Action.DECIDE_MATERIALS))],
     session: SessionDep,
 ) -> MaterialPublic:
-    lot = materials.decide_material(
-        session,
-        actor=actor,
-        lot=materials.get_material(session, code),
-        release=body.release,
-        password=body.password,
-        reason=body.reason,
-    )
-    return MaterialPublic.of(lot)
+    lot = materials.get_material(session, code)
+    return MaterialPublic.of(materials.decide_material(session, actor=actor, lot=lot, command=body))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -17,9 +17,13 @@ from mfg.identifiers.errors import ScanError
 from mfg.identifiers.local import canonical_local
 from mfg.identifiers.scan import TokenKind, parse_scan
 from mfg.manufacturing.rules import material_use_problems
+from mfg.manufacturing.schemas import MaterialCreate, MaterialDecision
 from mfg.models import MaterialLot, MaterialStatus, MaterialUse, Meaning, User, utcnow
 from mfg.models.manufacturing import MATERIAL_TRANSITIONS
 from mfg.signatures import service as signatures
+
+EARLIEST_EXPIRY = date(2000, 1, 1)
+MAX_SHELF_LIFE = timedelta(days=20 * 365)  # a typo of the decade (2205 for 2025) is refused
 
 
 def gs1_fields(raw: str) -> dict[str, str]:
@@ -79,26 +83,34 @@ def list_materials(
     return newest_page(session, MaterialLot, *conditions, limit=limit, offset=offset)
 
 
-def register_material(
-    session: Session,
-    *,
-    actor: User,
-    name: str,
-    supplier: str,
-    catalogue_number: str,
-    lot_number: str,
-    expiry: date,
-    gtin: str = "",
-    serial: str = "",
-) -> MaterialLot:
+def _typed_or_scanned(command: MaterialCreate) -> dict:
+    """The lot's fields as typed, completed by the supplier's GS1 code when one was scanned; an
+    expiry date is required, and plausible (after 2000, within a shelf life of decades)."""
+    fields = command.model_dump(exclude={"scan"})
+    if command.scan.strip():
+        fields.update({k: v for k, v in gs1_fields(command.scan).items() if v})
+    if not fields.get("expiry"):
+        raise InvalidInput(
+            "The expiry date is required (scan the GS1 code or type it).",
+            details={"field": "expiry"},
+        )
+    fields["expiry"] = date.fromisoformat(str(fields["expiry"]))
+    if not EARLIEST_EXPIRY <= fields["expiry"] <= utcnow().date() + MAX_SHELF_LIFE:
+        raise RuleViolation.one(
+            "time_implausible",
+            f"The expiry date {fields['expiry']} is not plausible: after {EARLIEST_EXPIRY.year} "
+            f"and within {MAX_SHELF_LIFE.days // 365} years from today.",
+            field="expiry",
+        )
+    return fields
+
+
+def register_material(session: Session, *, actor: User, command: MaterialCreate) -> MaterialLot:
     """A received lot enters quarantine with an internal code (ML…) for its label."""
     authorize(actor, Action.REGISTER_MATERIALS)
-    values = {
-        "name": name.strip(),
-        "supplier": supplier.strip(),
-        "catalogue_number": catalogue_number.strip(),
-        "lot_number": lot_number.strip(),
-    }
+    fields = _typed_or_scanned(command)
+    expiry, gtin, serial = fields["expiry"], fields["gtin"], fields["serial"]
+    values = {k: fields[k].strip() for k in ("name", "supplier", "catalogue_number", "lot_number")}
     missing = [k for k, v in values.items() if not v]
     if missing:
         raise InvalidInput(
@@ -160,16 +172,11 @@ def material_content(session: Session, code: str) -> dict:
 
 
 def decide_material(
-    session: Session,
-    *,
-    actor: User,
-    lot: MaterialLot,
-    release: bool,
-    password: str,
-    reason: str = "",
+    session: Session, *, actor: User, lot: MaterialLot, command: MaterialDecision
 ) -> MaterialLot:
     """QA releases (signed "Released") or rejects (signed "Rejected", with a reason) a lot."""
     authorize(actor, Action.DECIDE_MATERIALS)
+    release, password, reason = command.release, command.password, command.reason
     if not release and not reason.strip():
         raise InvalidInput("Say why the lot is rejected.", details={"field": "reason"})
     if release and lot.expiry < utcnow().astimezone(settings_of(session).tz).date():
@@ -232,6 +239,6 @@ def used_by(session: Session, step_type: str, step_id: int) -> list[MaterialLot]
     return list(session.exec(query).all())
 
 
-def codes_in(text: str) -> list[str]:
-    """The codes typed or scanned into one field, separated by spaces or commas."""
-    return [part.strip() for part in text.replace(",", " ").split() if part.strip()]
+def lots_by_codes(session: Session, codes: Sequence[str]) -> list[MaterialLot]:
+    """The material lots named by codes or scans (ML… or supplier GS1), each found or refused."""
+    return [get_material(session, code) for code in codes if code.strip()]

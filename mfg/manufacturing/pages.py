@@ -1,26 +1,25 @@
 """Bench pages of manufacturing: material lots and cultures (lots and doses: ``lot_pages``)."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mfg import quantities
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
-from mfg.donors.biopsies import get_biopsy
 from mfg.errors import MfgError
 from mfg.manufacturing import cultures, materials
+from mfg.manufacturing.schemas import CultureStart, MaterialCreate, MaterialDecision, PassageIn
 from mfg.models import Biopsy, Culture, User
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
-from mfg.web.forms import local_datetime, local_now_input
+from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
 router = APIRouter()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))]
-Text = Annotated[str, Form(max_length=200)]
 
 
 @router.get("/materials", response_class=HTMLResponse, name="materials")
@@ -68,25 +67,9 @@ def materials_register(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.REGISTER_MATERIALS))],
     session: SessionDep,
-    name: Text,
-    supplier: Text,
-    catalogue_number: Text,
-    lot_number: Text,
-    expiry: Annotated[date, Form()],
-    gtin: Text = "",
-    serial: Text = "",
+    command: Annotated[MaterialCreate, Form()],
 ) -> Response:
-    lot = materials.register_material(
-        session,
-        actor=actor,
-        name=name,
-        supplier=supplier,
-        catalogue_number=catalogue_number,
-        lot_number=lot_number,
-        expiry=expiry,
-        gtin=gtin,
-        serial=serial,
-    )
+    lot = materials.register_material(session, actor=actor, command=command)
     flash(
         request, f"Lot {lot.lot_number} registered as {lot.code}, in quarantine: print its label."
     )
@@ -113,18 +96,10 @@ def material_decide(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.DECIDE_MATERIALS))],
     session: SessionDep,
-    decision: Annotated[str, Form(max_length=16)],
-    password: Annotated[str, Form(max_length=1024)] = "",
-    comment: Annotated[str, Form(max_length=1000)] = "",
+    command: Annotated[MaterialDecision, Form()],
 ) -> Response:
-    lot = materials.decide_material(
-        session,
-        actor=actor,
-        lot=materials.get_material(session, code),
-        release=decision == "release",
-        password=password,
-        reason=comment,
-    )
+    lot = materials.get_material(session, code)
+    materials.decide_material(session, actor=actor, lot=lot, command=command)
     flash(request, f"Lot {lot.lot_number}: {lot.status}.")
     return RedirectResponse(f"/materials/{lot.code}", status_code=303)
 
@@ -140,6 +115,7 @@ def cultures_page(
         "status": status,
         "may_perform": may(actor, Action.PERFORM_CULTURE_STEPS),
         "now_local": local_now_input(request),
+        "bounds": quantities,
     }
     return render(request, "manufacturing/cultures.html", context)
 
@@ -149,25 +125,9 @@ def cultures_start(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.PERFORM_CULTURE_STEPS))],
     session: SessionDep,
-    biopsy: Text,
-    vessel_type: Text,
-    surface_cm2: Annotated[float, Form()],
-    seeded_at: Annotated[str, Form(max_length=32)],
-    medium_lots: Text,
-    password: Annotated[str, Form(max_length=1024)],
-    seeded_cells: Text = "",
+    command: Annotated[CultureStart, Form()],
 ) -> Response:
-    culture = cultures.start_primary_culture(
-        session,
-        actor=actor,
-        biopsy=get_biopsy(session, biopsy),
-        vessel_type=vessel_type,
-        surface_cm2=surface_cm2,
-        seeded_cells=int(seeded_cells) if seeded_cells.strip() else None,
-        seeded_at=local_datetime(request, seeded_at, "seeded_at"),
-        medium_lots=cultures.lots_by_codes(session, materials.codes_in(medium_lots)),
-        password=password,
-    )
+    culture = cultures.start_primary_culture(session, actor=actor, command=command)
     flash(request, f"Culture {culture.code} started: print the vessel label.")
     return RedirectResponse(f"/cultures/{culture.code}", status_code=303)
 
@@ -196,6 +156,7 @@ def culture_page(code: str, request: Request, actor: Viewer, session: SessionDep
         "may_print": may(actor, Action.PRINT_LABELS),
         "min_viability": request.app.state.settings.inprocess_viability_min_pct,
         "now_local": local_now_input(request),
+        "bounds": quantities,
     }
     return render(request, "manufacturing/culture.html", context)
 
@@ -206,37 +167,10 @@ def culture_passage(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.PERFORM_CULTURE_STEPS))],
     session: SessionDep,
-    started_at: Annotated[str, Form(max_length=32)],
-    ended_at: Annotated[str, Form(max_length=32)],
-    harvested_cells: Annotated[int, Form(gt=0)],
-    viability_pct: Annotated[float, Form(ge=0, le=100)],
-    reseeded_cells: Annotated[int, Form(ge=0)],
-    new_vessels: Annotated[int, Form(ge=1, le=50)],
-    vessel_type: Text,
-    surface_cm2: Annotated[float, Form(gt=0)],
-    password: Annotated[str, Form(max_length=1024)],
-    reagent_lots: Text = "",
-    split_ratio: Text = "",
-    deviation_note: Annotated[str, Form(max_length=2000)] = "",
+    command: Annotated[PassageIn, Form()],
 ) -> Response:
     culture = cultures.get_culture(session, code)
-    _, children = cultures.record_passage(
-        session,
-        actor=actor,
-        culture=culture,
-        started_at=local_datetime(request, started_at, "started_at"),
-        ended_at=local_datetime(request, ended_at, "ended_at"),
-        harvested_cells=harvested_cells,
-        viability_pct=viability_pct,
-        reseeded_cells=reseeded_cells,
-        new_vessels=new_vessels,
-        vessel_type=vessel_type,
-        surface_cm2=surface_cm2,
-        reagent_lots=cultures.lots_by_codes(session, materials.codes_in(reagent_lots)),
-        password=password,
-        split_ratio=split_ratio,
-        deviation_note=deviation_note,
-    )
+    _, children = cultures.record_passage(session, actor=actor, culture=culture, command=command)
     flash(
         request,
         f"Passage recorded: new vessels {', '.join(c.code for c in children)}; print their labels.",

@@ -6,19 +6,21 @@ written once; the database refuses to change or delete it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, update
 from sqlmodel import Session, col, select
 
+from mfg import quantities
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
-from mfg.db import newest_page
-from mfg.errors import InvalidInput, NotFound, RuleViolation
+from mfg.db import newest_page, settings_of
+from mfg.errors import NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_din
+from mfg.manufacturing.cultures import get_culture
 from mfg.manufacturing.rules import pooled_growth, pooling_problems
+from mfg.manufacturing.schemas import PoolIn
 from mfg.models import (
     Biopsy,
     BiopsyStatus,
@@ -104,30 +106,46 @@ def specification_in_force(session: Session) -> int | None:
     ).first()
 
 
-def pool_cultures(
-    session: Session,
-    *,
-    actor: User,
-    contributions: Sequence[tuple[Culture, int]],
-    pooled_at: datetime,
-    password: str,
-) -> Lot:
+def _members(session: Session, command: PoolIn) -> list[tuple[Culture, Biopsy, Donor, int]]:
+    """Each culture named, with its biopsy and donor, and a plausible count of the cells it
+    gives."""
+    quantities.check(
+        {f"members.{i}.cells": (m.cells, quantities.CELLS) for i, m in enumerate(command.members)}
+    )
+    members = []
+    for member in command.members:
+        culture = get_culture(session, member.culture)
+        biopsy = session.get(Biopsy, culture.biopsy_id)
+        members.append((culture, biopsy, session.get(Donor, biopsy.donor_id), member.cells))
+    return members
+
+
+def _check_pooling_time(session: Session, command: PoolIn, cultures: list[Culture]) -> datetime:
+    """Pooled after every vessel was seeded, and not in the future; on the facility's clock."""
+    tz = settings_of(session).tz
+    pooled_at = quantities.in_zone(command.pooled_at, tz)
+    seeded = max((c.seeded_at for c in cultures), default=None)
+    quantities.check_event_time(
+        "pooled_at", pooled_at, now=utcnow(), after=seeded, what="pooling time", tz=tz
+    )
+    return pooled_at
+
+
+Members = list[tuple[Culture, Biopsy, Donor, int]]
+
+
+def pool_cultures(session: Session, *, actor: User, command: PoolIn) -> Lot:
     """Pool in-process cultures of ≥ 2 eligible donors into a new lot; signed "Performed"."""
     authorize(actor, Action.POOL_CULTURES)
-    if pooled_at > utcnow():
-        raise InvalidInput("The pooling time is in the future.", details={"field": "pooled_at"})
-    members = []
-    for culture, cells in contributions:
-        biopsy = session.get(Biopsy, culture.biopsy_id)
-        members.append((culture, biopsy, session.get(Donor, biopsy.donor_id), cells))
+    members = _members(session, command)
+    pooled_at = _check_pooling_time(session, command, [c for c, *_ in members])
     problems = pooling_problems(members)
     if problems:
         raise RuleViolation.of(problems, several="pooling_refused")
-    din = allocate_din(session, kind="lot")
     passage_number, cpd = pooled_growth([(c, n) for c, _, _, n in members])
     total = sum(c for *_, c in members)
     lot = Lot(
-        din=str(din),
+        din=str(allocate_din(session, kind="lot")),
         pooled_at=pooled_at,
         total_cells=total,
         passage_number=passage_number,
@@ -139,14 +157,20 @@ def pool_cultures(
     )
     session.add(lot)
     session.flush()
-    rows = [
+    session.add_all(
         PoolMember(
             lot_id=lot.id, culture_id=c.id, biopsy_id=b.id, donor_id=d.id, cells_contributed=n
         )
         for c, b, d, n in members
-    ]
-    session.add_all(rows)
+    )
     session.flush()
+    _members_pooled(session, actor, lot, members)
+    _lot_pooled(session, actor, lot, members, password=command.password)
+    return lot
+
+
+def _members_pooled(session: Session, actor: User, lot: Lot, members: Members) -> None:
+    """Each culture is pooled now, and its biopsy with it (once, for several vessels)."""
     for culture, biopsy, _, _ in members:
         transition(
             session,
@@ -172,6 +196,12 @@ def pool_cultures(
                 changes={"status": [BiopsyStatus.IN_CULTURE, BiopsyStatus.POOLED]},
                 reason=f"lot {lot.din}",
             )
+
+
+def _lot_pooled(
+    session: Session, actor: User, lot: Lot, members: Members, *, password: str
+) -> None:
+    """The pool in the audit trail, with its members, signed "Performed"."""
     audit.record(
         session,
         actor=actor,
@@ -195,7 +225,6 @@ def pool_cultures(
         entity_type="lot",
         entity_id=lot.din,
     )
-    return lot
 
 
 def member_rows(session: Session, lot: Lot) -> list[tuple[PoolMember, Culture, Biopsy, Donor]]:

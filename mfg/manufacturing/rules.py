@@ -60,39 +60,16 @@ def cumulative_pd(previous: float | None, pd: float | None) -> float | None:
     return (previous or 0.0) + pd
 
 
-def passage_problems(
-    *,
-    harvested: int,
-    viability_pct: float,
-    reseeded: int,
-    new_vessels: int,
-    started_at: datetime,
-    ended_at: datetime,
-    now: datetime,
-) -> list[Reason]:
-    """The figures of a passage (or a harvest) as typed: counts, percentages and times."""
-    problems = []
-    if harvested <= 0:
-        problems.append(
-            Reason("cell_count_not_positive", "The harvested cell count must be positive.")
-        )
-    if not 0 <= viability_pct <= 100:
-        problems.append(
-            Reason("viability_out_of_range", "Viability is a percentage between 0 and 100.")
-        )
-    if reseeded < 0 or reseeded > harvested:
-        problems.append(
+def reseeding_problems(*, harvested: int, reseeded: int) -> list[Reason]:
+    """No more cells are re-seeded than were harvested. (Each count's plausible range, and the
+    step's times, are checked where they are read: ``mfg.quantities``.)"""
+    if reseeded > harvested:
+        return [
             Reason(
                 "reseeded_exceeds_harvested", "Cells re-seeded cannot exceed the cells harvested."
             )
-        )
-    if new_vessels < 1:
-        problems.append(Reason("no_new_vessel", "At least one new vessel is seeded."))
-    if ended_at < started_at:
-        problems.append(Reason("ends_before_start", "The passage ends before it starts."))
-    if ended_at > now:
-        problems.append(Reason("time_in_future", "The passage end time is in the future."))
-    return problems
+        ]
+    return []
 
 
 def low_viability_problems(
@@ -111,7 +88,8 @@ def low_viability_problems(
 
 
 def pooling_problems(members: Sequence[tuple[Culture, Biopsy, Donor, int]]) -> list[Reason]:
-    """A pool takes in-process cultures of at least two different eligible donors, each once."""
+    """A pool takes in-process cultures of at least two different eligible donors, each once.
+    (The cells each gives are checked plausible where they are read: ``mfg.quantities``.)"""
     problems = []
     donors = {donor.id for _, _, donor, _ in members}
     if len(donors) < 2:
@@ -121,7 +99,7 @@ def pooling_problems(members: Sequence[tuple[Culture, Biopsy, Donor, int]]) -> l
             )
         )
     seen = set()
-    for culture, biopsy, donor, cells in members:
+    for culture, biopsy, donor, _ in members:
         if culture.id in seen:
             problems.append(
                 Reason("culture_listed_twice", f"Culture {culture.code} is listed twice.")
@@ -153,13 +131,6 @@ def pooling_problems(members: Sequence[tuple[Culture, Biopsy, Donor, int]]) -> l
                     "biopsy_on_hold",
                     f"Biopsy {biopsy.din} of culture {culture.code} is on hold: "
                     f"{biopsy.hold_reason}",
-                )
-            )
-        if cells <= 0:
-            problems.append(
-                Reason(
-                    "cell_count_not_positive",
-                    f"The cells contributed by culture {culture.code} must be positive.",
                 )
             )
     return problems
@@ -214,13 +185,10 @@ def concentration_per_ml(cells: int, volume_ml: float) -> float:
 def fill_problems(
     *, doses: int, volume_ml: float, final_volume_ml: float, cells_per_dose: int
 ) -> list[Reason]:
-    """The doses asked for fit in the formulated volume, and each holds cells."""
+    """The doses asked for fit in the formulated volume, and each holds cells. (The number and
+    volume of doses are checked plausible where they are read: ``mfg.quantities``.)"""
     problems = []
-    if doses < 1:
-        problems.append(Reason("dose_count_not_positive", "Fill at least one dose."))
-    if volume_ml <= 0:
-        problems.append(Reason("volume_not_positive", "The volume per dose must be positive."))
-    elif doses * volume_ml > final_volume_ml + 1e-9:
+    if doses * volume_ml > final_volume_ml + 1e-9:
         problems.append(
             Reason(
                 "volume_exceeds_formulated",
@@ -233,31 +201,18 @@ def fill_problems(
     return problems
 
 
-def storage_problems(
-    *,
-    temperature_c: float,
-    max_temperature_c: float,
-    frozen_at: datetime,
-    filled_at: datetime,
-    now: datetime,
-) -> list[Reason]:
-    """Doses go to the liquid-nitrogen vapour phase at or below the configured temperature."""
-    problems = []
+def storage_problems(*, temperature_c: float, max_temperature_c: float) -> list[Reason]:
+    """Doses go to the liquid-nitrogen vapour phase at or below the configured temperature.
+    (The freezing time is checked where it is read: ``mfg.quantities``.)"""
     if temperature_c > max_temperature_c:
-        problems.append(
+        return [
             Reason(
                 "storage_too_warm",
                 f"Storage at {temperature_c:g} °C is warmer than the limit of "
                 f"{max_temperature_c:g} °C.",
             )
-        )
-    if frozen_at < filled_at:
-        problems.append(
-            Reason("frozen_before_filled", "The doses cannot be frozen before they were filled.")
-        )
-    if frozen_at > now:
-        problems.append(Reason("time_in_future", "The freezing time is in the future."))
-    return problems
+        ]
+    return []
 
 
 def dose_expiry(filled_at: datetime, *, shelf_life_days: int, tz: tzinfo) -> datetime:

@@ -11,12 +11,14 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from mfg import quantities
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
 from mfg.errors import Conflict, Reason, RuleViolation, conflict
 from mfg.manufacturing.doses import doses_of
 from mfg.manufacturing.rules import storage_problems
+from mfg.manufacturing.schemas import StorageIn, ThawIn
 from mfg.models import Dose, DoseStatus, Lot, Meaning, User, utcnow
 from mfg.signatures import service as signatures
 
@@ -55,20 +57,41 @@ def location_text(dose: Dose) -> str:
     return f"tank {dose.tank} / rack {dose.rack} / box {dose.box} / position {dose.position}"
 
 
-def cryopreserve_lot(
-    session: Session,
-    *,
-    actor: User,
-    lot: Lot,
-    frozen_at: datetime,
-    freezing_programme: str,
-    temperature_c: float,
-    tank: str,
-    rack: str,
-    box: str,
-    first_position: int,
-    password: str,
-) -> list[Dose]:
+def _check_storage(
+    session: Session, doses: list[Dose], command: StorageIn
+) -> tuple[datetime, list[int]]:
+    """A plausible temperature at or below the storage limit; frozen after the doses were
+    filled and not in the future; a named programme and box, with free positions for every dose.
+    The freezing time (on the facility's clock when typed without an offset) and the positions."""
+    quantities.check(
+        {
+            "temperature_c": (command.temperature_c, quantities.STORAGE_TEMP_C),
+            "first_position": (command.first_position, quantities.BOX_POSITION),
+        }
+    )
+    tz = settings_of(session).tz
+    frozen_at = quantities.in_zone(command.frozen_at, tz)
+    filled = max(d.filled_at for d in doses)
+    quantities.check_event_time(
+        "frozen_at", frozen_at, now=utcnow(), after=filled, what="freezing time", tz=tz
+    )
+    positions = list(range(command.first_position, command.first_position + len(doses)))
+    problems = storage_problems(
+        temperature_c=command.temperature_c,
+        max_temperature_c=settings_of(session).storage_max_temp_c,
+    )
+    if not command.freezing_programme.strip():
+        problems.append(
+            Reason("freezing_programme_missing", "Name the controlled-rate freezing programme.")
+        )
+    tank, rack, box = (v.strip().upper() for v in (command.tank, command.rack, command.box))
+    problems += _location_problems(session, tank, rack, box, positions)
+    if problems:
+        raise RuleViolation.of(problems, several="storage_refused")
+    return frozen_at, positions
+
+
+def cryopreserve_lot(session: Session, *, actor: User, lot: Lot, command: StorageIn) -> list[Dose]:
     """Freeze the lot's filled doses and store them in consecutive positions of one box."""
     authorize(actor, Action.STORE_DOSES)
     doses = [d for d in doses_of(session, lot) if d.frozen_at is None]
@@ -76,69 +99,69 @@ def cryopreserve_lot(
         raise RuleViolation.state(
             "no_dose_to_freeze", f"Lot {lot.din} has no filled dose waiting to be frozen."
         )
-    tank, rack, box = tank.strip().upper(), rack.strip().upper(), box.strip().upper()
-    positions = list(range(first_position, first_position + len(doses)))
-    problems = storage_problems(
-        temperature_c=temperature_c,
-        max_temperature_c=settings_of(session).storage_max_temp_c,
-        frozen_at=frozen_at,
-        filled_at=max(d.filled_at for d in doses),
-        now=utcnow(),
-    )
-    if not freezing_programme.strip():
-        problems.append(
-            Reason("freezing_programme_missing", "Name the controlled-rate freezing programme.")
-        )
-    problems += _location_problems(session, tank, rack, box, positions)
-    if problems:
-        raise RuleViolation.of(problems, several="storage_refused")
+    frozen_at, positions = _check_storage(session, doses, command)
     for dose, position in zip(doses, positions, strict=True):
-        try:
-            stored = session.execute(
-                update(Dose)
-                .where(col(Dose.id) == dose.id, col(Dose.frozen_at).is_(None))
-                .values(
-                    frozen_at=frozen_at,
-                    freezing_programme=freezing_programme.strip(),
-                    storage_temp_c=temperature_c,
-                    tank=tank,
-                    rack=rack,
-                    box=box,
-                    position=position,
-                    stored_by_id=actor.id,
-                )
-            )
-        except IntegrityError as error:  # another technician took the position meanwhile
-            raise Conflict(
-                f"Position {position} of box {box} was taken meanwhile.", code="position_taken"
-            ) from error
-        if stored.rowcount != 1:
-            raise Conflict(
-                f"Dose {dose.identifier} was stored by someone else meanwhile.",
-                code="changed_meanwhile",
-            )
-        session.refresh(dose)
-        audit.record(
-            session,
-            actor=actor,
-            action="dose.cryopreserved",
-            entity_type="dose",
-            entity_id=dose.identifier,
-            changes={
-                "frozen_at": [None, frozen_at],
-                "location": [None, location_text(dose)],
-                "storage_temp_c": [None, temperature_c],
-            },
-        )
+        _store_dose(session, actor, dose, command, frozen_at=frozen_at, position=position)
     signatures.sign(
         session,
         signer=actor,
-        password=password,
+        password=command.password,
         meaning=Meaning.PERFORMED,
         entity_type="storage",
         entity_id=lot.din,
     )
     return doses
+
+
+def _store_dose(
+    session: Session,
+    actor: User,
+    dose: Dose,
+    command: StorageIn,
+    *,
+    frozen_at: datetime,
+    position: int,
+) -> None:
+    """One dose into its position, compare-and-set: a position or a dose taken meanwhile by
+    another technician is refused, never overwritten."""
+    box = command.box.strip().upper()
+    try:
+        stored = session.execute(
+            update(Dose)
+            .where(col(Dose.id) == dose.id, col(Dose.frozen_at).is_(None))
+            .values(
+                frozen_at=frozen_at,
+                freezing_programme=command.freezing_programme.strip(),
+                storage_temp_c=command.temperature_c,
+                tank=command.tank.strip().upper(),
+                rack=command.rack.strip().upper(),
+                box=box,
+                position=position,
+                stored_by_id=actor.id,
+            )
+        )
+    except IntegrityError as error:  # another technician took the position meanwhile
+        raise Conflict(
+            f"Position {position} of box {box} was taken meanwhile.", code="position_taken"
+        ) from error
+    if stored.rowcount != 1:
+        raise Conflict(
+            f"Dose {dose.identifier} was stored by someone else meanwhile.",
+            code="changed_meanwhile",
+        )
+    session.refresh(dose)
+    audit.record(
+        session,
+        actor=actor,
+        action="dose.cryopreserved",
+        entity_type="dose",
+        entity_id=dose.identifier,
+        changes={
+            "frozen_at": [None, frozen_at],
+            "location": [None, location_text(dose)],
+            "storage_temp_c": [None, command.temperature_c],
+        },
+    )
 
 
 def _location_problems(
@@ -148,8 +171,15 @@ def _location_problems(
     problems = []
     if not (tank and rack and box):
         problems.append(Reason("location_missing", "Give the tank, rack and box."))
-    if positions and positions[0] < 1:
-        problems.append(Reason("position_out_of_range", "Positions are numbered from 1."))
+    last = quantities.BOX_POSITION.high
+    if positions and positions[-1] > last:
+        problems.append(
+            Reason(
+                "position_out_of_range",
+                f"{len(positions)} doses from position {positions[0]} end at position "
+                f"{positions[-1]}: a box holds at most {last:g}.",
+            )
+        )
     taken = session.exec(
         select(Dose).where(
             Dose.tank == tank,
@@ -175,18 +205,13 @@ def thaw_content(session: Session, identifier: str) -> dict:
     return {"dose": dose.identifier, "thawed_at": dose.thawed_at, "location": location_text(dose)}
 
 
-def thaw_dose(
-    session: Session, *, actor: User, dose: Dose, thawed_at: datetime, password: str
-) -> Dose:
-    """Record the thaw of a dose prepared for its patient; it leaves its storage position."""
-    authorize(actor, Action.THAW_DOSES)
+def _thaw_problems(dose: Dose) -> list[Reason]:
+    """Only a frozen dose, not yet thawed, prepared for the patient it is allocated or issued to."""
     problems = []
     if dose.frozen_at is None:
         problems.append(
             conflict("dose_not_frozen", f"Dose {dose.identifier} was never cryopreserved.")
         )
-    elif thawed_at < dose.frozen_at:
-        problems.append(Reason("thaw_before_freezing", "The thaw cannot precede the freezing."))
     if dose.thawed_at is not None:
         problems.append(
             conflict("dose_already_thawed", f"Dose {dose.identifier} was already thawed.")
@@ -199,10 +224,21 @@ def thaw_dose(
                 "patient is thawed.",
             )
         )
-    if thawed_at > utcnow():
-        problems.append(Reason("time_in_future", "The thaw time is in the future."))
+    return problems
+
+
+def thaw_dose(session: Session, *, actor: User, dose: Dose, command: ThawIn) -> Dose:
+    """Record the thaw of a dose prepared for its patient, after its freezing and not in the
+    future; it leaves its storage position."""
+    authorize(actor, Action.THAW_DOSES)
+    problems = _thaw_problems(dose)
     if problems:
         raise RuleViolation.of(problems, several="thaw_refused")
+    tz = settings_of(session).tz
+    thawed_at = quantities.in_zone(command.thawed_at, tz)
+    quantities.check_event_time(
+        "thawed_at", thawed_at, now=utcnow(), after=dose.frozen_at, what="thaw time", tz=tz
+    )
     location = location_text(dose)
     thawed = session.execute(
         update(Dose)
@@ -226,7 +262,7 @@ def thaw_dose(
     signatures.sign(
         session,
         signer=actor,
-        password=password,
+        password=command.password,
         meaning=Meaning.PERFORMED,
         entity_type="thaw",
         entity_id=dose.identifier,

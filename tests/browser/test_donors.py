@@ -6,6 +6,7 @@ from playwright.sync_api import Page, expect
 
 from mfg.db import unit_of_work
 from mfg.donors import biopsies, service
+from mfg.donors.schemas import BiopsyIn, DonorCreate
 from mfg.models import User, utcnow
 from tests.browser.conftest import log_in_page
 from tests.browser.keyboard import type_with_russian_layout
@@ -15,15 +16,15 @@ from tests.factories import PASSWORD
 def a_collected_biopsy(engine, settings, users) -> str:
     with unit_of_work(engine, settings=settings) as session:
         tech = session.get(User, users["technician"].id)
-        donor = service.register_donor(session, actor=tech, sex="F", birth_year=1984)
-        biopsy = biopsies.register_biopsy(
-            session,
-            actor=tech,
-            donor=donor,
+        donor = service.register_donor(
+            session, actor=tech, command=DonorCreate(sex="F", birth_year=1984)
+        )
+        collection = BiopsyIn(
             collected_at=utcnow() - timedelta(hours=3),
             site="Olfactory mucosa, left",
             collected_by="Dr. ENT",
         )
+        biopsy = biopsies.register_biopsy(session, actor=tech, donor=donor, command=collection)
         return biopsy.din
 
 

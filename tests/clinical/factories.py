@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from mfg.clinical import bedside, orders, patients
 from mfg.manufacturing import doses, storage
+from mfg.manufacturing.schemas import ThawIn
 from mfg.models import Allocation, Dose, DoseOrder, Lot, Patient, utcnow
 from tests.donors.factories import DonorWorld
 from tests.factories import PASSWORD, add_user
@@ -93,8 +94,7 @@ def thaw(lab: DonorWorld, dose: Dose, minutes_ago: float = 2) -> Dose:
             s,
             actor=a,
             dose=doses.get_dose(s, dose.identifier),
-            thawed_at=utcnow() - timedelta(minutes=minutes_ago),
-            password=PASSWORD,
+            command=ThawIn(thawed_at=utcnow() - timedelta(minutes=minutes_ago), password=PASSWORD),
         ),
     )
 

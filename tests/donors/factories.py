@@ -9,6 +9,15 @@ from sqlalchemy import Engine
 from mfg.config import Settings
 from mfg.db import unit_of_work
 from mfg.donors import biopsies, eligibility, service
+from mfg.donors.schemas import (
+    BiopsyIn,
+    ConsentIn,
+    DonorCreate,
+    EligibilityIn,
+    ReceiptIn,
+    ResultIn,
+    ScreeningIn,
+)
 from mfg.models import Biopsy, Donor, MarkerResult, User, utcnow
 from tests.factories import PASSWORD
 
@@ -26,15 +35,19 @@ class DonorWorld:
 
     def donor(self) -> Donor:
         return self.run(
-            "technician", lambda s, a: service.register_donor(s, actor=a, sex="F", birth_year=1985)
+            "technician",
+            lambda s, a: service.register_donor(
+                s, actor=a, command=DonorCreate(sex="F", birth_year=1985)
+            ),
         )
 
     def consent_and_screening(self, donor: Donor, outcome: str = "passed") -> None:
         def work(s, a):
             d = service.get_donor(s, donor.code)
             consent = service.local_today(s) - timedelta(days=3)
-            service.record_consent(s, actor=a, donor=d, consent_date=consent)
-            service.record_screening(s, actor=a, donor=d, outcome=outcome, notes="questionnaire v2")
+            service.record_consent(s, actor=a, donor=d, command=ConsentIn(consent_date=consent))
+            screening = ScreeningIn(outcome=outcome, notes="questionnaire v2")
+            service.record_screening(s, actor=a, donor=d, command=screening)
 
         self.run("technician", work)
 
@@ -46,9 +59,9 @@ class DonorWorld:
                 s,
                 actor=a,
                 donor=service.get_donor(s, donor.code),
-                collected_at=when,
-                site="Olfactory mucosa, left",
-                collected_by="Dr. ENT Surgeon",
+                command=BiopsyIn(
+                    collected_at=when, site="Olfactory mucosa, left", collected_by="Dr. ENT Surgeon"
+                ),
             ),
         )
 
@@ -67,12 +80,14 @@ class DonorWorld:
                 s,
                 actor=a,
                 donor=service.get_donor(s, donor.code),
-                marker_code=code,
-                outcome=outcome,
-                sample_date=sample,
-                test_date=max(sample, sample),
-                method="CLIA",
-                kit_lot="K-1",
+                command=ResultIn(
+                    marker_code=code,
+                    outcome=outcome,
+                    sample_date=sample,
+                    test_date=sample,
+                    method="CLIA",
+                    kit_lot="K-1",
+                ),
             ),
         )
         if verify:
@@ -98,17 +113,18 @@ class DonorWorld:
                 s,
                 actor=a,
                 donor=service.get_donor(s, donor.code),
-                eligible=eligible,
-                password=PASSWORD,
-                comment=comment,
+                command=EligibilityIn(eligible=eligible, password=PASSWORD, comment=comment),
             ),
         )
 
-    def eligible_donor(self) -> tuple[Donor, Biopsy]:
+    def eligible_donor(self, collected_at: datetime | None = None) -> tuple[Donor, Biopsy]:
+        """A donor signed eligible, with a biopsy collected ``collected_at`` (5 hours ago; the
+        blood samples then, or today)."""
         donor = self.donor()
         self.consent_and_screening(donor)
-        biopsy = self.biopsy(donor)
-        self.all_required_negative(donor)
+        biopsy = self.biopsy(donor, collected_at)
+        sampled = collected_at.astimezone(self.settings.tz).date() if collected_at else None
+        self.all_required_negative(donor, sample_date=sampled)
         self.sign_eligible(donor)
         return donor, biopsy
 
@@ -121,11 +137,13 @@ class DonorWorld:
                 s,
                 actor=a,
                 biopsy=biopsies.get_biopsy(s, biopsy.din),
-                received_at=min(
-                    biopsy.collected_at + timedelta(hours=hours_after), datetime.now(UTC)
+                command=ReceiptIn(
+                    received_at=min(
+                        biopsy.collected_at + timedelta(hours=hours_after), datetime.now(UTC)
+                    ),
+                    transport_temperature_c=4.0,
+                    container_intact=intact,
+                    deviation_note=note,
                 ),
-                transport_temperature_c=4.0,
-                container_intact=intact,
-                deviation_note=note,
             ),
         )

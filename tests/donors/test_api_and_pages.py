@@ -1,6 +1,6 @@
 """The donors and biopsies API (list/read contract) and pages, through the real app."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 
@@ -95,22 +95,29 @@ def test_eligibility_refusal_over_the_api_lists_every_reason(client: TestClient,
     assert "Consent is not recorded." in reasons and len(reasons) >= 9
 
 
-def test_a_naive_collection_time_is_refused_by_the_api(client: TestClient, users) -> None:
+def test_a_collection_time_without_an_offset_is_read_on_the_facilitys_clock(
+    client: TestClient, users, settings
+) -> None:
+    """What a page's datetime-local field sends, the API reads alike: the facility's time zone,
+    never the sender's or the server's."""
     tech = bearer(client, "technician")
     code = client.post("/api/donors", json={"sex": "F", "birth_year": 1990}, headers=tech).json()[
         "code"
     ]
+    collected = (utcnow() - timedelta(hours=3)).astimezone(settings.tz).replace(second=0)
     response = client.post(
         "/api/biopsies",
         headers=tech,
         json={
             "donor": code,
-            "collected_at": "2026-11-24T10:00:00",
+            "collected_at": collected.replace(tzinfo=None).isoformat(timespec="minutes"),
             "site": "x",
             "collected_by": "y",
         },
     )
-    assert response.status_code == 422 and response.json()["error"]["code"] == "validation_error"
+    assert response.status_code == 201, response.text
+    stored = datetime.fromisoformat(response.json()["collected_at"])
+    assert stored == collected.replace(microsecond=0)
 
 
 def test_the_donor_page_shows_what_blocks_eligibility(client: TestClient, users) -> None:

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from mfg.db import unit_of_work
 from mfg.donors import eligibility, service
+from mfg.donors.schemas import EligibilityIn, ReasonIn
 from mfg.errors import InvalidInput, PermissionDenied, RuleViolation, SignatureRefused
 from mfg.models import Biopsy, Donor, DonorStatus, Signature, User
 
@@ -69,7 +70,7 @@ def test_eligibility_refused_while_a_result_is_not_verified_by_a_second_person(w
                     session,
                     actor=session.get(User, world.users["qc"].id),
                     result=r,
-                    reason="typed into the wrong donor",
+                    command=ReasonIn(reason="typed into the wrong donor"),
                 )
     world.result(donor, "HCV-NAT", verify=False)
     assert refusal(world, donor) == ["The HCV NAT result is not yet verified by a second person."]
@@ -119,9 +120,7 @@ def test_only_qa_signs_eligibility(world) -> None:
                 s,
                 actor=a,
                 donor=service.get_donor(s, donor.code),
-                eligible=False,
-                password="x",
-                comment="no",
+                command=EligibilityIn(eligible=False, password="x", comment="no"),
             ),
         )
 
@@ -135,9 +134,7 @@ def test_a_wrong_password_leaves_the_donor_undetermined(world, engine) -> None:
                 s,
                 actor=a,
                 donor=service.get_donor(s, donor.code),
-                eligible=False,
-                password="wrong",
-                comment="positive screen",
+                command=EligibilityIn(eligible=False, password="wrong", comment="positive screen"),
             ),
         )
     with Session(engine) as session:
@@ -181,6 +178,6 @@ def test_the_eligibility_signature_shows_invalid_when_its_results_change(world, 
             session,
             actor=session.get(User, world.users["qc"].id),
             result=first,
-            reason="transcription error",
+            command=ReasonIn(reason="transcription error"),
         )
         assert not is_valid(session, signature)

@@ -3,10 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from mfg.db import unit_of_work
 from mfg.donors import biopsies, service
+from mfg.donors.schemas import MarkerSetIn, ReasonIn
 from mfg.errors import Conflict, InvalidInput, RuleViolation
 from mfg.models import Biopsy, BiopsyStatus, MarkerResult, ResultStatus
 
@@ -35,17 +37,22 @@ def test_a_verified_result_records_who_verified_it(world, engine) -> None:
 def test_an_invalidated_result_stays_visible_with_its_reason(world, engine) -> None:
     donor = world.donor()
     result = world.result(donor, "HIV-AB")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(ValidationError):
+        ReasonIn(reason="")
+    with pytest.raises(InvalidInput):  # a reason of spaces is no reason either
         world.run(
             "qc",
             lambda s, a: service.invalidate_result(
-                s, actor=a, result=service.get_result(s, result.id), reason=""
+                s, actor=a, result=service.get_result(s, result.id), command=ReasonIn(reason="  ")
             ),
         )
     world.run(
         "qc",
         lambda s, a: service.invalidate_result(
-            s, actor=a, result=service.get_result(s, result.id), reason="wrong donor"
+            s,
+            actor=a,
+            result=service.get_result(s, result.id),
+            command=ReasonIn(reason="wrong donor"),
         ),
     )
     with Session(engine) as session:
@@ -92,7 +99,7 @@ def test_a_new_marker_set_version_applies_from_then_on(world) -> None:
     version = world.run(
         "qa",
         lambda s, a: service.new_marker_set_version(
-            s, actor=a, markers=markers, note="validation study"
+            s, actor=a, command=MarkerSetIn(markers=markers, note="validation study")
         ),
     )
     assert version.version == 2

@@ -11,8 +11,8 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from mfg.db import unit_of_work
-from mfg.donors import biopsies
 from mfg.manufacturing import batchrecord, cultures, doses, pools, storage
+from mfg.manufacturing.schemas import CultureStart, StorageIn, ThawIn
 from mfg.models import AuditEvent, Culture, Lot, MaterialLot, utcnow
 from tests.audit.tamper import execute
 from tests.factories import PASSWORD, add_user, bearer, log_in
@@ -25,6 +25,9 @@ from tests.manufacturing.factories import (
     pool,
     released_medium,
 )
+
+# Biopsies collected (and received 6 hours later) days before their cells are seeded here.
+COLLECTED = utcnow() - timedelta(days=6)
 
 CRYO_NAME = "Анна Кузнецова"  # a Cyrillic printed name must survive into the PDF
 
@@ -40,20 +43,22 @@ def _primary_culture(lab, medium: MaterialLot) -> Culture:
     The factory passes ``surface_cm2=75``: the signed content hashes ``75``, the stored row reads
     back ``75.0``, and the batch record rightly shows that start signature INVALID.
     """
-    _, biopsy = lab.eligible_donor()
+    _, biopsy = lab.eligible_donor(collected_at=COLLECTED)
     lab.receive(biopsy)
     return lab.run(
         "technician",
         lambda s, a: cultures.start_primary_culture(
             s,
             actor=a,
-            biopsy=biopsies.get_biopsy(s, biopsy.din),
-            vessel_type="T75",
-            surface_cm2=75.0,
-            seeded_cells=500_000,
-            seeded_at=utcnow() - timedelta(hours=50),
-            password=PASSWORD,
-            medium_lots=[s.get(MaterialLot, medium.id)],
+            command=CultureStart(
+                biopsy=biopsy.din,
+                vessel_type="T75",
+                surface_cm2=75.0,
+                seeded_cells=500_000,
+                seeded_at=utcnow() - timedelta(hours=50),
+                password=PASSWORD,
+                medium_lots=[medium.code],
+            ),
         ),
     )
 
@@ -83,14 +88,16 @@ def _full_lot(lab) -> dict:
             s,
             actor=a,
             lot=pools.get_lot(s, lot.din),
-            frozen_at=utcnow() - timedelta(minutes=5),
-            freezing_programme="MSC-10%DMSO-1C/min",
-            temperature_c=-180,
-            tank="T7",
-            rack="R4",
-            box="B9",
-            first_position=11,
-            password=PASSWORD,
+            command=StorageIn(
+                frozen_at=utcnow() - timedelta(minutes=5),
+                freezing_programme="MSC-10%DMSO-1C/min",
+                temperature_c=-180,
+                tank="T7",
+                rack="R4",
+                box="B9",
+                first_position=11,
+                password=PASSWORD,
+            ),
         ),
     )
     # Allocation to a patient comes with the clinical module; until then, set it as it will.
@@ -101,8 +108,7 @@ def _full_lot(lab) -> dict:
             s,
             actor=a,
             dose=doses.get_dose(s, filled[0].identifier),
-            thawed_at=utcnow() - timedelta(minutes=1),
-            password=PASSWORD,
+            command=ThawIn(thawed_at=utcnow() - timedelta(minutes=1), password=PASSWORD),
         ),
     )
     with unit_of_work(lab.engine, settings=lab.settings, write=False) as session:

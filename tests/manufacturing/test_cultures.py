@@ -9,13 +9,16 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from mfg.db import unit_of_work
-from mfg.donors import biopsies
 from mfg.errors import RuleViolation, SignatureRefused
 from mfg.manufacturing import cultures, materials
 from mfg.manufacturing.rules import cumulative_pd, doubling_time_hours, population_doublings
-from mfg.models import Biopsy, BiopsyStatus, CultureStatus, MaterialLot, Signature, utcnow
+from mfg.manufacturing.schemas import CultureStart, MaterialCreate, MaterialDecision, PassageIn
+from mfg.models import Biopsy, BiopsyStatus, CultureStatus, Signature, utcnow
 from tests.donors.factories import DonorWorld
 from tests.factories import PASSWORD
+
+# Biopsies collected (and received 6 hours later) days before their cells are seeded here.
+COLLECTED = utcnow() - timedelta(days=6)
 
 
 def test_pd_and_doubling_time_match_hand_computed_examples() -> None:
@@ -59,11 +62,9 @@ def lab(engine, settings, users):
             lambda s, a: materials.register_material(
                 s,
                 actor=a,
-                name=name,
-                supplier="S",
-                catalogue_number=name,
-                lot_number=name,
-                expiry=expiry,
+                command=MaterialCreate(
+                    name=name, supplier="S", catalogue_number=name, lot_number=name, expiry=expiry
+                ),
             ),
         )
         if release:
@@ -73,8 +74,7 @@ def lab(engine, settings, users):
                     s,
                     actor=a,
                     lot=materials.get_material(s, lot.code),
-                    release=True,
-                    password=PASSWORD,
+                    command=MaterialDecision(release=True, password=PASSWORD),
                 ),
             )
         return lot
@@ -89,13 +89,15 @@ def start(world, biopsy, lots, seeded=500_000, hours_ago=100):
         lambda s, a: cultures.start_primary_culture(
             s,
             actor=a,
-            biopsy=biopsies.get_biopsy(s, biopsy.din),
-            vessel_type="T75 flask",
-            surface_cm2=75,
-            seeded_at=utcnow() - timedelta(hours=hours_ago),
-            seeded_cells=seeded,
-            password=PASSWORD,
-            medium_lots=[s.get(MaterialLot, lot.id) for lot in lots],
+            command=CultureStart(
+                biopsy=biopsy.din,
+                vessel_type="T75 flask",
+                surface_cm2=75,
+                seeded_at=utcnow() - timedelta(hours=hours_ago),
+                seeded_cells=seeded,
+                password=PASSWORD,
+                medium_lots=[lot.code for lot in lots],
+            ),
         ),
     )
 
@@ -110,30 +112,34 @@ def passage(
     harvested=4_000_000,
     reseeded=3_000_000,
     password=PASSWORD,
+    hours_ago=(2.0, 1.0),
 ):
+    """A passage that started and ended ``hours_ago``."""
     return world.run(
         "technician",
         lambda s, a: cultures.record_passage(
             s,
             actor=a,
             culture=cultures.get_culture(s, culture.code),
-            started_at=utcnow() - timedelta(hours=2),
-            ended_at=utcnow() - timedelta(hours=1),
-            harvested_cells=harvested,
-            viability_pct=viability,
-            reseeded_cells=reseeded,
-            new_vessels=3,
-            vessel_type="T175 flask",
-            surface_cm2=175,
-            reagent_lots=[s.get(MaterialLot, lot.id) for lot in lots],
-            password=password,
-            deviation_note=note,
+            command=PassageIn(
+                started_at=utcnow() - timedelta(hours=hours_ago[0]),
+                ended_at=utcnow() - timedelta(hours=hours_ago[1]),
+                harvested_cells=harvested,
+                viability_pct=viability,
+                reseeded_cells=reseeded,
+                new_vessels=3,
+                vessel_type="T175 flask",
+                surface_cm2=175,
+                reagent_lots=[lot.code for lot in lots],
+                password=password,
+                deviation_note=note,
+            ),
         ),
     )
 
 
 def test_a_primary_culture_starts_from_a_received_biopsy_of_an_eligible_donor(lab, engine) -> None:
-    _, biopsy = lab.eligible_donor()
+    _, biopsy = lab.eligible_donor(collected_at=COLLECTED)
     lab.receive(biopsy)
     culture = start(lab, biopsy, [lab.lot("medium")])
     assert culture.code.startswith("CV") and culture.passage_number == 0
@@ -151,14 +157,14 @@ def test_a_quarantined_biopsy_cannot_start_a_culture(lab) -> None:
 
 
 def test_a_culture_cannot_use_an_unreleased_medium(lab) -> None:
-    _, biopsy = lab.eligible_donor()
+    _, biopsy = lab.eligible_donor(collected_at=COLLECTED)
     lab.receive(biopsy)
     with pytest.raises(RuleViolation, match="quarantined"):
         start(lab, biopsy, [lab.lot("medium", release=False)])
 
 
 def test_a_passage_computes_pd_and_seeds_labelled_vessels(lab, engine) -> None:
-    _, biopsy = lab.eligible_donor()
+    _, biopsy = lab.eligible_donor(collected_at=COLLECTED)
     lab.receive(biopsy)
     culture = start(lab, biopsy, [lab.lot("medium")])
     record, children = passage(lab, culture, [lab.lot("trypsin")])
@@ -169,14 +175,19 @@ def test_a_passage_computes_pd_and_seeds_labelled_vessels(lab, engine) -> None:
     assert all(
         c.seeded_cells == 1_000_000 and c.cumulative_pd == pytest.approx(3.0) for c in children
     )
-    second, _ = passage(
-        lab, children[0], [lab.lot("trypsin2")], harvested=2_000_000, reseeded=1_500_000
+    second, _ = passage(  # the new vessel, seeded as the first passage ended an hour ago
+        lab,
+        children[0],
+        [lab.lot("trypsin2")],
+        harvested=2_000_000,
+        reseeded=1_500_000,
+        hours_ago=(0.5, 0.1),
     )
     assert second.cumulative_pd == pytest.approx(4.0)
 
 
 def test_low_in_process_viability_is_flagged_and_needs_a_deviation_note(lab) -> None:
-    _, biopsy = lab.eligible_donor()
+    _, biopsy = lab.eligible_donor(collected_at=COLLECTED)
     lab.receive(biopsy)
     culture = start(lab, biopsy, [lab.lot("medium")])
     with pytest.raises(RuleViolation, match="below the in-process specification"):
@@ -188,7 +199,7 @@ def test_low_in_process_viability_is_flagged_and_needs_a_deviation_note(lab) -> 
 
 
 def test_a_passage_with_a_wrong_password_changes_nothing(lab, engine) -> None:
-    _, biopsy = lab.eligible_donor()
+    _, biopsy = lab.eligible_donor(collected_at=COLLECTED)
     lab.receive(biopsy)
     culture = start(lab, biopsy, [lab.lot("medium")])
     with pytest.raises(SignatureRefused):
@@ -201,7 +212,7 @@ def test_a_passage_with_a_wrong_password_changes_nothing(lab, engine) -> None:
 def test_cultures_over_the_api(client, lab) -> None:
     from tests.factories import bearer
 
-    _, biopsy = lab.eligible_donor()
+    _, biopsy = lab.eligible_donor(collected_at=COLLECTED)
     lab.receive(biopsy)
     medium = lab.lot("medium")
     tech = bearer(client, "technician")

@@ -13,6 +13,7 @@ from mfg.identifiers.isbt128 import Din
 from mfg.labeling.service import print_label
 from mfg.manufacturing import doses, pools, storage
 from mfg.manufacturing.rules import dose_expiry
+from mfg.manufacturing.schemas import FillIn, StorageIn, ThawIn
 from mfg.models import Dose, DoseStatus, Lot, LotStatus, Meaning, Signature, User, utcnow
 from mfg.models.manufacturing import DOSE_TRANSITIONS
 from mfg.registry import build_label_sources
@@ -71,11 +72,13 @@ def test_two_technicians_filling_the_same_lot_at_once_cannot_create_duplicate_di
             session,
             actor=actor,
             lot=pools.get_lot(session, lot.din),
-            filled_at=utcnow() - timedelta(minutes=1),
-            doses=2,
-            volume_ml=25,
-            container="bag",
-            password=PASSWORD,
+            command=FillIn(
+                filled_at=utcnow() - timedelta(minutes=1),
+                doses=2,
+                volume_ml=25,
+                container="bag",
+                password=PASSWORD,
+            ),
         )
 
     outcomes = race(engine, settings, (lab.users["technician"], second), work)
@@ -148,14 +151,16 @@ def test_cryopreservation_refused_warmer_than_the_storage_limit(lab) -> None:
                 s,
                 actor=a,
                 lot=pools.get_lot(s, lot.din),
-                frozen_at=utcnow(),
-                freezing_programme="P1",
-                temperature_c=-80,
-                tank="T1",
-                rack="R1",
-                box="B1",
-                first_position=1,
-                password=PASSWORD,
+                command=StorageIn(
+                    frozen_at=utcnow(),
+                    freezing_programme="P1",
+                    temperature_c=-80,
+                    tank="T1",
+                    rack="R1",
+                    box="B1",
+                    first_position=1,
+                    password=PASSWORD,
+                ),
             ),
         )
 
@@ -187,8 +192,7 @@ def _thaw(lab, dose: Dose, role: str = "technician") -> Dose:
             s,
             actor=a,
             dose=doses.get_dose(s, dose.identifier),
-            thawed_at=utcnow(),
-            password=PASSWORD,
+            command=ThawIn(thawed_at=utcnow(), password=PASSWORD),
         ),
     )
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from mfg.deviations import service as deviations
-from mfg.donors import biopsies
 from mfg.manufacturing import cultures, pools
+from mfg.manufacturing.schemas import CultureStart
 from mfg.models import AuditEvent, Deviation, DeviationStatus, MaterialLot, utcnow
 from tests.factories import PASSWORD
 from tests.manufacturing.factories import (
@@ -21,6 +21,9 @@ from tests.manufacturing.factories import (
     released_medium,
 )
 from tests.release.factories import blocking_codes
+
+# Biopsies collected (and received 6 hours later) days before their cells are seeded here.
+COLLECTED = utcnow() - timedelta(days=6)
 
 
 def _low_passage(lab, culture, medium: MaterialLot):
@@ -131,7 +134,7 @@ def test_a_step_within_the_specification_opens_no_deviation(lab, engine) -> None
 def test_a_late_or_damaged_biopsy_receipt_opens_a_deviation_that_follows_the_cells_into_the_lot(
     lab, engine
 ) -> None:
-    _, biopsy = lab.eligible_donor()
+    _, biopsy = lab.eligible_donor(collected_at=COLLECTED)
     lab.receive(biopsy, intact=False, note="Tube cracked, tissue still immersed")
     [deviation] = _deviations(engine)
     assert (deviation.entity_type, deviation.entity_id) == ("biopsy", biopsy.din)
@@ -143,13 +146,15 @@ def test_a_late_or_damaged_biopsy_receipt_opens_a_deviation_that_follows_the_cel
         lambda s, a: cultures.start_primary_culture(
             s,
             actor=a,
-            biopsy=biopsies.get_biopsy(s, biopsy.din),
-            vessel_type="T75",
-            surface_cm2=75,
-            seeded_cells=500_000,
-            seeded_at=utcnow() - timedelta(hours=50),
-            password=PASSWORD,
-            medium_lots=[s.get(MaterialLot, medium.id)],
+            command=CultureStart(
+                biopsy=biopsy.din,
+                vessel_type="T75",
+                surface_cm2=75,
+                seeded_cells=500_000,
+                seeded_at=utcnow() - timedelta(hours=50),
+                password=PASSWORD,
+                medium_lots=[medium.code],
+            ),
         ),
     )
     lot = pool(lab, (first, 1_000_000), (culture_of_eligible_donor(lab, medium), 1_000_000))
@@ -159,6 +164,6 @@ def test_a_late_or_damaged_biopsy_receipt_opens_a_deviation_that_follows_the_cel
 
 
 def test_a_receipt_within_limits_opens_no_deviation(lab, engine) -> None:
-    _, biopsy = lab.eligible_donor()
+    _, biopsy = lab.eligible_donor(collected_at=COLLECTED)
     lab.receive(biopsy, hours_after=3)
     assert _deviations(engine) == []

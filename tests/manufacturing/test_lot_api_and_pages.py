@@ -171,7 +171,7 @@ def test_the_lot_page_walks_harvest_fill_and_storage(client, lab) -> None:
         data={
             "csrf_token": csrf_from(page.text),
             "filled_at": _local(lab, 1),
-            "doses_count": "2",
+            "doses": "2",
             "volume_ml": "20",
             "container": "bag",
             "password": PASSWORD,

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from mfg.errors import Conflict, RuleViolation
 from mfg.manufacturing import lots, pools
 from mfg.manufacturing.rules import harvest_limit_problems, pooled_growth
+from mfg.manufacturing.schemas import LotPassageIn
 from mfg.models import AuditEvent, Culture, Harvest, Lot, LotPassage, LotStatus, User, utcnow
 from tests.factories import PASSWORD, add_user
 from tests.manufacturing.factories import harvest, lot_passage, pooled_lot
@@ -111,16 +112,17 @@ def test_two_technicians_recording_the_same_lot_passage_cannot_both_win(
             session,
             actor=actor,
             lot=pools.get_lot(session, lot.din),
-            started_at=utcnow() - timedelta(hours=1),
-            ended_at=utcnow(),
-            harvested_cells=10_000_000,
-            viability_pct=90,
-            reseeded_cells=5_000_000,
-            vessels=2,
-            vessel_type="T175",
-            reagent_lots=[],
-            password=PASSWORD,
-            expected_passage=1,
+            command=LotPassageIn(
+                passage_number=1,
+                started_at=utcnow() - timedelta(hours=1),
+                ended_at=utcnow(),
+                harvested_cells=10_000_000,
+                viability_pct=90,
+                reseeded_cells=5_000_000,
+                vessels=2,
+                vessel_type="T175",
+                password=PASSWORD,
+            ),
         )
 
     outcomes = race(engine, settings, (lab.users["technician"], second), work)

@@ -10,6 +10,7 @@ from mfg.db import unit_of_work
 from mfg.errors import Conflict, InvalidInput, RuleViolation, SignatureRefused
 from mfg.manufacturing import materials
 from mfg.manufacturing.rules import material_use_problems
+from mfg.manufacturing.schemas import MaterialCreate, MaterialDecision
 from mfg.models import MaterialLot, MaterialStatus, Signature, User
 from tests.factories import PASSWORD, bearer, csrf_from, log_in
 
@@ -30,11 +31,13 @@ def register(engine, settings, users, *, lot_number="L1", expiry=date(2030, 1, 1
         lambda s, a: materials.register_material(
             s,
             actor=a,
-            name="Human platelet lysate",
-            supplier="Example Bio",
-            catalogue_number="HPL-500",
-            lot_number=lot_number,
-            expiry=expiry,
+            command=MaterialCreate(
+                name="Human platelet lysate",
+                supplier="Example Bio",
+                catalogue_number="HPL-500",
+                lot_number=lot_number,
+                expiry=expiry,
+            ),
         ),
     )
 
@@ -49,9 +52,7 @@ def decide(engine, settings, users, lot, release=True, password=PASSWORD, reason
             s,
             actor=a,
             lot=materials.get_material(s, lot.code),
-            release=release,
-            password=password,
-            reason=reason,
+            command=MaterialDecision(release=release, password=password, reason=reason),
         ),
     )
 
@@ -194,12 +195,14 @@ def test_a_scan_prefills_the_registration_from_the_last_lot_of_the_same_product(
         lambda s, a: materials.register_material(
             s,
             actor=a,
-            name="Human platelet lysate",
-            supplier="Example Bio",
-            catalogue_number="HPL-500",
-            lot_number="OLD-1",
-            expiry=date(2029, 1, 1),
-            gtin="09501101020917",
+            command=MaterialCreate(
+                name="Human platelet lysate",
+                supplier="Example Bio",
+                catalogue_number="HPL-500",
+                lot_number="OLD-1",
+                expiry=date(2029, 1, 1),
+                gtin="09501101020917",
+            ),
         ),
     )
     log_in(client, "technician")

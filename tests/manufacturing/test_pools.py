@@ -110,8 +110,8 @@ def test_the_pool_page_pools_and_shows_the_membership(client, lab) -> None:
         "/lots",
         data={
             "csrf_token": csrf_from(page.text),
-            f"cells_{first.code}": "1000000",
-            f"cells_{second.code}": "2000000",
+            "culture": [first.code, second.code],  # each vessel beside the cells it gives
+            "cells": ["1 000 000", "2e6"],
             "pooled_at": utcnow().astimezone(lab.settings.tz).strftime("%Y-%m-%dT%H:%M"),
             "password": PASSWORD,
         },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.manufacturing import doses, pools
+from mfg.manufacturing.schemas import LabelCheckIn
 from mfg.models import Dose, Lot
 from mfg.release import service
 from tests.donors.factories import DonorWorld
@@ -43,7 +44,8 @@ def label_scan(lab: DonorWorld, dose: Dose) -> str:
 def check_labels(lab: DonorWorld, lot: Lot, role: str = "technician") -> None:
     def work(s, a):
         for dose in doses.doses_of(s, pools.get_lot(s, lot.din)):
-            doses.verify_label(s, actor=a, dose=dose, scanned=label_scan(lab, dose))
+            scanned = LabelCheckIn(scanned=label_scan(lab, dose))
+            doses.verify_label(s, actor=a, dose=dose, command=scanned)
 
     lab.run(role, work)
 
