@@ -19,6 +19,7 @@ from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
+from mfg.identifiers.display import display_code
 from mfg.identifiers.errors import ScanError
 from mfg.identifiers.isbt128 import ProductCode, format_expiry
 from mfg.identifiers.scan import ParsedScan, TokenKind, parse_scan
@@ -59,7 +60,7 @@ def get_dose(session: Session, identifier: str) -> Dose:
     code = canonical_dose_identifier(identifier)
     dose = session.exec(select(Dose).where(Dose.identifier == code)).first()
     if dose is None:
-        raise NotFound(f"No dose {code}.")
+        raise NotFound(f"No dose {display_code(code)}.")
     return dose
 
 

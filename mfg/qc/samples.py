@@ -12,6 +12,7 @@ from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.errors import InvalidInput, NotFound
 from mfg.identifiers.allocate import allocate_local
+from mfg.identifiers.display import display_code
 from mfg.identifiers.isbt128 import DIN_LENGTH
 from mfg.identifiers.keyboard import recover_latin
 from mfg.identifiers.local import LocalId
@@ -147,7 +148,8 @@ def sample_label(session: Session, identifier: str, flags: str) -> LabelData | N
             test_facility=settings.is_test_facility,
         ),
         **local_fields("sample", LocalId("QS", int(sample.code[2:8]))),
-        "source_text": f"{sample.source_type.capitalize()} {sample.source_identifier}",
+        "source_text": f"{sample.source_type.capitalize()} "
+        f"{display_code(sample.source_identifier)}",
         "tests": ", ".join(requested_tests(sample)),
         "taken_at": sample.taken_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
     }
