@@ -206,3 +206,10 @@ def refuse(field: str, problems: list[Reason]) -> None:
 def _when(moment: datetime, tz: tzinfo) -> str:
     local = moment.astimezone(tz)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".strip()
+
+
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """A count with its noun, singular for one: "1 donor", "2 donors", "1,000 doses",
+    "3 biopsies" (``plural`` for nouns not made plural with an "s"). Every text that counts
+    (pages, messages, refusals) says it so: never "1 doses"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

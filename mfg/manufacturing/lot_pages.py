@@ -13,6 +13,7 @@ from mfg.errors import InvalidInput
 from mfg.identifiers.isbt128 import Din
 from mfg.manufacturing import batchrecord, cultures, doses, lots, materials, pools, storage
 from mfg.models import Deviation, DeviationStatus, DoseStatus, Lot, User
+from mfg.quantities import counted
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
 from mfg.web.forms import local_datetime, local_now_input
@@ -208,7 +209,7 @@ def lot_fill(
         container=container,
         password=password,
     )
-    flash(request, f"{len(filled)} doses filled, in quarantine: print their labels.")
+    flash(request, f"{counted(len(filled), 'dose')} filled, in quarantine: print their labels.")
     return RedirectResponse(f"/lots/{din}", status_code=303)
 
 
@@ -240,7 +241,7 @@ def lot_storage(
         first_position=first_position,
         password=password,
     )
-    flash(request, f"{len(stored)} doses cryopreserved in box {stored[0].box}.")
+    flash(request, f"{counted(len(stored), 'dose')} cryopreserved in box {stored[0].box}.")
     return RedirectResponse(f"/lots/{din}", status_code=303)
 
 
