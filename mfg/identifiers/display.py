@@ -4,7 +4,7 @@
   deviation): hyphenated, ``CV-000123-K``.
 - A DIN (biopsy, lot): the ISBT 128 eye-readable DIN, grouped, then its check character (printed
   boxed, as on the label): ``A9999 26 000123 K``.
-- A dose: its lot's DIN so, then its product code as the label prints it:
+- A dose: its lot's DIN spelled so, then its product code as the label prints it:
   ``A9999 26 000123 K S1234VA0``.
 
 Bar codes, URLs and the API keep the compact identifiers (``CV000123K``, ``A999926000123``,
