@@ -21,6 +21,7 @@ from mfg.donors import api as donors_api
 from mfg.donors import pages as donors_pages
 from mfg.identifiers import api as identifiers_api
 from mfg.identifiers import pages as identifiers_pages
+from mfg.identifiers.display import code_html
 from mfg.labeling import api as labeling_api
 from mfg.labeling import pages as labeling_pages
 from mfg.manufacturing import api as manufacturing_api
@@ -42,7 +43,7 @@ from mfg.web.errors import install_error_handlers
 from mfg.web.inline import InlineFormRedirects
 from mfg.web.openapi import install_openapi
 from mfg.web.security import csrf_protect
-from mfg.web.templating import STATIC_DIR
+from mfg.web.templating import STATIC_DIR, templates
 
 # Every router of the application, in the order they are matched. Only this module imports them.
 ROUTERS = (
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.resolver = build_resolver()
     app.state.label_sources = build_label_sources()
     app.state.worklist = build_worklist()
+    templates.env.filters["code"] = code_html  # how people read each kind of code
     # Innermost first: the session cookie set by a form's redirect rides on its inline answer.
     app.add_middleware(InlineFormRedirects)
     app.add_middleware(

@@ -260,3 +260,10 @@ def check_step_times(
 def check_date(field: str, day: date, *, today: date, what: str = "") -> None:
     """Refuse, naming ``field``, a date of what happened in the future or before 2000."""
     refuse(field, date_problems(field, day, today=today, what=what))
+
+
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """A count with its noun, singular for one: "1 donor", "2 donors", "1,000 doses",
+    "3 biopsies" (``plural`` for nouns not made plural with an "s"). Every text that counts
+    (pages, messages, refusals) says it so: never "1 doses"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

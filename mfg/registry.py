@@ -12,6 +12,7 @@ from mfg.clinical.outcomes import OUTCOME_DAY, outcomes_due
 from mfg.clinical.patients import lookup_patient, wristband_label
 from mfg.db import count_where
 from mfg.deviations.service import lookup_deviation
+from mfg.donors import biopsies
 from mfg.donors.records import biopsy_label, lookup_biopsy, lookup_donor
 from mfg.identifiers.resolve import Resolver, din_alone
 from mfg.identifiers.scan import TokenKind
@@ -137,11 +138,24 @@ def build_worklist() -> Worklist:
         f"/materials?status={MaterialStatus.QUARANTINED}",
         _count(MaterialLot, MaterialLot.status == MaterialStatus.QUARANTINED),
     )
+    # A received biopsy awaits a culture only when one can start from it (culture_start_problems)
     w.register(
         Action.PERFORM_CULTURE_STEPS,
         "Biopsies received, awaiting a culture",
         f"/biopsies?status={received}",
-        _count(Biopsy, Biopsy.status == received),
+        _count(Biopsy, *biopsies.ready_for_culture()),
+    )
+    w.register(
+        Action.PERFORM_CULTURE_STEPS,
+        "Biopsies received, in quarantine until their donor is found eligible",
+        f"/biopsies?status={received}",
+        _count(Biopsy, *biopsies.received_in_quarantine()),
+    )
+    w.register(
+        Action.PERFORM_CULTURE_STEPS,
+        "Biopsies received but on hold (donor ineligible): not to be cultured",
+        f"/biopsies?status={received}",
+        _count(Biopsy, *biopsies.received_on_hold()),
     )
     w.register(
         Action.PERFORM_CULTURE_STEPS,

@@ -168,3 +168,39 @@ def test_a_refused_form_offers_the_way_back_to_the_page_it_was_sent_from(
     assert 'id="back-to-form"' not in refused("http://elsewhere.example/admin/users")
     assert 'id="back-to-form"' not in refused(None)
     assert 'id="back-to-form"' not in admin_client.get("/no-such-page").text
+
+
+def test_a_count_of_one_reads_in_the_singular_on_pages_and_in_refusals(
+    client: TestClient, engine, settings: Settings, users
+) -> None:
+    """ "1 failed attempt", "1 unused entry", "1 dose expired": never "1 … s"."""
+    from datetime import timedelta
+
+    from mfg.models import utcnow
+    from tests.audit.tamper import execute
+    from tests.clinical.factories import laboratory_and_ward
+    from tests.factories import bearer, log_in
+    from tests.release.factories import releasable_lot
+
+    settings.max_failed_logins = 1
+    assert "Accounts lock after 1 failed attempt;" in client.get("/login").text
+
+    lab = laboratory_and_ward(engine, settings, users)
+    loaded = client.post(
+        "/api/trials/NCT04382547/allocation-list",
+        headers=bearer(client, "qa"),
+        json={"arms": ["MSC"]},
+    )
+    assert loaded.status_code == 201, loaded.text
+    log_in(client, "qa")
+    assert "1 unused entry." in client.get("/patients").text
+    client.cookies.clear()
+    log_in(client, "clinician")
+    assert "(1 entry left)" in client.get("/patients").text
+
+    lot = releasable_lot(lab, count=1)
+    past = (utcnow() - timedelta(days=1)).replace(tzinfo=None).isoformat(sep=" ")
+    execute(engine, f"UPDATE dose SET expires_at = '{past}' WHERE lot_id = {lot.id}")
+    client.cookies.clear()
+    log_in(client, "qa")
+    assert "1 dose expired (first on" in client.get(f"/lots/{lot.din}/release").text

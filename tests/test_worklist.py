@@ -97,3 +97,45 @@ def test_the_worklist_api_answers_what_the_home_page_lists(
     assert items["Lots awaiting a QA decision"] == (1, "/release")
     client.cookies.clear()
     assert client.get("/api/worklist").status_code == 401
+
+
+def test_a_biopsy_on_hold_or_of_a_donor_not_eligible_is_not_awaiting_a_culture(
+    client: TestClient, engine, settings, users
+) -> None:
+    from mfg.models import MarkerOutcome
+    from tests.donors.factories import DonorWorld
+    from tests.factories import bearer
+
+    lab = DonorWorld(engine, settings, users)
+    _, ready = lab.eligible_donor()
+    lab.receive(ready)
+    found_ineligible, held = lab.eligible_donor()
+    lab.receive(held)
+    lab.result(found_ineligible, "HIV-AB", outcome=MarkerOutcome.POSITIVE)  # look-back: on hold
+    undetermined = lab.donor()
+    lab.receive(lab.biopsy(undetermined))
+
+    received = "/biopsies?status=received"
+    expected = {
+        "Biopsies received, awaiting a culture": (1, received),
+        "Biopsies received, in quarantine until their donor is found eligible": (1, received),
+        "Biopsies received but on hold (donor ineligible): not to be cultured": (1, received),
+    }
+    technician = waiting_for(client, "technician")
+    assert {what: technician[what] for what in expected} == expected
+    answer = client.get("/api/worklist", headers=bearer(client, "technician")).json()
+    listed = {i["what"]: (i["count"], i["url"]) for i in answer["items"]}
+    assert {what: listed[what] for what in expected} == expected
+
+    # the counts are the guard's own rule: ready exactly when culture_start_problems says nothing
+    from sqlmodel import Session, select
+
+    from mfg.donors.biopsies import ready_for_culture
+    from mfg.donors.rules import culture_start_problems
+    from mfg.models import Biopsy, Donor
+
+    with Session(engine) as session:
+        ready_ids = set(session.exec(select(Biopsy.id).where(*ready_for_culture())).all())
+        for biopsy in session.exec(select(Biopsy)).all():
+            startable = not culture_start_problems(session.get(Donor, biopsy.donor_id), biopsy)
+            assert (biopsy.id in ready_ids) == startable, biopsy.din

@@ -15,6 +15,7 @@ from mfg.audit.chain import GENESIS_HASH, canonical_json, derive_key, event_hash
 from mfg.db import settings_of
 from mfg.errors import InvalidInput
 from mfg.models import AuditEvent, AuditHead, User, utcnow
+from mfg.quantities import counted
 
 SYSTEM_USERNAME = "system"
 SYSTEM_NAME = "mfg (system)"
@@ -147,7 +148,7 @@ def _check_head(session: Session, key: bytes, count: int, last_hash: str) -> Cha
                 f"events #{count + 1} to #{head.seq} are missing (the newest events were deleted)",
             )
         return ChainReport(False, count, head.seq + 1, f"event #{head.seq + 1} is not in the chain")
-    return ChainReport(True, count, None, f"all {count} events verified")
+    return ChainReport(True, count, None, f"all {counted(count, 'event')} verified")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from mfg.errors import (
     SignatureRefused,
 )
 from mfg.models import User, utcnow
+from mfg.quantities import counted
 
 
 def _record_failed_attempt(session: Session, *, username: str, purpose: str) -> None:
@@ -72,7 +73,7 @@ def _lock(session: Session, user: User, max_failures: int) -> None:
             entity_type="user",
             entity_id=user.username,
             changes={"locked_at": [None, locked_at]},
-            reason=f"{max_failures} failed attempts",
+            reason=counted(max_failures, "failed attempt"),
         )
 
 

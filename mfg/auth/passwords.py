@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from mfg.errors import Reason, RuleViolation
+from mfg.quantities import counted
 
 _HASHERS = {
     "standard": PasswordHasher(),  # argon2id with the library's RFC 9106 defaults
@@ -35,7 +36,10 @@ def policy_problems(password: str, *, min_length: int, username: str = "") -> li
     problems = []
     if len(password) < min_length:
         problems.append(
-            Reason("password_too_short", f"a password needs at least {min_length} characters")
+            Reason(
+                "password_too_short",
+                f"a password needs at least {counted(min_length, 'character')}",
+            )
         )
     if password.strip() != password:
         problems.append(

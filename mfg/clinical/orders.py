@@ -14,7 +14,7 @@ from mfg.auth.permissions import Action, authorize, may
 from mfg.clinical.patients import arm_of
 from mfg.db import count_where, newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation, conflict
-from mfg.identifiers.isbt128 import Din
+from mfg.identifiers.display import display_code
 from mfg.identifiers.local import LocalId
 from mfg.labeling.fields import LabelData, common_fields, local_fields
 from mfg.manufacturing.pools import lots_of_ineligible_donors
@@ -504,7 +504,7 @@ def allocation_label(session: Session, identifier: str, flags: str) -> LabelData
         **local_fields("subject", LocalId("PT", int(patient.code[2:8]))),
         "trial": trial.code,
         "arm": arm_of(session, patient).name,
-        "dose_text": f"Dose {Din.parse(dose.identifier[:13]).eye_readable} {dose.product_code}",
+        "dose_text": f"Dose {display_code(dose.identifier)}",
         "prescription_text": f"{order.cells_per_kg:g} cells/kg x {order.weight_kg:g} kg = "
         f"{order.cells_per_infusion:,} cells",
         "expiry_text": f"Expires {expiry:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}",

@@ -14,6 +14,7 @@ from mfg.auth.permissions import Action, may
 from mfg.clinical import bedside, infusions, orders, patients
 from mfg.errors import NotFound
 from mfg.models import Allocation, Dose, User
+from mfg.quantities import counted
 from mfg.web.deps import SessionDep
 from mfg.web.forms import form_number, local_datetime, local_now_input
 from mfg.web.security import Allow
@@ -87,7 +88,7 @@ def allocation_list(
     loaded = patients.load_allocation_list(
         session, actor=actor, trial=patients.get_trial(session, code), arm_codes=arms.split()
     )
-    flash(request, f"{loaded} concealed entries loaded.")
+    flash(request, f"{counted(loaded, 'concealed entry', 'concealed entries')} loaded.")
     return RedirectResponse("/patients", status_code=303)
 
 

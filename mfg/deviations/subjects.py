@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from mfg.identifiers.display import display_code
 from mfg.models import Deviation, QcResult, QcSample
 
 
@@ -44,8 +45,11 @@ def subjects_of(session: Session, deviations: Iterable[Deviation]) -> dict[str, 
         if found:
             test_code, sample_code = found
             subjects[d.code] = Subject(
-                f"QC result {test_code} of sample {sample_code}", f"/qc/samples/{sample_code}"
+                f"QC result {test_code} of sample {display_code(sample_code)}",
+                f"/qc/samples/{sample_code}",
             )
         else:
-            subjects[d.code] = Subject(f"{d.entity_type.replace('_', ' ')} {d.entity_id}")
+            subjects[d.code] = Subject(
+                f"{d.entity_type.replace('_', ' ')} {display_code(d.entity_id)}"
+            )
     return subjects

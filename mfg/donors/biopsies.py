@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from mfg import quantities
@@ -202,3 +203,29 @@ def list_biopsies_of(session: Session, donor: Donor) -> tuple[list[Biopsy], int]
         select(Biopsy).where(Biopsy.donor_id == donor.id).order_by(col(Biopsy.id))
     ).all()
     return list(rows), len(rows)
+
+
+# The rule of ``culture_start_problems`` as queries, for counting what waits without loading it:
+# every received biopsy is in exactly one of these three.
+def _received_of_donors(*statuses: DonorStatus) -> list[ColumnElement[bool]]:
+    donors = select(Donor.id).where(col(Donor.status).in_(statuses))
+    return [col(Biopsy.status) == BiopsyStatus.RECEIVED, col(Biopsy.donor_id).in_(donors)]
+
+
+def ready_for_culture() -> list[ColumnElement[bool]]:
+    """A culture can start from it now: received, not on hold, its donor eligible."""
+    return [*_received_of_donors(DonorStatus.ELIGIBLE), col(Biopsy.on_hold).is_(False)]
+
+
+def received_in_quarantine() -> list[ColumnElement[bool]]:
+    """Received, not on hold, its donor's eligibility not yet determined: it waits for that."""
+    return [*_received_of_donors(DonorStatus.REGISTERED), col(Biopsy.on_hold).is_(False)]
+
+
+def received_on_hold() -> list[ColumnElement[bool]]:
+    """Received but on hold, or of an ineligible donor: never to be cultured."""
+    ineligible = select(Donor.id).where(Donor.status == DonorStatus.INELIGIBLE)
+    return [
+        col(Biopsy.status) == BiopsyStatus.RECEIVED,
+        or_(col(Biopsy.on_hold).is_(True), col(Biopsy.donor_id).in_(ineligible)),
+    ]

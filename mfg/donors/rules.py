@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from mfg.errors import Reason, conflict
 from mfg.models import Biopsy, BiopsyStatus, Donor, DonorStatus, MarkerOutcome, MarkerResult
 from mfg.models import ResultStatus as RS
+from mfg.quantities import counted
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,9 @@ def sample_window_problems(
                     conflict(
                         "sample_outside_window",
                         f"The {required[result.marker_code]} sample of {result.sample_date} was "
-                        f"taken {days} days from the collection of biopsy {biopsy.din} "
-                        f"({collected}); at most ±{window_days} days are allowed.",
+                        f"taken {counted(days, 'day')} from the collection of biopsy "
+                        f"{biopsy.din} ({collected}); at most ±{counted(window_days, 'day')} "
+                        "are allowed.",
                     )
                 )
     return problems

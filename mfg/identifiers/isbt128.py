@@ -157,12 +157,18 @@ def parse_expiry(data10: str, tz: tzinfo) -> datetime:
     return (start + timedelta(days=day - 1)).astimezone(UTC)
 
 
+def typed_compact(text: str) -> str:
+    """Typed text without the spaces and dashes people group a code with, upper-cased."""
+    return "".join(text.replace("-", " ").split()).upper()
+
+
 def canonical_typed_din(text: str) -> str:
-    """The 13-character DIN of one typed by hand with its check character (spaces allowed).
+    """The 13-character DIN of one typed by hand with its check character (spaces and dashes
+    allowed, as the eye-readable DIN is grouped: ``A9999 26 000001 K``).
 
     Refused when the check character is wrong or missing.
     """
-    compact = "".join(text.split()).upper()
+    compact = typed_compact(text)
     if len(compact) == DIN_LENGTH:
         raise BadLength(
             "Type the DIN with its check character (the boxed character printed after it)."
@@ -175,8 +181,8 @@ def canonical_typed_din(text: str) -> str:
         raise UnknownStructure("A DIN's sequence number is never 000000.")
     if compact[-1] != check_character(din13):
         raise BadCheckCharacter(
-            f"The check character of {din13[:5]} {din13[5:7]} {din13[7:]} is not "
-            f"{compact[-1]!r}: check the DIN."
+            f"The check character {compact[-1]!r} does not match DIN {din13[:5]} {din13[5:7]} "
+            f"{din13[7:]}: the DIN was mistyped or misread."
         )
     return din13
 
@@ -184,3 +190,28 @@ def canonical_typed_din(text: str) -> str:
 def verify_typed_din(text: str) -> Din:
     """A DIN typed by hand with its check character (spaces allowed): refused if K is wrong."""
     return Din.parse(canonical_typed_din(text))
+
+
+TYPED_DOSE_LENGTH = DIN_LENGTH + 1 + 8  # the DIN, its check character, the product code
+
+
+def split_typed_dose(text: str) -> tuple[str, str]:
+    """The DIN and the product code of a dose typed by hand as its label and pages print it:
+    the DIN with its check character, then the product code, in any grouping
+    (``A9999 26 000001 K S1234VA0``, ``A9999-26-000001-K S1234 V A0``).
+
+    Refused when the check character is wrong or missing, or the product code malformed.
+    """
+    compact = typed_compact(text)
+    if len(compact) == TYPED_DOSE_LENGTH - 1:
+        raise BadLength(
+            "Type the dose's DIN with its check character (the boxed character printed after "
+            "it), then its product code."
+        )
+    if len(compact) != TYPED_DOSE_LENGTH:
+        raise BadLength(
+            f"A dose typed by hand is its DIN, check character and product code: "
+            f"{TYPED_DOSE_LENGTH} characters, not {len(compact)}."
+        )
+    din13 = canonical_typed_din(compact[: DIN_LENGTH + 1])
+    return din13, str(ProductCode.parse(compact[DIN_LENGTH + 1 :]))

@@ -2,8 +2,9 @@
 
 Order of work: undo Caps Lock on ISBT 128 data structures, undo a Russian keyboard layout, strip
 an AIM symbology identifier, then read GS1 element strings, concatenated ISBT 128 data structures,
-a local identifier, or a DIN typed by hand with its check character. Anything else is refused with
-a specific error; nothing else is raised.
+a local identifier, or a DIN (alone, or with a dose's product code) typed by hand with its check
+character as pages and labels print it. Anything else is refused with a specific error; nothing
+else is raised.
 """
 
 from __future__ import annotations
@@ -117,8 +118,15 @@ def _tokens(text: str, symbology: str | None) -> list[Token]:
     compact = "".join(text.split())
     if compact.replace("-", "")[:2].upper() in PREFIXES:
         return [Token(TokenKind.LOCAL, canonical_local(compact))]
-    if 13 <= len(compact) <= 14 and compact[:1].isalnum() and compact[1:5].isdigit():
-        return [Token(TokenKind.DIN, isbt128.canonical_typed_din(compact), hand_typed=True)]
+    typed = isbt128.typed_compact(text)
+    if _STARTS_WITH_FIN(typed) and 13 <= len(typed) <= 14:
+        return [Token(TokenKind.DIN, isbt128.canonical_typed_din(typed), hand_typed=True)]
+    if _STARTS_WITH_FIN(typed) and 21 <= len(typed) <= 22:
+        din, product_code = isbt128.split_typed_dose(typed)
+        return [
+            Token(TokenKind.DIN, din, hand_typed=True),
+            Token(TokenKind.PRODUCT_CODE, product_code, hand_typed=True),
+        ]
     if compact.isdigit() and compact.startswith(("01", "02")) and len(compact) >= 16:
         return [_gs1(compact)]  # a GS1-128 read by a scanner that sends no AIM prefix
     raise UnknownStructure(f"{text!r} is not a code the system knows.")
@@ -148,6 +156,7 @@ def _isbt(text: str) -> list[Token]:
     return tokens
 
 
+_STARTS_WITH_FIN = re.compile(r"[A-NP-Z1-9][0-9]{4}").match  # a DIN, or a dose, typed by hand
 _DIN_WITH_FLAGS = re.compile(r"([A-NP-Z1-9][0-9]{12})([0-9]{2})").fullmatch
 _PRODUCT_CODE = re.compile(r"[A-Z][0-9A-Z]{4}[0-9A-Z]{3}").fullmatch
 

@@ -133,7 +133,7 @@ def sample_data(kind: str) -> LabelData:
         return {
             **common,
             **local_fields("vessel", LocalId("CV", 123)),
-            "source_text": "Biopsy A9999 26 123456",
+            "source_text": "Biopsy A9999 26 123456 T",
             "passage": "P3",
             "vessel_type": "T175 flask",
             "seeded_on": "2026-11-24",
@@ -143,7 +143,7 @@ def sample_data(kind: str) -> LabelData:
         return {
             **common,
             **local_fields("sample", LocalId("QS", 77)),
-            "source_text": "Lot A9999 26 123456",
+            "source_text": "Lot A9999 26 123456 T",
             "tests": "STER-AER, STER-ANA, MYCO, ENDO",
             "taken_at": "2026-11-24 10:15",
         }
@@ -189,7 +189,7 @@ def sample_data(kind: str) -> LabelData:
             **local_fields("subject", LocalId("PT", 7)),
             "trial": "NCT04382547",
             "arm": "mesenchymal stem cells",
-            "dose_text": "Dose A9999 26 123456 S1234VA0",
+            "dose_text": "Dose A9999 26 123456 T S1234VA0",
             "prescription_text": "1 x 10^6 cells/kg x 70.5 kg = 70,500,000 cells, infusion 1 of 2",
             "expiry_text": "Expires 2027-02-02 23:59 UTC+03:00",
         }
@@ -217,7 +217,7 @@ _LONGEST: dict[str, LabelData] = {
         "vessel_type": "CellSTACK 10-chamber culture vessel",
         "status_text": "IN PROCESS",
     },
-    "qc-sample": {"source_text": "Dose A999926123456S1234VA0"},  # a dose's full identifier
+    "qc-sample": {"source_text": "Dose A9999 26 123456 T S1234VA0"},  # a dose, as people read it
     "material": {
         "name": "Human platelet lysate, pathogen-reduced, fibrinogen-depleted, GMP grade",
         "supplier": "Macopharma Biotherapy Cell Culture Media and Supplements GmbH",

@@ -28,6 +28,7 @@ from mfg.labeling.fit import (
     reserved_height_mm,
     value_of,
 )
+from mfg.quantities import counted
 
 LAYOUT_DIR = PROJECT_ROOT / "labels"
 MIN_MODULE_MM = 0.17
@@ -141,8 +142,8 @@ def _text_box_problem(layout: Layout, text: TextElement) -> str | None:
     bottom = text.y_mm + reserved_height_mm(text)
     if bottom > layout.height_mm - EDGE_MARGIN_MM:
         return (
-            f"its {text.max_lines} line(s) at {text.size_pt} pt reach {bottom:.1f} mm, past the "
-            f"label's bottom edge (less its {EDGE_MARGIN_MM} mm margin)"
+            f"its text on {counted(text.max_lines, 'line')} at {text.size_pt} pt reaches "
+            f"{bottom:.1f} mm, past the label's bottom edge (less its {EDGE_MARGIN_MM} mm margin)"
         )
     return None
 
@@ -162,7 +163,7 @@ def _text_problems(layout: Layout, data: LabelData) -> list[str]:
                 d = error.details
                 problems.append(
                     f"{where} does not fit its {d['box_mm']} mm box even at {MIN_FONT_PT:g} pt "
-                    f"on {d['max_lines']} line(s) with the longest sample {d['text']!r}"
+                    f"on {counted(d['max_lines'], 'line')} with the longest sample {d['text']!r}"
                 )
     return problems
 

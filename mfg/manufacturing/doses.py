@@ -8,6 +8,7 @@ collection type ``V``, division ``A0``.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import update
@@ -19,6 +20,7 @@ from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
+from mfg.identifiers.display import display_code
 from mfg.identifiers.errors import ScanError
 from mfg.identifiers.isbt128 import ProductCode, format_expiry
 from mfg.identifiers.scan import ParsedScan, TokenKind, parse_scan
@@ -30,6 +32,7 @@ from mfg.models.manufacturing import LOT_TRANSITIONS
 from mfg.signatures import service as signatures
 
 COLLECTION_TYPE = "V"
+_IDENTIFIER = re.compile(r"[A-NP-Z1-9][0-9]{12}[A-Z][0-9A-Z]{4}[0-9A-Z]{3}").fullmatch
 
 
 def dose_identifier(din: str, product_code: ProductCode) -> str:
@@ -37,25 +40,29 @@ def dose_identifier(din: str, product_code: ProductCode) -> str:
 
 
 def canonical_dose_identifier(text: str) -> str:
-    """A dose identifier as typed (spaces, dashes) or scanned (``=DIN…=<product…``)."""
-    text = text.strip()
-    if text.startswith("="):
-        try:
-            scan = parse_scan(text)
-        except ScanError as error:
-            raise NotFound(f"No dose {text!r}: {error.message}") from error
-        din, code = scan.first(TokenKind.DIN), scan.first(TokenKind.PRODUCT_CODE)
-        if din is None or code is None:
-            raise NotFound("A dose is named by its DIN and its product code; scan both.")
-        return f"{din.value}{code.value}"
-    return "".join(text.replace("-", " ").split()).upper()
+    """The identifier of the dose a text names: the identifier itself (lot DIN and product code,
+    as URLs and the API carry it), a scan of its label (``=DIN…=<product…``), or the dose as its
+    label and page print it, typed by hand (DIN, check character, product code; spaces, dashes).
+
+    A malformed code, or a wrong check character, is refused as the scan's own error
+    (``bad_check_character``…), never as an unknown dose.
+    """
+    identifier = text.strip().upper()
+    if _IDENTIFIER(identifier):
+        return identifier
+    scan = parse_scan(text)
+    din, code = scan.first(TokenKind.DIN), scan.first(TokenKind.PRODUCT_CODE)
+    if din is None or code is None:
+        raise NotFound("A dose is named by its DIN and its product code; scan both.")
+    return f"{din.value}{code.value}"
 
 
 def get_dose(session: Session, identifier: str) -> Dose:
+    """The dose a scan, a typed code or its identifier names (``canonical_dose_identifier``)."""
     code = canonical_dose_identifier(identifier)
     dose = session.exec(select(Dose).where(Dose.identifier == code)).first()
     if dose is None:
-        raise NotFound(f"No dose {code}.")
+        raise NotFound(f"No dose {display_code(code)}.")
     return dose
 
 
@@ -228,6 +235,13 @@ def label_problems(dose: Dose, scanned: ParsedScan, *, expiry_code: str) -> list
             Reason(
                 "label_code_missing",
                 "Scan the label's 2-D code: it carries the DIN and the product code.",
+            )
+        )
+    elif din.hand_typed:  # the eye-readable code says nothing of what the bar codes carry
+        problems.append(
+            Reason(
+                "label_typed_by_hand",
+                "Scan the label's bar code: a code typed by hand does not check the print.",
             )
         )
     elif f"{din.value}{code.value}" != dose.identifier:

@@ -23,6 +23,7 @@ from mfg.manufacturing.schemas import (
     ThawIn,
 )
 from mfg.models import Deviation, DeviationStatus, DoseStatus, Lot, User
+from mfg.quantities import counted
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
 from mfg.web.forms import local_now_input
@@ -144,7 +145,7 @@ def lot_fill(
 ) -> Response:
     lot = pools.get_lot(session, din)
     filled = doses.fill_lot(session, actor=actor, lot=lot, command=command)
-    flash(request, f"{len(filled)} doses filled, in quarantine: print their labels.")
+    flash(request, f"{counted(len(filled), 'dose')} filled, in quarantine: print their labels.")
     return RedirectResponse(f"/lots/{din}", status_code=303)
 
 
@@ -158,7 +159,7 @@ def lot_storage(
 ) -> Response:
     lot = pools.get_lot(session, din)
     stored = storage.cryopreserve_lot(session, actor=actor, lot=lot, command=command)
-    flash(request, f"{len(stored)} doses cryopreserved in box {stored[0].box}.")
+    flash(request, f"{counted(len(stored), 'dose')} cryopreserved in box {stored[0].box}.")
     return RedirectResponse(f"/lots/{din}", status_code=303)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from mfg.db import settings_of
+from mfg.identifiers.display import display_code
 from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.identifiers.local import LocalId
 from mfg.identifiers.resolve import Resolution, RowLookup
@@ -98,7 +99,7 @@ def culture_label(session: Session, identifier: str, flags: str) -> LabelData | 
             test_facility=settings.is_test_facility,
         ),
         **local_fields("vessel", LocalId("CV", int(culture.code[2:8]))),
-        "source_text": f"Biopsy {Din.parse(biopsy.din).eye_readable}",
+        "source_text": f"Biopsy {display_code(biopsy.din)}",
         "passage": f"P{culture.passage_number}",
         "vessel_type": culture.vessel_type,
         "seeded_on": culture.seeded_at.astimezone(settings.tz).strftime("%Y-%m-%d"),

@@ -32,6 +32,7 @@ from mfg.models.qc import FINAL, QC_RESULT_TRANSITIONS, SAMPLE_TRANSITIONS
 from mfg.qc import specs
 from mfg.qc.rules import FAIL, check_reading_name, judge, limit_text, read_value
 from mfg.qc.samples import requested_tests
+from mfg.quantities import counted
 
 
 def get_result(session: Session, result_id: int) -> QcResult:
@@ -194,7 +195,8 @@ def _stop_released_lot(session: Session, actor: User, sample: QcSample, result: 
         deviations.record_deviation(
             session,
             actor=None,
-            title=f"Notify treating physicians: {len(infused)} doses of lot {lot.din} infused",
+            title=f"Notify treating physicians: {counted(len(infused), 'dose')} of lot {lot.din} "
+            "infused",
             description="Infused: "
             + ", ".join(
                 f"dose {d.identifier} to patient {patients.get(d.id, '?')}" for d in infused

@@ -12,14 +12,16 @@ from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.errors import InvalidInput, NotFound
 from mfg.identifiers.allocate import allocate_local
+from mfg.identifiers.display import display_code
+from mfg.identifiers.isbt128 import DIN_LENGTH
 from mfg.identifiers.keyboard import recover_latin
 from mfg.identifiers.local import LocalId
 from mfg.identifiers.records import by_local_code
 from mfg.identifiers.resolve import Resolution
-from mfg.identifiers.scan import ParsedScan
+from mfg.identifiers.scan import ParsedScan, TokenKind, parse_scan
 from mfg.labeling.fields import LabelData, common_fields, local_fields
 from mfg.manufacturing import cultures, doses, pools
-from mfg.models import Lot, QcSample, SpecVersion, User, utcnow
+from mfg.models import Dose, Lot, QcSample, SpecVersion, User, utcnow
 from mfg.qc import specs
 from mfg.qc.rules import options
 
@@ -51,19 +53,33 @@ def requested_tests(sample: QcSample) -> list[str]:
 
 
 def _source(session: Session, source: str) -> tuple[str, str, dict, SpecVersion]:
-    """What a scanned or typed source code names: (type, identifier, foreign keys, spec)."""
+    """What a scanned or typed source code names: (type, identifier, foreign keys, spec). A lot's
+    DIN or a dose's identifier as URLs carry them; otherwise a label's bar code, or a DIN or a
+    dose typed with its check character (re-validated; a dose is never read as its lot)."""
     text = source.strip()
     compact = "".join(text.split()).upper()
     if compact.startswith("CV"):
         culture = cultures.get_culture(session, compact)
         return "culture", culture.code, {"culture_id": culture.id}, specs.in_force(session)
-    if len(compact) == 21 or (text.startswith("=") and "=<" in text):
-        dose = doses.get_dose(session, text)
-        lot = session.get(Lot, dose.lot_id)
-        keys = {"dose_id": dose.id, "lot_id": lot.id}
-        return "dose", dose.identifier, keys, specs.spec_of_lot(session, lot)
-    din = compact.removeprefix("=")[:13]
-    lot = pools.get_lot(session, din)
+    if len(compact) == DIN_LENGTH:
+        return _lot_source(session, pools.get_lot(session, compact))
+    if len(compact) == DIN_LENGTH + 8:
+        return _dose_source(session, doses.get_dose(session, compact))
+    if parse_scan(text).first(TokenKind.PRODUCT_CODE):
+        return _dose_source(session, doses.get_dose(session, text))
+    din = parse_scan(text).first(TokenKind.DIN)
+    if din is None:
+        raise NotFound(f"{text!r} names no culture vessel, lot or dose.")
+    return _lot_source(session, pools.get_lot(session, din.value))
+
+
+def _dose_source(session: Session, dose: Dose) -> tuple[str, str, dict, SpecVersion]:
+    lot = session.get(Lot, dose.lot_id)
+    keys = {"dose_id": dose.id, "lot_id": lot.id}
+    return "dose", dose.identifier, keys, specs.spec_of_lot(session, lot)
+
+
+def _lot_source(session: Session, lot: Lot) -> tuple[str, str, dict, SpecVersion]:
     return "lot", lot.din, {"lot_id": lot.id}, specs.spec_of_lot(session, lot)
 
 
@@ -132,7 +148,8 @@ def sample_label(session: Session, identifier: str, flags: str) -> LabelData | N
             test_facility=settings.is_test_facility,
         ),
         **local_fields("sample", LocalId("QS", int(sample.code[2:8]))),
-        "source_text": f"{sample.source_type.capitalize()} {sample.source_identifier}",
+        "source_text": f"{sample.source_type.capitalize()} "
+        f"{display_code(sample.source_identifier)}",
         "tests": ", ".join(requested_tests(sample)),
         "taken_at": sample.taken_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
     }

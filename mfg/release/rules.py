@@ -10,6 +10,7 @@ from datetime import datetime
 from mfg.errors import Reason, conflict
 from mfg.models import Deviation, Donor, DonorStatus, Dose, Harvest, Lot, LotStatus
 from mfg.qc.summary import AWAITING_VERIFICATION, FAIL, MISSING, LotQc
+from mfg.quantities import counted
 
 STERILITY = ("STER-AER", "STER-ANA")
 GRAM = "GRAM"
@@ -127,7 +128,10 @@ def expiry_blocking(facts: ReleaseFacts) -> list[Blocking]:
     if expired:
         first = min(d.expires_at for d in expired)
         return [
-            conflict("lot_expired", f"{len(expired)} doses expired (first on {first:%Y-%m-%d}).")
+            conflict(
+                "lot_expired",
+                f"{counted(len(expired), 'dose')} expired (first on {first:%Y-%m-%d}).",
+            )
         ]
     return []
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from mfg.identifiers.display import display_code
 from mfg.trace.graph import KINDS, Node, Trace
 
-COLUMN, ROW, BOX_W, BOX_H = 170, 34, 150, 26
+COLUMN, ROW, BOX_W, BOX_H = 190, 34, 165, 26  # a box fits a dose's 26-character code
 BOX_CHARS = 27  # of the 10-point second line that fit in a box; the rest is in its tooltip
 DRAWN_NODES = 600  # beyond, a drawing is unreadable on screen and paper: the tables stay
 
@@ -86,13 +87,14 @@ def trace_svg(trace: Trace) -> str:
         stroke = "#b00020" if key == trace.root.key else "#333"
         about = f"{node.status.replace('_', ' ')} {node.detail}".strip()
         shown = about if len(about) <= BOX_CHARS else about[: BOX_CHARS - 1] + "…"
+        code = escape(display_code(node.identifier))
         parts.append(
             f'<a href="{escape(node.url)}">'
-            f"<title>{escape(node.identifier)}: {escape(about)}</title>"
+            f"<title>{code}: {escape(about)}</title>"
             f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="3" fill="#fff" '
             f'stroke="{stroke}" stroke-width="{2 if stroke != "#333" else 1}"/>'
             f'<text x="{x + 4}" y="{y + 11}" font-family="DejaVu Sans Mono, monospace">'
-            f'{escape(node.identifier)}</text><text x="{x + 4}" y="{y + 22}" fill="#555">'
+            f'{code}</text><text x="{x + 4}" y="{y + 22}" fill="#555">'
             f"{escape(shown)}</text></a>"
         )
     parts.append("</svg>")

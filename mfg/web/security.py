@@ -25,6 +25,7 @@ from mfg.errors import (
     SessionExpired,
 )
 from mfg.models import User
+from mfg.quantities import counted
 from mfg.web.deps import READ_ONLY_METHODS, SessionDep, run_db
 
 SESSION_USER = "uid"
@@ -95,8 +96,8 @@ def login_claim(request: Request) -> LoginClaim | None:
         if time.time() - seen > settings.idle_timeout_minutes * 60:
             end_browser_session(request)
             raise SessionExpired(
-                f"Your session ended after {settings.idle_timeout_minutes} minutes without "
-                "activity; please log in again."
+                f"Your session ended after {counted(settings.idle_timeout_minutes, 'minute')} "
+                "without activity; please log in again."
             )
         version, from_cookie = request.session.get(SESSION_CREDENTIALS), True
     if not isinstance(user_id, int):

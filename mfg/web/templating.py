@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from mfg import PRODUCT_NAME, __version__
 from mfg.auth.permissions import Action, may
 from mfg.db import PROJECT_ROOT
+from mfg.quantities import counted
 from mfg.web.security import csrf_token
 from mfg.web.urls import record_url
 
@@ -21,11 +22,6 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.globals.update(product_name=PRODUCT_NAME, version=__version__, record_url=record_url)
 templates.env.filters["fromjson"] = json.loads
-
-
-def counted(n: int, noun: str, plural: str = "") -> str:
-    """A count with its noun: "1 donor", "2 donors", "1,000 doses", "3 biopsies"."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 templates.env.filters["counted"] = counted

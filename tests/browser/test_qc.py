@@ -2,6 +2,7 @@
 
 from playwright.sync_api import Page, expect
 
+from mfg.identifiers.display import display_code
 from tests.browser.conftest import log_in_page
 from tests.browser.keyboard import type_with_russian_layout
 from tests.donors.factories import DonorWorld
@@ -52,4 +53,4 @@ def test_a_sample_is_taken_from_the_worklist_with_the_russian_layout_active(
     page.locator("button", has_text="Take sample").click()
     expect(page.locator("h1")).to_contain_text("QC sample")
     expect(page.locator("dl.facts")).to_contain_text("VIAB, MYCO")
-    expect(page.locator("dl.facts")).to_contain_text(f"lot {lot.din}")
+    expect(page.locator("dl.facts")).to_contain_text(f"lot {display_code(lot.din)}")

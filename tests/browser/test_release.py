@@ -2,6 +2,7 @@
 
 from playwright.sync_api import Page, expect
 
+from mfg.identifiers.display import display_code
 from tests.browser.conftest import log_in_page
 from tests.donors.factories import DonorWorld
 from tests.factories import PASSWORD, add_user
@@ -15,7 +16,7 @@ def test_qa_signs_the_release_in_the_dialog_and_the_doses_become_available(
     lot = releasable_lot(lab)
     log_in_page(page, "qa", PASSWORD)
     page.click("nav >> text=Release")
-    page.click(f"#release-queue >> text={lot.din}")
+    page.click(f"#release-queue >> text={display_code(lot.din)}")  # as people read it
     expect(page.locator("#release-ready")).to_be_visible()
     page.click("#release-button")
     dialog = page.locator("#release-dialog")

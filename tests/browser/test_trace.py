@@ -8,6 +8,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
+from mfg.identifiers.display import display_code
 from mfg.models import Donor, Dose, DoseStatus, PoolMember
 from mfg.trace import fhir_checks
 from tests.browser.conftest import log_in_page
@@ -29,7 +30,7 @@ def test_qa_traces_a_dose_exports_its_bundle_and_holds_a_donors_unused_doses(
         re.compile(r"^2 donors · 1 lot · \d+ doses? · 1 patient$")
     )
     expect(page.locator("#trace-graph svg")).to_be_visible()
-    expect(page.locator("table[data-kind=patient]")).to_contain_text(patient.code)
+    expect(page.locator("table[data-kind=patient]")).to_contain_text(display_code(patient.code))
 
     with page.expect_download() as download:
         page.click("#fhir-export")
@@ -40,9 +41,9 @@ def test_qa_traces_a_dose_exports_its_bundle_and_holds_a_donors_unused_doses(
     with Session(engine) as session:
         member = session.exec(select(PoolMember).where(PoolMember.lot_id == lot.id)).first()
         donor = session.get(Donor, member.donor_id).code
-    page.click(f"table[data-kind=donor] >> text={donor}")
+    page.click(f"table[data-kind=donor] >> text={display_code(donor)}")
     page.click("text=Look-back")
-    expect(page.locator("#lookback-patients")).to_contain_text(patient.code)
+    expect(page.locator("#lookback-patients")).to_contain_text(display_code(patient.code))
     page.click("text=Put the 1 unused dose on hold")
     dialog = page.locator("#lookback-dialog")
     dialog.locator("textarea[name=reason]").fill("Donor HIV NAT reactive on retest")

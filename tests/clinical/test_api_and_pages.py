@@ -121,3 +121,37 @@ def test_the_patient_page_offers_to_allocate_only_while_an_infusion_wants_a_dose
     assert "Every infusion of the order has its dose." in allocated.text
     again = client.post(f"/patients/{patient.code}/allocation", data=form)
     assert again.status_code == 409 and "have their doses already" in again.text
+
+
+def test_a_dose_typed_at_the_bedside_with_a_wrong_check_character_fails_as_bad_check_character(
+    client, lab
+) -> None:
+    """Typed by hand as the dose page prints it, but with a wrong check character: the dose check
+    fails with the scan's own code and says the check character does not match; typed right,
+    every check passes."""
+    from mfg.identifiers.isbt128 import ALPHABET, Din
+    from tests.clinical.factories import ready_at_bedside
+
+    patient, dose = ready_at_bedside(lab)
+    din = Din.parse(dose.identifier[:13])
+    wrong = next(k for k in ALPHABET if k != din.check)
+    doctor = bearer(client, "clinician")
+    typed = f"{din.eye_readable} {wrong} {dose.product_code}"
+    stopped = client.post(
+        "/api/bedside/checks", headers=doctor, json={"wristband": patient.code, "dose": typed}
+    )
+    assert stopped.status_code == 201, stopped.text
+    checks = {c["name"]: c for c in stopped.json()["checks"]}
+    assert stopped.json()["passed"] is False and checks["wristband"]["ok"] is True
+    assert checks["dose label"]["code"] == "bad_check_character"
+    assert "check character" in checks["dose label"]["reason"]
+    assert "does not match" in checks["dose label"]["reason"]
+    passed = client.post(
+        "/api/bedside/checks",
+        headers=doctor,
+        json={
+            "wristband": patient.code,
+            "dose": f"{din.eye_readable} {din.check} {dose.product_code}",
+        },
+    )
+    assert passed.json()["passed"] is True, passed.json()["checks"]

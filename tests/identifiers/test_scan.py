@@ -265,3 +265,20 @@ def test_the_parser_raises_nothing_but_its_own_typed_errors(text: str) -> None:
 def test_structure_like_noise_raises_nothing_but_typed_errors(text: str) -> None:
     with contextlib.suppress(ScanError):
         parse_scan(text)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["A9999 21 123456 3 S1234VA0", "a9999-21-123456-3 s1234 v a0", "A999921123456 3 S1234VA0"],
+)
+def test_a_dose_typed_by_hand_as_its_label_prints_it_is_a_din_and_a_product_code(typed) -> None:
+    scan = parse_scan(typed)
+    assert [(t.kind, t.value, t.hand_typed) for t in scan.tokens] == [
+        (TokenKind.DIN, "A999921123456", True),
+        (TokenKind.PRODUCT_CODE, "S1234VA0", True),
+    ]
+
+
+def test_a_dose_typed_with_a_wrong_check_character_is_refused_as_such() -> None:
+    with pytest.raises(BadCheckCharacter, match="does not match"):
+        parse_scan("A9999 21 123456 4 S1234VA0")

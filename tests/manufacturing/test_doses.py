@@ -215,3 +215,20 @@ def test_thaw_of_an_allocated_dose_frees_its_position_once(lab) -> None:
     # Position 1 of box B9 is free again for another lot.
     other, _ = filled_lot(lab, count=1)
     assert cryopreserve(lab, other, box="B9", first=1)[0].position == 1
+
+
+def test_a_dose_label_is_checked_by_scanning_it_not_by_typing_its_code(lab) -> None:
+    """The dose's code typed by hand as the label prints it names the dose, but says nothing of
+    what the printed bar codes carry: the label check refuses it."""
+    _, filled = filled_lot(lab, count=1)
+    din = Din.parse(filled[0].identifier[:13])
+    typed = f"{din.eye_readable} {din.check} {filled[0].product_code}"
+
+    def check(s, a):
+        dose = doses.get_dose(s, typed)
+        assert dose.identifier == filled[0].identifier
+        doses.verify_label(s, actor=a, dose=dose, scanned=typed)
+
+    with pytest.raises(RuleViolation) as refused:
+        lab.run("technician", check)
+    assert refused.value.code == "label_typed_by_hand"

@@ -3,6 +3,7 @@
 import html
 from datetime import timedelta
 
+from mfg.identifiers.display import code_html, display_code
 from mfg.models import utcnow
 from tests.factories import PASSWORD, bearer, csrf_from, log_in
 from tests.manufacturing.factories import filled_lot, pooled_lot
@@ -74,7 +75,7 @@ def test_a_deviation_on_a_failing_result_names_its_test_and_sample_not_a_databas
     log_in(client, "qa")
     about = (
         f'<a class="deviation-subject" href="/qc/samples/{sample.code}">'
-        f"QC result VIAB of sample {sample.code}</a>"
+        f"QC result VIAB of sample {display_code(sample.code)}</a>"  # as people read it
     )
     listed = client.get("/deviations").text
     assert about in listed and "qc_result" not in listed
@@ -128,7 +129,7 @@ def test_a_samples_source_links_to_its_record_on_the_worklist_the_sample_and_the
     lot = pooled_lot(lab)
     sample = lot_sample(lab, lot, "VIAB", "MYCO")
     log_in(client, "qc")
-    source = f'lot <a class="mono" href="/lots/{lot.din}">{lot.din}</a>'
+    source = f'lot <a href="/lots/{lot.din}">{code_html(lot.din)}</a>'
     for path in ("/qc", f"/qc/samples/{sample.code}", f"/lots/{lot.din}/qc"):
         assert source in client.get(path).text, path
     sample_page = client.get(f"/qc/samples/{sample.code}").text

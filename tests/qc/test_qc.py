@@ -234,3 +234,22 @@ def test_test_codes_typed_under_a_russian_layout_are_read_as_the_latin_codes(lab
     # "VIAB", "STER-AER" and "myco" typed with the ЙЦУКЕН layout active
     sample = lot_sample(lab, pooled_lot(lab), "МШФИ", "ЫЕУК-ФУК", "ьнсщ", "VIAB")
     assert sample.tests == "VIAB|STER-AER|MYCO"
+
+
+def test_a_sample_source_typed_as_its_label_prints_it_names_that_record_never_its_lot(lab) -> None:
+    """A dose typed with its DIN's check character is the dose, not its lot; a lot typed with its
+    check character is the lot; a wrong check character is refused as such."""
+    from mfg.identifiers.errors import BadCheckCharacter
+    from mfg.identifiers.isbt128 import ALPHABET, Din
+    from tests.qc.factories import sample_of
+
+    lot, filled = filled_lot(lab, count=1)
+    din = Din.parse(lot.din)
+    typed_dose = f"{din.eye_readable} {din.check} {filled[0].product_code}"
+    of_dose = sample_of(lab, typed_dose, "STER-AER")
+    assert (of_dose.source_type, of_dose.source_identifier) == ("dose", filled[0].identifier)
+    of_lot = sample_of(lab, f"{din.eye_readable} {din.check}", "STER-AER")
+    assert (of_lot.source_type, of_lot.source_identifier) == ("lot", lot.din)
+    wrong = next(k for k in ALPHABET if k != din.check)
+    with pytest.raises(BadCheckCharacter):
+        sample_of(lab, f"{din.eye_readable} {wrong} {filled[0].product_code}", "STER-AER")
