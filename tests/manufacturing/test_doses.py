@@ -13,7 +13,7 @@ from mfg.identifiers.isbt128 import Din
 from mfg.labeling.service import print_label
 from mfg.manufacturing import doses, pools, storage
 from mfg.manufacturing.rules import dose_expiry
-from mfg.manufacturing.schemas import FillIn, StorageIn, ThawIn
+from mfg.manufacturing.schemas import FillIn, LabelCheckIn, StorageIn, ThawIn
 from mfg.models import Dose, DoseStatus, Lot, LotStatus, Meaning, Signature, User, utcnow
 from mfg.models.manufacturing import DOSE_TRANSITIONS
 from mfg.registry import build_label_sources
@@ -227,7 +227,7 @@ def test_a_dose_label_is_checked_by_scanning_it_not_by_typing_its_code(lab) -> N
     def check(s, a):
         dose = doses.get_dose(s, typed)
         assert dose.identifier == filled[0].identifier
-        doses.verify_label(s, actor=a, dose=dose, scanned=typed)
+        doses.verify_label(s, actor=a, dose=dose, command=LabelCheckIn(scanned=typed))
 
     with pytest.raises(RuleViolation) as refused:
         lab.run("technician", check)
