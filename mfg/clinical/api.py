@@ -13,7 +13,7 @@ from mfg.auth.permissions import Action
 from mfg.clinical import bedside, infusions, orders, patients
 from mfg.errors import NotFound
 from mfg.models import Allocation, BedsideCheck, Dose, DoseOrder, Infusion, Patient, User
-from mfg.quantities import Number
+from mfg.quantities import Number, WholeNumber
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
 from mfg.web.security import Allow
@@ -30,8 +30,8 @@ class PatientIn(BaseModel):
         default="", max_length=20, description="MSC or CONTROL; empty when the trial has a list"
     )
     sex: str = Field(pattern="^[FM]$")
-    age: int = Field(ge=0, le=130)
-    weight_kg: float = Field(gt=0)
+    age: WholeNumber = Field(ge=0, le=130)
+    weight_kg: Number = Field(description="kg, 20–300; a colleague verifies it")
     eligibility: dict[str, bool] = Field(description="each criterion of the trial, answered")
     enrolled_on: date
 
@@ -178,7 +178,7 @@ def weight_verify(
 
 class OrderIn(BaseModel):
     cells_per_kg: Number | None = Field(default=None, gt=0)
-    infusions: int = Field(default=1, ge=1)
+    infusions: WholeNumber = Field(default=1, ge=1, le=100)
 
 
 class OrderPublic(BaseModel):

@@ -35,6 +35,7 @@ from mfg.models import (
 )
 from mfg.models.clinical import ORDER_TRANSITIONS
 from mfg.models.manufacturing import DOSE_TRANSITIONS
+from mfg.quantities import DOSE_TRANSPORT_TEMP_C, check
 from mfg.signatures import service as signatures
 
 USABLE_LOTS = (LotStatus.RELEASED, LotStatus.CONDITIONALLY_RELEASED)
@@ -417,6 +418,7 @@ def issue(
     """The hand-over: the technician issues, the receiving clinician confirms with their own
     password on the same device; both names, the time and the transport temperature are kept."""
     authorize(actor, Action.ALLOCATE_DOSES)
+    check({"transport_temp_c": (transport_temp_c, DOSE_TRANSPORT_TEMP_C)})
     if not allocation.active:
         raise RuleViolation.state(
             "allocation_not_active",

@@ -14,7 +14,7 @@ from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
 from mfg.db import count_where
 from mfg.donors.service import local_today
-from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation, conflict
 from mfg.models import (
     TREATMENT_RELATED,
     AdverseEvent,
@@ -47,6 +47,20 @@ def outcomes_due(session: Session, actor: User) -> int:
         Patient.status == PatientStatus.ENROLLED,
         col(Patient.enrolled_on) <= due,
         ~recorded,
+    )
+
+
+def outcome_not_due(patient: Patient, assessed_on: date) -> Reason | None:
+    """The process's own clock: the day-21 outcome is assessed on day 21 after enrolment or
+    later, never on day 1 (a cure cannot be judged before the course is run)."""
+    due = patient.enrolled_on + timedelta(days=OUTCOME_DAY)
+    if assessed_on >= due:
+        return None
+    return conflict(
+        "outcome_not_due",
+        f"The day-{OUTCOME_DAY} outcome of {patient.code} is due from {due.isoformat()} "
+        f"({OUTCOME_DAY} days after enrolment on {patient.enrolled_on.isoformat()}); "
+        f"{assessed_on.isoformat()} is day {(assessed_on - patient.enrolled_on).days}.",
     )
 
 
@@ -324,6 +338,8 @@ def record_outcome(
         )
     _not_future(assessed_on, local_today(session), "assessed_on", "assessment date")
     _not_before_enrolment(assessed_on, patient, "assessed_on", "assessment date")
+    if problem := outcome_not_due(patient, assessed_on):
+        raise RuleViolation([problem], field="assessed_on")
     pcr = _choice(pcr, PCR_RESULTS, "pcr", "PCR result")
     ct = _choice(ct, CT_FINDINGS, "ct", "chest-CT assessment")
     outcome = Outcome(

@@ -14,9 +14,9 @@ from mfg.auth.permissions import Action, may
 from mfg.clinical import bedside, infusions, orders, patients
 from mfg.errors import NotFound
 from mfg.models import Allocation, Dose, User
-from mfg.quantities import counted
+from mfg.quantities import Number, counted
 from mfg.web.deps import SessionDep
-from mfg.web.forms import form_number, local_datetime, local_now_input
+from mfg.web.forms import form_number, form_whole_number, local_datetime, local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
@@ -66,8 +66,8 @@ async def patients_enrol(
         trial=trial,
         arm_code=str(form.get("arm", "")),
         sex=str(form.get("sex", "")),
-        age=int(str(form.get("age") or 0)),
-        weight_kg=float(str(form.get("weight_kg") or 0)),
+        age=form_whole_number(form, "age") or 0,
+        weight_kg=form_number(form, "weight_kg") or 0,
         answers=answers,
         enrolled_on=date.fromisoformat(
             str(form.get("enrolled_on") or local_now_input(request)[:10])
@@ -197,7 +197,7 @@ def issue(
     receiver_username: Annotated[str, Form(max_length=64)],
     receiver_password: Password,
     issued_at: When,
-    transport_temp_c: Annotated[float, Form()],
+    transport_temp_c: Annotated[Number, Form()],
 ) -> Response:
     allocation = session.get(Allocation, allocation_id)
     if allocation is None:

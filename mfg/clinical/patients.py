@@ -21,6 +21,7 @@ from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan
 from mfg.labeling.fields import LabelData, common_fields, local_fields
 from mfg.models import AllocationSlot, Patient, Trial, TrialArm, User, utcnow
+from mfg.quantities import WEIGHT_KG, check
 
 
 def get_trial(session: Session, code: str = "NCT04382547") -> Trial:
@@ -108,8 +109,7 @@ def enrol_patient(
             )
     if sex not in ("F", "M"):
         raise InvalidInput("Sex is F or M.", details={"field": "sex"})
-    if not 20 <= weight_kg <= 300:
-        raise InvalidInput("The weight is in kilograms (20–300).", details={"field": "weight_kg"})
+    check({"weight_kg": (weight_kg, WEIGHT_KG)})
     if enrolled_on > utcnow().astimezone(settings_of(session).tz).date():
         raise InvalidInput("The enrolment date is in the future.", details={"field": "enrolled_on"})
     problems = eligibility_problems(trial, answers, age=age)

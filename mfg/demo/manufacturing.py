@@ -140,7 +140,7 @@ def load_demo_cultures(session: Session, *, tech_password: str) -> tuple[dict[st
             session, tech, [vessels[0][i], vessels[1][i]], tech_password, medium, days=days
         ).din
         for i, (name, days) in enumerate(
-            (("released", 26), ("conditional", 22), ("rejected", 18)), start=1
+            (("released", 32), ("conditional", 22), ("rejected", 30)), start=1
         )
     }
     return {"in_process": in_process.din, **filled}, [

@@ -35,15 +35,24 @@ PASSING = {
 STERILITY = ("STER-AER", "STER-ANA")
 
 
-def _test(session: Session, source: str, values: dict[str, str], *, reading: str = "final"):
-    """A sample of ``source`` for the tests, each result entered by qc and verified by qc2."""
+def _test(
+    session: Session,
+    source: str,
+    values: dict[str, str],
+    *,
+    reading: str = "final",
+    taken_days_ago: float = 1.5,
+):
+    """A sample of ``source`` taken ``taken_days_ago`` (cultures are read after their
+    incubation: a final sterility reading 14 days after sampling), each result entered by qc
+    and verified by qc2."""
     analyst, second = require_user(session, "qc"), require_user(session, "qc2")
     sample = samples.take_sample(
         session,
         actor=require_user(session, "tech"),
         source=source,
         tests=list(values),
-        taken_at=utcnow() - timedelta(days=1.5),
+        taken_at=utcnow() - timedelta(days=taken_days_ago),
     )
     for code, value in values.items():
         result = results.enter_result(
@@ -65,11 +74,15 @@ def _first_dose(session: Session, din: str) -> str:
 
 
 def load_demo_qc(session: Session, *, lots: dict[str, str]) -> list[str]:
-    complete = _test(session, _first_dose(session, lots["released"]), PASSING)
+    # Each sample is taken just after its lot was filled (see demo.manufacturing).
+    released, conditional = _first_dose(session, lots["released"]), lots["conditional"]
+    complete = _test(session, released, PASSING, taken_days_ago=19.8)
     pending = {k: v for k, v in PASSING.items() if k not in STERILITY}
-    _test(session, _first_dose(session, lots["conditional"]), pending)
-    _test(session, lots["conditional"], dict.fromkeys(STERILITY, "no growth"), reading="day 3")
-    _test(session, _first_dose(session, lots["rejected"]), {**PASSING, "MYCO": "detected"})
+    _test(session, _first_dose(session, conditional), pending, taken_days_ago=9.8)
+    day_3 = dict.fromkeys(STERILITY, "no growth")
+    _test(session, conditional, day_3, reading="day 3", taken_days_ago=9.8)
+    rejected = _first_dose(session, lots["rejected"])
+    _test(session, rejected, {**PASSING, "MYCO": "detected"}, taken_days_ago=17.8)
     _test(session, lots["in_process"], {"VIAB-IP": "64.5"})
     required = {t.code for t in specs.tests_of(session, specs.in_force(session)) if t.required}
     assert required <= set(PASSING), "the demo tests every required test"

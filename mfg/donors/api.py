@@ -41,7 +41,7 @@ def detail(session: Session, donor: Donor) -> DonorDetail:
     return DonorDetail(
         **DonorPublic.of(donor).model_dump(),
         results=[ResultPublic.of(r) for r in service.results_of(session, donor)],
-        biopsies=[BiopsyPublic.of(b, donor.code) for b in rows],
+        biopsies=[BiopsyPublic.of(b, donor) for b in rows],
         eligibility_blocking=[b.message for b in eligibility.eligibility_check(session, donor)]
         if donor.status == "registered"
         else [],
@@ -49,7 +49,7 @@ def detail(session: Session, donor: Donor) -> DonorDetail:
 
 
 def biopsy_public(session: Session, biopsy: Biopsy) -> BiopsyPublic:
-    return BiopsyPublic.of(biopsy, session.get(Donor, biopsy.donor_id).code)
+    return BiopsyPublic.of(biopsy, session.get(Donor, biopsy.donor_id))
 
 
 @router.get("/donors", response_model=DonorList)

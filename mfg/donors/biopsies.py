@@ -212,6 +212,17 @@ def _received_of_donors(*statuses: DonorStatus) -> list[ColumnElement[bool]]:
     return [col(Biopsy.status) == BiopsyStatus.RECEIVED, col(Biopsy.donor_id).in_(donors)]
 
 
+def quarantine_of(biopsy: Biopsy, donor_status: str) -> str:
+    """Where a biopsy stands for use, the same words as the worklist: ``on_hold`` (held, or its
+    donor ineligible: never to be cultured), ``quarantine`` (its donor's eligibility not yet
+    determined: it waits), ``released`` (its donor eligible: it may be cultured once received)."""
+    if biopsy.on_hold or donor_status == DonorStatus.INELIGIBLE:
+        return "on_hold"
+    if donor_status == DonorStatus.REGISTERED:
+        return "quarantine"
+    return "released"
+
+
 def ready_for_culture() -> list[ColumnElement[bool]]:
     """A culture can start from it now: received, not on hold, its donor eligible."""
     return [*_received_of_donors(DonorStatus.ELIGIBLE), col(Biopsy.on_hold).is_(False)]

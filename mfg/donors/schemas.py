@@ -115,6 +115,10 @@ class BiopsyPublic(BaseModel):
     din: str
     status: str
     donor: str
+    quarantine: str = Field(
+        description="on_hold (held, or its donor ineligible), quarantine (its donor's "
+        "eligibility not yet determined) or released (its donor eligible)"
+    )
     on_hold: bool
     hold_reason: str
     collected_at: datetime
@@ -127,11 +131,14 @@ class BiopsyPublic(BaseModel):
     receipt_deviation_note: str
 
     @classmethod
-    def of(cls, b: Biopsy, donor_code: str) -> BiopsyPublic:
+    def of(cls, b: Biopsy, donor: Donor) -> BiopsyPublic:
+        from mfg.donors.biopsies import quarantine_of  # the service imports these schemas
+
         data = b.model_dump()
         return cls(
             identifier=b.din,
-            donor=donor_code,
+            donor=donor.code,
+            quarantine=quarantine_of(b, donor.status),
             **{k: data[k] for k in cls.model_fields if k in data},
         )
 

@@ -111,6 +111,10 @@ def register_material(session: Session, *, actor: User, command: MaterialCreate)
     fields = _typed_or_scanned(command)
     expiry, gtin, serial = fields["expiry"], fields["gtin"], fields["serial"]
     values = {k: fields[k].strip() for k in ("name", "supplier", "catalogue_number", "lot_number")}
+    known = last_lot_of_gtin(session, gtin.strip()) if gtin.strip() else None
+    for name in ("name", "supplier", "catalogue_number"):  # the product repeats per GTIN
+        if known is not None and not values[name]:
+            values[name] = getattr(known, name)
     missing = [k for k, v in values.items() if not v]
     if missing:
         raise InvalidInput(

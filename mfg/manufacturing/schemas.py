@@ -32,9 +32,15 @@ from mfg.quantities import (
 class MaterialCreate(BaseModel):
     """A received material lot, typed, or read from the supplier's GS1 bar code (``scan``)."""
 
-    name: str = Field(max_length=200)
-    supplier: str = Field(max_length=200)
-    catalogue_number: str = Field(max_length=100)
+    name: str = Field(
+        default="", max_length=200, description="empty: as the last lot of the same GTIN"
+    )
+    supplier: str = Field(
+        default="", max_length=200, description="empty: as the last lot of the same GTIN"
+    )
+    catalogue_number: str = Field(
+        default="", max_length=100, description="empty: as the last lot of the same GTIN"
+    )
     lot_number: str = Field(default="", max_length=100)
     expiry: date | None = None
     gtin: str = Field(default="", max_length=14)

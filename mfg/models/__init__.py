@@ -16,7 +16,7 @@ SQLModel.metadata.naming_convention = {
 
 from mfg.models.audit import AuditEvent, AuditHead, AuditReview  # noqa: E402
 from mfg.models.auth import Role, User  # noqa: E402
-from mfg.models.base import utcnow  # noqa: E402
+from mfg.models.base import as_utc, utcnow  # noqa: E402
 from mfg.models.clinical import (  # noqa: E402
     TREATMENT_RELATED,
     AdverseEvent,
@@ -141,6 +141,7 @@ __all__ = [
     "Trial",
     "TrialArm",
     "User",
+    "as_utc",
     "metadata",
     "utcnow",
 ]

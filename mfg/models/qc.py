@@ -75,6 +75,8 @@ class SpecTest(SQLModel, table=True):
     required: bool = Field(default=True)  # for release
     preliminary_readings: str = Field(default="", max_length=100)  # e.g. "day 3|day 7"
     per_kg_from: str = Field(default="", max_length=20)  # e.g. "EU/mL": computed per kg of dose
+    # A culture's incubation: its final reading is not read before this many days after sampling.
+    incubation_days: int | None = None
 
 
 class SampleStatus(StrEnum):

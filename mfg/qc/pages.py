@@ -14,9 +14,10 @@ from mfg.deviations import service as deviations
 from mfg.deviations.subjects import subjects_of
 from mfg.errors import InvalidInput
 from mfg.manufacturing.pools import get_lot
-from mfg.models import Deviation, Lot, QcSample, SampleStatus, SpecVersion, User
-from mfg.qc import results, samples, specs
+from mfg.models import Deviation, Lot, QcResultStatus, QcSample, SampleStatus, SpecVersion, User
+from mfg.qc import results, rules, samples, specs
 from mfg.qc.summary import lot_qc
+from mfg.quantities import Number
 from mfg.signatures import service as signatures
 from mfg.web.deps import SessionDep
 from mfg.web.forms import local_datetime, local_now_input
@@ -73,11 +74,19 @@ def sample_page(code: str, request: Request, actor: Viewer, session: SessionDep)
     sample = samples.get_sample(session, code)
     spec = session.get(SpecVersion, sample.spec_version_id)
     tests = {t.code: t for t in specs.tests_of(session, spec)}
+    requested = [tests[c] for c in samples.requested_tests(sample) if c in tests]
+    entered = results.results_of(session, sample)
+    standing = [r for r in entered if r.status != QcResultStatus.INVALIDATED]
     context = {
         "sample": sample,
         "spec": spec,
-        "requested": [tests[c] for c in samples.requested_tests(sample) if c in tests],
-        "results": results.results_of(session, sample),
+        "requested": requested,
+        "readings": {t.code: rules.readings_of(t) for t in requested},
+        "next_reading": {
+            t.code: rules.next_reading(t, [r.reading for r in standing if r.test_code == t.code])
+            for t in requested
+        },
+        "results": entered,
         "shown_value": results.shown_value,
         "names": lambda user_id: session.get(User, user_id).full_name if user_id else "",
         "lot": session.get(Lot, sample.lot_id) if sample.lot_id else None,
@@ -90,15 +99,6 @@ def sample_page(code: str, request: Request, actor: Viewer, session: SessionDep)
         "now_local": local_now_input(request),
     }
     return render(request, "qc/sample.html", context)
-
-
-def _optional_float(text: str, field: str) -> float | None:
-    if not text.strip():
-        return None
-    try:
-        return float(text.replace(",", "."))
-    except ValueError as error:
-        raise InvalidInput(f"{text!r} is not a number.", details={"field": field}) from error
 
 
 @router.post("/qc/samples/{code}/results")
@@ -114,8 +114,8 @@ def result_enter(
     reading: Annotated[str, Form(max_length=20)] = "final",
     method: Text = "",
     instrument: Text = "",
-    dose_volume_ml: Annotated[str, Form(max_length=20)] = "",
-    weight_kg: Annotated[str, Form(max_length=20)] = "",
+    dose_volume_ml: Annotated[Number | None, Form()] = None,
+    weight_kg: Annotated[Number | None, Form()] = None,
 ) -> Response:
     sample = samples.get_sample(session, code)
     result = results.enter_result(
@@ -129,8 +129,8 @@ def result_enter(
         method=method,
         instrument=instrument,
         tested_at=local_datetime(request, tested_at, "tested_at"),
-        dose_volume_ml=_optional_float(dose_volume_ml, "dose_volume_ml"),
-        weight_kg=_optional_float(weight_kg, "weight_kg"),
+        dose_volume_ml=dose_volume_ml,
+        weight_kg=weight_kg,
     )
     flash(request, f"{result.test_code}: {results.shown_value(result)} — {result.verdict.upper()}.")
     return RedirectResponse(f"/qc/samples/{sample.code}", status_code=303)

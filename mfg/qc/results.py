@@ -26,11 +26,19 @@ from mfg.models import (
     SpecTest,
     SpecVersion,
     User,
+    as_utc,
     utcnow,
 )
 from mfg.models.qc import FINAL, QC_RESULT_TRANSITIONS, SAMPLE_TRANSITIONS
 from mfg.qc import specs
-from mfg.qc.rules import FAIL, check_reading_name, judge, limit_text, read_value
+from mfg.qc.rules import (
+    FAIL,
+    check_reading_name,
+    judge,
+    limit_text,
+    read_value,
+    reading_not_due,
+)
 from mfg.qc.samples import requested_tests
 from mfg.quantities import counted
 
@@ -82,6 +90,10 @@ def enter_result(
         raise InvalidInput("A sample is tested after it is taken.", details={"field": "tested_at"})
     test = specs.test_of(session, session.get(SpecVersion, sample.spec_version_id), code)
     reading_name = check_reading_name(test, reading)
+    if problem := reading_not_due(
+        test, reading_name, taken_at=as_utc(sample.taken_at), tested_at=as_utc(tested_at)
+    ):
+        raise RuleViolation([problem], field="tested_at")
     standing = [
         r
         for r in results_of(session, sample)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from mfg.errors import InvalidInput, Reason
 from mfg.models import SpecTest
@@ -134,6 +137,55 @@ def check_reading_name(test: SpecTest, reading: str) -> str:
         f"{test.code} has no {reading!r} reading; allowed: {', '.join(allowed)}.",
         details={"field": "reading"},
     )
+
+
+_DAY = re.compile(r"^day (\d{1,3})$")
+
+
+def readings_of(test: SpecTest) -> list[str]:
+    """A test's readings in the order they fall due: the preliminary ones, then ``final``."""
+    return [*options(test.preliminary_readings), FINAL]
+
+
+def incubation_of(test: SpecTest, reading: str) -> int | None:
+    """Days a reading waits after the sample is taken: ``day 7`` after 7 days; the final
+    reading after the test's incubation (14 days for sterility), or, where the specification
+    gives none, after its last preliminary reading. None: the test is read when done."""
+    if reading == FINAL:
+        if test.incubation_days:
+            return test.incubation_days
+        days = [incubation_of(test, r) for r in options(test.preliminary_readings)]
+        return max((d for d in days if d), default=None)
+    match = _DAY.match(reading)
+    return int(match.group(1)) if match else None
+
+
+def reading_due(test: SpecTest, reading: str, taken_at: datetime) -> datetime | None:
+    """When a reading of a sample taken at ``taken_at`` may be read; None: at once."""
+    days = incubation_of(test, reading)
+    return taken_at + timedelta(days=days) if days else None
+
+
+def reading_not_due(
+    test: SpecTest, reading: str, *, taken_at: datetime, tested_at: datetime
+) -> Reason | None:
+    """The process's own clock: a culture is not read before its incubation ends (a final
+    14-day sterility "no growth" one day after sampling cannot be true)."""
+    due = reading_due(test, reading, taken_at)
+    if due is None or tested_at >= due:
+        return None
+    return Reason(
+        "reading_not_due",
+        f"The {reading} reading of {test.code} is due {incubation_of(test, reading)} days after "
+        f"the sample was taken ({due:%Y-%m-%d %H:%M} UTC); this one is dated earlier.",
+    )
+
+
+def next_reading(test: SpecTest, entered: Iterable[str]) -> str:
+    """The reading the result form proposes: the first, in order of falling due, that has no
+    standing result (``final`` once all are in)."""
+    done = set(entered)
+    return next((r for r in readings_of(test) if r not in done), FINAL)
 
 
 def spec_test_problems(tests: list[dict]) -> list[Reason]:

@@ -23,6 +23,9 @@ class SpecTestIn(BaseModel):
     required: bool = True
     preliminary_readings: str = Field(default="", max_length=100)
     per_kg_from: str = Field(default="", max_length=20)
+    incubation_days: int | None = Field(
+        default=None, ge=1, le=60, description="a culture's final reading waits this many days"
+    )
 
 
 class SpecTestPublic(SpecTestIn):

@@ -36,6 +36,7 @@ TEST_FIELDS = (
     "required",
     "preliminary_readings",
     "per_kg_from",
+    "incubation_days",
 )
 
 
@@ -106,6 +107,7 @@ def as_dict(test: SpecTest) -> dict:
         "required": test.required,
         "preliminary_readings": test.preliminary_readings,
         "per_kg_from": test.per_kg_from,
+        "incubation_days": test.incubation_days,
         "limit": limit_text(test),
     }
 
@@ -118,7 +120,15 @@ def spec_content(session: Session, version: str) -> dict:
     return {
         "version": spec.version,
         "title": spec.title,
-        "tests": [{k: v for k, v in as_dict(t).items() if k != "limit"} for t in tests],
+        # incubation_days came later: a test without it signs as it did before it existed.
+        "tests": [
+            {
+                k: v
+                for k, v in as_dict(t).items()
+                if k != "limit" and not (k == "incubation_days" and v is None)
+            }
+            for t in tests
+        ],
     }
 
 
@@ -161,6 +171,7 @@ def create_draft(
             required=row["required"] if row["required"] is not None else True,
             preliminary_readings=row["preliminary_readings"] or "",
             per_kg_from=row["per_kg_from"] or "",
+            incubation_days=row["incubation_days"] or None,
         )
         for position, row in enumerate(rows, start=1)
     )

@@ -227,6 +227,7 @@ def release_lot(
         raise InvalidInput(
             "Review the lot's audit trail and confirm it before signing the release.",
             details={"field": "audit_trail_reviewed"},
+            code="audit_trail_not_reviewed",
         )
     facts = facts_of(session, lot, releaser=actor)
     blocking = conditional_release_blocking(facts) if conditional else release_blocking(facts)

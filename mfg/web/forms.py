@@ -7,7 +7,7 @@ from fastapi import Request
 
 from mfg.errors import InvalidInput
 from mfg.models import utcnow
-from mfg.quantities import read_number
+from mfg.quantities import read_number, read_whole_number
 
 
 def local_datetime(request: Request, value: str, field: str) -> datetime:
@@ -34,6 +34,20 @@ def form_number(form: Any, field: str) -> float | None:
         return None
     try:
         return read_number(text)
+    except ValueError as error:
+        raise InvalidInput(
+            f"{field.replace('_', ' ')}: {error}", details={"field": field}
+        ) from error
+
+
+def form_whole_number(form: Any, field: str) -> int | None:
+    """A count typed into a form field (``250 000``), None when left empty; a fraction or text
+    is refused naming the field."""
+    text = str(form.get(field) or "").strip()
+    if not text:
+        return None
+    try:
+        return int(read_whole_number(text))
     except ValueError as error:
         raise InvalidInput(
             f"{field.replace('_', ' ')}: {error}", details={"field": field}

@@ -341,3 +341,26 @@ def test_a_reviewer_sees_the_pages_without_the_recording_forms(client, lab) -> N
     assert "adverse-event-dialog" not in page.text
     outcome_page = client.get(f"/patients/{patient.code}/outcome")
     assert outcome_page.status_code == 200 and "outcome-dialog" not in outcome_page.text
+
+
+@pytest.mark.parametrize(("day", "refused"), [(0, True), (1, True), (20, True), (21, False)])
+def test_outcome_not_due(day: int, refused: bool) -> None:
+    """The day-21 outcome is assessed on day 21 after enrolment or later, never on day 1."""
+    from datetime import date
+
+    from mfg.models import Patient
+
+    patient = Patient(code="PT000001", enrolled_on=date(2026, 11, 1))
+    problem = outcomes.outcome_not_due(patient, date(2026, 11, 1) + timedelta(days=day))
+    assert (problem is not None) == refused
+    if problem:
+        assert problem.code == "outcome_not_due" and problem.conflict
+        assert "2026-11-22" in problem.message  # the day it falls due
+
+
+def test_outcome_not_due_is_refused_by_the_service(lab) -> None:
+    patient = enrolled(lab, days_ago=1)
+    with pytest.raises(RuleViolation) as refused:
+        outcome(lab, patient)  # assessed today: day 1
+    assert refused.value.code == "outcome_not_due"
+    assert refused.value.details["field"] == "assessed_on"

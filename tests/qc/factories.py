@@ -8,12 +8,16 @@ from mfg.models import Lot, QcResult, QcSample, utcnow
 from mfg.qc import results, samples
 from tests.donors.factories import DonorWorld
 
+# Taken long enough ago that every culture's incubation is over (sterility: 14 days), so a
+# final reading entered an hour ago is due; tests of the process clock take their own.
+TAKEN_AGO = timedelta(days=15)
+
 
 def sample_of(lab: DonorWorld, source: str, *tests: str, role: str = "technician") -> QcSample:
     return lab.run(
         role,
         lambda s, a: samples.take_sample(
-            s, actor=a, source=source, tests=list(tests), taken_at=utcnow() - timedelta(hours=2)
+            s, actor=a, source=source, tests=list(tests), taken_at=utcnow() - TAKEN_AGO
         ),
     )
 
