@@ -226,3 +226,25 @@ def test_a_scan_prefills_the_registration_from_the_last_lot_of_the_same_product(
         },
     )
     assert response.status_code == 200 and "in quarantine" in response.text
+
+
+def test_a_second_lot_of_a_gtin_is_registered_by_its_scan_alone_over_the_api(
+    client: TestClient, users
+) -> None:
+    """Name, supplier and catalogue number are remembered per GTIN through the API as on the
+    page; the first lot of a product still needs them."""
+    headers = bearer(client, "technician")
+    first = client.post("/api/materials", headers=headers, json={"scan": GS1})
+    assert first.status_code == 422 and first.json()["error"]["details"]["field"] == "name"
+    names = {
+        "name": "Human platelet lysate",
+        "supplier": "Example Bio",
+        "catalogue_number": "HPL-5",
+    }
+    client.post("/api/materials", headers=headers, json={"scan": GS1, **names}).raise_for_status()
+    second = client.post(
+        "/api/materials", headers=headers, json={"scan": GS1.replace("HPL-2026-0457", "HPL-0458")}
+    )
+    assert second.status_code == 201, second.text
+    body = second.json()
+    assert {k: body[k] for k in names} == names and body["lot_number"] == "HPL-0458"
