@@ -339,7 +339,7 @@ def record_outcome(
     _not_future(assessed_on, local_today(session), "assessed_on", "assessment date")
     _not_before_enrolment(assessed_on, patient, "assessed_on", "assessment date")
     if problem := outcome_not_due(patient, assessed_on):
-        raise RuleViolation([problem], field="assessed_on")
+        raise RuleViolation.of([problem], several=problem.code, field="assessed_on")
     pcr = _choice(pcr, PCR_RESULTS, "pcr", "PCR result")
     ct = _choice(ct, CT_FINDINGS, "ct", "chest-CT assessment")
     outcome = Outcome(

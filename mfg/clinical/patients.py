@@ -114,7 +114,10 @@ def enrol_patient(
         raise InvalidInput("The enrolment date is in the future.", details={"field": "enrolled_on"})
     problems = eligibility_problems(trial, answers, age=age)
     if problems:
-        raise RuleViolation.of(problems, several="patient_not_eligible")
+        ages = [p for p in problems if p.code == "age_out_of_range"]
+        raise RuleViolation.of(
+            problems, several="patient_not_eligible", **({"field": "age"} if ages else {})
+        )
     slot = None
     if randomised:
         slot = next_slot(session, trial)

@@ -93,7 +93,7 @@ def enter_result(
     if problem := reading_not_due(
         test, reading_name, taken_at=as_utc(sample.taken_at), tested_at=as_utc(tested_at)
     ):
-        raise RuleViolation([problem], field="tested_at")
+        raise RuleViolation.of([problem], several=problem.code, field="tested_at")
     standing = [
         r
         for r in results_of(session, sample)

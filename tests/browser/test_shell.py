@@ -40,7 +40,7 @@ def test_a_refused_form_says_why_on_the_form_with_the_entries_kept(page: Page, u
     page.locator("button", has_text="Enrol").click()
 
     form = page.locator("form:has(input[name=age])")
-    expect(form.locator(".form-error")).to_contain_text("Age 80 is outside 18–70 years.")
+    expect(form.locator(".field-error")).to_contain_text("Age 80 is outside 18–70 years.")
     expect(form.locator(".form-error")).not_to_contain_text("422")
     expect(page).to_have_url(re.compile(r"/patients$"))  # still on the form
     expect(page.locator("input[name=weight_kg]")).to_have_value("71,5")
