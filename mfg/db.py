@@ -182,6 +182,21 @@ def newest_page(
     return list(rows), count_where(session, model, *conditions)
 
 
+def lock_row(session: Session, model: Any, row_id: int) -> Any:
+    """Hold ``model`` row ``row_id`` for the rest of the transaction, read afresh: the parent
+    whose "only one" rule is checked next (one active order per patient, one final result per
+    test of a sample…), so that two people checking it at once cannot both pass. PostgreSQL:
+    ``SELECT … FOR UPDATE`` (the other waits, then reads what the first committed). SQLite: a
+    writing unit of work holds the database's write lock from its start already."""
+    query = (
+        select(model)
+        .where(model.id == row_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(query).one()
+
+
 def count_where(session: Session, model: Any, *conditions: Any) -> int:
     """How many rows of ``model`` match every condition."""
     return session.exec(select(func.count()).select_from(model).where(*conditions)).one()

@@ -17,7 +17,7 @@ from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize, may
 from mfg.clinical.orders import infusions_given, matches_prescription, order_of
 from mfg.clinical.patients import arm_of, get_patient
-from mfg.db import newest_page, settings_of
+from mfg.db import lock_row, newest_page, settings_of
 from mfg.errors import MfgError, NotFound, Reason, RuleViolation
 from mfg.manufacturing.doses import get_dose
 from mfg.manufacturing.pools import ineligible_donors_of
@@ -374,6 +374,7 @@ def verify_identity(
     """One of the two clinicians signs; the second signs on the same device with their own
     password. The same clinician cannot sign both."""
     authorize(actor, Action.BEDSIDE)
+    record = lock_row(session, BedsideCheck, record.id)  # two different clinicians, once each
     if not may(signer, Action.BEDSIDE):
         raise RuleViolation(
             Reason("signer_not_clinician", f"{signer.full_name} is not a clinician."),

@@ -12,7 +12,7 @@ from mfg.audit.transitions import transition
 from mfg.auth.login import reauthenticate
 from mfg.auth.permissions import Action, authorize, may
 from mfg.clinical.patients import arm_of
-from mfg.db import count_where, newest_page, settings_of
+from mfg.db import count_where, lock_row, newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation, conflict
 from mfg.identifiers.display import display_code
 from mfg.identifiers.local import LocalId
@@ -159,6 +159,7 @@ def create_order(
     """Prescribe cells/kg (the trial's default) and infusions; the cells per infusion come from
     the verified weight. Refused beyond the trial's limit of infusions per patient."""
     authorize(actor, Action.ORDER_DOSES)
+    patient = lock_row(session, Patient, patient.id)  # one active order per patient
     trial = session.get(Trial, patient.trial_id)
     problems = order_problems(
         patient=patient,
@@ -356,6 +357,19 @@ def candidates(session: Session, order: DoseOrder) -> list[Dose]:
     return [d for d in doses if matches_prescription(d.cells, order.cells_per_infusion)]
 
 
+def _set_aside(session: Session, dose: Dose) -> bool:
+    """Take ``dose`` for this transaction if it is still available and nobody else is taking it:
+    under contention each allocation takes the next free dose (``FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL) instead of being refused while doses remain. SQLite serialises writers."""
+    query = (
+        select(Dose)
+        .where(col(Dose.id) == dose.id, Dose.status == DoseStatus.AVAILABLE)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(query).first() is not None
+
+
 def doses_to_allocate(session: Session, order: DoseOrder) -> int:
     """How many of the order's infusions still want a dose set aside (none once it is over):
     its infusions less its allocations still standing (infused ones included)."""
@@ -369,6 +383,7 @@ def allocate(session: Session, *, actor: User, order: DoseOrder) -> Allocation:
     """Set aside the first-expiring matching dose for the order. Of two allocations racing for
     the last dose, one wins (compare-and-set on the dose); the other is refused."""
     authorize(actor, Action.ALLOCATE_DOSES)
+    order = lock_row(session, DoseOrder, order.id)  # its allocations, one at a time
     if order.status != OrderStatus.ACTIVE:
         raise RuleViolation.state(
             "order_not_active", f"Order {order.id} is {order.status}: nothing more is allocated."
@@ -379,13 +394,12 @@ def allocate(session: Session, *, actor: User, order: DoseOrder) -> Allocation:
             "order_fully_allocated",
             f"The order's {counted(order.infusions, 'infusion')} have their doses already.",
         )
-    found = candidates(session, order)
-    if not found:
+    dose = next((d for d in candidates(session, order) if _set_aside(session, d)), None)
+    if dose is None:
         raise RuleViolation.state(
             "no_dose_available",
             f"No released dose of about {order.cells_per_infusion:,} cells is available.",
         )
-    dose = found[0]
     transition(
         session,
         dose,

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, exists, select
 
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
-from mfg.db import count_where
+from mfg.db import count_where, lock_row
 from mfg.donors.service import local_today
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation, conflict
 from mfg.models import (
@@ -327,6 +327,7 @@ def record_outcome(
 ) -> Outcome:
     """Record the one day-21 outcome of a patient (PCR and chest CT), signed; cured is derived."""
     authorize(actor, Action.RECORD_CLINICAL)
+    patient = lock_row(session, Patient, patient.id)  # one outcome per patient
     existing = outcome_of(session, patient)
     if existing is not None:
         raise RuleViolation.state(

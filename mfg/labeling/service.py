@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from mfg.audit import service as audit
@@ -146,7 +147,13 @@ def print_label(
         printed_by_id=actor.id,
     )
     session.add(log)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:  # another first print of this label won meanwhile
+        raise RuleViolation.state(
+            "reprint_reason_required",
+            f"This {kind} label was printed meanwhile by someone else: a reprint needs a reason.",
+        ) from error
     audit.record(
         session,
         actor=actor,

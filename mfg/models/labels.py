@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from mfg.models.base import utcnow
@@ -10,7 +10,18 @@ from mfg.models.base import utcnow
 
 class LabelPrint(SQLModel, table=True):
     __tablename__ = "label_print"
-    __table_args__ = (Index("ix_label_print_record", "kind", "identifier"),)
+    __table_args__ = (
+        Index("ix_label_print_record", "kind", "identifier"),
+        # one original print per label (migration 0019); the others are reprints
+        Index(
+            "uq_label_print_original",
+            "kind",
+            "identifier",
+            unique=True,
+            sqlite_where=text("NOT reprint"),
+            postgresql_where=text("NOT reprint"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from mfg.audit import service as audit
 from mfg.audit.transitions import transition
 from mfg.auth.permissions import Action, authorize
+from mfg.db import lock_row
 from mfg.deviations import service as deviations
 from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.manufacturing.holds import hold_lot
@@ -78,6 +79,7 @@ def enter_result(
 ) -> QcResult:
     """One reading of one requested test, judged at once (pass / fail, with the limit)."""
     authorize(actor, Action.ENTER_QC_RESULTS)
+    sample = lock_row(session, QcSample, sample.id)  # one standing result per test and reading
     code = test_code.strip().upper()
     if code not in requested_tests(sample):
         raise InvalidInput(
