@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     password_hashing: Literal["standard", "test"] = "standard"  # noqa: S105
     # True behind HTTPS, so that the session cookie is never sent in clear.
     cookie_secure: bool = False
+    # Concurrency: requests whose database work runs at once in one process (the thread pool),
+    # each with a connection of its own (the pool holds as many); and how long a request waits
+    # for a connection, the write lock or another person's row before it is answered 503.
+    threads: int = Field(default=40, ge=2, le=1000)
+    busy_timeout_seconds: float = Field(default=10, gt=0, le=120)
 
     @field_validator("facility_fin")
     @classmethod

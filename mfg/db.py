@@ -8,6 +8,7 @@ failing half-way through a read-then-write. PostgreSQL uses psycopg 3.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, col, create_engine, func, select
 
 from mfg.config import Settings, normalise_database_url
@@ -28,7 +30,6 @@ log = logging.getLogger("mfg.db")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
-SQLITE_BUSY_TIMEOUT_MS = 15_000
 _BEGIN_OPTION = "mfg_sqlite_begin"
 _SETTINGS_KEY = "mfg_settings"
 _KEEP_KEY = "mfg_keep_on_failure"
@@ -44,27 +45,57 @@ def _refuse_writes_when_reading(session: Session, flush_context: Any, instances:
         raise RuntimeError("a read-only unit of work cannot write; use a writing one")
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url`` with the pragmas and pool settings this application relies on."""
+def make_engine(
+    url: str, *, echo: bool = False, threads: int = 40, busy_timeout: float = 10.0
+) -> Engine:
+    """An engine for ``url`` with the pragmas and pool settings this application relies on.
+
+    The pool holds a connection for each thread that may do database work at once
+    (``threads``, the size of the request thread pool), plus a few for the command line and
+    the error pages, so that a request never waits for a connection while another thread holds
+    one idle; a checkout that still waits ``busy_timeout`` seconds fails (answered 503).
+    """
     url = normalise_database_url(url)
     parsed = make_url(url)
+    pool = {"pool_size": threads, "max_overflow": 5, "pool_timeout": busy_timeout}
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database, echo=echo)
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return _sqlite_engine(url, parsed.database, echo=echo, busy_timeout=busy_timeout, **pool)
+    # A lock another transaction holds is waited for at most busy_timeout: then 503, not a hang.
+    options = f"-c lock_timeout={int(busy_timeout * 1000)}"
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, connect_args={"options": options}, **pool
+    )
 
 
 def engine_from_settings(settings: Settings) -> Engine:
-    return make_engine(settings.effective_database_url)
+    return make_engine(
+        settings.effective_database_url,
+        threads=settings.threads,
+        busy_timeout=settings.busy_timeout_seconds,
+    )
 
 
-def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
+_HOLDS_WRITE_LOCK = "mfg_holds_write_lock"
+
+
+def _sqlite_engine(
+    url: str, database: str | None, *, echo: bool, busy_timeout: float, **pool: Any
+) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         echo=echo,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        connect_args={"check_same_thread": False, "timeout": busy_timeout},
+        **(pool if database and database != ":memory:" else {}),
     )
+    # SQLite has one writer at a time. Writers of this process queue for it here, in order of
+    # arrival, rather than in SQLite's busy handler, which polls with growing sleeps: under
+    # contention that handler let some writers wait 15 s and then fail ("database is locked")
+    # while others went through. The lock is taken before BEGIN IMMEDIATE and released when the
+    # connection goes back to the pool, after its COMMIT or ROLLBACK. Other processes (the
+    # command line) still meet SQLite's own lock, with its busy timeout.
+    writers = threading.Lock()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -74,14 +105,34 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
         mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE" and not connection.info.get(_HOLDS_WRITE_LOCK):
+            if not writers.acquire(timeout=busy_timeout):
+                raise PoolTimeout(f"the write lock was not free within {busy_timeout:g} s")
+            connection.info[_HOLDS_WRITE_LOCK] = True
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _release(connection.info)
+            raise
+
+    def _release(info: dict) -> None:
+        if info.pop(_HOLDS_WRITE_LOCK, False):
+            writers.release()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+        _release(record.info)
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+        _release(record.info)
 
     return engine
 

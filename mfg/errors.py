@@ -155,6 +155,16 @@ class RuleViolation(MfgError):
         return cls(conflict(code, message), **details)
 
 
+class Busy(MfgError):
+    """The server could not get what the request needs (a database connection, the write lock,
+    a row another person holds) in reasonable time: nothing was saved; try again shortly."""
+
+    code = "busy"
+    status_code = 503
+    default_message = "The server is busy: nothing was saved. Please try again in a moment."
+    retry_after_seconds = 2
+
+
 class DemoRefused(MfgError):
     code = "demo_refused"
     status_code = 409

@@ -1,5 +1,9 @@
 """The application factory: settings, database engine, routers, static files, error handlers."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -82,7 +86,16 @@ SESSION_MAX_AGE_S = 12 * 3600  # absolute limit; the idle timeout is enforced pe
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The thread pool runs every request's database work; the engine's pool has a
+        # connection for each of its threads (mfg.db.make_engine).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title=PRODUCT_NAME,
         version=__version__,
         summary="Manufacturing and lot-release tracker for a pooled OM-MSC cell therapy",

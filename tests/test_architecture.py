@@ -88,3 +88,55 @@ def test_status_is_assigned_only_by_transition_functions() -> None:
             for target in targets:
                 if isinstance(target, ast.Attribute) and target.attr == "status":
                     raise AssertionError(f"{name}:{node.lineno} assigns .status directly")
+
+
+def test_every_route_ends_its_unit_of_work_in_its_own_thread(app) -> None:
+    """Every route of the application is a ``UnitOfWorkRoute``: a synchronous endpoint commits
+    in its own thread, so a transaction holding the write lock never waits for the event loop;
+    an asynchronous endpoint hands its database work to ``run_work``."""
+    from fastapi.routing import APIRoute
+
+    from mfg.web.deps import UnitOfWorkRoute
+
+    def api_routes(routes):  # included routers are kept whole (FastAPI ≥ 0.16x)
+        for route in routes:
+            if hasattr(route, "original_router"):
+                yield from api_routes(route.original_router.routes)
+            elif isinstance(route, APIRoute):
+                yield route
+
+    routes = list(api_routes(app.routes))
+    assert len(routes) > 100 and all(isinstance(r, UnitOfWorkRoute) for r in routes), [
+        r.path for r in routes if not isinstance(r, UnitOfWorkRoute)
+    ]
+
+
+def test_asynchronous_endpoints_do_no_database_work_on_the_event_loop() -> None:
+    """An ``async def`` endpoint or dependency that takes the request's session passes it only
+    to ``run_db``/``run_work`` (the thread pool): a query there would stop every other request."""
+    offenders = []
+    for file in sorted((ROOT / "mfg").rglob("*.py")):
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.AsyncFunctionDef):
+                continue
+            names = {a.arg for a in node.args.args + node.args.kwonlyargs}
+            if "session" not in names:
+                continue
+            for call in ast.walk(node):
+                if not isinstance(call, ast.Call) or any(
+                    isinstance(p, ast.FunctionDef | ast.Lambda) and call in ast.walk(p)
+                    for p in ast.walk(node)
+                    if p is not node
+                ):
+                    continue
+                passes = [a for a in call.args if isinstance(a, ast.Name) and a.id == "session"]
+                passes += [
+                    k.value
+                    for k in call.keywords
+                    if isinstance(k.value, ast.Name) and k.value.id == "session"
+                ]
+                callee = ast.unparse(call.func)
+                if passes and callee not in ("run_db", "run_work"):
+                    offenders.append(f"{file.relative_to(ROOT)}:{call.lineno} {callee}")
+    assert offenders == []

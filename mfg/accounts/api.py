@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
 from mfg.accounts.schemas import (
     IssuedPasswordPublic,
@@ -20,10 +20,10 @@ from mfg.auth.login import change_password, login
 from mfg.auth.permissions import Action
 from mfg.auth.tokens import issue_token
 from mfg.models import User
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.security import Allow, CurrentUser
 
-router = APIRouter(prefix="/api", tags=["accounts"])
+router = Router(prefix="/api", tags=["accounts"])
 Admin = Annotated[User, Depends(Allow(Action.MANAGE_USERS))]
 
 

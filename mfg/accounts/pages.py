@@ -3,7 +3,7 @@
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mfg.accounts.scan import staff_code
@@ -15,7 +15,7 @@ from mfg.errors import MfgError, NotFound
 from mfg.identifiers.keyboard import recover_latin
 from mfg.models import Role, User
 from mfg.models.auth import ROLE_LABELS
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep, run_work
 from mfg.web.security import (
     Allow,
     CurrentUser,
@@ -25,7 +25,7 @@ from mfg.web.security import (
 )
 from mfg.web.templating import flash, render
 
-router = APIRouter()
+router = Router()
 Admin = Annotated[User, Depends(Allow(Action.MANAGE_USERS))]
 FormText = Annotated[str, Form(max_length=1000)]
 
@@ -139,12 +139,15 @@ def users_page(request: Request, actor: Admin, session: SessionDep) -> Response:
 @router.post("/admin/users", response_class=HTMLResponse)
 async def users_create(request: Request, actor: Admin, session: SessionDep) -> Response:
     form = await request.form()
-    issued = accounts.create_user(
+    issued = await run_work(
         session,
-        actor=actor,
-        username=str(form.get("username", "")),
-        full_name=str(form.get("full_name", "")),
-        roles=[str(r) for r in form.getlist("roles")],
+        lambda: accounts.create_user(
+            session,
+            actor=actor,
+            username=str(form.get("username", "")),
+            full_name=str(form.get("full_name", "")),
+            roles=[str(r) for r in form.getlist("roles")],
+        ),
     )
     return render(request, "accounts/issued.html", {"issued": issued, "why": "created"})
 
@@ -167,17 +170,22 @@ async def user_roles(
     username: str, request: Request, actor: Admin, session: SessionDep
 ) -> Response:
     form = await request.form()
-    subject = accounts.require_user(session, username)
-    accounts.set_roles(
-        session,
-        actor=actor,
-        user=subject,
-        roles=[str(r) for r in form.getlist("roles")],
-        expected_version=int(str(form.get("expected_version", "0")) or 0),
-        reason=str(form.get("reason", "")),
-    )
-    flash(request, f"Roles of {subject.username} changed.")
-    return RedirectResponse(f"/admin/users/{subject.username}", status_code=303)
+
+    def change() -> str:
+        subject = accounts.require_user(session, username)
+        accounts.set_roles(
+            session,
+            actor=actor,
+            user=subject,
+            roles=[str(r) for r in form.getlist("roles")],
+            expected_version=int(str(form.get("expected_version", "0")) or 0),
+            reason=str(form.get("reason", "")),
+        )
+        return subject.username
+
+    changed = await run_work(session, change)
+    flash(request, f"Roles of {changed} changed.")
+    return RedirectResponse(f"/admin/users/{changed}", status_code=303)
 
 
 @router.post("/admin/users/{username}/{action}", response_class=HTMLResponse)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from mfg.audit.service import EventFilter
 from mfg.audittrail import service
@@ -17,10 +17,10 @@ from mfg.audittrail.schemas import (
 )
 from mfg.auth.permissions import Action
 from mfg.models import User
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.security import Allow
 
-router = APIRouter(prefix="/api/audit", tags=["audit"])
+router = Router(prefix="/api/audit", tags=["audit"])
 
 
 @router.get("/verify", response_model=VerifyResult)

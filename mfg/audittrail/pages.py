@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -12,11 +12,11 @@ from mfg.audit.service import EventFilter
 from mfg.audittrail import service
 from mfg.auth.permissions import Action, may
 from mfg.models import User
-from mfg.web.deps import SessionDep, WriteSessionDep
+from mfg.web.deps import Router, SessionDep, WriteSessionDep
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
-router = APIRouter()
+router = Router()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_AUDIT_TRAIL))]
 PAGE_SIZE = 100
 

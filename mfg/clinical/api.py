@@ -5,7 +5,7 @@ import json
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import Session, select
 
@@ -15,10 +15,10 @@ from mfg.errors import NotFound
 from mfg.models import Allocation, BedsideCheck, Dose, DoseOrder, Infusion, Patient, User
 from mfg.quantities import Number, WholeNumber
 from mfg.signatures import service as signatures
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.security import Allow
 
-router = APIRouter(prefix="/api", tags=["clinical"])
+router = Router(prefix="/api", tags=["clinical"])
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
 Clinician = Annotated[User, Depends(Allow(Action.BEDSIDE))]
 Password = Field(min_length=1, max_length=1024)

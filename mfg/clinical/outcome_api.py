@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -14,11 +14,11 @@ from mfg.clinical.patients import get_patient, get_trial
 from mfg.clinical.report import ArmCounts, export_report, trial_report
 from mfg.models import AdverseEvent, Outcome, Patient, User
 from mfg.signatures.service import ShownSignature
-from mfg.web.deps import SessionDep, WriteSessionDep
+from mfg.web.deps import Router, SessionDep, WriteSessionDep
 from mfg.web.openapi import CSV, PDF, binary
 from mfg.web.security import Allow
 
-router = APIRouter(prefix="/api", tags=["clinical"])
+router = Router(prefix="/api", tags=["clinical"])
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
 Recorder = Annotated[User, Depends(Allow(Action.RECORD_CLINICAL))]
 

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -14,12 +14,12 @@ from mfg.clinical.patients import arm_of, get_patient, get_trial
 from mfg.clinical.report import shown_pct, trial_report
 from mfg.errors import InvalidInput
 from mfg.models import Meaning, Relation, User
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
-router = APIRouter()
+router = Router()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
 Recorder = Annotated[User, Depends(Allow(Action.RECORD_CLINICAL))]
 Day = Annotated[str, Form(max_length=10)]

@@ -5,7 +5,7 @@ import json
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
@@ -13,14 +13,14 @@ from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.clinical import bedside, infusions, orders, patients
 from mfg.errors import NotFound
-from mfg.models import Allocation, Dose, User
+from mfg.models import Allocation, Dose, Patient, User
 from mfg.quantities import Number, counted
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep, run_work
 from mfg.web.forms import form_number, form_whole_number, local_datetime, local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
-router = APIRouter()
+router = Router()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
 Clinician = Annotated[User, Depends(Allow(Action.BEDSIDE))]
 Password = Annotated[str, Form(max_length=1024)]
@@ -54,25 +54,29 @@ async def patients_enrol(
 ) -> Response:
     """The enrolment form: each criterion answered yes or no."""
     form = await request.form()
-    trial = patients.get_trial(session)
-    answers = {
-        text: form.get(f"criterion_{i}") == "yes"
-        for i, (_, text) in enumerate(patients.criteria_of(trial))
-        if form.get(f"criterion_{i}") in ("yes", "no")
-    }
-    patient = patients.enrol_patient(
-        session,
-        actor=actor,
-        trial=trial,
-        arm_code=str(form.get("arm", "")),
-        sex=str(form.get("sex", "")),
-        age=form_whole_number(form, "age") or 0,
-        weight_kg=form_number(form, "weight_kg") or 0,
-        answers=answers,
-        enrolled_on=date.fromisoformat(
-            str(form.get("enrolled_on") or local_now_input(request)[:10])
-        ),
-    )
+
+    def enrol() -> Patient:
+        trial = patients.get_trial(session)
+        answers = {
+            text: form.get(f"criterion_{i}") == "yes"
+            for i, (_, text) in enumerate(patients.criteria_of(trial))
+            if form.get(f"criterion_{i}") in ("yes", "no")
+        }
+        return patients.enrol_patient(
+            session,
+            actor=actor,
+            trial=trial,
+            arm_code=str(form.get("arm", "")),
+            sex=str(form.get("sex", "")),
+            age=form_whole_number(form, "age") or 0,
+            weight_kg=form_number(form, "weight_kg") or 0,
+            answers=answers,
+            enrolled_on=date.fromisoformat(
+                str(form.get("enrolled_on") or local_now_input(request)[:10])
+            ),
+        )
+
+    patient = await run_work(session, enrol)
     flash(request, f"Patient {patient.code} enrolled: print the wristband.")
     return RedirectResponse(f"/patients/{patient.code}", status_code=303)
 
@@ -282,20 +286,23 @@ async def bedside_infusion(
     vitals = {
         m: {v: form_number(form, f"{m}_{v}") for v in infusions.VITALS} for m in infusions.MOMENTS
     }
-    record = bedside.get_check(session, check_id)
-    infusions.record_infusion(
-        session,
-        actor=actor,
-        record=record,
-        started_at=local_datetime(request, str(form.get("started_at", "")), "started_at"),
-        stopped_at=local_datetime(request, str(form.get("stopped_at", "")), "stopped_at"),
-        volume_ml=form_number(form, "volume_ml") or 0,
-        complete=form.get("complete") == "yes",
-        bag_inspected=form.get("bag_inspected") == "yes",
-        vitals=vitals,
-        reactions=str(form.get("reactions", "")),
-        password=str(form.get("password", "")),
-        conditional_acknowledged=form.get("conditional_acknowledged") == "yes",
-    )
+
+    def record() -> None:
+        infusions.record_infusion(
+            session,
+            actor=actor,
+            record=bedside.get_check(session, check_id),
+            started_at=local_datetime(request, str(form.get("started_at", "")), "started_at"),
+            stopped_at=local_datetime(request, str(form.get("stopped_at", "")), "stopped_at"),
+            volume_ml=form_number(form, "volume_ml") or 0,
+            complete=form.get("complete") == "yes",
+            bag_inspected=form.get("bag_inspected") == "yes",
+            vitals=vitals,
+            reactions=str(form.get("reactions", "")),
+            password=str(form.get("password", "")),
+            conditional_acknowledged=form.get("conditional_acknowledged") == "yes",
+        )
+
+    await run_work(session, record)
     flash(request, "Infusion recorded.")
-    return RedirectResponse(f"/bedside/checks/{record.id}", status_code=303)
+    return RedirectResponse(f"/bedside/checks/{check_id}", status_code=303)

@@ -3,7 +3,7 @@
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from sqlmodel import Session
 
 from mfg.auth.permissions import Action
@@ -27,10 +27,10 @@ from mfg.donors.schemas import (
     ScreeningIn,
 )
 from mfg.models import Biopsy, Donor, MarkerSetVersion, User
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.security import Allow
 
-router = APIRouter(prefix="/api", tags=["donors"])
+router = Router(prefix="/api", tags=["donors"])
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_DONORS))]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
@@ -25,12 +25,12 @@ from mfg.errors import MfgError
 from mfg.identifiers.isbt128 import Din
 from mfg.models import Donor, MarkerOutcome, User
 from mfg.signatures import service as signatures
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
-router = APIRouter()
+router = Router()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_DONORS))]
 Registrar = Annotated[User, Depends(Allow(Action.REGISTER_DONORS))]
 

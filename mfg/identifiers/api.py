@@ -3,7 +3,7 @@
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -12,10 +12,10 @@ from mfg.errors import NotAuthenticated
 from mfg.identifiers.resolve import Resolution, Rider
 from mfg.identifiers.scan import ParsedScan
 from mfg.identifiers.schemas import ScanResult
-from mfg.web.deps import run_lookup
+from mfg.web.deps import Router, run_lookup
 from mfg.web.security import confirm_login, login_checked_in_endpoint, login_claim
 
-router = APIRouter(prefix="/api", tags=["scanning"])
+router = Router(prefix="/api", tags=["scanning"])
 
 
 @router.get("/scan", response_model=ScanResult, dependencies=[Depends(login_checked_in_endpoint)])

@@ -2,15 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from mfg.identifiers.errors import ScanError
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.security import CurrentUser
 from mfg.web.templating import render
 
-router = APIRouter()
+router = Router()
 
 
 @router.get("/scan", name="scan")

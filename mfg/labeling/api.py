@@ -5,17 +5,17 @@ Each call is a print: logged and audited. A second one is a reprint and needs ``
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from mfg.auth.permissions import Action
 from mfg.labeling import service
 from mfg.models import User
-from mfg.web.deps import WriteSessionDep
+from mfg.web.deps import Router, WriteSessionDep
 from mfg.web.openapi import PDF, ZPL, binary
 from mfg.web.security import Allow
 
-router = APIRouter(prefix="/api/labels", tags=["labels"])
+router = Router(prefix="/api/labels", tags=["labels"])
 Printer = Annotated[User, Depends(Allow(Action.PRINT_LABELS))]
 
 

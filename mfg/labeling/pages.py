@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from mfg.auth.permissions import Action
@@ -13,11 +13,11 @@ from mfg.labeling.fit import LabelTextDoesNotFit
 from mfg.labeling.layout import load_layout
 from mfg.labeling.svg import label_svg
 from mfg.models import User
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.security import Allow
 from mfg.web.templating import render
 
-router = APIRouter()
+router = Router()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_LABEL_LAYOUTS))]
 Printer = Annotated[User, Depends(Allow(Action.PRINT_LABELS))]
 

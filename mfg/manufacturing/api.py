@@ -3,7 +3,7 @@ doses, and each bench step as a use case (material lots: ``material_api``)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import Response
 
 from mfg.auth.permissions import Action
@@ -30,11 +30,11 @@ from mfg.manufacturing.schemas import (
     ThawIn,
 )
 from mfg.models import Biopsy, Culture, Dose, Harvest, Lot, LotPassage, User
-from mfg.web.deps import SessionDep, WriteSessionDep
+from mfg.web.deps import Router, SessionDep, WriteSessionDep
 from mfg.web.openapi import PDF, binary
 from mfg.web.security import Allow
 
-router = APIRouter(prefix="/api", tags=["manufacturing"])
+router = Router(prefix="/api", tags=["manufacturing"])
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))]
 
 

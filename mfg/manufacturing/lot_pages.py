@@ -3,7 +3,7 @@ and the doses."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
@@ -25,12 +25,12 @@ from mfg.manufacturing.schemas import (
 from mfg.models import Deviation, DeviationStatus, DoseStatus, Lot, User
 from mfg.quantities import counted
 from mfg.signatures import service as signatures
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
-router = APIRouter()
+router = Router()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))]
 
 

@@ -3,16 +3,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from mfg.auth.permissions import Action
 from mfg.manufacturing import materials
 from mfg.manufacturing.schemas import MaterialCreate, MaterialDecision, MaterialList, MaterialPublic
 from mfg.models import User
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.security import Allow
 
-router = APIRouter(prefix="/api", tags=["manufacturing"])
+router = Router(prefix="/api", tags=["manufacturing"])
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))]
 
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mfg import quantities
@@ -13,12 +13,12 @@ from mfg.manufacturing import cultures, materials
 from mfg.manufacturing.schemas import CultureStart, MaterialCreate, MaterialDecision, PassageIn
 from mfg.models import Biopsy, Culture, User
 from mfg.signatures import service as signatures
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
-router = APIRouter()
+router = Router()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))]
 
 

@@ -3,7 +3,7 @@ results with verification, deviations, and a lot's QC summary."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from sqlmodel import Session
 
 from mfg.auth.permissions import Action
@@ -31,10 +31,10 @@ from mfg.qc.schemas import (
     TestStandingPublic,
 )
 from mfg.qc.summary import lot_qc
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.security import Allow
 
-router = APIRouter(prefix="/api", tags=["qc"])
+router = Router(prefix="/api", tags=["qc"])
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_QC))]
 Manager = Annotated[User, Depends(Allow(Action.MANAGE_SPECIFICATIONS))]
 Limit = Annotated[int, Query(ge=1, le=500)]

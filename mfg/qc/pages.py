@@ -5,7 +5,7 @@ import json
 import tomllib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mfg.audit.service import history
@@ -19,12 +19,12 @@ from mfg.qc import results, rules, samples, specs
 from mfg.qc.summary import lot_qc
 from mfg.quantities import Number
 from mfg.signatures import service as signatures
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_datetime, local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
-router = APIRouter()
+router = Router()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_QC))]
 Text = Annotated[str, Form(max_length=200)]
 LongText = Annotated[str, Form(max_length=4000)]

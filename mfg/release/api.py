@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -17,11 +17,11 @@ from mfg.release.schemas import (
     ReleaseCheckPublic,
     ReleaseIn,
 )
-from mfg.web.deps import SessionDep, WriteSessionDep
+from mfg.web.deps import Router, SessionDep, WriteSessionDep
 from mfg.web.openapi import PDF, binary
 from mfg.web.security import Allow
 
-router = APIRouter(prefix="/api", tags=["release"])
+router = Router(prefix="/api", tags=["release"])
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_RELEASE))]
 Releaser = Annotated[User, Depends(Allow(Action.RELEASE_LOTS))]
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
@@ -12,11 +12,11 @@ from mfg.identifiers.isbt128 import Din
 from mfg.manufacturing.pools import get_lot
 from mfg.models import Lot, User
 from mfg.release import service
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
-router = APIRouter()
+router = Router()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_RELEASE))]
 Releaser = Annotated[User, Depends(Allow(Action.RELEASE_LOTS))]
 Password = Annotated[str, Form(max_length=1024)]

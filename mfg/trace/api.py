@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from pydantic import BaseModel
 from pydantic_core import to_json
 
@@ -11,11 +11,11 @@ from mfg.models import User
 from mfg.trace.graph import KINDS, Node, Trace
 from mfg.trace.lookup import resolve_code
 from mfg.trace.service import collector_paused, trace
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.security import Allow
 from mfg.web.urls import RECORD_PAGES
 
-router = APIRouter(prefix="/api", tags=["trace"])
+router = Router(prefix="/api", tags=["trace"])
 
 
 class NodePublic(BaseModel):

@@ -2,17 +2,17 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.responses import Response
 
 from mfg.auth.permissions import Action
 from mfg.models import User
 from mfg.trace import fhir
-from mfg.web.deps import WriteSessionDep
+from mfg.web.deps import Router, WriteSessionDep
 from mfg.web.openapi import FHIR_JSON, binary
 from mfg.web.security import Allow
 
-router = APIRouter(prefix="/api/fhir", tags=["fhir"])
+router = Router(prefix="/api/fhir", tags=["fhir"])
 KIND_OF = {"doses": "dose", "lots": "lot", "patients": "patient"}
 
 

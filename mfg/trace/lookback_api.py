@@ -4,7 +4,7 @@ patients to notify, QA's signed hold of every unused affected dose, and the noti
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
@@ -14,11 +14,11 @@ from mfg.models import User
 from mfg.signatures import service as signatures
 from mfg.trace import lookback, notifications
 from mfg.trace.lookback import LookBack
-from mfg.web.deps import SessionDep, WriteSessionDep
+from mfg.web.deps import Router, SessionDep, WriteSessionDep
 from mfg.web.openapi import CSV, PDF, binary
 from mfg.web.security import Allow
 
-router = APIRouter(prefix="/api/lookback", tags=["look-back"])
+router = Router(prefix="/api/lookback", tags=["look-back"])
 Source = Literal["donor", "material"]
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))]
 

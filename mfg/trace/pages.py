@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
@@ -14,11 +14,11 @@ from mfg.trace.graph import Trace
 from mfg.trace.lookup import resolve_code
 from mfg.trace.render import DRAWN_NODES, drawable, table_rows, trace_svg
 from mfg.trace.service import collector_paused, trace
-from mfg.web.deps import SessionDep, WriteSessionDep
+from mfg.web.deps import Router, SessionDep, WriteSessionDep
 from mfg.web.security import Allow
 from mfg.web.templating import counted, flash, render
 
-router = APIRouter()
+router = Router()
 
 
 @router.get("/trace/{code:path}", response_class=HTMLResponse, name="trace")

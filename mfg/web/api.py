@@ -1,16 +1,16 @@
 """The installation's own JSON endpoints: what it serves, and what waits for the caller."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel
 
 from mfg import __version__
 from mfg.db import current_revision
 from mfg.system.service import database_state
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.security import CurrentUser
 from mfg.web.worklist import Waiting
 
-router = APIRouter(prefix="/api", tags=["system"])
+router = Router(prefix="/api", tags=["system"])
 
 
 class SystemInfo(BaseModel):

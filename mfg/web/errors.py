@@ -7,10 +7,14 @@ from urllib.parse import quote, urlsplit
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mfg.errors import (
     BadRequest,
+    Busy,
     InvalidInput,
     MethodNotAllowed,
     MfgError,
@@ -45,10 +49,39 @@ def wants_json(request: Request) -> bool:
     return request.url.path == "/api" or request.url.path.startswith("/api/")
 
 
+def _retry_after(error: MfgError, response: Response) -> Response:
+    if isinstance(error, Busy):
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return response
+
+
+async def respond(request: Request, error: MfgError) -> Response:
+    """The error's answer; an error page (which reads the user for its frame) is made in the
+    thread pool, never on the event loop."""
+    if wants_json(request) or sent_inline(request.headers):
+        return error_response(request, error)
+    return await run_in_threadpool(error_response, request, error)
+
+
+def busy_of(exc: Exception) -> Busy | None:
+    """The database could not give what the request needed in time: a pool checkout that
+    timed out, SQLite's write lock still held after its busy timeout, a PostgreSQL lock or
+    statement timeout. Such a request is answered 503 with ``Retry-After``, never 500."""
+    if isinstance(exc, PoolTimeout):
+        return Busy()
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig) if exc.orig is not None else str(exc)
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if "database is locked" in text or sqlstate in ("55P03", "57014", "40P01"):
+            return Busy()
+    return None
+
+
 def error_response(request: Request, error: MfgError) -> Response:
     if wants_json(request) or sent_inline(request.headers):
         # Under /api, or a page form sent by its script: the script shows it on the form.
-        return JSONResponse({"error": error.as_dict()}, status_code=error.status_code)
+        response = JSONResponse({"error": error.as_dict()}, status_code=error.status_code)
+        return _retry_after(error, response)
     # A person at a page is sent where they can act: the login form, or the password form.
     if isinstance(error, NotAuthenticated) and request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -61,7 +94,9 @@ def error_response(request: Request, error: MfgError) -> Response:
     # The request's own unit of work was rolled back: read the user afresh for the page frame.
     request.state.user = peek_user(request) if "session" in request.scope else None
     context = {"error": error, "form_page": _form_page(request)}
-    return render(request, "web/error.html", context, status_code=error.status_code)
+    return _retry_after(
+        error, render(request, "web/error.html", context, status_code=error.status_code)
+    )
 
 
 def _form_page(request: Request) -> str | None:
@@ -89,13 +124,13 @@ def _validation_details(exc: RequestValidationError) -> dict[str, Any]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MfgError)
     async def _domain(request: Request, exc: MfgError) -> Response:
-        return error_response(request, exc)
+        return await respond(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         details = _validation_details(exc)
         summary = "; ".join(f"{f['field'] or 'request'}: {f['message']}" for f in details["fields"])
-        return error_response(request, InvalidInput(summary or None, details=details))
+        return await respond(request, InvalidInput(summary or None, details=details))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -106,13 +141,23 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             message = f"{request.url.path} does not accept {request.method}."
         error = error_class(message)
-        response = error_response(request, error)
+        response = await respond(request, error)
         response.status_code = exc.status_code
         if exc.headers:
             response.headers.update(exc.headers)
         return response
 
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(OperationalError)
+    async def _database(request: Request, exc: Exception) -> Response:
+        busy = busy_of(exc)
+        if busy is not None:
+            log.warning("busy on %s %s: %s", request.method, request.url.path, exc)
+            return await respond(request, busy)
+        log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+        return await respond(request, InternalError())
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, InternalError())
+        return await respond(request, InternalError())

@@ -1,15 +1,15 @@
 """The shell's own pages: home and the health check."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from mfg.db import current_revision, database_reachable, describe_database
 from mfg.system.service import database_state
-from mfg.web.deps import SessionDep
+from mfg.web.deps import Router, SessionDep
 from mfg.web.security import CurrentUser
 from mfg.web.templating import render
 
-router = APIRouter()
+router = Router()
 
 
 @router.get("/", response_class=HTMLResponse, name="home")
