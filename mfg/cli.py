@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from mfg import __version__
-from mfg.config import ConfigurationError, Settings, get_settings
+from mfg.config import ConfigurationError, Settings, get_settings, normalise_database_url
 from mfg.db import describe_database, engine_from_settings, unit_of_work, upgrade_database
 from mfg.demo import DemoResult, load_demo
 from mfg.errors import MfgError
@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (PostgreSQL only; SQLite is served by one process)",
+    )
     serve.set_defaults(handler=_serve)
 
     db = commands.add_parser("db", help="database schema", description="Database schema.")
@@ -281,12 +287,34 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from mfg.main import create_app
 
+    if args.workers < 1:
+        raise ConfigurationError("--workers is at least 1")
+    sqlite = normalise_database_url(settings.effective_database_url).startswith("sqlite")
+    if args.workers > 1 and sqlite:
+        raise ConfigurationError(
+            "several workers need PostgreSQL (MFG_DATABASE_URL): SQLite has one writer at a "
+            "time, and one process queues its writers best"
+        )
     _migrate(settings)
     if args.demo:
         _print_demo(_run_demo(settings))
-    app = create_app(settings)
+    settings.effective_secret_key()  # made once here, before any worker reads it
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host  # noqa: S104
     print(f"Serving on http://{host}:{args.port}/  (Ctrl+C to stop)", flush=True)
+    if args.workers > 1:
+        # Each worker builds the application from the same environment (MFG_* variables);
+        # sessions, tokens and CSRF are signed with the one secret key, and the audit chain and
+        # identifier allocators are held by the database, so any worker may serve any request.
+        uvicorn.run(
+            "mfg.main:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="warning",
+        )
+        return 0
+    app = create_app(settings)
     freeze_start_up_objects()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
