@@ -93,6 +93,8 @@ READ_PATHS = {
     "material": "/api/materials/{}",
 }
 SERVER_START_TIMEOUT_S = 300  # the demo is loaded before the server listens
+SETUP_TIMEOUT_S = 180  # logins, setup reads and the audit verification
+IDLE_HEALTHZ_S = 1.0  # the server is idle again when /healthz answers within this
 
 
 class BenchError(RuntimeError):
@@ -310,6 +312,7 @@ class LevelResult:
     client_cpu_s: float
     load_average: float  # of the last minute, at the end of the level
     samples: list[Sample] = field(default_factory=list)
+    drain_s: float = 0.0  # how long the server stayed busy once the clients stopped
 
     @property
     def latencies(self) -> list[float]:
@@ -472,6 +475,10 @@ def level_details(result: LevelResult) -> list[str]:
         p99 = times[min(len(times) - 1, int(0.99 * len(times)))]
         per_kind.append(f"{kind} {len(times)} (p99 {p99 * 1000:.0f} ms)")
     lines.append(f"          by kind: {', '.join(per_kind)}")
+    if result.drain_s >= IDLE_HEALTHZ_S:
+        lines.append(
+            f"          server still busy {result.drain_s:.1f} s after the clients stopped"
+        )
     if result.client_errors():
         codes = ", ".join(f"{k} x{n}" for k, n in result.client_errors().most_common())
         lines.append(f"          4xx: {codes}")
@@ -534,15 +541,15 @@ def print_config(result: ConfigResult) -> bool:
     if result.skipped:
         print(f"   SKIPPED: {result.skipped}")
         return True
-    if result.error:
-        print(f"   FAIL the benchmark stopped: {result.error}")
-        return False
     print(HEADER)
     for level in result.levels:
         print(level_row(level))
         for line in level_details(level):
             print(line)
     ok = True
+    if result.error:
+        print(f"   FAIL the benchmark stopped: {result.error}")
+        ok = False
     for description, met in judge(result):
         verdict = "n/a " if met is None else ("PASS" if met else "FAIL")
         print(f"   {verdict} {description}")
@@ -583,13 +590,18 @@ def run_against(
     workers: int | None,
     args: argparse.Namespace,
 ) -> ConfigResult:
+    """Serve, measure each client count, verify the audit chain; a server too stalled to log
+    in or verify ends the configuration with what was measured so far."""
     print(f"\n-- {DESCRIPTIONS[name]}: starting mfg serve --demo", flush=True)
     started = time.perf_counter()
     server = start_server(workdir, database_url, workers)
     print(f"   serving after {time.perf_counter() - started:.0f} s (demo loaded)", flush=True)
     levels: list[LevelResult] = []
+    error, api_ok, api_message = "", False, "API: not verified"
     try:
-        with httpx.Client(base_url=server.base_url, timeout=args.timeout) as client:
+        # Setup, logins and the verification wait longer than the clients: after a level the
+        # server may still be working through requests whose clients gave up.
+        with httpx.Client(base_url=server.base_url, timeout=SETUP_TIMEOUT_S) as client:
             work = build_workload(client, login(client, TECHNICIANS[0]))
             print(
                 f"   scan list: {len(work.scans)} codes; {len(work.reprints)} dose labels; "
@@ -602,10 +614,12 @@ def run_against(
                 level = asyncio.run(
                     run_level(server.base_url, tokens, work, clients, args.seconds, args.timeout)
                 )
+                level.drain_s = wait_until_idle(client)
                 levels.append(level)
                 print(
                     f"   {clients} clients: {len(level.samples)} requests, "
-                    f"{level.throughput:.1f} req/s",
+                    f"{level.throughput:.1f} req/s; /healthz answered in under "
+                    f"{IDLE_HEALTHZ_S:g} s {level.drain_s:.1f} s after the level",
                     flush=True,
                 )
             response = client.get("/api/audit/verify", headers=bearer(login(client, AUDITOR)))
@@ -615,6 +629,9 @@ def run_against(
             if response.status_code == 200
             else f"API answered {response.status_code}"
         )
+    except (httpx.HTTPError, BenchError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        print(f"   stopped: {error}", flush=True)
     finally:
         stop_server(server.process)
     cli_ok, cli_message = audit_verify_cli(server)
@@ -623,7 +640,22 @@ def run_against(
         print("   exceptions in the server's log (last line of each traceback):")
         for line, count in errors.most_common(8):
             print(f"     {count:>5} x {line}")
-    return ConfigResult(name, levels, api_ok and cli_ok, f"{api_message}; CLI: {cli_message}")
+    return ConfigResult(
+        name, levels, api_ok and cli_ok, f"{api_message}; CLI: {cli_message}", error=error
+    )
+
+
+def wait_until_idle(client: httpx.Client) -> float:
+    """Seconds until ``GET /healthz`` answers within IDLE_HEALTHZ_S again (at most
+    SETUP_TIMEOUT_S): how long the server stayed busy with a level's requests after it ended."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < SETUP_TIMEOUT_S:
+        try:
+            if client.get("/healthz", timeout=IDLE_HEALTHZ_S).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.5)
+    return time.perf_counter() - start
 
 
 # --------------------------------------------------------------------------------------------
