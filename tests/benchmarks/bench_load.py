@@ -699,7 +699,15 @@ def main() -> int:
         f"load average {os.getloadavg()[0]:.2f}"
     )
     ok = all([print_config(result) for result in results])
-    print("\nRESULT:", "targets met" if ok else "TARGET MISSED")
+    unjudged = any(met is None for r in results if not r.skipped for _, met in judge(r))
+    if not ok:
+        print("\nRESULT: TARGET MISSED")
+    elif unjudged:
+        print(
+            f"\nRESULT: no target missed, some not judged (run {BASELINE_CLIENTS},{TARGET_CLIENTS})"
+        )
+    else:
+        print("\nRESULT: targets met")
     return 0 if ok else 1
 
 
