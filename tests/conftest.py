@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -24,6 +25,11 @@ from tests.dbutil import DatabaseFactory
 from tests.factories import ROLES, add_user, log_in
 
 TEST_SECRET = "test-secret-key-not-for-production-0123456789"
+
+# Property tests judge results, not time: a loaded CI machine must not fail them on a deadline
+# (speed is measured by the benchmarks in tests/benchmarks).
+hypothesis.settings.register_profile("mfg", deadline=None)
+hypothesis.settings.load_profile("mfg")
 
 
 @pytest.fixture(scope="session")
