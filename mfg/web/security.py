@@ -26,7 +26,7 @@ from mfg.errors import (
 )
 from mfg.models import User
 from mfg.quantities import counted
-from mfg.web.deps import READ_ONLY_METHODS, SessionDep, run_db
+from mfg.web.deps import READ_ONLY_METHODS, SessionDep, run_lookup
 
 SESSION_USER = "uid"
 SESSION_CREDENTIALS = "cv"
@@ -163,7 +163,15 @@ def peek_user(request: Request) -> User | None:
 
 
 async def current_user_optional(request: Request, session: SessionDep) -> User | None:
-    return await run_db(session, load_current_user, request, session)
+    """The user, read in a short read-only unit of work of its own, then handed to the
+    request's session without a query (``merge(load=False)``): a writing request's transaction
+    (and on SQLite the write lock) begins only when its endpoint first touches the database, in
+    the endpoint's own thread, and ends there."""
+    user = await run_lookup(request, lambda lookup, r: load_current_user(r, lookup), request)
+    if user is not None:
+        user = session.merge(user, load=False)
+        request.state.user = user
+    return user
 
 
 def load_current_user(request: Request, session: Session) -> User | None:
