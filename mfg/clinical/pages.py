@@ -15,6 +15,7 @@ from mfg.clinical import bedside, infusions, orders, patients
 from mfg.errors import NotFound
 from mfg.models import Allocation, Dose, Patient, User
 from mfg.quantities import Number, counted
+from mfg.signatures import service as signatures
 from mfg.web.deps import Router, SessionDep, run_work
 from mfg.web.forms import form_number, form_whole_number, local_datetime, local_now_input
 from mfg.web.security import Allow
@@ -243,6 +244,10 @@ def bedside_check_page(
 ) -> Response:
     record = bedside.get_check(session, check_id)
     signed = bedside.identity_signatures(session, record)
+    infused = infusions.infusion_of_check(session, record)
+    shown = signatures.shown(session, entity_type="bedside_check", entity_id=record.id)
+    if infused:
+        shown += signatures.shown(session, entity_type="infusion", entity_id=infused.id)
     context = {
         "record": record,
         "checks": bedside.checks_of(record),
@@ -252,7 +257,8 @@ def bedside_check_page(
         "dose": session.get(Dose, record.dose_id) if record.dose_id else None,
         "conditional": any("CONDITIONALLY" in c.reason for c in bedside.checks_of(record)),
         "signed": signed,
-        "infused": infusions.infusion_of_check(session, record),
+        "infused": infused,
+        "shown": shown,
         "moments": infusions.MOMENTS,
         "vitals": infusions.VITAL_BOUNDS,
         "now_local": local_now_input(request),

@@ -4,14 +4,15 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.identifiers.isbt128 import Din
 from mfg.manufacturing.pools import get_lot
-from mfg.models import Lot, User
+from mfg.models import Lot, Signature, User
 from mfg.release import service
+from mfg.signatures import service as signatures
 from mfg.web.deps import Router, SessionDep
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
@@ -41,7 +42,8 @@ def release_page(din: str, request: Request, actor: Viewer, session: SessionDep)
         "din": Din.parse(lot.din),
         "check": service.release_check(session, actor=actor, lot=lot),
         "decisions": [
-            (d, service.release_signature(session, d)) for d in service.decisions_of(session, lot)
+            (d, _shown(session, service.release_signature(session, d)))
+            for d in service.decisions_of(session, lot)
         ],
         "events": history(session, entity_type="lot", entity_id=lot.din),
         "may_release": may(actor, Action.RELEASE_LOTS),
@@ -114,3 +116,10 @@ for path, action, verb in (
         name=f"lot_{path.replace('-', '_')}_page",
         include_in_schema=False,
     )
+
+
+def _shown(session: Session, signature: Signature | None) -> signatures.ShownSignature | None:
+    """A decision's signature with whether its record still matches what was signed."""
+    if signature is None:
+        return None
+    return signatures.ShownSignature(signature, signatures.is_valid(session, signature))

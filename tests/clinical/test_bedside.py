@@ -25,7 +25,7 @@ from tests.clinical.factories import (
     released_lot,
     thaw,
 )
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, log_in
 from tests.manufacturing.factories import filled_lot
 from tests.races import race
 
@@ -366,3 +366,21 @@ def test_two_clinicians_verifying_one_weight_at_once_record_one_verification(
     outcomes = race(engine, settings, (lab.users["clinician-2"], third), work)
     assert outcomes.count("ok") == 1, outcomes
     assert isinstance(next(o for o in outcomes if o != "ok"), Conflict)
+
+
+def test_an_infusion_record_shows_each_signature_and_whether_it_still_matches(
+    lab, client, engine
+) -> None:
+    """The two identity signatures and the "Administered" one, each as a signature block that
+    says whether its record is unchanged since signing."""
+    patient, dose = ready_at_bedside(lab)
+    record = check(lab, patient.code, dose)
+    sign(lab, record, "clinician")
+    sign(lab, record, "clinician-2")
+    infusion = infuse(lab, record)
+    log_in(client, "clinician")
+    page = client.get(f"/bedside/checks/{record.id}").text
+    assert page.count('class="signature"') == 3 and page.count("Signature valid") == 3
+    execute(engine, f"UPDATE infusion SET volume_ml = 19 WHERE id = {infusion.id}")
+    page = client.get(f"/bedside/checks/{record.id}").text
+    assert page.count("SIGNATURE INVALID") == 1 and page.count("Signature valid") == 2

@@ -74,3 +74,12 @@ def test_a_conditionally_released_lot_shows_what_its_completion_waits_for(client
     assert client.get(f"/api/lots/{lot.din}/release-check").json()["ready"] is True
     assert 'id="completion-ready"' in client.get(f"/lots/{lot.din}/release").text
     assert "ready to complete the release" in client.get("/release").text
+
+
+def test_a_release_decision_shows_its_signature_and_whether_it_still_matches(client, lab) -> None:
+    lot = releasable_lot(lab)
+    release(lab, lot)
+    log_in(client, "qa")
+    page = client.get(f"/lots/{lot.din}/release").text
+    assert page.count('class="signature"') == 1 and "Signature valid" in page
+    assert "Released for clinical use" in page and "SIGNATURE INVALID" not in page
