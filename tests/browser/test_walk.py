@@ -23,7 +23,6 @@ from playwright.sync_api import Page, expect
 
 from mfg.db import make_engine
 from mfg.main import create_app
-from tests.browser.conftest import browser  # noqa: F401 (the session's Chromium)
 from tests.factories import PASSWORD, add_user
 from tests.labeling.helpers import decoded
 
@@ -176,7 +175,7 @@ class Walk:
 
 
 @pytest.fixture
-def walk(browser, server: Server) -> Iterator[Walk]:  # noqa: F811
+def walk(browser, server: Server) -> Iterator[Walk]:
     walking = Walk(browser, server)
     yield walking
     walking.close()
