@@ -3,10 +3,12 @@
 import hashlib
 import hmac
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+
+from mfg.models.base import as_utc
 
 GENESIS_HASH = "0" * 64
 
@@ -47,8 +49,7 @@ def signed_form(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, datetime):
-        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return moment.isoformat()
+        return as_utc(value).isoformat()
     if isinstance(value, dict):
         return {k: signed_form(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

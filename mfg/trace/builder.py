@@ -6,7 +6,6 @@ parameters. Only the columns a node shows are read, not whole rows."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from itertools import compress, repeat
 from operator import itemgetter
 from typing import Any
@@ -41,6 +40,7 @@ from mfg.models import (
     Passage,
     Patient,
     PoolMember,
+    as_utc,
 )
 from mfg.trace.graph import (
     Node,
@@ -67,13 +67,8 @@ DOSE_NODE_LIMIT = 1_000
 # (``Builder.infused_of_traced_lots``).
 INFUSION_COST = 10
 # Read without its UTC type decorator, whose per-row call every dose row would pay, infused or
-# not; ``_utc`` does its work on the few infused ones.
+# not; ``as_utc`` does its work on the few infused ones.
 INFUSED_AT = type_coerce(Infusion.started_at, DateTime(timezone=True))
-
-
-def _utc(moment: datetime) -> datetime:
-    """A moment read as stored: naive on SQLite (stored as UTC), aware on PostgreSQL."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def with_dose_counts(lots: Select) -> Select:
@@ -326,7 +321,7 @@ class Builder:
         seen = t.statuses["patient"]
         for moment, patient, status, dose in infusions:
             if patient not in seen:
-                t.add(Node("patient", patient, status, f"infused {_utc(moment):%Y-%m-%d}"))
+                t.add(Node("patient", patient, status, f"infused {as_utc(moment):%Y-%m-%d}"))
             t.link_keys(dose, key_of("patient", patient))
 
     def infused_of_traced_lots(self, doses: int) -> Sequence[Row[Any]] | None:
