@@ -63,10 +63,14 @@ class Settings(BaseSettings):
     password_hashing: Literal["standard", "test"] = "standard"  # noqa: S105
     # True behind HTTPS, so that the session cookie is never sent in clear.
     cookie_secure: bool = False
-    # Concurrency: requests whose database work runs at once in one process (the thread pool),
-    # each with a connection of its own (the pool holds as many); and how long a request waits
-    # for a connection, the write lock or another person's row before it is answered 503.
-    threads: int = Field(default=40, ge=2, le=1000)
+    # Concurrency: requests one process works on at once, writers in all turns but one; the
+    # others wait their turn in order of arrival (mfg.web.admission). The thread pool runs
+    # their database work, each thread with a connection of its own (the pool holds as many);
+    # it has room for every admitted request and the error pages. How long a request waits at
+    # the door, for a connection, the write lock or another person's row before it is answered
+    # 503.
+    active_requests: int = Field(default=4, ge=2, le=500)
+    threads: int = Field(default=16, ge=2, le=1000)
     busy_timeout_seconds: float = Field(default=10, gt=0, le=120)
 
     @field_validator("facility_fin")
@@ -87,6 +91,16 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _threads_for_every_admitted_request(self) -> Settings:
+        if self.threads < self.active_requests + 2:
+            raise ValueError(
+                f"MFG_THREADS ({self.threads}) must be at least MFG_ACTIVE_REQUESTS + 2 "
+                f"({self.active_requests + 2}): a thread for every admitted request, and two "
+                "for the error pages"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_needs_explicit_secrets(self) -> Settings:

@@ -92,10 +92,13 @@ def _new_donor(base: str, headers: dict[str, str]) -> httpx.Response:
     )
 
 
+@pytest.mark.parametrize("active", [2, 4])
 def test_a_write_waiting_for_the_database_does_not_stop_other_requests(
-    engine, settings, users
+    engine, settings, users, active: int
 ) -> None:
-    with served(settings) as base:
+    """Also when the waiting writers fill the writers' turns (``MFG_ACTIVE_REQUESTS`` but
+    one): the last turn is the readers'."""
+    with served(settings.model_copy(update={"active_requests": active})) as base:
         tech = _token(base, "technician")
         with (
             holding_the_write(engine, settings, users["admin"], seconds=10.0),

@@ -75,3 +75,9 @@ def test_production_refuses_the_example_fhir_namespace() -> None:
     with pytest.raises(ValidationError, match="MFG_FHIR_SYSTEM_BASE"):
         Settings(**production)
     assert Settings(**production, fhir_system_base="https://cells.example-hospital.by/mfg")
+
+
+def test_threads_must_cover_every_admitted_request() -> None:
+    assert Settings(active_requests=14, threads=16).threads == 16
+    with pytest.raises(ValidationError, match="MFG_THREADS"):
+        Settings(active_requests=15, threads=16)

@@ -96,12 +96,25 @@ def _finishing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 class UnitOfWorkRoute(APIRoute):
     """A route whose synchronous endpoint ends the request's unit of work in its own thread,
-    right after it returns (the session dependency's exit then has nothing left to do)."""
+    right after it returns (the session dependency's exit then has nothing left to do).
+    ``writes_on_read``: the route takes the write session even for a GET (a print, an audited
+    export), so that admission (``mfg.web.admission``) counts it among the writers."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):
             endpoint = _finishing(endpoint)
         super().__init__(path, endpoint, **kwargs)
+        self.writes_on_read = _takes_write_session(self.dependant)
+
+
+def _takes_write_session(dependant: Any) -> bool:
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        if current.call is get_write_session:
+            return True
+        pending.extend(current.dependencies)
+    return False
 
 
 def Router(**kwargs: Any) -> APIRouter:
