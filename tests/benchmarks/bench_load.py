@@ -384,7 +384,9 @@ async def bench_client(
     rng = random.Random(index)
     tech = bearer(tokens[TECHNICIANS[index % len(TECHNICIANS)]])
     doctor = bearer(tokens[CLINICIANS[index % len(CLINICIANS)]])
-    for step in itertools.count(1):
+    # Each bench enters the cycle of twenty steps at a point of its own: people at different
+    # benches do not write in step (started in step, fifty clients sent their writes at once).
+    for step in itertools.count(1 + rng.randrange(HEAVY_EVERY)):
         if time.perf_counter() >= deadline:
             return
         code, read_path = rng.choice(work.scans)
