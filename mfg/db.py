@@ -62,8 +62,14 @@ def make_engine(
         return _sqlite_engine(url, parsed.database, echo=echo, busy_timeout=busy_timeout, **pool)
     # A lock another transaction holds is waited for at most busy_timeout: then 503, not a hang.
     options = f"-c lock_timeout={int(busy_timeout * 1000)}"
+    # No ping before each checkout: a round trip per checkout cost a third of the throughput
+    # under load (tests/benchmarks/README.md). A connection the server dropped fails its first
+    # statement instead; SQLAlchemy then discards every pooled connection of that time, and the
+    # request is answered 503 busy, nothing saved (mfg.web.errors.busy_of): the next one
+    # connects afresh. Connections older than half an hour are replaced at checkout (no round
+    # trip), before a firewall forgets them.
     return create_engine(
-        url, echo=echo, pool_pre_ping=True, connect_args={"options": options}, **pool
+        url, echo=echo, pool_recycle=1800, connect_args={"options": options}, **pool
     )
 
 

@@ -166,3 +166,26 @@ def test_many_clients_writing_at_once_get_no_server_error(
         with ThreadPoolExecutor(clients) as pool:
             answers = list(pool.map(lambda _: _new_donor(base, tech).status_code, range(clients)))
     assert answers == [201] * clients
+
+
+def test_a_connection_the_server_dropped_is_answered_503_and_the_next_request_reconnects(
+    engine, settings, users
+) -> None:
+    """No ping before each checkout (mfg.db.make_engine): a pooled connection the database
+    server ended (a restart) fails its first statement, answered 503 busy, nothing saved; the
+    pool is then renewed and the next request is served."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to drop a connection")
+    with served(settings) as base:
+        tech = _token(base, "technician")
+        assert _new_donor(base, tech).status_code == 201  # the pool now holds connections
+        with engine.connect() as admin:
+            ended = admin.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).all()
+        assert ended
+        answers = [_new_donor(base, tech) for _ in range(2)]
+        assert answers[0].status_code == 503, answers[0].text
+        assert answers[0].json()["error"]["code"] == "busy"
+        assert answers[1].status_code == 201, answers[1].text

@@ -66,9 +66,12 @@ async def respond(request: Request, error: MfgError) -> Response:
 def busy_of(exc: Exception) -> Busy | None:
     """The database could not give what the request needed in time: a pool checkout that
     timed out, SQLite's write lock still held after its busy timeout, a PostgreSQL lock or
-    statement timeout. Such a request is answered 503 with ``Retry-After``, never 500."""
+    statement timeout, a connection the server dropped (restarted). Such a request is answered
+    503 with ``Retry-After``, never 500."""
     if isinstance(exc, PoolTimeout):
         return Busy()
+    if isinstance(exc, OperationalError) and exc.connection_invalidated:
+        return Busy()  # the server dropped the connection (a restart): the next one reconnects
     if isinstance(exc, OperationalError):
         text = str(exc.orig) if exc.orig is not None else str(exc)
         sqlstate = getattr(exc.orig, "sqlstate", None)
