@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from mfg.accounts.roles import set_roles
 from mfg.accounts.schemas import (
     IssuedPasswordPublic,
     PasswordChange,
@@ -21,7 +22,7 @@ from mfg.auth.permissions import Action
 from mfg.auth.tokens import issue_token
 from mfg.models import User
 from mfg.web.deps import Router, SessionDep
-from mfg.web.security import Allow, CurrentUser
+from mfg.web.security import Allow, CurrentUser, client_address
 
 router = Router(prefix="/api", tags=["accounts"])
 Admin = Annotated[User, Depends(Allow(Action.MANAGE_USERS))]
@@ -31,7 +32,12 @@ Admin = Annotated[User, Depends(Allow(Action.MANAGE_USERS))]
 def token(body: TokenRequest, request: Request, session: SessionDep) -> TokenResponse:
     """API login: a bearer token for ``Authorization: Bearer …``."""
     settings = request.app.state.settings
-    user = login(session, username=body.username, password=body.password)
+    user = login(
+        session,
+        username=body.username,
+        password=body.password,
+        address=client_address(request),
+    )
     return TokenResponse(
         access_token=issue_token(user, settings=settings),
         expires_in=settings.token_lifetime_minutes * 60,
@@ -75,14 +81,16 @@ def read(username: str, actor: Admin, session: SessionDep) -> UserPublic:
 
 @router.post("/users/{username}/roles", response_model=UserPublic)
 def roles(username: str, body: RolesChange, actor: Admin, session: SessionDep) -> UserPublic:
+    """Change another user's roles; granting ``qa`` or ``admin`` is signed with ``password``."""
     user = accounts.require_user(session, username)
-    changed = accounts.set_roles(
+    changed = set_roles(
         session,
         actor=actor,
         user=user,
         roles=body.roles,
         expected_version=body.expected_version,
         reason=body.reason,
+        password=body.password,
     )
     return UserPublic.of(changed)
 

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mfg.accounts.roles import set_roles
 from mfg.accounts.scan import staff_code
 from mfg.audit.service import history
 from mfg.auth import service as accounts
@@ -16,10 +17,12 @@ from mfg.identifiers.keyboard import recover_latin
 from mfg.models import Role, User
 from mfg.models.auth import ROLE_LABELS
 from mfg.web.deps import Router, SessionDep, run_work
+from mfg.web.errors import with_retry_after
 from mfg.web.security import (
     Allow,
     CurrentUser,
     OptionalUser,
+    client_address,
     end_browser_session,
     start_browser_session,
 )
@@ -63,11 +66,12 @@ def login_submit(
     next: Annotated[str, Form(max_length=1000)] = "/",
 ) -> Response:
     try:
-        user = login(session, username=username, password=password)
+        user = login(session, username=username, password=password, address=client_address(request))
     except MfgError as error:  # the failed attempt is still recorded (keep_on_failure)
         context = {"next": _safe_next(next), "error": _login_refusal(error, username)}
         context["username"] = username
-        return render(request, "accounts/login.html", context, status_code=error.status_code)
+        page = render(request, "accounts/login.html", context, status_code=error.status_code)
+        return with_retry_after(error, page)
     start_browser_session(request, user)
     target = "/account/password" if user.must_change_password else _safe_next(next)
     return RedirectResponse(target, status_code=303)
@@ -173,13 +177,14 @@ async def user_roles(
 
     def change() -> str:
         subject = accounts.require_user(session, username)
-        accounts.set_roles(
+        set_roles(
             session,
             actor=actor,
             user=subject,
             roles=[str(r) for r in form.getlist("roles")],
             expected_version=int(str(form.get("expected_version", "0")) or 0),
             reason=str(form.get("reason", "")),
+            password=str(form.get("password", "")),
         )
         return subject.username
 

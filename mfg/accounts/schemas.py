@@ -33,6 +33,11 @@ class RolesChange(BaseModel):
     roles: list[str] = Field(min_length=1)
     expected_version: int
     reason: str = Field(min_length=1, max_length=1000)
+    password: str = Field(
+        default="",
+        max_length=1000,
+        description="the administrator's password, signing a grant of qa or admin rights",
+    )
 
 
 class Reason(BaseModel):

@@ -147,7 +147,7 @@ def create_user(
     return IssuedPassword(user, password if issued else "")
 
 
-def _change_account(
+def change_account(
     session: Session,
     *,
     actor: User,
@@ -190,42 +190,11 @@ def _change_account(
     return user
 
 
-def set_roles(
-    session: Session,
-    *,
-    actor: User,
-    user: User,
-    roles: Iterable[str],
-    expected_version: int,
-    reason: str,
-) -> User:
-    """Change a user's roles, refusing when the form showed an older version of the account."""
-    authorize(actor, Action.MANAGE_USERS)
-    old_roles, new_roles = user.roles, roles_to_text(parse_roles(roles))
-    if new_roles == old_roles:
-        return user
-    return _change_account(
-        session,
-        actor=actor,
-        user=user,
-        action="user.roles_changed",
-        expected={"version": expected_version},
-        new={"roles": new_roles},
-        changes={"roles": [old_roles, new_roles]},
-        reason=reason,
-        conflict=Reason(
-            "changed_meanwhile",
-            f"{user.username}'s account was changed by someone else meanwhile; "
-            "reload and try again.",
-        ),
-    )
-
-
 def deactivate_user(session: Session, *, actor: User, user: User, reason: str) -> User:
     """Deactivate (never delete): ends the user's sessions and revokes their API tokens."""
     if user.id == actor.id:
         raise RuleViolation.one("self_deactivation", "You cannot deactivate your own account.")
-    return _change_account(
+    return change_account(
         session,
         actor=actor,
         user=user,
@@ -241,7 +210,7 @@ def deactivate_user(session: Session, *, actor: User, user: User, reason: str) -
 def reactivate_user(session: Session, *, actor: User, user: User, reason: str) -> IssuedPassword:
     """Reactivate with a fresh one-time password (the old password may be known to others)."""
     password = one_time_password()
-    _change_account(
+    change_account(
         session,
         actor=actor,
         user=user,
@@ -262,10 +231,13 @@ def reactivate_user(session: Session, *, actor: User, user: User, reason: str) -
 
 
 def unlock_user(session: Session, *, actor: User, user: User, reason: str) -> User:
-    """Only an administrator can unlock an account locked by failed attempts."""
+    """Only an administrator can unlock an account locked by failed attempts, and never their
+    own."""
+    if user.id == actor.id:
+        raise RuleViolation.one("self_unlock", "You cannot unlock your own account.")
     if user.locked_at is None:
         raise Conflict(f"{user.username} is not locked.", code="not_locked")
-    return _change_account(
+    return change_account(
         session,
         actor=actor,
         user=user,
@@ -288,7 +260,7 @@ def reset_password(session: Session, *, actor: User, user: User, reason: str) ->
             f"{user.username} is deactivated; reactivate the account instead.",
         )
     password = one_time_password()
-    _change_account(
+    change_account(
         session,
         actor=actor,
         user=user,

@@ -28,6 +28,7 @@ class Meaning(StrEnum):
     IDENTITY_VERIFIED = "Verified patient and product identity"
     AMENDED = "Amended — correction of a signed record"
     CANCELLED = "Cancelled"
+    ROLES_GRANTED = "Granted quality-assurance or administrator rights"
 
 
 class Signature(SQLModel, table=True):

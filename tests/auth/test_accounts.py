@@ -6,7 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from mfg.audit.service import verify_chain
+from mfg.accounts.roles import set_roles
+from mfg.audit.service import decoded_changes, history, verify_chain
 from mfg.auth import service as accounts
 from mfg.auth.login import change_password, login
 from mfg.db import unit_of_work
@@ -17,8 +18,10 @@ from mfg.errors import (
     InvalidInput,
     PermissionDenied,
     RuleViolation,
+    SignatureRefused,
 )
-from mfg.models import User
+from mfg.models import Meaning, User, utcnow
+from mfg.signatures import service as signatures
 from tests.factories import PASSWORD, bearer
 
 
@@ -153,7 +156,7 @@ def test_role_changes_and_deactivation_need_a_reason(engine, settings, users) ->
             engine,
             settings,
             users,
-            lambda s, a: accounts.set_roles(
+            lambda s, a: set_roles(
                 s,
                 actor=a,
                 user=accounts.require_user(s, "qc"),
@@ -204,13 +207,14 @@ def test_a_role_edit_from_a_stale_form_is_refused(engine, settings, users) -> No
         engine,
         settings,
         users,
-        lambda s, a: accounts.set_roles(
+        lambda s, a: set_roles(
             s,
             actor=a,
             user=accounts.require_user(s, "qc"),
             roles=["qc", "qa"],
             expected_version=1,
             reason="covering QA",
+            password=PASSWORD,
         ),
     )
     with pytest.raises(Conflict, match="changed by someone else"):
@@ -218,13 +222,14 @@ def test_a_role_edit_from_a_stale_form_is_refused(engine, settings, users) -> No
             engine,
             settings,
             users,
-            lambda s, a: accounts.set_roles(
+            lambda s, a: set_roles(
                 s,
                 actor=a,
                 user=accounts.require_user(s, "qc"),
                 roles=["qc", "admin"],
                 expected_version=1,
                 reason="stale",
+                password=PASSWORD,
             ),
         )
 
@@ -256,13 +261,14 @@ def test_two_concurrent_role_changes_exactly_one_succeeds(engine, settings, user
         engine,
         settings,
         users,
-        lambda s, a, n: accounts.set_roles(
+        lambda s, a, n: set_roles(
             s,
             actor=a,
             user=accounts.require_user(s, "qc"),
             roles=["qc", ["qa", "clinician"][n]],
             expected_version=1,
             reason=f"change {n}",
+            password=PASSWORD,
         ),
     )
     assert outcomes == ["conflict", "ok"]
@@ -327,3 +333,72 @@ def test_inactive_user_cannot_use_an_old_browser_session(client, engine, setting
     assert response.status_code == 303 and "account_inactive" in response.headers["location"]
     with pytest.raises(AccountInactive), unit_of_work(engine, settings=settings) as session:
         login(session, username="qc", password=PASSWORD)
+
+
+def _grant(engine, settings, users, *, roles, password="", username="qc"):  # type: ignore[no-untyped-def]
+    return as_admin(
+        engine,
+        settings,
+        users,
+        lambda s, a: set_roles(
+            s,
+            actor=a,
+            user=accounts.require_user(s, username),
+            roles=roles,
+            expected_version=accounts.require_user(s, username).version,
+            reason="covering for a colleague",
+            password=password,
+        ),
+    )
+
+
+def test_nobody_changes_their_own_roles(engine, settings, users) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        _grant(engine, settings, users, roles=["admin", "qa"], password=PASSWORD, username="admin")
+    assert refused.value.code == "self_role_change"
+
+
+def test_granting_qa_or_admin_needs_the_granting_administrators_signature(
+    engine, settings, users
+) -> None:
+    for roles in (["qc", "qa"], ["qc", "admin"]):
+        with pytest.raises(RuleViolation) as refused:
+            _grant(engine, settings, users, roles=roles)
+        assert refused.value.code == "signature_required"
+    with pytest.raises(SignatureRefused):
+        _grant(engine, settings, users, roles=["qc", "qa"], password="not the password")
+    with unit_of_work(engine, settings=settings, write=False) as session:
+        assert accounts.require_user(session, "qc").roles == "qc"  # nothing was granted
+    _grant(engine, settings, users, roles=["qc", "technician"])  # no privileged role: unsigned
+
+
+def test_a_grant_of_qa_is_signed_and_the_audit_trail_names_both_people(
+    engine, settings, users
+) -> None:
+    _grant(engine, settings, users, roles=["qc", "qa"], password=PASSWORD)
+    with unit_of_work(engine, settings=settings, write=False) as session:
+        signed = signatures.shown(session, entity_type="user_roles", entity_id="qc")
+        assert [s.signature.meaning for s in signed] == [Meaning.ROLES_GRANTED.value]
+        assert signed[0].valid and signed[0].signature.username == "admin"
+        event = history(session, entity_type="user", entity_id="qc")[-1]
+        changes = decoded_changes(event)
+        assert event.username == "admin" and event.action == "user.roles_changed"
+        admin, qc = (session.get(User, users[n].id) for n in ("admin", "qc"))
+        assert changes["granted_by"] == [None, admin.full_name]
+        assert changes["granted_to"] == [None, qc.full_name]
+        assert verify_chain(session).ok
+
+
+def test_nobody_unlocks_their_own_account(engine, settings, users) -> None:
+    with unit_of_work(engine, settings=settings) as session:
+        admin = session.get(User, users["admin"].id)
+        admin.locked_at = utcnow()
+        session.add(admin)
+    with pytest.raises(RuleViolation) as refused:
+        as_admin(
+            engine,
+            settings,
+            users,
+            lambda s, a: accounts.unlock_user(s, actor=a, user=a, reason="it was me"),
+        )
+    assert refused.value.code == "self_unlock"
