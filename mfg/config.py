@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # Trust layer
     password_min_length: int = Field(default=12, ge=8)
     max_failed_logins: int = Field(default=5, ge=1)
+    # Failed logins per account name and per client address within the window, after which
+    # further attempts are refused (429) until the window ends, before any password is checked.
+    login_failures_per_account: int = Field(default=10, ge=1)
+    login_failures_per_address: int = Field(default=30, ge=1)
+    login_throttle_window_minutes: int = Field(default=15, ge=1)
     idle_timeout_minutes: int = Field(default=15, ge=1)
     token_lifetime_minutes: int = Field(default=60, ge=1)
     # "test" makes argon2 cheap so a test suite can create hundreds of users; refused in production.

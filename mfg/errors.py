@@ -176,6 +176,24 @@ class InvalidCredentials(NotAuthenticated):
     default_message = "Wrong username or password."
 
 
+class TooManyAttempts(MfgError):
+    """Too many failed logins from this address or for this account name lately: refused before
+    any password is checked, until the window ends (``retry_after_seconds``)."""
+
+    code = "too_many_attempts"
+    status_code = 429
+    default_message = "Too many failed login attempts; wait a few minutes before trying again."
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        minutes = max(1, -(-retry_after_seconds // 60))
+        super().__init__(
+            f"Too many failed login attempts; try again in {minutes} minute"
+            f"{'' if minutes == 1 else 's'}.",
+            details={"retry_after_seconds": retry_after_seconds},
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+
 class AccountLocked(NotAuthenticated):
     code = "account_locked"
     default_message = (

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
-from sqlmodel import Session, col
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, literal, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
 from mfg.auth.passwords import password_matches, policy_problems, policy_refusal
@@ -15,18 +19,104 @@ from mfg.errors import (
     InvalidCredentials,
     Reason,
     SignatureRefused,
+    TooManyAttempts,
 )
-from mfg.models import User, utcnow
+from mfg.models import LoginThrottle, User, as_utc, utcnow
 from mfg.quantities import counted
 
+ACCOUNT, ADDRESS = "account:", "address:"
 
-def _record_failed_attempt(session: Session, *, username: str, purpose: str) -> None:
-    """Count a failed attempt and lock at the limit; kept even if the work rolls back."""
+
+def _throttle_keys(username: str, address: str) -> list[str]:
+    keys = [ACCOUNT + (username[:150] or "(blank)")]
+    if address:
+        keys.append(ADDRESS + address[:150])
+    return keys
+
+
+def _limit(session: Session, key: str) -> int:
+    settings = settings_of(session)
+    if key.startswith(ADDRESS):
+        return settings.login_failures_per_address
+    return settings.login_failures_per_account
+
+
+def _window(session: Session) -> timedelta:
+    return timedelta(minutes=settings_of(session).login_throttle_window_minutes)
+
+
+def refuse_when_throttled(session: Session, keys: list[str]) -> None:
+    """Too many failed logins lately for this account name or from this address: refused before
+    any password is checked (no hash computed, nothing recorded), until the window ends."""
+    now, window = utcnow(), _window(session)
+    rows = session.exec(select(LoginThrottle).where(col(LoginThrottle.key).in_(keys))).all()
+    waits = [
+        as_utc(row.window_started_at) + window - now
+        for row in rows
+        if row.failures >= _limit(session, row.key) and as_utc(row.window_started_at) + window > now
+    ]
+    if waits:
+        raise TooManyAttempts(int(max(waits).total_seconds()) + 1)
+
+
+def _count_failure(session: Session, key: str, now: datetime) -> int:
+    """One more failure of ``key`` in its window (a new window when the last one ended), counted
+    in one statement so that racing attempts each count; the failures of the window now."""
+    table = LoginThrottle.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    ended = table.c.window_started_at < now - _window(session)
+    started = literal(now, type_=table.c.window_started_at.type)
+    statement = (
+        insert(table)
+        .values(key=key, window_started_at=now, failures=1)
+        .on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "failures": case((ended, 1), else_=table.c.failures + 1),
+                "window_started_at": case((ended, started), else_=table.c.window_started_at),
+            },
+        )
+        .returning(table.c.failures)
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def _count_failures(session: Session, keys: list[str], *, username: str, purpose: str) -> bool:
+    """Count a failed attempt against each key; audit when a key reaches its limit. True when
+    the attempt opened a window of the account name (its first failure lately)."""
+    now, first = utcnow(), False
+    for key in keys:
+        failures = _count_failure(session, key, now)
+        first = first or (key.startswith(ACCOUNT) and failures == 1)
+        if failures == _limit(session, key):
+            audit.record(
+                session,
+                actor=None,
+                username=username[:64] or "(blank)",
+                action=f"{purpose}.throttled",
+                entity_type="client_address" if key.startswith(ADDRESS) else "user",
+                entity_id=key.partition(":")[2][:128],
+                changes={"failures": [None, failures]},
+                reason=f"{counted(failures, 'failed attempt')} within "
+                f"{counted(settings_of(session).login_throttle_window_minutes, 'minute')}",
+            )
+    return first
+
+
+def _record_failed_attempt(
+    session: Session, *, username: str, purpose: str, keys: list[str] | None = None
+) -> None:
+    """Count a failed attempt and lock at the limit; kept even if the work rolls back. A failure
+    for an unknown name is audited once per window (the first), not once per attempt."""
     max_failures = settings_of(session).max_failed_logins
 
     def write(s: Session) -> None:
+        first = _count_failures(s, keys or [], username=username, purpose=purpose)
         user = get_user(s, username)
         if user is None:
+            if keys and not first:
+                return
             audit.record(
                 s,
                 actor=None,
@@ -77,12 +167,18 @@ def _lock(session: Session, user: User, max_failures: int) -> None:
         )
 
 
-def login(session: Session, *, username: str, password: str) -> User:
-    """The user whose password this is, or an error; every failure is audited and counted."""
+def login(session: Session, *, username: str, password: str, address: str = "") -> User:
+    """The user whose password this is, or an error. Failures are counted per account name and
+    per client ``address`` and refused for a while past their limit (429); a known user's are
+    audited and lock the account at its limit."""
     username = normalise_username(username)
+    keys = _throttle_keys(username, address)
+    refuse_when_throttled(session, keys)
     user = get_user(session, username)
-    if user is None or not password_matches(user.password_hash, password):
-        _record_failed_attempt(session, username=username, purpose="login")
+    # The same hash work whether or not the name exists: timing does not tell (dummy hash).
+    matched = password_matches(user.password_hash if user else None, password)
+    if user is None or not matched:
+        _record_failed_attempt(session, username=username, purpose="login", keys=keys)
         raise InvalidCredentials()
     if not user.active:
         raise AccountInactive()

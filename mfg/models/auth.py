@@ -65,3 +65,15 @@ class User(SQLModel, table=True):
 
 def roles_to_text(roles: "set[Role] | frozenset[Role] | list[Role]") -> str:
     return ",".join(sorted(Role(r).value for r in roles))
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins of one account name or one client address in the current window: enough
+    of them and further attempts are refused without checking a password (429)."""
+
+    __tablename__ = "login_throttle"
+
+    # "account:<username>" or "address:<client address>"
+    key: str = Field(primary_key=True, max_length=200)
+    window_started_at: datetime
+    failures: int = Field(default=0)

@@ -49,9 +49,11 @@ def wants_json(request: Request) -> bool:
     return request.url.path == "/api" or request.url.path.startswith("/api/")
 
 
-def _retry_after(error: MfgError, response: Response) -> Response:
-    if isinstance(error, Busy):
-        response.headers["Retry-After"] = str(error.retry_after_seconds)
+def with_retry_after(error: MfgError, response: Response) -> Response:
+    """A refusal that ends by itself (busy, too many attempts) says when to try again."""
+    seconds = getattr(error, "retry_after_seconds", None)
+    if seconds is not None:
+        response.headers["Retry-After"] = str(seconds)
     return response
 
 
@@ -84,7 +86,7 @@ def error_response(request: Request, error: MfgError) -> Response:
     if wants_json(request) or sent_inline(request.headers):
         # Under /api, or a page form sent by its script: the script shows it on the form.
         response = JSONResponse({"error": error.as_dict()}, status_code=error.status_code)
-        return _retry_after(error, response)
+        return with_retry_after(error, response)
     # A person at a page is sent where they can act: the login form, or the password form.
     if isinstance(error, NotAuthenticated) and request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -97,7 +99,7 @@ def error_response(request: Request, error: MfgError) -> Response:
     # The request's own unit of work was rolled back: read the user afresh for the page frame.
     request.state.user = peek_user(request) if "session" in request.scope else None
     context = {"error": error, "form_page": _form_page(request)}
-    return _retry_after(
+    return with_retry_after(
         error, render(request, "web/error.html", context, status_code=error.status_code)
     )
 

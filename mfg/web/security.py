@@ -64,6 +64,12 @@ def end_browser_session(request: Request) -> None:
     request.session.clear()
 
 
+def client_address(request: Request) -> str:
+    """The client's address (behind a reverse proxy, the one it forwards: uvicorn's proxy
+    headers), for counting failed logins per address."""
+    return request.client.host if request.client else ""
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
