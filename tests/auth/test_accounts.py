@@ -402,3 +402,19 @@ def test_nobody_unlocks_their_own_account(engine, settings, users) -> None:
             lambda s, a: accounts.unlock_user(s, actor=a, user=a, reason="it was me"),
         )
     assert refused.value.code == "self_unlock"
+
+
+def test_a_grant_of_admin_over_the_api_needs_the_password_and_nobody_grants_themselves(
+    client: TestClient, users
+) -> None:
+    admin = bearer(client, "admin")
+    body = {"roles": ["qc", "admin"], "expected_version": 1, "reason": "second administrator"}
+    refused = client.post("/api/users/qc/roles", json=body, headers=admin)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "signature_required"
+    granted = client.post("/api/users/qc/roles", json=body | {"password": PASSWORD}, headers=admin)
+    assert granted.status_code == 200, granted.text
+    assert set(granted.json()["roles"]) == {"qc", "admin"}
+    qc = bearer(client, "qc")  # the new administrator cannot take QA for themselves
+    body = {"roles": ["qc", "admin", "qa"], "expected_version": 2, "reason": "I need it"}
+    own = client.post("/api/users/qc/roles", json=body | {"password": PASSWORD}, headers=qc)
+    assert own.status_code == 422 and own.json()["error"]["code"] == "self_role_change"

@@ -15,7 +15,7 @@ from mfg.auth.login import login
 from mfg.db import unit_of_work
 from mfg.errors import InvalidCredentials, TooManyAttempts
 from mfg.models import AuditEvent, LoginThrottle, utcnow
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, csrf_from
 
 
 def attempt(engine, settings, username: str, password: str, address: str = "10.0.0.7") -> None:
@@ -122,3 +122,26 @@ def test_an_unknown_name_takes_as_long_as_a_wrong_password_with_the_standard_has
     known = min(timed("qc") for _ in range(3))
     unknown = min(timed(f"nobody{i}") for i in range(3))
     assert unknown > known * 0.5, (known, unknown)  # within a factor, not 143 ms against 29
+
+
+def test_a_throttled_login_is_answered_429_with_retry_after_over_the_api_and_the_page(
+    client, settings, users
+) -> None:
+    limit = client.app.state.settings.login_failures_per_account
+    for _ in range(limit):
+        answer = client.post("/api/auth/token", json={"username": "ghost", "password": "x" * 12})
+        assert answer.status_code == 401
+    answer = client.post("/api/auth/token", json={"username": "ghost", "password": "x" * 12})
+    assert answer.status_code == 429, answer.text
+    assert answer.json()["error"]["code"] == "too_many_attempts"
+    assert int(answer.headers["Retry-After"]) > 0
+    page = client.post(
+        "/login",
+        data={
+            "username": "ghost",
+            "password": "x",
+            "csrf_token": csrf_from(client.get("/login").text),
+        },
+    )
+    assert page.status_code == 429 and "Too many failed login attempts" in page.text
+    assert int(page.headers["Retry-After"]) > 0
