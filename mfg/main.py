@@ -44,6 +44,7 @@ from mfg.trace import pages as trace_pages
 from mfg.web import api as web_api
 from mfg.web import pages as web_pages
 from mfg.web.admission import admit
+from mfg.web.edge import refuse_hostile_input
 from mfg.web.errors import install_error_handlers
 from mfg.web.inline import InlineFormRedirects
 from mfg.web.openapi import install_openapi
@@ -103,7 +104,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         redoc_url=None,
-        dependencies=[Depends(admit, scope="function"), Depends(csrf_protect)],
+        dependencies=[
+            Depends(admit, scope="function"),
+            Depends(refuse_hostile_input),
+            Depends(csrf_protect),
+        ],
     )
     app.state.settings = settings
     app.state.engine = engine or engine_from_settings(settings)
