@@ -97,9 +97,13 @@ def check_text(field: str, text: str, *, multiline: bool) -> None:
     _check_time_text(field, text)
 
 
+def fits_64_bits(number: int) -> bool:
+    return INT64_MIN <= number <= INT64_MAX
+
+
 def check_integer(field: str, number: int) -> None:
     """Rule: every integer input fits a signed 64-bit column."""
-    if not INT64_MIN <= number <= INT64_MAX:
+    if not fits_64_bits(number):
         raise refuse(field, "is beyond what can be stored (a signed 64-bit integer)")
 
 
@@ -128,26 +132,23 @@ def _check_time_text(field: str, text: str) -> None:
     check_time(field, moment)
 
 
-def _number_text(field: str, text: str) -> None:
-    """A parameter written as a whole number is held to 64 bits."""
+def _digits_fit(digits: str) -> bool:
+    return len(digits) <= 20 and fits_64_bits(int(digits))
+
+
+def check_parameter(field: str, text: str, *, integer: bool = False) -> None:
+    """A query or path parameter: one line, and, where the parameter is an integer, within
+    64 bits (a digit string in a text parameter, a GS1 scan say, is left to its reader)."""
+    check_text(field, text, multiline=False)
     stripped = text.strip()
-    if stripped.lstrip("+-").isdigit() and len(stripped) < 4300:
-        check_integer(field, int(stripped))
-    elif stripped.lstrip("+-").isdigit():
+    if integer and stripped.lstrip("+-").isdigit() and not _digits_fit(stripped):
         raise refuse(field, "is beyond what can be stored (a signed 64-bit integer)")
 
 
-def check_parameter(field: str, text: str) -> None:
-    """A query or path parameter, or a form field: one line (unless ``multiline``) and
-    numbers and times within the limits."""
-    check_text(field, text, multiline=False)
-    _number_text(field, text)
-
-
 def check_form_field(field: str, text: str) -> None:
-    """A page form's field: text areas keep their line breaks."""
+    """A page form's field: text areas keep their line breaks. Its numbers are read (and
+    bounded) by the form helpers of ``mfg.web.forms`` through ``mfg.quantities``."""
     check_text(field, text, multiline=True)
-    _number_text(field, text)
 
 
 def check_json(value: Any, field: str = "") -> None:
@@ -166,3 +167,9 @@ def check_json(value: Any, field: str = "") -> None:
         check_integer(field, value)
     elif isinstance(value, str):
         check_text(field, value, multiline=True)
+        # An integer field reads "123" as 123 too: digits beyond 64 bits are refused outside
+        # scan fields (a GS1 scan is a long digit string, read by its parser).
+        digits = value.strip()
+        scan = _field_name(field) in SCAN_FIELDS
+        if not scan and digits.lstrip("+-").isdigit() and not _digits_fit(digits):
+            raise refuse(field, "is beyond what can be stored (a signed 64-bit integer)")

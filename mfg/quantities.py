@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
+from mfg.edge import fits_64_bits
 from mfg.errors import Reason, RuleViolation
 
 # Times that record what happened: not before this, and not after now (plus a little clock
@@ -57,12 +58,15 @@ def read_whole_number(value: Any) -> Any:
     if isinstance(value, str):
         text = _GROUPING.sub("", value.strip())
         if text.lstrip("+-").isdigit():
-            return int(text)
-        value = read_number(value)
+            value = int(text) if len(text) <= 20 else 2**64
+        else:
+            value = read_number(value)
     if isinstance(value, float):
         if not value.is_integer():
             raise ValueError(f"{value:g} is not a whole number")
-        return int(value)
+        value = int(value)
+    if isinstance(value, int) and not fits_64_bits(value):
+        raise ValueError("is beyond what can be stored (a signed 64-bit integer)")
     return value
 
 

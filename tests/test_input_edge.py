@@ -16,6 +16,7 @@ from mfg.edge import check_form_field, check_json, check_parameter
 from mfg.errors import InvalidInput
 from mfg.models import User
 from mfg.models.audit import AuditEvent
+from mfg.quantities import read_whole_number
 from tests.factories import csrf_from
 
 NUL = "x\x00y"
@@ -201,6 +202,23 @@ def test_scan_api_accepts_a_gs1_code_with_group_separators(admin_client: TestCli
     assert response.status_code != 500
     if response.status_code == 422:
         assert "control character" not in response.text
+
+
+def test_digit_strings_beyond_64_bits_are_refused_outside_scan_fields() -> None:
+    with pytest.raises(InvalidInput):
+        check_json({"harvested_cells": str(HUGE)})
+    with pytest.raises(InvalidInput):
+        check_parameter("offset", str(HUGE), integer=True)
+    check_parameter("code", "0109506000134355172501011012345678")
+    check_json({"scan": "0109506000134355172501011012345678"})
+
+
+def test_whole_numbers_typed_beyond_64_bits_are_refused_by_the_reader() -> None:
+    with pytest.raises(ValueError):
+        read_whole_number(str(HUGE))
+    with pytest.raises(ValueError):
+        read_whole_number("1e30")
+    assert read_whole_number("250 000 000") == 250_000_000
 
 
 def test_times_outside_the_plausible_years_are_refused() -> None:
