@@ -83,7 +83,7 @@ ROUTERS = (
     audittrail_api.router,
 )
 SESSION_COOKIE = "mfg_session"
-SESSION_MAX_AGE_S = 12 * 3600  # absolute limit; the idle timeout is enforced per request
+SESSION_MAX_AGE_S = 12 * 3600  # the cookie's; the login session record's end is fixed at login
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:

@@ -1,8 +1,9 @@
 """JSON API: tokens, the caller's own account, and user administration."""
 
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from mfg.accounts.roles import set_roles
 from mfg.accounts.schemas import (
@@ -17,12 +18,19 @@ from mfg.accounts.schemas import (
     UserPublic,
 )
 from mfg.auth import service as accounts
+from mfg.auth import sessions
 from mfg.auth.login import change_password, login
 from mfg.auth.permissions import Action
 from mfg.auth.tokens import issue_token
 from mfg.models import User
 from mfg.web.deps import Router, SessionDep
-from mfg.web.security import Allow, CurrentUser, client_address
+from mfg.web.security import (
+    Allow,
+    CurrentUser,
+    client_address,
+    request_session_id,
+    user_agent,
+)
 
 router = Router(prefix="/api", tags=["accounts"])
 Admin = Annotated[User, Depends(Allow(Action.MANAGE_USERS))]
@@ -38,10 +46,27 @@ def token(body: TokenRequest, request: Request, session: SessionDep) -> TokenRes
         password=body.password,
         address=client_address(request),
     )
+    session_id = sessions.start(
+        session,
+        user=user,
+        kind=sessions.TOKEN,
+        lifetime=timedelta(minutes=settings.token_lifetime_minutes),
+        address=client_address(request),
+        user_agent=user_agent(request),
+    )
     return TokenResponse(
-        access_token=issue_token(user, settings=settings),
+        access_token=issue_token(user, session_id, settings=settings),
         expires_in=settings.token_lifetime_minutes * 60,
     )
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    """End the caller's login session (its bearer token, or the browser session) at once."""
+    session_id = request_session_id(request)
+    if session_id is not None:
+        sessions.end(session, user=user, session_id=session_id)
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=UserPublic)
@@ -51,9 +76,13 @@ def me(user: CurrentUser) -> UserPublic:
 
 @router.post("/auth/password", response_model=UserPublic)
 def password(body: PasswordChange, user: CurrentUser, session: SessionDep) -> UserPublic:
-    """Change one's own password (required after a one-time password). Old tokens stop working."""
+    """Change one's own password (required after a one-time password). Every other session and
+    token of the user ends; this token too (its credential version is old): request a new one."""
     changed = change_password(
-        session, user=user, current_password=body.current_password, new_password=body.new_password
+        session,
+        user=user,
+        current_password=body.current_password,
+        new_password=body.new_password,
     )
     return UserPublic.of(changed)
 

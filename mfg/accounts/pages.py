@@ -10,6 +10,7 @@ from mfg.accounts.roles import set_roles
 from mfg.accounts.scan import staff_code
 from mfg.audit.service import history
 from mfg.auth import service as accounts
+from mfg.auth import sessions
 from mfg.auth.login import change_password, login
 from mfg.auth.permissions import Action
 from mfg.errors import MfgError, NotFound
@@ -22,9 +23,13 @@ from mfg.web.security import (
     Allow,
     CurrentUser,
     OptionalUser,
+    browser_session_id,
+    browser_session_user_id,
     client_address,
     end_browser_session,
+    renew_browser_credentials,
     start_browser_session,
+    user_agent,
 )
 from mfg.web.templating import flash, render
 
@@ -72,7 +77,15 @@ def login_submit(
         context["username"] = username
         page = render(request, "accounts/login.html", context, status_code=error.status_code)
         return with_retry_after(error, page)
-    start_browser_session(request, user)
+    session_id = sessions.start(
+        session,
+        user=user,
+        kind=sessions.BROWSER,
+        lifetime=sessions.BROWSER_LIFETIME,
+        address=client_address(request),
+        user_agent=user_agent(request),
+    )
+    start_browser_session(request, user, session_id)
     target = "/account/password" if user.must_change_password else _safe_next(next)
     return RedirectResponse(target, status_code=303)
 
@@ -90,7 +103,12 @@ def _login_refusal(error: MfgError, username: str) -> str:
 
 
 @router.post("/logout", name="logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
+    """Ends the login session record at once: a copy of the cookie no longer works."""
+    session_id, user_id = browser_session_id(request), browser_session_user_id(request)
+    user = session.get(User, user_id) if session_id and user_id is not None else None
+    if user is not None and session_id is not None:
+        sessions.end(session, user=user, session_id=session_id)
     end_browser_session(request)
     flash(request, "You are logged out.")
     return RedirectResponse("/login", status_code=303)
@@ -116,7 +134,11 @@ def password_submit(
         return render(request, "accounts/password.html", context, status_code=422)
     try:
         change_password(
-            session, user=user, current_password=current_password, new_password=new_password
+            session,
+            user=user,
+            current_password=current_password,
+            new_password=new_password,
+            keep_session=browser_session_id(request),
         )
     except MfgError as error:
         context = {
@@ -125,7 +147,7 @@ def password_submit(
             "reasons": error.details.get("reasons"),
         }
         return render(request, "accounts/password.html", context, status_code=error.status_code)
-    start_browser_session(request, user)  # the new credential version keeps this session valid
+    renew_browser_credentials(request, user)  # this session goes on; the others have ended
     flash(request, "Your password was changed.")
     return RedirectResponse("/", status_code=303)
 

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
+from mfg.auth import sessions
 from mfg.auth.passwords import password_matches, policy_problems, policy_refusal
 from mfg.auth.service import get_user, hash_for, normalise_username
 from mfg.db import keep_on_failure, settings_of
@@ -165,6 +166,7 @@ def _lock(session: Session, user: User, max_failures: int) -> None:
             changes={"locked_at": [None, locked_at]},
             reason=counted(max_failures, "failed attempt"),
         )
+        sessions.end_all(session, user=user, reason="locked")
 
 
 def login(session: Session, *, username: str, password: str, address: str = "") -> User:
@@ -217,9 +219,15 @@ def reauthenticate(session: Session, *, user: User, password: str) -> None:
 
 
 def change_password(
-    session: Session, *, user: User, current_password: str, new_password: str
+    session: Session,
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    keep_session: str | None = None,
 ) -> User:
-    """The user chooses their own working password; other sessions and tokens stop working."""
+    """The user chooses their own working password; other sessions and tokens stop working
+    (all but ``keep_session``, the browser session the change was made in)."""
     if not password_matches(user.password_hash, current_password):
         _record_failed_attempt(session, username=user.username, purpose="password_change")
         raise InvalidCredentials("The current password is wrong.")
@@ -240,12 +248,16 @@ def change_password(
     user.credential_version += 1
     session.add(user)
     session.flush()
+    ended = sessions.end_all(session, user=user, reason="password_changed", keep=keep_session)
     audit.record(
         session,
         actor=user,
         action="user.password_changed",
         entity_type="user",
         entity_id=user.username,
-        changes={"must_change_password": [was_forced, False]} if was_forced else {},
+        changes={
+            **({"must_change_password": [was_forced, False]} if was_forced else {}),
+            **({"sessions_ended": ended} if ended else {}),
+        },
     )
     return user

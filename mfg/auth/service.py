@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
+from mfg.auth import sessions
 from mfg.auth.passwords import hash_password, one_time_password, policy_problems, policy_refusal
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
@@ -194,7 +195,7 @@ def deactivate_user(session: Session, *, actor: User, user: User, reason: str) -
     """Deactivate (never delete): ends the user's sessions and revokes their API tokens."""
     if user.id == actor.id:
         raise RuleViolation.one("self_deactivation", "You cannot deactivate your own account.")
-    return change_account(
+    changed = change_account(
         session,
         actor=actor,
         user=user,
@@ -205,6 +206,8 @@ def deactivate_user(session: Session, *, actor: User, user: User, reason: str) -
         reason=reason,
         conflict=Reason("already_deactivated", f"{user.username} is already deactivated."),
     )
+    sessions.end_all(session, user=user, reason="deactivated")
+    return changed
 
 
 def reactivate_user(session: Session, *, actor: User, user: User, reason: str) -> IssuedPassword:
@@ -275,4 +278,5 @@ def reset_password(session: Session, *, actor: User, user: User, reason: str) ->
         reason=reason,
         conflict=Reason("changed_meanwhile", f"{user.username} was deactivated meanwhile."),
     )
+    sessions.end_all(session, user=user, reason="password_reset")
     return IssuedPassword(user, password)

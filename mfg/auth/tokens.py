@@ -1,4 +1,5 @@
-"""Bearer tokens for the JSON API: signed, expiring, revoked by a credential-version bump."""
+"""Bearer tokens for the JSON API: signed, expiring, each naming its login session (ended at
+logout, password change...), revoked also by a credential-version bump."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ from typing import Protocol, TypeVar
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select
 
+from mfg.auth.sessions import with_session
 from mfg.config import Settings
 from mfg.errors import AccountInactive, AccountLocked, NotAuthenticated, SessionExpired
 from mfg.models import User
 
 _SALT = "mfg-api-token-v1"
-# What a credential check reads of a user (parameter ``user_id``), and nothing more: the scan's
-# login check reads this row instead of loading the user. Built once: running the same statement
+# What a credential check reads of a user (parameter ``user_id``) and of the login session
+# (parameter ``session_hash``, outer-joined), and nothing more: the scan's login check reads this
+# row instead of loading the user. Built once: running the same statement
 # object again skips building it and adapting its result columns, a real share of a scan's cost.
-CREDENTIALS = select(
-    User.active, User.locked_at, User.credential_version, User.must_change_password
+CREDENTIALS = with_session(
+    select(User.active, User.locked_at, User.credential_version, User.must_change_password)
 ).where(User.id == bindparam("user_id"))
 
 
@@ -41,13 +44,16 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.effective_secret_key(), salt=_SALT)
 
 
-def issue_token(user: User, *, settings: Settings) -> str:
-    return _serializer(settings).dumps({"u": user.id, "v": user.credential_version})
+def issue_token(user: User, session_id: str, *, settings: Settings) -> str:
+    """A token for the login session ``session_id`` (``sessions.start``) of ``user``."""
+    return _serializer(settings).dumps(
+        {"u": user.id, "v": user.credential_version, "s": session_id}
+    )
 
 
-def read_token(token: str, *, settings: Settings) -> tuple[object, object]:
-    """(user id, credential version) of an intact, unexpired token; whether they are still
-    current is for ``check_credentials_current`` to say."""
+def read_token(token: str, *, settings: Settings) -> tuple[object, object, object]:
+    """(user id, credential version, session id) of an intact, unexpired token; whether they
+    are still current is for ``check_credentials_current`` and the session record to say."""
     max_age = settings.token_lifetime_minutes * 60
     try:
         data = _serializer(settings).loads(token, max_age=max_age)
@@ -57,7 +63,7 @@ def read_token(token: str, *, settings: Settings) -> tuple[object, object]:
         raise NotAuthenticated("The API token is not valid.") from exc
     if not isinstance(data, dict):
         raise NotAuthenticated("The API token is not valid.")
-    return data.get("u"), data.get("v")
+    return data.get("u"), data.get("v"), data.get("s")
 
 
 def check_credentials_current(user: C | None, credential_version: object) -> C:

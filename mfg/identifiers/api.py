@@ -28,7 +28,7 @@ async def scan(request: Request, code: Annotated[str, Query(max_length=500)]) ->
     claim = login_claim(request)
     if claim is None:
         raise NotAuthenticated()
-    login = Rider(CREDENTIALS, {"user_id": claim.user_id}, partial(confirm_login, request, claim))
+    login = Rider(CREDENTIALS, claim.params, partial(confirm_login, request, claim))
     parsed, found = await run_lookup(request, _resolve, request, code, login)
     # Serialised once, here (the model is already valid), rather than re-validated on the way out.
     return Response(ScanResult.of(parsed, found).model_dump_json(), media_type="application/json")

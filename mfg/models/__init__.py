@@ -15,7 +15,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from mfg.models.audit import AuditEvent, AuditHead, AuditReview  # noqa: E402
-from mfg.models.auth import LoginThrottle, Role, User  # noqa: E402
+from mfg.models.auth import LoginSession, LoginThrottle, Role, User  # noqa: E402
 from mfg.models.base import as_utc, utcnow  # noqa: E402
 from mfg.models.clinical import (  # noqa: E402
     TREATMENT_RELATED,
@@ -108,6 +108,7 @@ __all__ = [
     "Installation",
     "LabelPrint",
     "LocalSequence",
+    "LoginSession",
     "LoginThrottle",
     "LookbackHold",
     "Lot",

@@ -77,3 +77,22 @@ class LoginThrottle(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     window_started_at: datetime
     failures: int = Field(default=0)
+
+
+class LoginSession(SQLModel, table=True):
+    """One login: a browser session or an API token. The cookie or token carries an opaque
+    random id; only its SHA-256 is stored. Ends at ``expires_at`` (fixed at login, never
+    renewed) or earlier when ``ended_at`` is set (logout, password change, deactivation...)."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    id_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    kind: str = Field(max_length=16)  # "browser" or "token"
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    ended_at: datetime | None = Field(default=None)
+    end_reason: str | None = Field(default=None, max_length=32)
+    client_address: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=200)

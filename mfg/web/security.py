@@ -1,4 +1,5 @@
-"""Who is asking: the browser session (signed cookie) or an API bearer token; CSRF; role checks.
+"""Who is asking: the browser session (signed cookie) or an API bearer token, each naming a login
+session record (mfg/auth/sessions.py); CSRF; role checks.
 
 Every route that is not public declares ``Allow(action)``; the role test walks the routes and
 proves each refuses the roles the permission table does not name.
@@ -12,8 +13,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
+from mfg.auth import sessions
 from mfg.auth.permissions import Action, authorize
 from mfg.auth.tokens import Credentials, check_credentials_current, read_token
 from mfg.db import unit_of_work
@@ -32,11 +35,14 @@ SESSION_USER = "uid"
 SESSION_CREDENTIALS = "cv"
 SESSION_SEEN = "seen"
 SESSION_CSRF = "csrf"
+SESSION_ID = "sid"  # the login session record's id (only its hash is stored)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 # Reachable while a one-time password must still be replaced.
 PASSWORD_CHANGE_PATHS = ("/account/password", "/logout", "/api/auth/password", "/static/")
 C = TypeVar("C", bound=Credentials)
+# The user (parameter ``user_id``) and their login session (``session_hash``), outer-joined.
+USER_WITH_SESSION = sessions.with_session(select(User)).where(User.id == bindparam("user_id"))
 
 
 def csrf_token(request: Request) -> str:
@@ -48,16 +54,45 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def start_browser_session(request: Request, user: User) -> None:
+def start_browser_session(request: Request, user: User, session_id: str) -> None:
+    """The cookie of the login session ``session_id`` (``sessions.start``) of ``user``."""
     request.session.clear()
     request.session.update(
         {
             SESSION_USER: user.id,
             SESSION_CREDENTIALS: user.credential_version,
+            SESSION_ID: session_id,
             SESSION_SEEN: time.time(),
         }
     )
     csrf_token(request)
+
+
+def renew_browser_credentials(request: Request, user: User) -> None:
+    """After the user's own password change: the same session, with the new credential version
+    (the session record, and its absolute end, stay as they are)."""
+    request.session[SESSION_CREDENTIALS] = user.credential_version
+    request.session[SESSION_SEEN] = time.time()
+
+
+def browser_session_id(request: Request) -> str | None:
+    value = request.session.get(SESSION_ID)
+    return value if isinstance(value, str) else None
+
+
+def browser_session_user_id(request: Request) -> int | None:
+    value = request.session.get(SESSION_USER)
+    return value if isinstance(value, int) else None
+
+
+def request_session_id(request: Request) -> str | None:
+    """The login session id of the request (bearer token or cookie), as already verified."""
+    claim = getattr(request.state, "login_claim", None)
+    return claim.session_id if claim is not None else None
+
+
+def user_agent(request: Request) -> str:
+    return request.headers.get("user-agent", "")
 
 
 def end_browser_session(request: Request) -> None:
@@ -84,6 +119,12 @@ class LoginClaim:
     user_id: int
     credential_version: object
     from_cookie: bool
+    session_id: str
+
+    @property
+    def params(self) -> dict[str, object]:
+        """The parameters of ``CREDENTIALS`` (and ``load_current_user``'s statement)."""
+        return {"user_id": self.user_id, "session_hash": sessions.hash_id(self.session_id)}
 
 
 def login_claim(request: Request) -> LoginClaim | None:
@@ -92,7 +133,7 @@ def login_claim(request: Request) -> LoginClaim | None:
     settings = request.app.state.settings
     token = _bearer(request)
     if token:
-        user_id, version = read_token(token, settings=settings)
+        user_id, version, session_id = read_token(token, settings=settings)
         from_cookie = False
     else:
         user_id = request.session.get(SESSION_USER)
@@ -106,16 +147,28 @@ def login_claim(request: Request) -> LoginClaim | None:
                 "without activity; please log in again."
             )
         version, from_cookie = request.session.get(SESSION_CREDENTIALS), True
-    if not isinstance(user_id, int):
+        session_id = request.session.get(SESSION_ID)
+    if not isinstance(user_id, int) or not isinstance(session_id, str):
+        if not token:  # a cookie from before login sessions were records
+            end_browser_session(request)
         raise NotAuthenticated()
-    return LoginClaim(user_id, version, from_cookie)
+    claim = LoginClaim(user_id, version, from_cookie, session_id)
+    request.state.login_claim = claim
+    return claim
 
 
-def confirm_login(request: Request, claim: LoginClaim, credentials: C | None) -> C:
+def confirm_login(
+    request: Request,
+    claim: LoginClaim,
+    credentials: C | None,
+    state: sessions.SessionState | None = None,
+) -> C:
     """``credentials`` (the claimed user, or their credential columns), if still current: not
-    deactivated, locked or re-credentialed since, and not waiting for a new password."""
+    deactivated, locked or re-credentialed since, and not waiting for a new password; and its
+    login session (``state``, or the same row's session columns) neither ended nor past its end."""
     try:
         current = check_credentials_current(credentials, claim.credential_version)
+        sessions.check_session_live(state or current)  # type: ignore[arg-type]
     except MfgError:
         if claim.from_cookie:
             end_browser_session(request)
@@ -160,10 +213,23 @@ def peek_user(request: Request) -> User | None:
     if not request.session.get(SESSION_USER):
         return None
     state = request.app.state
+    session_id = browser_session_id(request)
+    if session_id is None:
+        return None
     try:
         with unit_of_work(state.engine, settings=state.settings, write=False) as session:
-            user = session.get(User, request.session[SESSION_USER])
-            return check_credentials_current(user, request.session.get(SESSION_CREDENTIALS))
+            row = session.execute(
+                USER_WITH_SESSION,
+                {
+                    "user_id": request.session[SESSION_USER],
+                    "session_hash": sessions.hash_id(session_id),
+                },
+            ).first()
+            user = check_credentials_current(
+                row[0] if row else None, request.session.get(SESSION_CREDENTIALS)
+            )
+            sessions.check_session_live(row)  # type: ignore[arg-type]
+            return user
     except MfgError:
         return None
 
@@ -183,7 +249,11 @@ async def current_user_optional(request: Request, session: SessionDep) -> User |
 def load_current_user(request: Request, session: Session) -> User | None:
     """The user of the request's bearer token or session cookie (None when neither is valid)."""
     claim = login_claim(request)
-    user = confirm_login(request, claim, session.get(User, claim.user_id)) if claim else None
+    if claim is None:
+        user = None
+    else:  # the user and the login session in one statement
+        row = session.execute(USER_WITH_SESSION, claim.params).first()
+        user = confirm_login(request, claim, row[0] if row else None, row)
     request.state.user = user
     return user
 

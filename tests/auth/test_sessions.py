@@ -84,7 +84,7 @@ def test_api_tokens_expire(client: TestClient, settings, users, monkeypatch) -> 
 
 def test_a_token_signed_with_another_key_is_refused(client: TestClient, settings, users) -> None:
     other = settings.model_copy(update={"secret_key": "another-secret-of-sufficient-length-xyz"})
-    forged = issue_token(users["admin"], settings=other)
+    forged = issue_token(users["admin"], "some-session-id", settings=other)
     response = client.get("/api/me", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
 
