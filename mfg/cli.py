@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from mfg import __version__
 from mfg.config import ConfigurationError, Settings, get_settings, normalise_database_url
@@ -88,7 +89,26 @@ def _parser() -> argparse.ArgumentParser:
         description="Recompute the audit trail's hash chain. Exit 0 when it holds; otherwise "
         "exit 1 and name the first bad event.",
     )
+    verify.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="a checkpoint written by 'mfg audit checkpoint': also check that the chain still "
+        "holds its event unchanged (a rewound chain fails)",
+    )
     verify.set_defaults(handler=_audit_verify)
+    checkpoint = audit_commands.add_parser(
+        "checkpoint",
+        help="write a signed checkpoint of the chain head",
+        description="Verify the chain, then write a signed checkpoint of its head (JSON) and a "
+        "one-page PDF for QA to keep outside the database. Refused when the chain is broken.",
+    )
+    checkpoint.add_argument(
+        "--output",
+        metavar="DIR_OR_FILE",
+        default=".",
+        help="a directory (default: the current one) or the JSON file's name",
+    )
+    checkpoint.set_defaults(handler=_audit_checkpoint)
 
     trace = commands.add_parser(
         "trace",
@@ -180,20 +200,52 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     from mfg.audit.service import verify_chain
+    from mfg.audittrail.checkpoint import read_checkpoint, verify_with_checkpoint
 
+    checkpoint = None
+    if args.checkpoint:
+        checkpoint = read_checkpoint(
+            Path(args.checkpoint).read_text(encoding="utf-8"),
+            secret=settings.effective_secret_key(),
+        )
     engine = engine_from_settings(settings)
     try:
         with unit_of_work(engine, settings=settings, write=False) as session:
-            report = verify_chain(session)
+            if checkpoint is None:
+                report = verify_chain(session)
+            else:
+                report = verify_with_checkpoint(session, checkpoint)
     finally:
         engine.dispose()
     if report.ok:
         print(f"Audit trail intact: {report.message}.")
         return 0
-    print(
-        f"Audit trail BROKEN at event #{report.first_bad_seq}: {report.message}.", file=sys.stderr
-    )
+    where = f" at event #{report.first_bad_seq}" if report.first_bad_seq is not None else ""
+    print(f"Audit trail BROKEN{where}: {report.message}.", file=sys.stderr)
     return 1
+
+
+def _audit_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
+    from mfg.audittrail.checkpoint import checkpoint_pdf, write_checkpoint
+
+    engine = engine_from_settings(settings)
+    try:
+        with unit_of_work(engine, settings=settings) as session:
+            checkpoint = write_checkpoint(session)
+    finally:
+        engine.dispose()
+    output = Path(args.output)
+    if output.is_dir():
+        output = output / f"audit-checkpoint-{checkpoint.seq}.json"
+    output.write_text(checkpoint.to_json(), encoding="utf-8")
+    pdf = output.with_suffix(".pdf")
+    pdf.write_bytes(checkpoint_pdf(checkpoint, settings))
+    print(f"Checkpoint of event #{checkpoint.seq} written: {output} and {pdf}.")
+    print(
+        "Keep both outside the database server; verify with: "
+        f"mfg audit verify --checkpoint {output}"
+    )
+    return 0
 
 
 def _trace(args: argparse.Namespace, settings: Settings) -> int:

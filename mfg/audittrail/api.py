@@ -10,6 +10,7 @@ from mfg.audittrail import service
 from mfg.audittrail.schemas import (
     EventList,
     EventPublic,
+    MissingCreation,
     ReviewPublic,
     ReviewRequest,
     SignaturePublic,
@@ -34,6 +35,9 @@ def verify(
         events=report.events,
         first_bad_seq=report.first_bad_seq,
         message=report.message,
+        missing_creation=[
+            MissingCreation(table=table, id=ident) for table, ident in report.missing_creation
+        ],
     )
 
 

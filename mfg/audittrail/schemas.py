@@ -8,11 +8,18 @@ from pydantic import BaseModel, Field
 from mfg.models import AuditEvent
 
 
+class MissingCreation(BaseModel):
+    table: str
+    id: str
+
+
 class VerifyResult(BaseModel):
     ok: bool
     events: int
     first_bad_seq: int | None
     message: str
+    # GMP records without the audit event of their creation (first few): table and identifier
+    missing_creation: list[MissingCreation] = []
 
 
 class EventPublic(BaseModel):
