@@ -159,3 +159,16 @@ def test_rendered_pages_have_no_inline_script_event_handler_or_style(
     refused = admin_client.post("/admin/users", data=form, headers=referer)
     assert refused.status_code == 422 and 'id="back-to-form"' in refused.text
     assert inline_code(refused.text) == []
+
+
+def test_only_the_api_docs_page_gets_the_looser_policy_for_swagger_ui(
+    admin_client: TestClient,
+) -> None:
+    from mfg.web.headers import DOCS_CONTENT_SECURITY_POLICY
+
+    docs = admin_client.get("/api/docs")
+    assert docs.headers["content-security-policy"] == DOCS_CONTENT_SECURITY_POLICY
+    assert "frame-ancestors 'none'" in DOCS_CONTENT_SECURITY_POLICY
+    assert docs.headers.get_list("cache-control") == ["no-store"]
+    for path in ("/api/docs/oauth2-redirect", "/api/openapi.json"):
+        assert admin_client.get(path).headers["content-security-policy"] == CONTENT_SECURITY_POLICY
