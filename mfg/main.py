@@ -46,6 +46,7 @@ from mfg.web import pages as web_pages
 from mfg.web.admission import admit
 from mfg.web.edge import refuse_hostile_input
 from mfg.web.errors import install_error_handlers
+from mfg.web.headers import SecurityHeaders
 from mfg.web.inline import InlineFormRedirects
 from mfg.web.openapi import install_openapi
 from mfg.web.security import csrf_protect
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(SecurityHeaders, https=settings.cookie_secure)  # outermost: every answer
     install_error_handlers(app)
     install_openapi(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
