@@ -78,11 +78,16 @@ def _field_name(field: str) -> str:
     return parts[-1] if parts else ""
 
 
-def refuse(field: str, message: str) -> InvalidInput:
+def refuse(field: str, message: str, *, code: str | None = None) -> InvalidInput:
     return InvalidInput(
         f"{field.replace('_', ' ') or 'request'}: {message}",
         details={"field": field, "fields": [{"field": field, "message": message}]},
+        code=code,
     )
+
+
+# A time outside the plausible years answers the code the domain's own time checks answer.
+TIME_IMPLAUSIBLE = "time_implausible"
 
 
 def check_text(field: str, text: str, *, multiline: bool) -> None:
@@ -111,7 +116,11 @@ def check_time(field: str, moment: date) -> None:
     """Rule: every date and time lies in the plausible years, so its conversion to UTC never
     overflows."""
     if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-        raise refuse(field, f"the year must lie between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        raise refuse(
+            field,
+            f"the year must lie between {EARLIEST_YEAR} and {LATEST_YEAR}",
+            code=TIME_IMPLAUSIBLE,
+        )
 
 
 def _check_time_text(field: str, text: str) -> None:
@@ -126,7 +135,9 @@ def _check_time_text(field: str, text: str) -> None:
         year = text.strip().lstrip("+-")[:4]
         if year.isdigit() and not EARLIEST_YEAR <= int(year) <= LATEST_YEAR:
             raise refuse(
-                field, f"the year must lie between {EARLIEST_YEAR} and {LATEST_YEAR}"
+                field,
+                f"the year must lie between {EARLIEST_YEAR} and {LATEST_YEAR}",
+                code=TIME_IMPLAUSIBLE,
             ) from None
         return
     check_time(field, moment)

@@ -24,10 +24,10 @@ HUGE = 2**70
 YEAR_ONE = "0001-01-01T00:00:00+05:00"
 
 
-def _refused_field(response: Any) -> str:
+def _refused_field(response: Any, code: str = "validation_error") -> str:
     assert response.status_code == 422, (response.status_code, response.text[:300])
     error = response.json()["error"]
-    assert error["code"] == "validation_error"
+    assert error["code"] == code
     return error["details"]["field"]
 
 
@@ -123,14 +123,17 @@ def test_every_time_field_of_every_operation_refuses_year_one(admin_client: Test
         for name, schema in _body_properties(admin_client, operation).items():
             if _kind(schema) == "date-time":
                 response = admin_client.request(method, _url(path), json={name: YEAR_ONE})
-                assert _refused_field(response) == name, (method, path)
+                assert _refused_field(response, "time_implausible") == name, (method, path)
                 tried += 1
         for parameter in operation.get("parameters", []):
             if parameter["in"] == "query" and _kind(parameter["schema"]) == "date-time":
                 response = admin_client.request(
                     method, _url(path), params={parameter["name"]: YEAR_ONE}
                 )
-                assert _refused_field(response) == parameter["name"], (method, path)
+                assert _refused_field(response, "time_implausible") == parameter["name"], (
+                    method,
+                    path,
+                )
                 tried += 1
     assert tried > 3
 

@@ -26,24 +26,26 @@ def accept(row) -> None:
 
 
 def test_the_rider_refuses_before_the_lookup_says_not_found(session, users) -> None:
-    rider = Rider(CREDENTIALS, {"user_id": users["qc"].id}, refuse)
+    rider = Rider(CREDENTIALS, {"user_id": users["qc"].id, "session_hash": ""}, refuse)
     with pytest.raises(Refused):
         build_resolver().resolve(session, DOSE_CODE, rider=rider)
 
 
 def test_the_rider_refuses_before_a_malformed_code_is_explained(session, users) -> None:
-    rider = Rider(CREDENTIALS, {"user_id": users["qc"].id}, refuse)
+    rider = Rider(CREDENTIALS, {"user_id": users["qc"].id, "session_hash": ""}, refuse)
     with pytest.raises(Refused):
         build_resolver().resolve(session, "nonsense", rider=rider)
     with pytest.raises(UnknownStructure):
         build_resolver().resolve(
-            session, "nonsense", rider=Rider(CREDENTIALS, {"user_id": users["qc"].id}, accept)
+            session,
+            "nonsense",
+            rider=Rider(CREDENTIALS, {"user_id": users["qc"].id, "session_hash": ""}, accept),
         )
 
 
 def test_the_rider_gets_its_row_when_the_lookup_finds_nothing(session, users) -> None:
     seen = []
-    rider = Rider(CREDENTIALS, {"user_id": users["qc"].id}, seen.append)
+    rider = Rider(CREDENTIALS, {"user_id": users["qc"].id, "session_hash": ""}, seen.append)
     with pytest.raises(ScanNotFound):
         build_resolver().resolve(session, DOSE_CODE, rider=rider)
     assert len(seen) == 1 and seen[0].active and seen[0].credential_version == 1
@@ -53,7 +55,9 @@ def test_the_rider_gets_no_row_for_an_unknown_user(session, users) -> None:
     seen = []
     with pytest.raises(ScanNotFound):
         build_resolver().resolve(
-            session, DOSE_CODE, rider=Rider(CREDENTIALS, {"user_id": 999_999}, seen.append)
+            session,
+            DOSE_CODE,
+            rider=Rider(CREDENTIALS, {"user_id": 999_999, "session_hash": ""}, seen.append),
         )
     assert seen == [None]
 
