@@ -7,26 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
+from mfg.audit import creation
 from mfg.audit.chain import GENESIS_HASH, canonical_json, derive_key, event_hash, head_mac
 from mfg.db import settings_of
 from mfg.errors import InvalidInput
-from mfg.models import (
-    AuditEvent,
-    AuditHead,
-    Biopsy,
-    Donor,
-    Dose,
-    MaterialLot,
-    Patient,
-    QcSample,
-    User,
-    utcnow,
-)
+from mfg.models import AuditEvent, AuditHead, User, utcnow
 from mfg.quantities import counted
 
 SYSTEM_USERNAME = "system"
@@ -125,49 +114,13 @@ class ChainReport:
     missing_creation: tuple[tuple[str, str], ...] = ()
 
 
-# Each GMP record whose creation is audited: the table, the column the event names it by, the
-# event's entity type and the actions that create it.
-CREATION_EVENTS: tuple[tuple[type, str, str, tuple[str, ...]], ...] = (
-    (Donor, "code", "donor", ("donor.registered",)),
-    (Biopsy, "din", "biopsy", ("biopsy.registered",)),
-    (MaterialLot, "code", "material", ("material.registered",)),
-    (Patient, "code", "patient", ("patient.enrolled",)),
-    (QcSample, "code", "qc_sample", ("qc_sample.taken",)),
-    (Dose, "identifier", "dose", ("dose.filled",)),
-)
-
-
-def records_without_creation_event(session: Session, *, limit: int = 10) -> list[tuple[str, str]]:
-    """The first ``limit`` GMP rows that have no audit event of their creation (one anti-join
-    per table, not a query per row)."""
-    missing: list[tuple[str, str]] = []
-    for model, column, entity_type, actions in CREATION_EVENTS:
-        if len(missing) >= limit:
-            break
-        key = getattr(model, column)
-        created = (
-            select(AuditEvent.seq)
-            .where(
-                AuditEvent.entity_type == entity_type,
-                col(AuditEvent.action).in_(actions),
-                AuditEvent.entity_id == cast(key, String),
-            )
-            .exists()
-        )
-        rows = session.exec(
-            select(key).where(~created).order_by(key).limit(limit - len(missing))
-        ).all()
-        missing.extend((model.__tablename__, str(value)) for value in rows)
-    return missing
-
-
 def verify_chain(session: Session, *, batch: int = 2000) -> ChainReport:
     """Recompute every hash in order; name the first event that is missing, altered or extra;
     then name the GMP records that have no event of their creation."""
     report = _verify_links(session, batch=batch)
     if not report.ok:
         return report
-    missing = records_without_creation_event(session)
+    missing = creation.records_without_creation_event(session)
     if missing:
         named = ", ".join(f"{table} {ident}" for table, ident in missing[:5])
         return ChainReport(
