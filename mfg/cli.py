@@ -229,17 +229,31 @@ def _audit_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
     from mfg.audittrail.checkpoint import checkpoint_pdf, write_checkpoint
 
     engine = engine_from_settings(settings)
+    written: list[Path] = []
     try:
+        # The files are written before the event that records them is committed: a checkpoint
+        # the trail names always exists, and a failed commit takes its files away again.
         with unit_of_work(engine, settings=settings) as session:
             checkpoint = write_checkpoint(session)
+            output = Path(args.output)
+            if output.is_dir():
+                output = output / f"audit-checkpoint-{checkpoint.seq}.json"
+            pdf = output.with_suffix(".pdf")
+            written = [output, pdf]
+            output.write_text(checkpoint.to_json(), encoding="utf-8")
+            pdf.write_bytes(checkpoint_pdf(checkpoint, settings))
+    except BaseException as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
+        print(
+            f"mfg: the checkpoint could not be written, nothing was recorded: {exc}",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         engine.dispose()
-    output = Path(args.output)
-    if output.is_dir():
-        output = output / f"audit-checkpoint-{checkpoint.seq}.json"
-    output.write_text(checkpoint.to_json(), encoding="utf-8")
-    pdf = output.with_suffix(".pdf")
-    pdf.write_bytes(checkpoint_pdf(checkpoint, settings))
     print(f"Checkpoint of event #{checkpoint.seq} written: {output} and {pdf}.")
     print(
         "Keep both outside the database server; verify with: "

@@ -44,6 +44,7 @@ def empty_url(db_factory):
         ["demo"],
         ["user", "add"],
         ["audit", "verify"],
+        ["audit", "checkpoint"],
         ["trace"],
         ["export", "fhir"],
     ],

@@ -119,6 +119,18 @@ def test_an_unexpected_error_under_api_is_json_without_a_stack_trace(
     assert "Traceback" not in response.text and "RuntimeError" not in response.text
 
 
+def test_an_unexpected_error_answer_carries_the_security_headers(
+    probe_client: TestClient,
+) -> None:
+    """Starlette answers an unhandled error outside the middleware that adds them."""
+    response = probe_client.get("/api/boom")
+    assert response.status_code == 500
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+
+
 def test_local_times_show_the_offset_when_the_zone_has_no_abbreviation() -> None:
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo

@@ -23,6 +23,7 @@ from mfg.errors import (
     PasswordChangeRequired,
     PermissionDenied,
 )
+from mfg.web.headers import security_headers
 from mfg.web.inline import sent_inline
 from mfg.web.security import peek_user
 from mfg.web.templating import render
@@ -165,4 +166,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return await respond(request, InternalError())
+        response = await respond(request, InternalError())
+        # Starlette answers an unhandled error outside every middleware, the security headers'
+        # included: this answer carries them itself.
+        https = request.app.state.settings.cookie_secure
+        for name, value in security_headers(request.url.path, https=https):
+            response.headers[name.decode()] = value.decode()
+        return response

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import text
 
 from mfg.db import make_engine
 from tests.audit.tamper import drop_append_only_triggers, execute
@@ -137,3 +138,25 @@ def test_verify_names_a_gmp_record_without_its_creation_event(
     broken = run_mfg("audit", "verify", env_extra=env, cwd=tmp_path)
     assert broken.returncode == 1
     assert "without the audit event of their creation: donor DN9999999" in broken.stderr
+
+
+def test_a_checkpoint_that_cannot_be_written_is_not_recorded_in_the_trail(
+    demo_url: str, tmp_path: Path
+) -> None:
+    env = {"MFG_DATABASE_URL": demo_url}
+    engine = make_engine(demo_url)
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT MAX(seq) FROM audit_event")).scalar()
+    failed = run_mfg(
+        "audit",
+        "checkpoint",
+        "--output",
+        str(tmp_path / "no" / "such" / "dir" / "c.json"),
+        env_extra=env,
+        cwd=tmp_path,
+    )
+    assert failed.returncode == 1 and "could not be written, nothing was recorded" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT MAX(seq) FROM audit_event")).scalar() == before
+    engine.dispose()
