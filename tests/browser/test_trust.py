@@ -87,3 +87,47 @@ def test_a_password_field_says_when_the_keyboard_layout_is_not_latin(page: Page,
     page.click("#review-dialog input[name=password]")
     type_with_russian_layout(page, "secret")
     expect(page.locator("#review-dialog .layout-warning")).to_be_visible()
+
+
+def test_a_burst_of_failed_logins_is_told_to_wait_on_the_login_page(
+    page: Page, users, settings
+) -> None:
+    """rule: login_throttled_per_account, as the login page shows it."""
+    for _ in range(settings.login_failures_per_account):
+        page.goto("/login")
+        page.fill("#username", "nobody-here")
+        page.fill("#password", "guessing")
+        page.keyboard.press("Enter")
+        expect(page.locator("#login-error")).to_contain_text("Wrong username or password")
+    with page.expect_response(lambda r: r.url.endswith("/login")) as answer:
+        page.fill("#password", "guessing again")
+        page.keyboard.press("Enter")
+    assert answer.value.status == 429
+    assert int(answer.value.headers["retry-after"]) > 0
+    expect(page.locator("#login-error")).to_contain_text("Too many failed login attempts")
+    expect(page.locator("#login-error")).to_contain_text("minute")
+    expect(page.locator("#username")).to_have_value("nobody-here")  # the entry is kept
+
+
+def test_an_administrator_grants_qa_rights_by_signing_with_their_password(
+    page: Page, users
+) -> None:
+    """rule: granting_qa_or_admin_is_signed, through the user page's form."""
+    log_in_page(page, "admin", PASSWORD)
+    page.goto("/admin/users/technician")
+    form = page.locator("form[action$='/roles']")
+    form.locator("input[name=roles][value=qa]").check()
+    form.locator("input[name=reason]").fill("Trained as QA deputy, SOP-QA-004")
+    form.locator("button[type=submit]").click()
+    # no password: refused on the form, with the choices kept
+    expect(form.locator(".form-error")).to_have_attribute("data-code", "signature_required")
+    expect(form.locator(".field-error")).to_contain_text("password")
+    expect(form.locator("input[name=password]")).to_be_focused()
+    expect(form.locator("input[name=roles][value=qa]")).to_be_checked()
+    expect(form.locator("input[name=reason]")).to_have_value("Trained as QA deputy, SOP-QA-004")
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+    expect(page.locator("dl")).to_contain_text("qa")
+    page.goto("/audit")
+    expect(page.locator("#audit-events")).to_contain_text("user.roles_changed")
+    expect(page.locator("#audit-events")).to_contain_text("Granted quality-assurance")
