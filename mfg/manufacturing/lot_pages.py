@@ -5,14 +5,13 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import select
 
 from mfg import quantities
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.errors import InvalidInput
 from mfg.identifiers.isbt128 import Din
-from mfg.manufacturing import batchrecord, cultures, doses, lots, materials, pools, storage
+from mfg.manufacturing import batchrecord, cultures, doses, lots, pools, storage, views
 from mfg.manufacturing.schemas import (
     FillIn,
     HarvestIn,
@@ -22,7 +21,7 @@ from mfg.manufacturing.schemas import (
     StorageIn,
     ThawIn,
 )
-from mfg.models import Deviation, DeviationStatus, DoseStatus, Lot, User
+from mfg.models import DoseStatus, Lot, User
 from mfg.quantities import counted
 from mfg.signatures import service as signatures
 from mfg.web.deps import Router, SessionDep
@@ -67,41 +66,9 @@ def lots_pool(
 def lot_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
     """The lot at the bench: its pool, growth, harvest and doses, and the next step's form."""
     lot = pools.get_lot(session, din)
-    settings = request.app.state.settings
-    passages = lots.passages_of(session, lot)
-    record = lots.harvest_of(session, lot)
-    filled = doses.doses_of(session, lot)
-    context = {
-        "lot": lot,
+    context = views.lot_view(session, actor=actor, lot=lot, settings=request.app.state.settings)
+    context |= {
         "din": Din.parse(lot.din),
-        "rows": pools.member_rows(session, lot),
-        "passages": passages,
-        "harvest": record,
-        "harvest_lots": materials.used_by(session, "harvest", record.id) if record else [],
-        "doses": filled,
-        "unfrozen": [d for d in filled if d.frozen_at is None],
-        "location": storage.location_text,
-        "signatures": _lot_signatures(session, lot, passages, record, filled),
-        # Deviations are QC records (a layer above); the lot only shows the open ones.
-        "open_deviations": session.exec(
-            select(Deviation).where(
-                Deviation.lot_id == lot.id, Deviation.status != DeviationStatus.CLOSED
-            )
-        ).all(),
-        "may_view_qc": may(actor, Action.VIEW_QC),
-        "events": history(session, entity_type="lot", entity_id=lot.din),
-        "may_passage": may(actor, Action.PERFORM_CULTURE_STEPS),
-        "may_make": may(actor, Action.HARVEST_AND_FILL),
-        "may_store": may(actor, Action.STORE_DOSES),
-        "may_print": may(actor, Action.PRINT_LABELS),
-        "may_check_labels": may(actor, Action.VERIFY_LABELS),
-        "may_view_release": may(actor, Action.VIEW_RELEASE),
-        "limits": {
-            "passage": settings.max_harvest_passage,
-            "cpd": settings.max_cumulative_pd,
-            "viability": settings.inprocess_viability_min_pct,
-            "storage": settings.storage_max_temp_c,
-        },
         "now_local": local_now_input(request),
         "bounds": quantities,
     }
@@ -219,19 +186,6 @@ def dose_thaw(
     storage.thaw_dose(session, actor=actor, dose=dose, command=command)
     flash(request, f"Dose {dose.division} thawed: the thaw-to-infusion clock runs.")
     return RedirectResponse(f"/doses/{dose.identifier}", status_code=303)
-
-
-def _lot_signatures(session, lot: Lot, passages, record, filled) -> list:
-    """Every signature of the lot's own steps, each checked against its record."""
-    shown = signatures.shown(session, entity_type="lot", entity_id=lot.din)
-    for p in passages:
-        shown += signatures.shown(session, entity_type="lot_passage", entity_id=p.id)
-    if record:
-        shown += signatures.shown(session, entity_type="harvest", entity_id=record.id)
-    if filled:
-        shown += signatures.shown(session, entity_type="fill", entity_id=lot.din)
-        shown += signatures.shown(session, entity_type="storage", entity_id=lot.din)
-    return shown
 
 
 @router.get("/lots/{din}/batch-record", response_class=HTMLResponse, name="batch_record")

@@ -4,15 +4,13 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from mfg.audit.service import history
-from mfg.auth.permissions import Action, may
+from mfg.auth.permissions import Action
 from mfg.identifiers.isbt128 import Din
 from mfg.manufacturing.pools import get_lot
-from mfg.models import Lot, Signature, User
-from mfg.release import service
-from mfg.signatures import service as signatures
+from mfg.models import Lot, User
+from mfg.release import service, views
 from mfg.web.deps import Router, SessionDep
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
@@ -37,17 +35,7 @@ def queue(request: Request, actor: Viewer, session: SessionDep) -> Response:
 @router.get("/lots/{din}/release", response_class=HTMLResponse, name="lot_release")
 def release_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
     lot = get_lot(session, din)
-    context = {
-        "lot": lot,
-        "din": Din.parse(lot.din),
-        "check": service.release_check(session, actor=actor, lot=lot),
-        "decisions": [
-            (d, _shown(session, service.release_signature(session, d)))
-            for d in service.decisions_of(session, lot)
-        ],
-        "events": history(session, entity_type="lot", entity_id=lot.din),
-        "may_release": may(actor, Action.RELEASE_LOTS),
-    }
+    context = views.release_view(session, actor=actor, lot=lot) | {"din": Din.parse(lot.din)}
     return render(request, "release/lot.html", context)
 
 
@@ -116,10 +104,3 @@ for path, action, verb in (
         name=f"lot_{path.replace('-', '_')}_page",
         include_in_schema=False,
     )
-
-
-def _shown(session: Session, signature: Signature | None) -> signatures.ShownSignature | None:
-    """A decision's signature with whether its record still matches what was signed."""
-    if signature is None:
-        return None
-    return signatures.ShownSignature(signature, signatures.is_valid(session, signature))

@@ -10,7 +10,7 @@ from mfg.deviations import service as deviations
 from mfg.manufacturing import cultures, pools
 from mfg.manufacturing.schemas import CultureStart
 from mfg.models import AuditEvent, Deviation, DeviationStatus, MaterialLot, utcnow
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, log_in
 from tests.manufacturing.factories import (
     culture_of_eligible_donor,
     harvest,
@@ -167,3 +167,20 @@ def test_a_receipt_within_limits_opens_no_deviation(lab, engine) -> None:
     _, biopsy = lab.eligible_donor(collected_at=COLLECTED)
     lab.receive(biopsy, hours_after=3)
     assert _deviations(engine) == []
+
+
+def test_the_lot_page_lists_the_open_deviation_of_a_vessel_its_cells_came_through(
+    lab, client
+) -> None:
+    """The page and the release check read the same list (the drift of issue #25: the page
+    listed only the deviations opened on the lot itself)."""
+    medium = released_medium(lab)
+    culture = culture_of_eligible_donor(lab, medium)
+    _, children = _low_passage(lab, culture, medium)
+    lot = pool(lab, (children[0], 1_000_000), (culture_of_eligible_donor(lab, medium), 1_000_000))
+    log_in(client, "technician")
+    page = client.get(f"/lots/{lot.din}")
+    assert page.status_code == 200
+    listed = page.text.split('id="lot-open-deviations"', 1)
+    assert len(listed) == 2, "the open vessel deviation is not on the lot page"
+    assert "In-process viability below specification" in listed[1].split("</p>", 1)[0]
