@@ -12,8 +12,9 @@ from mfg.audit.transitions import transition
 from mfg.auth.login import reauthenticate
 from mfg.auth.permissions import Action, authorize, may
 from mfg.clinical.patients import arm_of
+from mfg.clinical.rules import handover_by_two_people, matches_prescription, order_problems
 from mfg.db import count_where, lock_row, newest_page, settings_of
-from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation, conflict
+from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
 from mfg.identifiers.display import display_code
 from mfg.identifiers.local import LocalId
 from mfg.labeling.fields import LabelData, common_fields, local_fields
@@ -39,11 +40,6 @@ from mfg.quantities import DOSE_TRANSPORT_TEMP_C, check
 from mfg.signatures import service as signatures
 
 USABLE_LOTS = (LotStatus.RELEASED, LotStatus.CONDITIONALLY_RELEASED)
-TOLERANCE = 0.10  # a dose matches a prescription within ±10 % of the cells (REFERENCE.md §5)
-
-
-def matches_prescription(cells: int, prescribed: int) -> bool:
-    return abs(cells - prescribed) <= TOLERANCE * prescribed
 
 
 def order_of(session: Session, patient: Patient) -> DoseOrder | None:
@@ -97,51 +93,6 @@ def infusions_of_order(session: Session, order: DoseOrder) -> int:
         .where(Allocation.order_id == order.id)
     )
     return session.exec(query).one()
-
-
-def order_problems(
-    *,
-    patient: Patient,
-    receives_product: bool,
-    infusions: int,
-    active_order: DoseOrder | None,
-    given: int,
-    max_infusions: int,
-) -> list[Reason]:
-    """What stops a new order: the control arm, an unverified weight, another active order, and
-    the trial's limit on infusions (those given and those asked for together)."""
-    problems = []
-    if not receives_product:
-        problems.append(
-            conflict(
-                "control_arm",
-                f"Patient {patient.code} is in the control arm: no product is ordered.",
-            )
-        )
-    if patient.weight_verified_at is None:
-        problems.append(
-            conflict("weight_not_verified", "The weight is not verified by a second person yet.")
-        )
-    if active_order is not None:
-        problems.append(
-            conflict(
-                "order_active",
-                f"Patient {patient.code} has an active order already (order "
-                f"{active_order.id}): complete or cancel it first.",
-            )
-        )
-    if infusions < 1:
-        problems.append(Reason("infusions_out_of_range", "An order asks for 1 infusion or more."))
-    elif given + infusions > max_infusions:
-        problems.append(
-            conflict(
-                "order_limit_reached",
-                f"The trial allows at most {counted(max_infusions, 'infusion')} per patient; "
-                f"{patient.code} has had {given}, so {counted(infusions, 'more infusion')} "
-                "cannot be ordered.",
-            )
-        )
-    return problems
 
 
 def counted(n: int, noun: str) -> str:
@@ -456,8 +407,8 @@ def issue(
             ),
             field="receiver_username",
         )
-    if receiver.id == actor.id:
-        raise RuleViolation.one("second_person_required", "The hand-over needs two people.")
+    if refused := handover_by_two_people(actor.id, receiver.id):
+        raise RuleViolation.of([refused], several=refused.code)
     if issued_at > utcnow():
         raise InvalidInput("The issue time is in the future.", details={"field": "issued_at"})
     dose = session.get(Dose, allocation.dose_id)

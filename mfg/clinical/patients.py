@@ -22,6 +22,7 @@ from mfg.identifiers.scan import ParsedScan
 from mfg.labeling.fields import LabelData, common_fields, local_fields
 from mfg.models import AllocationSlot, Patient, Trial, TrialArm, User, utcnow
 from mfg.quantities import WEIGHT_KG, check
+from mfg.signatures.rules import second_person_verifies
 
 
 def get_trial(session: Session, code: str = "NCT04382547") -> Trial:
@@ -161,10 +162,13 @@ def enrol_patient(
 def verify_weight(session: Session, *, actor: User, patient: Patient) -> Patient:
     """A second person confirms the weight the dose is computed from."""
     authorize(actor, Action.VERIFY_WEIGHT)
-    if patient.weight_entered_by_id == actor.id:
-        raise RuleViolation.one(
-            "second_person_required", "You entered this weight: a second person verifies it."
-        )
+    if refused := second_person_verifies(
+        patient.weight_entered_by_id,
+        actor.id,
+        entry="this weight",
+        asks="a second person verifies it",
+    ):
+        raise RuleViolation.of([refused], several=refused.code)
     verified = session.execute(
         update(Patient)
         .where(col(Patient.id) == patient.id, col(Patient.weight_verified_at).is_(None))

@@ -26,7 +26,11 @@ def local_date(moment: datetime, tz: tzinfo) -> date:
 
 
 def consent_and_screening_problems(donor: Donor) -> list[Reason]:
-    """Consent and a passed screening questionnaire must be recorded."""
+    """A donor's consent and a passed screening questionnaire are recorded.
+
+    Code: consent_missing, screening_missing, screening_failed
+    Clause: 21 CFR 1271 subpart C; EU 2004/23/EC, 2006/17/EC
+    """
     problems = []
     if donor.consent_date is None:
         problems.append(conflict("consent_missing", "Consent is not recorded."))
@@ -43,7 +47,11 @@ def consent_and_screening_problems(donor: Donor) -> list[Reason]:
 
 def marker_problems(markers: Sequence[MarkerSpec], results: Sequence[MarkerResult]) -> list[Reason]:
     """Every required marker has a result verified by a second person, and it is negative;
-    any verified reactive result, required or not, blocks too."""
+    any verified reactive result, required or not, blocks too.
+
+    Code: marker_result_missing, marker_not_verified, marker_reactive
+    Clause: 21 CFR 1271 subpart C; EU 2006/17/EC; EU GMP Annex 11 §6
+    """
     problems = []
     live = [r for r in results if r.status != RS.INVALIDATED]
     for marker in markers:
@@ -79,7 +87,12 @@ def sample_window_problems(
     window_days: int,
     tz: tzinfo,
 ) -> list[Reason]:
-    """Every verified sample of a required marker is within ±window of each biopsy's collection."""
+    """Every verified sample of a required marker was taken within ±window days of each
+    biopsy's collection (the window's last day included).
+
+    Code: biopsy_missing, sample_outside_window
+    Clause: 21 CFR 1271 subpart C; EU 2006/17/EC
+    """
     if not biopsies:
         return [
             conflict(
@@ -118,7 +131,14 @@ def eligibility_problems(
     window_days: int,
     tz: tzinfo,
 ) -> list[Reason]:
-    """Everything that stops a signed "Approved — donor eligible" determination."""
+    """A donor is determined eligible once, with consent, a passed screening, negative
+    verified markers and samples within the window.
+
+    Code: eligibility_already_determined, consent_missing, screening_missing, screening_failed,
+    marker_result_missing, marker_not_verified, marker_reactive, biopsy_missing,
+    sample_outside_window
+    Clause: 21 CFR 1271 subpart C; EU 2004/23/EC, 2006/17/EC
+    """
     problems = []
     if donor.status != DonorStatus.REGISTERED:
         problems.append(
@@ -141,8 +161,13 @@ def receipt_problems(
     container_intact: bool,
     deviation_note: str,
 ) -> list[Reason]:
-    """A biopsy received late or in a damaged container needs a deviation note; never silently.
-    (The receipt time itself is checked where it is read: ``quantities.check_event_time``.)"""
+    """A biopsy received beyond the collection-to-receipt limit or in a damaged container is
+    accepted only with a deviation note; never silently. (The receipt time itself is checked
+    where it is read: ``quantities.check_event_time``.)
+
+    Code: deviation_note_required
+    Clause: —
+    """
     problems = []
     hours = (received_at - collected_at).total_seconds() / 3600
     note = deviation_note.strip()
@@ -165,9 +190,11 @@ def receipt_problems(
 
 
 def culture_start_problems(donor: Donor, biopsy: Biopsy) -> list[Reason]:
-    """Only a received biopsy of an eligible donor, not on hold, may enter culture.
+    """Only a received biopsy of an eligible donor, not on hold, enters culture: until the
+    donor is determined eligible the biopsy is in quarantine.
 
-    The manufacturing issue calls this guard before starting a primary culture.
+    Code: biopsy_not_received, donor_not_eligible, biopsy_on_hold
+    Clause: 21 CFR 1271 subpart C; EU 2004/23/EC
     """
     problems = []
     if biopsy.status != BiopsyStatus.RECEIVED:

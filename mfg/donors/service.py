@@ -38,6 +38,7 @@ from mfg.models import (
     utcnow,
 )
 from mfg.models.donors import RESULT_TRANSITIONS
+from mfg.signatures.rules import second_person_verifies
 
 DEFAULT_MARKERS = Path(__file__).resolve().parent.parent / "defaults" / "markers.toml"
 
@@ -301,10 +302,8 @@ def enter_result(session: Session, *, actor: User, donor: Donor, command: Result
 def verify_result(session: Session, *, actor: User, result: MarkerResult) -> MarkerResult:
     """A second person checks the entry against the report; never the one who entered it."""
     authorize(actor, Action.VERIFY_MARKER_RESULTS)
-    if result.entered_by_id == actor.id:
-        raise RuleViolation.one(
-            "second_person_required", "You entered this result: a second person must verify it."
-        )
+    if refused := second_person_verifies(result.entered_by_id, actor.id):
+        raise RuleViolation.of([refused], several=refused.code)
     donor = session.get(Donor, result.donor_id)
     transition(
         session,

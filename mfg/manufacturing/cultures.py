@@ -20,6 +20,7 @@ from mfg.identifiers.records import by_local_code
 from mfg.manufacturing import materials
 from mfg.manufacturing.materials import check_materials_usable
 from mfg.manufacturing.rules import (
+    below_viability_specification,
     cumulative_pd,
     doubling_time_hours,
     low_viability_problems,
@@ -289,7 +290,7 @@ def _passage_row(
         population_doublings=pd,
         cumulative_pd=cumulative_pd(culture.cumulative_pd, pd),
         doubling_time_h=doubling_time_hours(hours, harvested, culture.seeded_cells),
-        viability_below_spec=command.viability_pct < minimum,
+        viability_below_spec=below_viability_specification(command.viability_pct, minimum),
         deviation_note=command.deviation_note.strip(),
     )
 

@@ -21,6 +21,7 @@ from mfg.deviations import service as deviations
 from mfg.errors import Conflict, Reason, RuleViolation
 from mfg.manufacturing import materials
 from mfg.manufacturing.rules import (
+    below_viability_specification,
     concentration_per_ml,
     cumulative_pd,
     doubling_time_hours,
@@ -191,7 +192,7 @@ def _lot_passage_row(
         population_doublings=pd,
         cumulative_pd=cpd,
         doubling_time_h=doubling,
-        viability_below_spec=command.viability_pct < minimum,
+        viability_below_spec=below_viability_specification(command.viability_pct, minimum),
         deviation_note=command.deviation_note.strip(),
     )
 
@@ -341,7 +342,7 @@ def _harvest_row(
         doubling_time_h=doubling,
         final_volume_ml=command.final_volume_ml,
         concentration_per_ml=concentration_per_ml(command.harvested_cells, command.final_volume_ml),
-        viability_below_spec=command.viability_pct < minimum,
+        viability_below_spec=below_viability_specification(command.viability_pct, minimum),
         deviation_note=command.deviation_note.strip(),
     )
 

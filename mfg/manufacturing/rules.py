@@ -20,7 +20,12 @@ from mfg.models import (
 
 
 def material_use_problems(lot: MaterialLot, *, on: date) -> list[Reason]:
-    """A step may only use a released lot that has not expired (REFERENCE.md §4)."""
+    """A step uses only a released material lot that has not expired (its expiry day
+    included).
+
+    Code: material_not_released, material_expired
+    Clause: —
+    """
     problems = []
     label = f"{lot.name} lot {lot.lot_number} ({lot.code})"
     if lot.status == MaterialStatus.QUARANTINED:
@@ -61,8 +66,12 @@ def cumulative_pd(previous: float | None, pd: float | None) -> float | None:
 
 
 def reseeding_problems(*, harvested: int, reseeded: int) -> list[Reason]:
-    """No more cells are re-seeded than were harvested. (Each count's plausible range, and the
-    step's times, are checked where they are read: ``mfg.quantities``.)"""
+    """No more cells are re-seeded than were harvested. (Each count's plausible range,
+    and the step's times, are checked where they are read: ``mfg.quantities``.)
+
+    Code: reseeded_exceeds_harvested
+    Clause: —
+    """
     if reseeded > harvested:
         return [
             Reason(
@@ -72,11 +81,20 @@ def reseeding_problems(*, harvested: int, reseeded: int) -> list[Reason]:
     return []
 
 
+def below_viability_specification(viability_pct: float, minimum_pct: float) -> bool:
+    """The in-process viability specification is a minimum that itself passes (≥ 70 %)."""
+    return viability_pct < minimum_pct
+
+
 def low_viability_problems(
     *, viability_pct: float, minimum_pct: float, deviation_note: str
 ) -> list[Reason]:
-    """A step below the in-process viability specification goes on only with a deviation note."""
-    if viability_pct < minimum_pct and not deviation_note.strip():
+    """A step below the in-process viability specification goes on only with a deviation note.
+
+    Code: deviation_note_required
+    Clause: —
+    """
+    if below_viability_specification(viability_pct, minimum_pct) and not deviation_note.strip():
         return [
             Reason(
                 "deviation_note_required",
@@ -88,8 +106,14 @@ def low_viability_problems(
 
 
 def pooling_problems(members: Sequence[tuple[Culture, Biopsy, Donor, int]]) -> list[Reason]:
-    """A pool takes in-process cultures of at least two different eligible donors, each once.
-    (The cells each gives are checked plausible where they are read: ``mfg.quantities``.)"""
+    """A pool takes in-process cultures of at least two different eligible donors, each
+    once, none on hold. (The cells each gives are checked plausible where they are read:
+    ``mfg.quantities``.)
+
+    Code: pool_needs_two_donors, culture_listed_twice, culture_already_pooled,
+    culture_not_in_process, donor_not_eligible, biopsy_on_hold
+    Clause: EU 2004/23/EC, 2006/86/EC
+    """
     problems = []
     donors = {donor.id for _, _, donor, _ in members}
     if len(donors) < 2:
@@ -155,9 +179,13 @@ def pooled_growth(members: Sequence[tuple[Culture, int]]) -> tuple[int, float | 
 def harvest_limit_problems(
     *, passage_number: int, cumulative: float | None, max_passage: int, max_cumulative_pd: float
 ) -> list[Reason]:
-    """No clinical harvest beyond the passage limit or the cumulative-PD limit (REFERENCE.md §4);
-    the rule release checks again (``limit_exceeded``). The passage is the lot's state (409); the
-    cumulative PD counts the cells this harvest reports (422)."""
+    """No clinical harvest beyond the passage limit or the cumulative-PD limit (the limits
+    themselves allowed); release checks it again. The passage is the lot's state (409); the
+    cumulative PD counts the cells this harvest reports (422).
+
+    Code: limit_exceeded
+    Clause: —
+    """
     problems = []
     if passage_number > max_passage:
         problems.append(
@@ -185,8 +213,12 @@ def concentration_per_ml(cells: int, volume_ml: float) -> float:
 def fill_problems(
     *, doses: int, volume_ml: float, final_volume_ml: float, cells_per_dose: int
 ) -> list[Reason]:
-    """The doses asked for fit in the formulated volume, and each holds cells. (The number and
-    volume of doses are checked plausible where they are read: ``mfg.quantities``.)"""
+    """The doses asked for fit in the formulated volume, and each holds cells. (The number
+    and volume of doses are checked plausible where they are read: ``mfg.quantities``.)
+
+    Code: volume_exceeds_formulated, dose_without_cells
+    Clause: —
+    """
     problems = []
     if doses * volume_ml > final_volume_ml + 1e-9:
         problems.append(
@@ -202,8 +234,12 @@ def fill_problems(
 
 
 def storage_problems(*, temperature_c: float, max_temperature_c: float) -> list[Reason]:
-    """Doses go to the liquid-nitrogen vapour phase at or below the configured temperature.
-    (The freezing time is checked where it is read: ``mfg.quantities``.)"""
+    """Doses are stored in the liquid-nitrogen vapour phase at or below the configured
+    temperature. (The freezing time is checked where it is read: ``mfg.quantities``.)
+
+    Code: storage_too_warm
+    Clause: —
+    """
     if temperature_c > max_temperature_c:
         return [
             Reason(

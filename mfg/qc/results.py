@@ -42,6 +42,7 @@ from mfg.qc.rules import (
 )
 from mfg.qc.samples import requested_tests
 from mfg.quantities import counted
+from mfg.signatures.rules import second_person_verifies
 
 
 def get_result(session: Session, result_id: int) -> QcResult:
@@ -156,10 +157,10 @@ def verify_result(session: Session, *, actor: User, result: QcResult) -> QcResul
     """A second analyst checks the entry; never the one who entered it. A failing verified
     result opens a deviation on the lot at once."""
     authorize(actor, Action.VERIFY_QC_RESULTS)
-    if result.entered_by_id == actor.id:
-        raise RuleViolation.one(
-            "second_person_required", "You entered this result: a second analyst must verify it."
-        )
+    if refused := second_person_verifies(
+        result.entered_by_id, actor.id, asks="a second analyst must verify it"
+    ):
+        raise RuleViolation.of([refused], several=refused.code)
     sample = session.get(QcSample, result.sample_id)
     transition(
         session,

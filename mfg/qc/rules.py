@@ -169,8 +169,12 @@ def reading_due(test: SpecTest, reading: str, taken_at: datetime) -> datetime | 
 def reading_not_due(
     test: SpecTest, reading: str, *, taken_at: datetime, tested_at: datetime
 ) -> Reason | None:
-    """The process's own clock: a culture is not read before its incubation ends (a final
-    14-day sterility "no growth" one day after sampling cannot be true)."""
+    """A culture is not read before its incubation ends (a final 14-day sterility "no
+    growth" one day after sampling cannot be true); at the due moment it may be.
+
+    Code: reading_not_due
+    Clause: —
+    """
     due = reading_due(test, reading, taken_at)
     if due is None or tested_at >= due:
         return None
@@ -189,7 +193,13 @@ def next_reading(test: SpecTest, entered: Iterable[str]) -> str:
 
 
 def spec_test_problems(tests: list[dict]) -> list[Reason]:
-    """A draft specification's tests, checked before it is written."""
+    """A draft specification lists at least one test, each code once, each with a known
+    kind and coherent limits (accepted values among the choices, minimum not above maximum).
+
+    Code: spec_without_tests, test_code_repeated, test_kind_unknown, accepted_not_among_choices,
+    limits_reversed
+    Clause: —
+    """
     problems = []
     codes = [t.get("code", "") for t in tests]
     if not tests:

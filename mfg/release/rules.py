@@ -39,6 +39,11 @@ class ReleaseFacts:
 
 
 def lot_status_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    """Only a filled lot in quarantine is released.
+
+    Code: lot_not_in_quarantine
+    Clause: 21 CFR 11.10(f)
+    """
     if facts.lot.status != LotStatus.QUARANTINE:
         return [
             conflict(
@@ -51,6 +56,11 @@ def lot_status_blocking(facts: ReleaseFacts) -> list[Blocking]:
 
 
 def donor_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    """Every donor whose cells are in the lot is determined eligible.
+
+    Code: donor_not_eligible
+    Clause: 21 CFR 1271 subpart C; EU 2004/23/EC, 2006/17/EC
+    """
     return [
         conflict("donor_not_eligible", f"Donor {d.code} is {d.status}, not eligible.")
         for d in facts.donors
@@ -59,6 +69,12 @@ def donor_blocking(facts: ReleaseFacts) -> list[Blocking]:
 
 
 def test_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    """Every required test of the specification has a final result, verified by a second
+    analyst and within its acceptance criterion.
+
+    Code: test_missing, result_out_of_specification
+    Clause: EU GMP Annex 11 §6
+    """
     found = []
     for row in facts.qc.blocking():
         test = f"{row.test.code} ({row.test.name})"
@@ -84,6 +100,11 @@ def test_blocking(facts: ReleaseFacts) -> list[Blocking]:
 
 
 def deviation_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    """No deviation of the lot, of its biopsies or of its culture vessels is open.
+
+    Code: open_deviation
+    Clause: —
+    """
     return [
         conflict("open_deviation", f"Deviation {d.code} is {d.status}: {d.title}")
         for d in facts.open_deviations
@@ -91,6 +112,11 @@ def deviation_blocking(facts: ReleaseFacts) -> list[Blocking]:
 
 
 def signature_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    """Every manufacturing step carries a valid signature of the content it signed.
+
+    Code: step_unsigned
+    Clause: 21 CFR 11.50, 11.70
+    """
     return [
         conflict("step_unsigned", f"Manufacturing step without a valid signature: {step}.")
         for step in facts.unsigned_steps
@@ -98,6 +124,11 @@ def signature_blocking(facts: ReleaseFacts) -> list[Blocking]:
 
 
 def limit_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    """The lot was harvested at or below the passage limit and the cumulative-PD limit.
+
+    Code: not_harvested, limit_exceeded
+    Clause: —
+    """
     harvest = facts.harvest
     if harvest is None:
         return [conflict("not_harvested", "The lot has no harvest record.")]
@@ -122,6 +153,12 @@ def limit_blocking(facts: ReleaseFacts) -> list[Blocking]:
 
 
 def expiry_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    """The lot has filled doses and none has expired (a dose expiring at the moment of
+    release has expired).
+
+    Code: no_doses, lot_expired
+    Clause: —
+    """
     if not facts.doses:
         return [conflict("no_doses", "The lot has no filled doses.")]
     expired = [d for d in facts.doses if d.expires_at <= facts.now]
@@ -137,6 +174,11 @@ def expiry_blocking(facts: ReleaseFacts) -> list[Blocking]:
 
 
 def label_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    """Every dose's label was checked by scanning it back.
+
+    Code: labels_not_verified
+    Clause: —
+    """
     unchecked = [d.division for d in facts.doses if d.label_verified_at is None]
     if unchecked:
         return [
@@ -149,6 +191,11 @@ def label_blocking(facts: ReleaseFacts) -> list[Blocking]:
 
 
 def independence_blocking(facts: ReleaseFacts) -> list[Blocking]:
+    """Who releases a lot took no part in making or testing it.
+
+    Code: releaser_took_part
+    Clause: —
+    """
     did = facts.participants.get(facts.releaser_id)
     if did:
         return [
@@ -186,8 +233,13 @@ def completion_blocking(facts: ReleaseFacts) -> list[Blocking]:
 
 
 def conditional_release_blocking(facts: ReleaseFacts) -> list[Blocking]:
-    """Conditional release: only the final sterility results may be missing, with a negative
-    Gram stain and negative preliminary cultures (REFERENCE.md §5)."""
+    """A lot is released conditionally only while its final sterility results are
+    pending, on verified negative preliminary cultures and a negative Gram stain, every other
+    release rule met (REFERENCE.md §5).
+
+    Code: conditional_not_applicable, preliminary_sterility_missing, gram_stain_missing
+    Clause: —
+    """
     rows = {row.test.code: row for row in facts.qc.rows}
     sterility_missing = {
         code for code in STERILITY if code in rows and rows[code].state in (MISSING,)

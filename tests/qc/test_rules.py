@@ -4,7 +4,15 @@ import pytest
 
 from mfg.errors import InvalidInput
 from mfg.models import SpecTest
-from mfg.qc.rules import FAIL, PASS, check_reading_name, judge, limit_text, read_value
+from mfg.qc.rules import (
+    FAIL,
+    PASS,
+    check_reading_name,
+    judge,
+    limit_text,
+    read_value,
+    spec_test_problems,
+)
 
 
 def numeric(**bounds) -> SpecTest:
@@ -99,3 +107,34 @@ def test_preliminary_readings_only_where_the_test_allows_them() -> None:
     assert check_reading_name(sterility, "") == "final"
     with pytest.raises(InvalidInput, match="no 'day 7' reading"):
         check_reading_name(numeric(), "day 7")
+
+
+# --- spec_test_problems: a draft specification's tests -----------------------------------------
+
+
+def _draft(**changes) -> dict:
+    return {"code": "VIAB", "kind": "numeric", "min": 70, "max": None} | changes
+
+
+@pytest.mark.parametrize(
+    ("tests", "expected"),
+    [
+        ([_draft()], []),
+        ([], ["spec_without_tests"]),
+        ([_draft(), _draft()], ["test_code_repeated"]),
+        ([_draft(kind="textual")], ["test_kind_unknown"]),
+        ([_draft(min=70, max=70)], []),  # a single accepted value: not reversed
+        ([_draft(min=70.1, max=70)], ["limits_reversed"]),
+        ([_draft(kind="categorical", choices="normal|abnormal", accepted="normal")], []),
+        (
+            [_draft(kind="categorical", choices="normal|abnormal", accepted="odd")],
+            ["accepted_not_among_choices"],
+        ),
+        (
+            [_draft(kind="categorical", choices="normal", accepted="")],
+            ["accepted_not_among_choices"],
+        ),
+    ],
+)
+def test_spec_test_problems_on_each_side_of_each_rule(tests, expected) -> None:
+    assert [reason.code for reason in spec_test_problems(tests)] == expected

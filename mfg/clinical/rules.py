@@ -1,0 +1,360 @@
+"""Clinical rules as pure functions over loaded facts: what stops a dose order, and the bedside
+checks of REFERENCE.md §6, each a small guard with its rule's code. The services load the facts
+(``orders``, ``bedside``), call the guards and raise or record what they answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from mfg.errors import MfgError, Reason, conflict
+from mfg.models import Dose, DoseOrder, DoseStatus, LotStatus, Patient
+from mfg.quantities import counted
+
+TOLERANCE = 0.10  # a dose matches a prescription within ±10 % of the cells (REFERENCE.md §5)
+
+
+def matches_prescription(cells: int, prescribed: int) -> bool:
+    """The cells are within ±10 % of those prescribed, both bounds included."""
+    return abs(cells - prescribed) <= TOLERANCE * prescribed
+
+
+def order_problems(
+    *,
+    patient: Patient,
+    receives_product: bool,
+    infusions: int,
+    active_order: DoseOrder | None,
+    given: int,
+    max_infusions: int,
+) -> list[Reason]:
+    """A dose is ordered only for a patient of an arm that receives the product, whose weight a
+    second person verified, without another active order, within the trial's limit of infusions
+    (those given and those asked for together).
+
+    Code: control_arm, weight_not_verified, order_active, infusions_out_of_range,
+    order_limit_reached
+    Clause: EU GMP Annex 11 §6
+    """
+    problems = []
+    if not receives_product:
+        problems.append(
+            conflict(
+                "control_arm",
+                f"Patient {patient.code} is in the control arm: no product is ordered.",
+            )
+        )
+    if patient.weight_verified_at is None:
+        problems.append(
+            conflict("weight_not_verified", "The weight is not verified by a second person yet.")
+        )
+    if active_order is not None:
+        problems.append(
+            conflict(
+                "order_active",
+                f"Patient {patient.code} has an active order already (order "
+                f"{active_order.id}): complete or cancel it first.",
+            )
+        )
+    if infusions < 1:
+        problems.append(Reason("infusions_out_of_range", "An order asks for 1 infusion or more."))
+    elif given + infusions > max_infusions:
+        problems.append(
+            conflict(
+                "order_limit_reached",
+                f"The trial allows at most {counted(max_infusions, 'infusion')} per patient; "
+                f"{patient.code} has had {given}, so {counted(infusions, 'more infusion')} "
+                "cannot be ordered.",
+            )
+        )
+    return problems
+
+
+def handover_by_two_people(issuer_id: int, receiver_id: int) -> Reason | None:
+    """A dose is handed over by one person to another: who issues it never receives it.
+
+    Code: second_person_required
+    Clause: —
+    """
+    if issuer_id == receiver_id:
+        return Reason("second_person_required", "The hand-over needs two people.")
+    return None
+
+
+def identity_verification_refused(
+    *,
+    checks_passed: bool,
+    checked_at: datetime,
+    now: datetime,
+    valid_minutes: int,
+    earlier_signer_ids: Sequence[int],
+    signer_id: int,
+) -> Reason | None:
+    """Two different clinicians each sign the identity of patient and product once, on a bedside
+    check that passed and is at most ``valid_minutes`` old (the limit itself included).
+
+    Code: checks_failed, check_too_old, already_verified, second_person_required
+    Clause: —
+    """
+    if not checks_passed:
+        return conflict("checks_failed", "The checks did not pass: there is nothing to verify.")
+    if now - checked_at > timedelta(minutes=valid_minutes):
+        return conflict(
+            "check_too_old", f"This check is over {valid_minutes} minutes old: scan again."
+        )
+    if len(earlier_signer_ids) >= 2:
+        return conflict("already_verified", "Two clinicians have verified already.")
+    if signer_id in earlier_signer_ids:
+        return Reason(
+            "second_person_required",
+            "You verified already: a second, different clinician signs the identity check.",
+        )
+    return None
+
+
+# --- the bedside ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One bedside check: its name, whether it passed, why, and the stable code of the rule
+    (``ok`` when it passed)."""
+
+    name: str
+    ok: bool
+    reason: str
+    code: str = "ok"
+
+
+def _passed(name: str, reason: str) -> Check:
+    return Check(name, True, reason)
+
+
+def _stop(name: str, code: str, reason: str) -> Check:
+    return Check(name, False, reason, code)
+
+
+@dataclass
+class BedsideFacts:
+    patient: Patient | None
+    patient_error: MfgError | None
+    dose: Dose | None
+    dose_error: MfgError | None
+    receives_product: bool
+    allocated_to: int | None  # the patient id of the dose's active allocation
+    lot_status: str | None
+    prescribed_cells: int | None
+    infusions_done: int
+    infusions_allowed: int  # the trial's maximum per patient
+    now: datetime
+    thaw_limit_minutes: int
+    ineligible_donors: Sequence[str] = ()  # the dose's donors found not eligible
+
+
+def identified_guard(name: str, error: MfgError | None) -> Check:
+    """The wristband names a patient and the dose label a dose of this facility; otherwise the
+    scan's own refusal (a wrong check character, say) or "not recognised".
+
+    Code: wristband_not_recognised, dose_not_recognised
+    Clause: —
+    """
+    if error is None:
+        return _passed(name, "patient identified" if name == "wristband" else "dose identified")
+    code = error.code if error.code != "not_found" else f"{name.split()[0]}_not_recognised"
+    return _stop(name, code, f"{name.upper()} NOT RECOGNISED: {error.message}")
+
+
+def arm_guard(f: BedsideFacts) -> Check:
+    """Only a patient of an arm that receives the product is infused.
+
+    Code: control_arm
+    Clause: —
+    """
+    if f.receives_product:
+        return _passed("arm", "the patient's arm receives the product")
+    return _stop("arm", "control_arm", "CONTROL ARM: this patient receives no cell product")
+
+
+def allocation_guard(f: BedsideFacts) -> Check:
+    """The dose is allocated to this very patient.
+
+    Code: not_allocated_to_patient
+    Clause: —
+    """
+    if f.allocated_to == f.patient.id:
+        return _passed("allocated to this patient", "allocated to this patient")
+    return _stop(
+        "allocated to this patient",
+        "not_allocated_to_patient",
+        "THIS DOSE IS NOT ALLOCATED TO THIS PATIENT",
+    )
+
+
+def release_guard(f: BedsideFacts) -> Check:
+    """The lot is released, or conditionally released (acknowledged before infusing).
+
+    Code: lot_not_released
+    Clause: EU GMP Annex 11 §15
+    """
+    if f.lot_status == LotStatus.RELEASED:
+        return _passed("lot released", "released")
+    if f.lot_status == LotStatus.CONDITIONALLY_RELEASED:
+        return _passed("lot released", "CONDITIONALLY released — sterility pending: acknowledge")
+    return _stop(
+        "lot released",
+        "lot_not_released",
+        f"LOT NOT RELEASED: {str(f.lot_status).replace('_', ' ')}",
+    )
+
+
+def expiry_guard(f: BedsideFacts) -> Check:
+    """The dose is within its expiry: it expires after the moment of the check.
+
+    Code: dose_expired
+    Clause: —
+    """
+    if f.dose.expires_at > f.now:
+        return _passed("not expired", "within expiry")
+    return _stop("not expired", "dose_expired", f"EXPIRED {f.dose.expires_at:%Y-%m-%d %H:%M} UTC")
+
+
+_STOPPED_DOSE = (DoseStatus.ON_HOLD, DoseStatus.RECALLED, DoseStatus.DISCARDED)
+_STOPPED_LOT = (LotStatus.ON_HOLD, LotStatus.RECALLED)
+
+
+def stop_guard(f: BedsideFacts) -> Check:
+    """Neither the dose nor its lot is on hold, recalled or discarded; the reason names which.
+
+    Code: dose_on_hold, dose_recalled
+    Clause: —
+    """
+    name = "not on hold or recalled"
+    stopped = []
+    if f.dose.status in _STOPPED_DOSE:
+        stopped.append(f"DOSE {f.dose.status.replace('_', ' ').upper()}")
+    if f.lot_status in _STOPPED_LOT:
+        stopped.append(f"LOT {str(f.lot_status).replace('_', ' ').upper()}")
+    if not stopped:
+        return _passed(name, "usable")
+    held = f.dose.status == DoseStatus.ON_HOLD or f.lot_status == LotStatus.ON_HOLD
+    return _stop(name, "dose_on_hold" if held else "dose_recalled", " / ".join(stopped))
+
+
+def donor_guard(f: BedsideFacts) -> Check:
+    """Every donor of the dose is still eligible (a look-back may have found one ineligible).
+
+    Code: donor_not_eligible
+    Clause: 21 CFR 1271 subpart C; EU 2004/23/EC, 2006/17/EC
+    """
+    if not f.ineligible_donors:
+        return _passed("donors eligible", "every donor eligible")
+    return _stop(
+        "donors eligible",
+        "donor_not_eligible",
+        f"DONOR {', '.join(f.ineligible_donors)} NOT ELIGIBLE: do not infuse",
+    )
+
+
+def infused_guard(f: BedsideFacts) -> Check:
+    """A dose is infused once.
+
+    Code: already_infused
+    Clause: —
+    """
+    if f.dose.status != DoseStatus.INFUSED:
+        return _passed("not already infused", "not infused")
+    return _stop("not already infused", "already_infused", "ALREADY INFUSED")
+
+
+def issue_guard(f: BedsideFacts) -> Check:
+    """The dose was handed over to the ward.
+
+    Code: not_issued
+    Clause: —
+    """
+    if f.dose.status in (DoseStatus.ISSUED, DoseStatus.INFUSED):
+        return _passed("issued to the ward", "issued")
+    return _stop(
+        "issued to the ward",
+        "not_issued",
+        f"NOT ISSUED: the dose is {f.dose.status.replace('_', ' ')}",
+    )
+
+
+def thaw_guard(f: BedsideFacts) -> Check:
+    """The dose was thawed, at most the thaw-to-infusion limit ago (the limit itself included).
+
+    Code: not_thawed, thaw_window_exceeded
+    Clause: —
+    """
+    name, limit = "thaw window", f.thaw_limit_minutes
+    if f.dose.thawed_at is None:
+        return _stop(name, "not_thawed", "NOT THAWED: record the thaw first")
+    minutes = int((f.now - f.dose.thawed_at).total_seconds() // 60)
+    if f.now - f.dose.thawed_at > timedelta(minutes=limit):
+        return _stop(name, "thaw_window_exceeded", f"THAWED {minutes} MIN AGO: beyond {limit} min")
+    return _passed(name, f"thawed within {limit} min")
+
+
+def prescription_guard(f: BedsideFacts) -> Check:
+    """The cells of the dose are within ±10 % of the prescription of the active order, ±10 %
+    itself included.
+
+    Code: no_active_order, cells_outside_prescription
+    Clause: —
+    """
+    name = "cell dose matches prescription"
+    if f.prescribed_cells is None:
+        return _stop(name, "no_active_order", "NO ACTIVE ORDER for this patient")
+    if matches_prescription(f.dose.cells, f.prescribed_cells):
+        return _passed(name, f"{f.dose.cells:,} cells for {f.prescribed_cells:,} prescribed")
+    return _stop(
+        name,
+        "cells_outside_prescription",
+        f"{f.dose.cells:,} CELLS vs {f.prescribed_cells:,} PRESCRIBED (±10 %)",
+    )
+
+
+def infusion_count_guard(f: BedsideFacts) -> Check:
+    """The patient's infusions stay within the trial's maximum.
+
+    Code: infusion_limit_reached
+    Clause: —
+    """
+    name = "infusions within the maximum"
+    if f.infusions_done < f.infusions_allowed:
+        return _passed(name, f"infusion {f.infusions_done + 1} of {f.infusions_allowed}")
+    limit = f.infusions_allowed
+    return _stop(
+        name,
+        "infusion_limit_reached",
+        f"MAXIMUM OF {limit} INFUSION{'' if limit == 1 else 'S'} REACHED",
+    )
+
+
+# The checks of REFERENCE.md §6, in the order the clinician reads them.
+GUARDS = (
+    arm_guard,
+    allocation_guard,
+    release_guard,
+    expiry_guard,
+    stop_guard,
+    donor_guard,
+    infused_guard,
+    issue_guard,
+    thaw_guard,
+    prescription_guard,
+    infusion_count_guard,
+)
+
+
+def bedside_checks(f: BedsideFacts) -> list[Check]:
+    """Each check of REFERENCE.md §6 with its outcome and, when it fails, why: the two scans
+    first; once both identify, every guard in order."""
+    if f.patient is None or f.dose is None:
+        return [
+            identified_guard("wristband", f.patient_error),
+            identified_guard("dose label", f.dose_error),
+        ]
+    return [guard(f) for guard in GUARDS]
