@@ -84,7 +84,7 @@ class StateMachine(Generic[Row]):
 
     model: type[Row]
     statuses: type[StrEnum]
-    table: Mapping[str, frozenset[str]]
+    table: Mapping[Any, frozenset[Any]]  # status → the statuses it may move to
     entity_type: str
     key: str
     noun: str
@@ -161,7 +161,7 @@ class StateMachine(Generic[Row]):
 def _machine(
     model: type[Row],
     statuses: type[StrEnum],
-    table: Mapping[str, frozenset[str]],
+    table: Mapping[Any, frozenset[Any]],
     *,
     entity_type: str,
     key: str,
