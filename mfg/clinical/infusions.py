@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from mfg import quantities
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import DOSE
 from mfg.auth.permissions import Action, authorize
 from mfg.clinical.bedside import identity_signatures
 from mfg.clinical.orders import complete_when_given, get_order
@@ -32,7 +32,6 @@ from mfg.models import (
     User,
     utcnow,
 )
-from mfg.models.manufacturing import DOSE_TRANSITIONS
 from mfg.signatures import service as signatures
 
 # Vital signs before, during and after the infusion (REFERENCE.md §6), each with its bounds.
@@ -174,16 +173,7 @@ def record_infusion(
         )
     if problems:
         raise RuleViolation.of(problems, several="infusion_refused")
-    transition(
-        session,
-        dose,
-        to=DoseStatus.INFUSED,
-        table=DOSE_TRANSITIONS,
-        actor=actor,
-        action="dose.infused",
-        entity_type="dose",
-        entity_id=dose.identifier,
-    )
+    DOSE.move(session, dose, to=DoseStatus.INFUSED, actor=actor)
     infusion = Infusion(
         dose_id=dose.id,
         patient_id=record.patient_id,

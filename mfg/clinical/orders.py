@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import DOSE, DOSE_ORDER
 from mfg.auth.login import reauthenticate
 from mfg.auth.permissions import Action, authorize, may
 from mfg.clinical.patients import arm_of
@@ -34,8 +34,6 @@ from mfg.models import (
     User,
     utcnow,
 )
-from mfg.models.clinical import ORDER_TRANSITIONS
-from mfg.models.manufacturing import DOSE_TRANSITIONS
 from mfg.quantities import DOSE_TRANSPORT_TEMP_C, check
 from mfg.signatures import service as signatures
 
@@ -203,15 +201,11 @@ def cancel_order(
 
 def _end(session: Session, order: DoseOrder, *, to: str, actor: User, reason: str) -> None:
     cancelled = to == OrderStatus.CANCELLED
-    transition(
+    DOSE_ORDER.move(
         session,
         order,
         to=to,
-        table=ORDER_TRANSITIONS,
         actor=actor,
-        action=f"order.{to}",
-        entity_type="dose_order",
-        entity_id=str(order.id),
         reason=reason,
         require_reason=cancelled,
         also={
@@ -239,15 +233,11 @@ def _release_allocation(
         update(Allocation).where(col(Allocation.id) == allocation.id).values(active=False)
     )
     if to is not None:
-        transition(
+        DOSE.move(
             session,
             dose,
             to=to,
-            table=DOSE_TRANSITIONS,
             actor=actor,
-            action=f"dose.{to}",
-            entity_type="dose",
-            entity_id=dose.identifier,
             reason=f"order {allocation.order_id} cancelled: {reason}",
         )
 
@@ -351,17 +341,7 @@ def allocate(session: Session, *, actor: User, order: DoseOrder) -> Allocation:
             "no_dose_available",
             f"No released dose of about {order.cells_per_infusion:,} cells is available.",
         )
-    transition(
-        session,
-        dose,
-        to=DoseStatus.ALLOCATED,
-        table=DOSE_TRANSITIONS,
-        actor=actor,
-        action="dose.allocated",
-        entity_type="dose",
-        entity_id=dose.identifier,
-        reason=f"patient {patient.code}",
-    )
+    DOSE.move(session, dose, to=DoseStatus.ALLOCATED, actor=actor, reason=f"patient {patient.code}")
     allocation = Allocation(
         dose_id=dose.id, order_id=order.id, patient_id=patient.id, allocated_by_id=actor.id
     )
@@ -412,15 +392,11 @@ def issue(
     if issued_at > utcnow():
         raise InvalidInput("The issue time is in the future.", details={"field": "issued_at"})
     dose = session.get(Dose, allocation.dose_id)
-    transition(
+    DOSE.move(
         session,
         dose,
         to=DoseStatus.ISSUED,
-        table=DOSE_TRANSITIONS,
         actor=actor,
-        action="dose.issued",
-        entity_type="dose",
-        entity_id=dose.identifier,
         reason=f"received by {receiver.username} at {transport_temp_c:g} °C",
     )
     done = session.execute(

@@ -7,7 +7,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import DEVIATION
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page
 from mfg.errors import InvalidInput, RuleViolation
@@ -26,7 +26,6 @@ from mfg.models import (
     User,
     utcnow,
 )
-from mfg.models.qc import DEVIATION_TRANSITIONS
 from mfg.signatures import service as signatures
 
 OPEN_STATES = (DeviationStatus.OPEN, DeviationStatus.INVESTIGATED)
@@ -181,15 +180,11 @@ def investigate(
         raise RuleViolation.one(
             "investigation_incomplete", f"The investigation needs: {', '.join(missing)}."
         )
-    transition(
+    DEVIATION.move(
         session,
         deviation,
         to=DeviationStatus.INVESTIGATED,
-        table=DEVIATION_TRANSITIONS,
         actor=actor,
-        action="deviation.investigated",
-        entity_type="deviation",
-        entity_id=deviation.code,
         also={**fields, "investigated_at": utcnow(), "investigated_by_id": actor.id},
     )
     return deviation
@@ -213,15 +208,11 @@ def deviation_content(session: Session, code: str) -> dict:
 def close(session: Session, *, actor: User, deviation: Deviation, password: str) -> Deviation:
     """QA closes an investigated deviation with the signature "Closed"."""
     authorize(actor, Action.CLOSE_DEVIATIONS)
-    transition(
+    DEVIATION.move(
         session,
         deviation,
         to=DeviationStatus.CLOSED,
-        table=DEVIATION_TRANSITIONS,
         actor=actor,
-        action="deviation.closed",
-        entity_type="deviation",
-        entity_id=deviation.code,
         also={"closed_at": utcnow(), "closed_by_id": actor.id},
     )
     signatures.sign(

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from mfg import quantities
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import BIOPSY
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.deviations import service as deviations
@@ -20,7 +20,6 @@ from mfg.identifiers.allocate import allocate_din
 from mfg.identifiers.errors import ScanError
 from mfg.identifiers.scan import TokenKind, parse_scan
 from mfg.models import Biopsy, BiopsyStatus, Donor, DonorStatus, User, utcnow
-from mfg.models.donors import BIOPSY_TRANSITIONS
 
 
 def get_biopsy(session: Session, din_or_scan: str) -> Biopsy:
@@ -143,15 +142,11 @@ def receive_biopsy(session: Session, *, actor: User, biopsy: Biopsy, command: Re
     if problems:
         raise RuleViolation.of(problems, several="receipt_refused")
     hours = round((received_at - biopsy.collected_at).total_seconds() / 3600, 2)
-    transition(
+    BIOPSY.move(
         session,
         biopsy,
         to=BiopsyStatus.RECEIVED,
-        table=BIOPSY_TRANSITIONS,
         actor=actor,
-        action="biopsy.received",
-        entity_type="biopsy",
-        entity_id=biopsy.din,
         reason=deviation_note.strip() or None,
         also={
             "received_at": received_at,

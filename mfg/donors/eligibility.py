@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from mfg.audit.transitions import transition
+from mfg.audit.machines import DONOR
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
 from mfg.donors import service
@@ -13,7 +13,6 @@ from mfg.donors.rules import eligibility_problems
 from mfg.donors.schemas import EligibilityIn
 from mfg.errors import InvalidInput, Reason, RuleViolation
 from mfg.models import Biopsy, Donor, DonorStatus, EligibilityDetermination, Meaning, User
-from mfg.models.donors import DONOR_TRANSITIONS
 from mfg.signatures import service as signatures
 
 
@@ -89,15 +88,12 @@ def determine_eligibility(
     )
     session.add(determination)
     session.flush()
-    transition(
+    DONOR.move(
         session,
         donor,
         to=decision,
-        table=DONOR_TRANSITIONS,
         actor=actor,
-        action="donor.eligibility_determined",
-        entity_type="donor",
-        entity_id=donor.code,
+        verb="eligibility_determined",
         reason=comment.strip() or None,
     )
     signatures.sign(

@@ -10,24 +10,20 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import DONOR
 from mfg.models import Biopsy, Donor, DonorStatus, User
-from mfg.models.donors import DONOR_TRANSITIONS
 
 
 def donor_found_ineligible(
     session: Session, *, donor: Donor, actor: User | None, reason: str
 ) -> list[Biopsy]:
     """eligible → ineligible, and every biopsy of the donor on hold, in one transaction."""
-    transition(
+    DONOR.move(
         session,
         donor,
         to=DonorStatus.INELIGIBLE,
-        table=DONOR_TRANSITIONS,
         actor=actor,
-        action="donor.found_ineligible",
-        entity_type="donor",
-        entity_id=donor.code,
+        verb="found_ineligible",
         reason=f"Look-back: {reason}",
         require_reason=True,
     )

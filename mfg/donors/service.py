@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from mfg import quantities
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import MARKER_RESULT
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.donors.lookback import donor_found_ineligible
@@ -37,7 +37,6 @@ from mfg.models import (
     User,
     utcnow,
 )
-from mfg.models.donors import RESULT_TRANSITIONS
 from mfg.signatures.rules import second_person_verifies
 
 DEFAULT_MARKERS = Path(__file__).resolve().parent.parent / "defaults" / "markers.toml"
@@ -305,16 +304,11 @@ def verify_result(session: Session, *, actor: User, result: MarkerResult) -> Mar
     if refused := second_person_verifies(result.entered_by_id, actor.id):
         raise RuleViolation.of([refused], several=refused.code)
     donor = session.get(Donor, result.donor_id)
-    transition(
+    MARKER_RESULT.move(
         session,
         result,
         to=ResultStatus.VERIFIED,
-        table=RESULT_TRANSITIONS,
-        noun="marker result",
         actor=actor,
-        action="marker_result.verified",
-        entity_type="donor",
-        entity_id=donor.code,
         also={"verified_by_id": actor.id, "verified_at": utcnow()},
     )
     if result.outcome != MarkerOutcome.NEGATIVE and donor.status == DonorStatus.ELIGIBLE:
@@ -333,17 +327,11 @@ def invalidate_result(
     """A wrong entry stays visible as invalidated, with the reason; it no longer counts."""
     authorize(actor, Action.ENTER_MARKER_RESULTS)
     reason = command.reason.strip()  # a reason of spaces is no reason
-    donor = session.get(Donor, result.donor_id)
-    transition(
+    MARKER_RESULT.move(
         session,
         result,
         to=ResultStatus.INVALIDATED,
-        table=RESULT_TRANSITIONS,
-        noun="marker result",
         actor=actor,
-        action="marker_result.invalidated",
-        entity_type="donor",
-        entity_id=donor.code,
         reason=reason,
         require_reason=True,
         also={"invalidated_reason": reason.strip()},

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from mfg import quantities
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import BIOPSY, CULTURE
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.deviations import service as deviations
@@ -39,8 +39,6 @@ from mfg.models import (
     User,
     utcnow,
 )
-from mfg.models.donors import BIOPSY_TRANSITIONS
-from mfg.models.manufacturing import CULTURE_TRANSITIONS
 from mfg.signatures import service as signatures
 
 
@@ -106,16 +104,7 @@ def start_primary_culture(session: Session, *, actor: User, command: CultureStar
     check_materials_usable(session, medium_lots)
     seeded_at = _check_seeding(session, biopsy, command)
     seeded_cells = command.seeded_cells
-    transition(
-        session,
-        biopsy,
-        to=BiopsyStatus.IN_CULTURE,
-        table=BIOPSY_TRANSITIONS,
-        actor=actor,
-        action="biopsy.into_culture",
-        entity_type="biopsy",
-        entity_id=biopsy.din,
-    )
+    BIOPSY.move(session, biopsy, to=BiopsyStatus.IN_CULTURE, actor=actor, verb="into_culture")
     culture = Culture(
         code=str(allocate_local(session, "CV")),
         biopsy_id=biopsy.id,
@@ -236,17 +225,7 @@ def record_passage(
     passage.performed_by_id = actor.id
     session.add(passage)
     note = command.deviation_note.strip()
-    transition(
-        session,
-        culture,
-        to=CultureStatus.PASSAGED,
-        table=CULTURE_TRANSITIONS,
-        actor=actor,
-        action="culture.passaged",
-        entity_type="culture",
-        entity_id=culture.code,
-        reason=note or None,
-    )
+    CULTURE.move(session, culture, to=CultureStatus.PASSAGED, actor=actor, reason=note or None)
     children = _seed_vessels(session, actor, culture, command, passage)
     materials.record_use(
         session, actor=actor, lots=reagent_lots, step_type="passage", step_id=passage.id

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from mfg import quantities
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import LOT
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
@@ -28,7 +28,6 @@ from mfg.manufacturing.lots import harvest_of
 from mfg.manufacturing.rules import dose_expiry, fill_problems
 from mfg.manufacturing.schemas import FillIn, LabelCheckIn
 from mfg.models import Dose, Harvest, Lot, LotStatus, Meaning, User, utcnow
-from mfg.models.manufacturing import LOT_TRANSITIONS
 from mfg.signatures import service as signatures
 
 COLLECTION_TYPE = "V"
@@ -150,15 +149,12 @@ def fill_lot(session: Session, *, actor: User, lot: Lot, command: FillIn) -> lis
     doses, volume_ml = command.doses, command.volume_ml
     cells = fill_preview(harvest, volume_ml)
     # Compare-and-set first: of two technicians filling the same lot at once, one wins.
-    transition(
+    LOT.move(
         session,
         lot,
         to=LotStatus.QUARANTINE,
-        table=LOT_TRANSITIONS,
         actor=actor,
-        action="lot.filled",
-        entity_type="lot",
-        entity_id=lot.din,
+        verb="filled",
         reason=f"{doses} doses of {volume_ml:g} mL",
     )
     rows = _dose_rows(session, actor, lot, command, filled_at=filled_at, cells=cells)

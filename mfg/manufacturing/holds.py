@@ -7,10 +7,9 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import DOSE, LOT
 from mfg.manufacturing.doses import doses_of
 from mfg.models import Allocation, Dose, DoseStatus, Lot, LotStatus, User
-from mfg.models.manufacturing import DOSE_TRANSITIONS, LOT_TRANSITIONS
 
 SET_ASIDE = frozenset({DoseStatus.ALLOCATED, DoseStatus.ISSUED})  # for a patient, not yet infused
 
@@ -21,17 +20,7 @@ def move_dose(session: Session, *, actor: User | None, dose: Dose, to: str, reas
     later leaves an available dose that no bedside check can still match to that patient, and
     the patient's order asks for another dose."""
     set_aside = dose.status in SET_ASIDE
-    transition(
-        session,
-        dose,
-        to=to,
-        table=DOSE_TRANSITIONS,
-        actor=actor,
-        action=f"dose.{to}",
-        entity_type="dose",
-        entity_id=dose.identifier,
-        reason=reason,
-    )
+    DOSE.move(session, dose, to=to, actor=actor, reason=reason)
     if set_aside and to == DoseStatus.ON_HOLD:
         ended = session.execute(
             update(Allocation)
@@ -64,18 +53,7 @@ def move_doses(
 
 def hold_lot(session: Session, *, actor: User | None, lot: Lot, reason: str) -> list[Dose]:
     """The lot and its doses not yet used go on hold; the doses already infused are returned."""
-    transition(
-        session,
-        lot,
-        to=LotStatus.ON_HOLD,
-        table=LOT_TRANSITIONS,
-        actor=actor,
-        action="lot.on_hold",
-        entity_type="lot",
-        entity_id=lot.din,
-        reason=reason,
-        require_reason=True,
-    )
+    LOT.move(session, lot, to=LotStatus.ON_HOLD, actor=actor, reason=reason, require_reason=True)
     move_doses(
         session,
         actor=actor,

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from mfg import quantities
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import LOT
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
 from mfg.deviations import service as deviations
@@ -32,7 +32,6 @@ from mfg.manufacturing.rules import (
 )
 from mfg.manufacturing.schemas import HarvestIn, LotPassageIn
 from mfg.models import Harvest, Lot, LotPassage, LotStatus, MaterialLot, Meaning, User, utcnow
-from mfg.models.manufacturing import LOT_TRANSITIONS
 from mfg.signatures import service as signatures
 
 
@@ -302,15 +301,11 @@ def harvest_lot(session: Session, *, actor: User, lot: Lot, command: HarvestIn) 
     formulation_lots = materials.lots_by_codes(session, command.formulation_lots)
     materials.check_materials_usable(session, formulation_lots)
     record.performed_by_id = actor.id
-    transition(
+    LOT.move(
         session,
         lot,
         to=LotStatus.HARVESTED,
-        table=LOT_TRANSITIONS,
         actor=actor,
-        action="lot.harvested",
-        entity_type="lot",
-        entity_id=lot.din,
         reason=record.deviation_note or None,
         also={"cumulative_pd": record.cumulative_pd},
     )

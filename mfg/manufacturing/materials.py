@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import MATERIAL_LOT
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
@@ -19,7 +19,6 @@ from mfg.identifiers.scan import TokenKind, parse_scan
 from mfg.manufacturing.rules import material_use_problems
 from mfg.manufacturing.schemas import MaterialCreate, MaterialDecision
 from mfg.models import MaterialLot, MaterialStatus, MaterialUse, Meaning, User, utcnow
-from mfg.models.manufacturing import MATERIAL_TRANSITIONS
 from mfg.signatures import service as signatures
 
 EARLIEST_EXPIRY = date(2000, 1, 1)
@@ -189,15 +188,11 @@ def decide_material(
             f"Lot {lot.lot_number} expired on {lot.expiry}: it cannot be released.",
         )
     to = MaterialStatus.RELEASED if release else MaterialStatus.REJECTED
-    transition(
+    MATERIAL_LOT.move(
         session,
         lot,
         to=to,
-        table=MATERIAL_TRANSITIONS,
         actor=actor,
-        action="material.released" if release else "material.rejected",
-        entity_type="material",
-        entity_id=lot.code,
         reason=reason.strip() or None,
         also={"decided_by_id": actor.id, "decided_at": utcnow(), "decision_reason": reason.strip()},
     )

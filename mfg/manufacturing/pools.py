@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select
 from sqlmodel import Session, col, select
 
 from mfg import quantities
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import BIOPSY, CULTURE
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.errors import NotFound, RuleViolation
@@ -36,7 +36,6 @@ from mfg.models import (
     User,
     utcnow,
 )
-from mfg.models.manufacturing import CULTURE_TRANSITIONS
 from mfg.signatures import service as signatures
 
 
@@ -172,29 +171,12 @@ def pool_cultures(session: Session, *, actor: User, command: PoolIn) -> Lot:
 def _members_pooled(session: Session, actor: User, lot: Lot, members: Members) -> None:
     """Each culture is pooled now, and its biopsy with it (once, for several vessels)."""
     for culture, biopsy, _, _ in members:
-        transition(
-            session,
-            culture,
-            to=CultureStatus.POOLED,
-            table=CULTURE_TRANSITIONS,
-            actor=actor,
-            action="culture.pooled",
-            entity_type="culture",
-            entity_id=culture.code,
-            reason=f"lot {lot.din}",
+        CULTURE.move(
+            session, culture, to=CultureStatus.POOLED, actor=actor, reason=f"lot {lot.din}"
         )
         if biopsy.status == BiopsyStatus.IN_CULTURE:
-            session.execute(
-                update(Biopsy).where(col(Biopsy.id) == biopsy.id).values(status=BiopsyStatus.POOLED)
-            )
-            audit.record(
-                session,
-                actor=actor,
-                action="biopsy.pooled",
-                entity_type="biopsy",
-                entity_id=biopsy.din,
-                changes={"status": [BiopsyStatus.IN_CULTURE, BiopsyStatus.POOLED]},
-                reason=f"lot {lot.din}",
+            BIOPSY.move(
+                session, biopsy, to=BiopsyStatus.POOLED, actor=actor, reason=f"lot {lot.din}"
             )
 
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from mfg.models.base import CELL_COUNT, utcnow
+from mfg.models.base import CELL_COUNT, Status, status_field, utcnow
 
 
 class Trial(SQLModel, table=True):
@@ -56,7 +56,7 @@ class Patient(SQLModel, table=True):
     eligibility: str = Field(sa_column=Column(Text, nullable=False))  # JSON: criterion, answer
     enrolled_on: date
     arm_assigned_by_id: int = Field(foreign_key="app_user.id")
-    status: str = Field(default=PatientStatus.ENROLLED, max_length=16, index=True)
+    status: Status[PatientStatus] = status_field(PatientStatus.ENROLLED, index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -67,7 +67,7 @@ class OrderStatus(StrEnum):
 
 
 # An order is active until its infusions are given (completed) or it is withdrawn (cancelled).
-ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.ACTIVE: frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED}),
     OrderStatus.COMPLETED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
@@ -85,7 +85,7 @@ class DoseOrder(SQLModel, table=True):
     infusions: int
     weight_kg: float  # the verified weight it was computed from
     cells_per_infusion: int = Field(sa_type=CELL_COUNT)
-    status: str = Field(default=OrderStatus.ACTIVE, max_length=16, index=True)
+    status: Status[OrderStatus] = status_field(OrderStatus.ACTIVE, index=True)
     ordered_by_id: int = Field(foreign_key="app_user.id")
     ordered_at: datetime = Field(default_factory=utcnow)
     # completed when its infusions are given; cancelled with a reason, signed

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from mfg.models.base import utcnow
+from mfg.models.base import Status, status_field, utcnow
 
 
 class DonorStatus(StrEnum):
@@ -15,7 +15,7 @@ class DonorStatus(StrEnum):
     INELIGIBLE = "ineligible"
 
 
-DONOR_TRANSITIONS: dict[str, frozenset[str]] = {
+DONOR_TRANSITIONS: dict[DonorStatus, frozenset[DonorStatus]] = {
     DonorStatus.REGISTERED: frozenset({DonorStatus.ELIGIBLE, DonorStatus.INELIGIBLE}),
     DonorStatus.ELIGIBLE: frozenset({DonorStatus.INELIGIBLE}),  # look-back
     DonorStatus.INELIGIBLE: frozenset(),
@@ -34,7 +34,7 @@ class ResultStatus(StrEnum):
     INVALIDATED = "invalidated"
 
 
-RESULT_TRANSITIONS: dict[str, frozenset[str]] = {
+RESULT_TRANSITIONS: dict[ResultStatus, frozenset[ResultStatus]] = {
     ResultStatus.ENTERED: frozenset({ResultStatus.VERIFIED, ResultStatus.INVALIDATED}),
     ResultStatus.VERIFIED: frozenset({ResultStatus.INVALIDATED}),
     ResultStatus.INVALIDATED: frozenset(),
@@ -49,7 +49,7 @@ class BiopsyStatus(StrEnum):
     DISCARDED = "discarded"
 
 
-BIOPSY_TRANSITIONS: dict[str, frozenset[str]] = {
+BIOPSY_TRANSITIONS: dict[BiopsyStatus, frozenset[BiopsyStatus]] = {
     BiopsyStatus.COLLECTED: frozenset({BiopsyStatus.RECEIVED, BiopsyStatus.DISCARDED}),
     BiopsyStatus.RECEIVED: frozenset({BiopsyStatus.IN_CULTURE, BiopsyStatus.DISCARDED}),
     BiopsyStatus.IN_CULTURE: frozenset({BiopsyStatus.POOLED, BiopsyStatus.DISCARDED}),
@@ -77,7 +77,7 @@ class Donor(SQLModel, table=True):
     code: str = Field(max_length=9, unique=True, index=True)  # DN local identifier
     sex: str = Field(max_length=1)  # F | M
     birth_year: int
-    status: str = Field(default=DonorStatus.REGISTERED, max_length=16, index=True)
+    status: Status[DonorStatus] = status_field(DonorStatus.REGISTERED, index=True)
     consent_date: date | None = None
     consent_recorded_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     screening_outcome: str | None = Field(default=None, max_length=16)  # passed | failed
@@ -99,7 +99,7 @@ class MarkerResult(SQLModel, table=True):
     test_date: date
     method: str = Field(default="", max_length=200)
     kit_lot: str = Field(default="", max_length=100)
-    status: str = Field(default=ResultStatus.ENTERED, max_length=16)
+    status: Status[ResultStatus] = status_field(ResultStatus.ENTERED)
     entered_by_id: int = Field(foreign_key="app_user.id")
     entered_at: datetime = Field(default_factory=utcnow)
     verified_by_id: int | None = Field(default=None, foreign_key="app_user.id")
@@ -125,7 +125,7 @@ class Biopsy(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     din: str = Field(max_length=13, index=True)
     donor_id: int = Field(foreign_key="donor.id", index=True)
-    status: str = Field(default=BiopsyStatus.COLLECTED, max_length=16, index=True)
+    status: Status[BiopsyStatus] = status_field(BiopsyStatus.COLLECTED, index=True)
     on_hold: bool = Field(default=False)
     hold_reason: str = Field(default="", max_length=1000)
     collected_at: datetime  # the real-world time, entered by people

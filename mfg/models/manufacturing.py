@@ -6,10 +6,10 @@ Cell counts are 64-bit: a harvested lot holds billions of cells.
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint, text
+from sqlalchemy import Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from mfg.models.base import CELL_COUNT, utcnow
+from mfg.models.base import CELL_COUNT, Status, status_field, utcnow
 
 
 class MaterialStatus(StrEnum):
@@ -18,7 +18,7 @@ class MaterialStatus(StrEnum):
     REJECTED = "rejected"
 
 
-MATERIAL_TRANSITIONS: dict[str, frozenset[str]] = {
+MATERIAL_TRANSITIONS: dict[MaterialStatus, frozenset[MaterialStatus]] = {
     MaterialStatus.QUARANTINED: frozenset({MaterialStatus.RELEASED, MaterialStatus.REJECTED}),
     MaterialStatus.RELEASED: frozenset({MaterialStatus.REJECTED}),  # e.g. a supplier recall
     MaterialStatus.REJECTED: frozenset(),
@@ -40,7 +40,7 @@ class MaterialLot(SQLModel, table=True):
     gtin: str | None = Field(default=None, max_length=14, index=True)
     serial: str = Field(default="", max_length=100)
     expiry: date
-    status: str = Field(default=MaterialStatus.QUARANTINED, max_length=16, index=True)
+    status: Status[MaterialStatus] = status_field(MaterialStatus.QUARANTINED, index=True)
     received_at: datetime = Field(default_factory=utcnow)
     registered_by_id: int = Field(foreign_key="app_user.id")
     decided_by_id: int | None = Field(default=None, foreign_key="app_user.id")
@@ -55,7 +55,7 @@ class CultureStatus(StrEnum):
     DISCARDED = "discarded"
 
 
-CULTURE_TRANSITIONS: dict[str, frozenset[str]] = {
+CULTURE_TRANSITIONS: dict[CultureStatus, frozenset[CultureStatus]] = {
     CultureStatus.IN_PROCESS: frozenset(
         {CultureStatus.PASSAGED, CultureStatus.POOLED, CultureStatus.DISCARDED}
     ),
@@ -79,7 +79,7 @@ class Culture(SQLModel, table=True):
     explant: bool = Field(default=False)
     seeded_at: datetime  # real-world time
     cumulative_pd: float | None = None  # up to the seeding of this vessel
-    status: str = Field(default=CultureStatus.IN_PROCESS, max_length=16, index=True)
+    status: Status[CultureStatus] = status_field(CultureStatus.IN_PROCESS, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     created_by_id: int = Field(foreign_key="app_user.id")
 
@@ -131,7 +131,7 @@ class LotStatus(StrEnum):
     RECALLED = "recalled"
 
 
-LOT_TRANSITIONS: dict[str, frozenset[str]] = {
+LOT_TRANSITIONS: dict[LotStatus, frozenset[LotStatus]] = {
     LotStatus.IN_PROCESS: frozenset({LotStatus.HARVESTED, LotStatus.REJECTED}),
     LotStatus.HARVESTED: frozenset({LotStatus.QUARANTINE, LotStatus.REJECTED}),
     LotStatus.QUARANTINE: frozenset(
@@ -150,7 +150,7 @@ class Lot(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     din: str = Field(max_length=13, unique=True, index=True)
-    status: str = Field(default=LotStatus.IN_PROCESS, max_length=24, index=True)
+    status: Status[LotStatus] = status_field(LotStatus.IN_PROCESS, length=24, index=True)
     spec_version: int | None = None  # the QC specification in force when the lot was started
     pooled_at: datetime  # real-world time
     total_cells: int = Field(sa_type=CELL_COUNT)  # pooled
@@ -235,7 +235,7 @@ class DoseStatus(StrEnum):
     RECALLED = "recalled"
 
 
-DOSE_TRANSITIONS: dict[str, frozenset[str]] = {
+DOSE_TRANSITIONS: dict[DoseStatus, frozenset[DoseStatus]] = {
     DoseStatus.QUARANTINE: frozenset(
         {DoseStatus.AVAILABLE, DoseStatus.DISCARDED, DoseStatus.ON_HOLD}
     ),
@@ -284,7 +284,7 @@ class Dose(SQLModel, table=True):
     container: str = Field(max_length=100)
     filled_at: datetime  # real-world time
     expires_at: datetime
-    status: str = Field(default=DoseStatus.QUARANTINE, max_length=16, index=True)
+    status: Status[DoseStatus] = status_field(DoseStatus.QUARANTINE, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     created_by_id: int = Field(foreign_key="app_user.id")
     # Cryopreservation
@@ -313,5 +313,5 @@ class LotDoseCount(SQLModel, table=True):
     __tablename__ = "lot_dose_count"
 
     lot_id: int = Field(foreign_key="lot.id", primary_key=True)
-    status: str = Field(max_length=16, primary_key=True)
+    status: Status[DoseStatus] = Field(sa_type=String(16), primary_key=True)
     doses: int = Field(default=0)

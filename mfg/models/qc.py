@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from mfg.models.base import utcnow
+from mfg.models.base import Status, status_field, utcnow
 
 
 class SpecStatus(StrEnum):
@@ -16,7 +16,7 @@ class SpecStatus(StrEnum):
     WITHDRAWN = "withdrawn"  # a draft never approved
 
 
-SPEC_TRANSITIONS: dict[str, frozenset[str]] = {
+SPEC_TRANSITIONS: dict[SpecStatus, frozenset[SpecStatus]] = {
     SpecStatus.DRAFT: frozenset({SpecStatus.APPROVED, SpecStatus.WITHDRAWN}),
     SpecStatus.APPROVED: frozenset({SpecStatus.SUPERSEDED}),
     SpecStatus.SUPERSEDED: frozenset(),
@@ -33,7 +33,7 @@ class SpecVersion(SQLModel, table=True):
     version: int = Field(unique=True, index=True)
     title: str = Field(max_length=200)
     note: str = Field(default="", max_length=2000)
-    status: str = Field(default=SpecStatus.DRAFT, max_length=16, index=True)
+    status: Status[SpecStatus] = status_field(SpecStatus.DRAFT, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     approved_at: datetime | None = None
@@ -84,7 +84,7 @@ class SampleStatus(StrEnum):
     COMPLETE = "complete"
 
 
-SAMPLE_TRANSITIONS: dict[str, frozenset[str]] = {
+SAMPLE_TRANSITIONS: dict[SampleStatus, frozenset[SampleStatus]] = {
     SampleStatus.AWAITING: frozenset({SampleStatus.COMPLETE}),
     SampleStatus.COMPLETE: frozenset({SampleStatus.AWAITING}),  # a result invalidated
 }
@@ -106,7 +106,7 @@ class QcSample(SQLModel, table=True):
     tests: str = Field(max_length=500)  # test codes, "|"
     taken_at: datetime  # real-world time
     taken_by_id: int = Field(foreign_key="app_user.id")
-    status: str = Field(default=SampleStatus.AWAITING, max_length=16, index=True)
+    status: Status[SampleStatus] = status_field(SampleStatus.AWAITING, index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -116,7 +116,7 @@ class QcResultStatus(StrEnum):
     INVALIDATED = "invalidated"
 
 
-QC_RESULT_TRANSITIONS: dict[str, frozenset[str]] = {
+QC_RESULT_TRANSITIONS: dict[QcResultStatus, frozenset[QcResultStatus]] = {
     QcResultStatus.ENTERED: frozenset({QcResultStatus.VERIFIED, QcResultStatus.INVALIDATED}),
     QcResultStatus.VERIFIED: frozenset({QcResultStatus.INVALIDATED}),
     QcResultStatus.INVALIDATED: frozenset(),
@@ -145,7 +145,7 @@ class QcResult(SQLModel, table=True):
     tested_at: datetime
     verdict: str = Field(max_length=8)  # pass | fail
     limit_text: str = Field(max_length=200)
-    status: str = Field(default=QcResultStatus.ENTERED, max_length=16, index=True)
+    status: Status[QcResultStatus] = status_field(QcResultStatus.ENTERED, index=True)
     entered_by_id: int = Field(foreign_key="app_user.id")
     entered_at: datetime = Field(default_factory=utcnow)
     verified_by_id: int | None = Field(default=None, foreign_key="app_user.id")
@@ -161,7 +161,7 @@ class DeviationStatus(StrEnum):
     CLOSED = "closed"
 
 
-DEVIATION_TRANSITIONS: dict[str, frozenset[str]] = {
+DEVIATION_TRANSITIONS: dict[DeviationStatus, frozenset[DeviationStatus]] = {
     DeviationStatus.OPEN: frozenset({DeviationStatus.INVESTIGATED}),
     DeviationStatus.INVESTIGATED: frozenset({DeviationStatus.CLOSED}),
     DeviationStatus.CLOSED: frozenset(),
@@ -179,7 +179,7 @@ class Deviation(SQLModel, table=True):
     entity_id: str = Field(max_length=40)
     lot_id: int | None = Field(default=None, foreign_key="lot.id", index=True)
     result_id: int | None = Field(default=None, foreign_key="qc_result.id", index=True)
-    status: str = Field(default=DeviationStatus.OPEN, max_length=16, index=True)
+    status: Status[DeviationStatus] = status_field(DeviationStatus.OPEN, index=True)
     impact_assessment: str = Field(default="", max_length=4000)
     root_cause: str = Field(default="", max_length=4000)
     corrective_action: str = Field(default="", max_length=4000)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import QC_RESULT, QC_SAMPLE
 from mfg.auth.permissions import Action, authorize
 from mfg.db import lock_row
 from mfg.deviations import service as deviations
@@ -30,7 +30,7 @@ from mfg.models import (
     as_utc,
     utcnow,
 )
-from mfg.models.qc import FINAL, QC_RESULT_TRANSITIONS, SAMPLE_TRANSITIONS
+from mfg.models.qc import FINAL
 from mfg.qc import specs
 from mfg.qc.rules import (
     FAIL,
@@ -162,16 +162,11 @@ def verify_result(session: Session, *, actor: User, result: QcResult) -> QcResul
     ):
         raise RuleViolation.of([refused], several=refused.code)
     sample = session.get(QcSample, result.sample_id)
-    transition(
+    QC_RESULT.move(
         session,
         result,
         to=QcResultStatus.VERIFIED,
-        table=QC_RESULT_TRANSITIONS,
-        noun="QC result",
         actor=actor,
-        action="qc_result.verified",
-        entity_type="qc_sample",
-        entity_id=sample.code,
         also={"verified_by_id": actor.id, "verified_at": utcnow()},
     )
     if result.verdict == FAIL:
@@ -247,16 +242,11 @@ def invalidate_result(session: Session, *, actor: User, result: QcResult, reason
     """A wrong result stays visible as invalidated, with the reason; it no longer counts."""
     authorize(actor, Action.INVALIDATE_QC_RESULTS)
     sample = session.get(QcSample, result.sample_id)
-    transition(
+    QC_RESULT.move(
         session,
         result,
         to=QcResultStatus.INVALIDATED,
-        table=QC_RESULT_TRANSITIONS,
-        noun="QC result",
         actor=actor,
-        action="qc_result.invalidated",
-        entity_type="qc_sample",
-        entity_id=sample.code,
         reason=reason,
         require_reason=True,
         also={
@@ -279,13 +269,4 @@ def _update_sample_status(session: Session, actor: User, sample: QcSample) -> No
     complete = set(requested_tests(sample)) <= verified
     wanted = SampleStatus.COMPLETE if complete else SampleStatus.AWAITING
     if sample.status != wanted:
-        transition(
-            session,
-            sample,
-            to=wanted,
-            table=SAMPLE_TRANSITIONS,
-            actor=actor,
-            action=f"qc_sample.{wanted}",
-            entity_type="qc_sample",
-            entity_id=sample.code,
-        )
+        QC_SAMPLE.move(session, sample, to=wanted, actor=actor)

@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
-from mfg.audit.transitions import transition
+from mfg.audit.machines import SPEC_VERSION
 from mfg.auth.permissions import Action, authorize
 from mfg.errors import NotFound, Reason, RuleViolation
 from mfg.models import Lot, Meaning, SpecStatus, SpecTest, SpecVersion, User, utcnow
-from mfg.models.qc import SPEC_TRANSITIONS
 from mfg.qc.rules import limit_text, spec_test_problems
 from mfg.signatures import service as signatures
 
@@ -194,27 +193,19 @@ def approve(session: Session, *, actor: User, spec: SpecVersion, password: str) 
         select(SpecVersion).where(SpecVersion.status == SpecStatus.APPROVED)
     ).all()
     now = utcnow()
-    transition(
+    SPEC_VERSION.move(
         session,
         spec,
         to=SpecStatus.APPROVED,
-        table=SPEC_TRANSITIONS,
         actor=actor,
-        action="specification.approved",
-        entity_type="specification",
-        entity_id=str(spec.version),
         also={"approved_at": now, "approved_by_id": actor.id},
     )
     for old in previous:
-        transition(
+        SPEC_VERSION.move(
             session,
             old,
             to=SpecStatus.SUPERSEDED,
-            table=SPEC_TRANSITIONS,
             actor=actor,
-            action="specification.superseded",
-            entity_type="specification",
-            entity_id=str(old.version),
             reason=f"version {spec.version} approved",
         )
     signatures.sign(
@@ -230,16 +221,7 @@ def approve(session: Session, *, actor: User, spec: SpecVersion, password: str) 
 
 def withdraw(session: Session, *, actor: User, spec: SpecVersion, reason: str) -> SpecVersion:
     authorize(actor, Action.MANAGE_SPECIFICATIONS)
-    transition(
-        session,
-        spec,
-        to=SpecStatus.WITHDRAWN,
-        table=SPEC_TRANSITIONS,
-        actor=actor,
-        action="specification.withdrawn",
-        entity_type="specification",
-        entity_id=str(spec.version),
-        reason=reason,
-        require_reason=True,
+    SPEC_VERSION.move(
+        session, spec, to=SpecStatus.WITHDRAWN, actor=actor, reason=reason, require_reason=True
     )
     return spec

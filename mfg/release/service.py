@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
+from mfg.audit.machines import LOT
 from mfg.audit.service import EventFilter
-from mfg.audit.transitions import transition
 from mfg.audittrail.service import sign_review
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
@@ -30,7 +30,6 @@ from mfg.models import (
     User,
     utcnow,
 )
-from mfg.models.manufacturing import LOT_TRANSITIONS
 from mfg.qc.results import shown_value
 from mfg.qc.summary import lot_qc, lot_results
 from mfg.release.rules import (
@@ -198,17 +197,7 @@ def _decide(
 
 
 def _move_lot(session: Session, *, actor: User | None, lot: Lot, to: str, reason: str = "") -> None:
-    transition(
-        session,
-        lot,
-        to=to,
-        table=LOT_TRANSITIONS,
-        actor=actor,
-        action=f"lot.{to}",
-        entity_type="lot",
-        entity_id=lot.din,
-        reason=reason or None,
-    )
+    LOT.move(session, lot, to=to, actor=actor, reason=reason or None)
 
 
 def release_lot(

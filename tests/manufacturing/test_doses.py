@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from mfg.audit.transitions import transition
+from mfg.audit.machines import DOSE
 from mfg.db import unit_of_work
 from mfg.errors import Conflict, RuleViolation
 from mfg.identifiers.isbt128 import Din
@@ -15,7 +15,6 @@ from mfg.manufacturing import doses, pools, storage
 from mfg.manufacturing.rules import dose_expiry
 from mfg.manufacturing.schemas import FillIn, LabelCheckIn, StorageIn, ThawIn
 from mfg.models import Dose, DoseStatus, Lot, LotStatus, Meaning, Signature, User, utcnow
-from mfg.models.manufacturing import DOSE_TRANSITIONS
 from mfg.registry import build_label_sources
 from tests.factories import PASSWORD, add_user, bearer
 from tests.labeling.helpers import decoded
@@ -171,16 +170,7 @@ def _allocate(lab, dose: Dose) -> None:
     def work(s, a):
         row = doses.get_dose(s, dose.identifier)
         for to in (DoseStatus.AVAILABLE, DoseStatus.ALLOCATED):
-            transition(
-                s,
-                row,
-                to=to,
-                table=DOSE_TRANSITIONS,
-                actor=a,
-                action=f"dose.{to}",
-                entity_type="dose",
-                entity_id=row.identifier,
-            )
+            DOSE.move(s, row, to=to, actor=a)
 
     lab.run("qa", work)
 
