@@ -1,4 +1,5 @@
-"""DESIGN.md §3 and CONVENTIONS.md, enforced: layers, thin routers, one place that commits."""
+"""docs/architecture.md (layers, unit of work, state machines), enforced: layers, thin routers,
+one place that commits."""
 
 import ast
 import subprocess
@@ -78,7 +79,8 @@ def test_the_application_never_calls_create_all() -> None:
 
 
 def test_status_is_assigned_only_by_transition_functions() -> None:
-    """CONVENTIONS.md habit 4: ``.status`` is written in one place per state machine."""
+    """docs/architecture.md#state-machines: ``.status`` is written in one place per state
+    machine."""
     allowed: set[str] = set()  # the transition function of each state machine, as they come
     for name, tree in _modules().items():
         if name in allowed:

@@ -1,5 +1,6 @@
-"""The one way a status changes (CONVENTIONS.md habit 4): transition table, compare-and-set,
-audit event, all in the caller's transaction. Guards are checked by the caller before.
+"""The one way a status changes (docs/architecture.md#state-machines): transition table,
+compare-and-set, audit event, all in the caller's transaction. Guards are checked by the caller
+before.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The bedside: scan the wristband, then the dose; every check of REFERENCE.md §6 shown pass or
-fail with its reason; any failure is a hard stop. Every attempt is kept. Two different
+"""The bedside: scan the wristband, then the dose; every check of docs/process.md#bedside-checks
+shown pass or fail with its reason; any failure is a hard stop. Every attempt is kept. Two different
 clinicians then sign "Verified patient and product identity"; only then is the infusion
 recorded (``infusions``).
 """
@@ -199,7 +199,7 @@ def infusion_count_guard(f: BedsideFacts) -> Check:
     )
 
 
-# The checks of REFERENCE.md §6, in the order the clinician reads them.
+# The checks of docs/process.md#bedside-checks, in the order the clinician reads them.
 GUARDS = (
     arm_guard,
     allocation_guard,
@@ -216,7 +216,7 @@ GUARDS = (
 
 
 def bedside_checks(f: BedsideFacts) -> list[Check]:
-    """Each check of REFERENCE.md §6 with its outcome and, when it fails, why."""
+    """Each check of docs/process.md#bedside-checks with its outcome and, when it fails, why."""
     if f.patient is None or f.dose is None:
         return [_identified("wristband", f.patient_error), _identified("dose label", f.dose_error)]
     return [guard(f) for guard in GUARDS]

@@ -39,7 +39,8 @@ from mfg.quantities import DOSE_TRANSPORT_TEMP_C, check
 from mfg.signatures import service as signatures
 
 USABLE_LOTS = (LotStatus.RELEASED, LotStatus.CONDITIONALLY_RELEASED)
-TOLERANCE = 0.10  # a dose matches a prescription within ±10 % of the cells (REFERENCE.md §5)
+# A dose matches a prescription within ±10 % of the cells (docs/process.md#dose-and-allocation).
+TOLERANCE = 0.10
 
 
 def matches_prescription(cells: int, prescribed: int) -> bool:
