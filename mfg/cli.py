@@ -1,4 +1,5 @@
-"""The ``mfg`` command: serve, migrate, load demonstration data (DESIGN.md §7)."""
+"""The ``mfg`` command: serve, migrate, load demonstration data
+(docs/architecture.md#command-line)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # ISBT 128: the first character of a FIN is A–N, P–Z or 1–9 (never O or 0), then four digits.
 FIN_PATTERN = re.compile(r"^[A-NP-Z1-9][0-9]{4}$")
-# FINs reserved by ICCBBA for testing and demonstration (REFERENCE.md §7).
+# FINs reserved by ICCBBA for testing and demonstration (docs/isbt128.md#test-fins).
 TEST_FINS = frozenset(f"A999{d}" for d in range(10))
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
@@ -42,10 +42,12 @@ class Settings(BaseSettings):
     # The facility's namespace for identifier and code systems in FHIR exports: a URI it controls.
     fhir_system_base: str = "https://example.org/mfg"
 
-    # Donors and biopsies (REFERENCE.md §3–§4)
+    # Donors and biopsies (docs/regulation.md#infectious-disease-markers,
+    # docs/process.md#biopsy-receipt)
     marker_sample_window_days: int = Field(default=7, ge=0)
     biopsy_transport_limit_hours: float = Field(default=24, gt=0)
-    # Manufacturing (REFERENCE.md §4–§5): until QC specifications exist, the in-process minimum
+    # Manufacturing (docs/process.md#viability): until QC specifications exist, the in-process
+    # minimum
     inprocess_viability_min_pct: float = Field(default=70, ge=0, le=100)
     # No clinical harvest beyond this passage, nor beyond this cumulative population doubling.
     max_harvest_passage: int = Field(default=5, ge=0)
@@ -124,7 +126,8 @@ class Settings(BaseSettings):
 
     @property
     def is_test_facility(self) -> bool:
-        """A FIN in A9990–A9999 is for testing and demonstration only (REFERENCE.md §7)."""
+        """A FIN in A9990–A9999 is for testing and demonstration only
+        (docs/isbt128.md#test-fins)."""
         return self.facility_fin in TEST_FINS
 
     @property

@@ -232,7 +232,7 @@ def newest_page(
     session: Session, model: Any, *conditions: Any, limit: int = 100, offset: int = 0
 ) -> tuple[list[Any], int]:
     """Rows of ``model`` matching every condition, newest first, and how many match in all:
-    the list half of the list/read contract (DESIGN.md §7)."""
+    the list half of the list/read contract (docs/architecture.md#list-and-read)."""
     rows = session.exec(
         select(model).where(*conditions).order_by(col(model.id).desc()).offset(offset).limit(limit)
     ).all()

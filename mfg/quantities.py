@@ -116,7 +116,7 @@ def _unit(unit: str) -> str:
     return f" {unit}" if unit else ""
 
 
-# Every recorded quantity's plausible bounds (REFERENCE.md §4–§6, and clinical sense).
+# Every recorded quantity's plausible bounds (docs/process.md, and clinical sense).
 VIABILITY_PCT = Bounds("viability", "%", 0, 100)
 PERCENT = Bounds("percentage", "%", 0, 100)
 CELLS = Bounds("cell count", "cells", 1, 1e12)

@@ -1,6 +1,6 @@
-"""The one place where each kind of record registers how a scan finds it (DESIGN.md §6), how
-its label is built (labels issue) and what of it waits for whom (the home page's worklist).
-Adding a record kind is a few lines here.
+"""The one place where each kind of record registers how a scan finds it
+(docs/architecture.md#scanning), how its label is built (labels issue) and what of it waits for whom
+(the home page's worklist). Adding a record kind is a few lines here.
 """
 
 from sqlmodel import Session, col

@@ -1,4 +1,5 @@
-"""DESIGN.md §3 and CONVENTIONS.md, enforced: layers, thin routers, one place that commits."""
+"""docs/architecture.md (layers, unit of work, state machines), enforced: layers, thin routers,
+one place that commits."""
 
 import ast
 import subprocess
@@ -149,8 +150,9 @@ def _updated_table(node: ast.expr) -> str | None:
 
 
 def test_status_is_written_only_by_the_state_machines() -> None:
-    """CONVENTIONS.md habit 4: a status changes only through its table's machine (``move()``,
-    compare-and-set and audit event), never by an assignment or an UPDATE of its own."""
+    """docs/architecture.md#state-machines: a status changes only through its table's machine
+    (``move()``, compare-and-set and audit event), never by an assignment or an UPDATE of its
+    own."""
     offenders = [
         f"{name}:{line} {what}"
         for name, tree in _modules().items()

@@ -1,1 +1,2 @@
-"""The append-only, hash-chained audit trail (DESIGN.md §4, REFERENCE.md §2)."""
+"""The append-only, hash-chained audit trail (docs/architecture.md#audit-chain,
+docs/regulation.md#audit-trail)."""

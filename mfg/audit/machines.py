@@ -1,4 +1,5 @@
-"""The one way a status changes (CONVENTIONS.md habit 4): one state machine per stateful table.
+"""The one way a status changes (docs/architecture.md#state-machines): one state machine per
+stateful table.
 
 A machine knows what the row's type already determines — its transition table, the entity the
 audit trail records the move under, the column that names the row there, the noun a refusal

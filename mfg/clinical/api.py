@@ -1,5 +1,6 @@
-"""JSON API of clinical use: patients (list/read contract of DESIGN.md §7), enrolment, weight
-verification, orders, allocation and issue, the bedside check, identity signatures, infusion."""
+"""JSON API of clinical use: patients (list/read contract of docs/architecture.md#list-and-read),
+enrolment, weight verification, orders, allocation and issue, the bedside check, identity
+signatures, infusion."""
 
 import json
 from datetime import date, datetime

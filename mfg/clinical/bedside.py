@@ -1,5 +1,5 @@
-"""The bedside: scan the wristband, then the dose; every check of REFERENCE.md §6 shown pass or
-fail with its reason; any failure is a hard stop. Every attempt is kept. Two different
+"""The bedside: scan the wristband, then the dose; every check of docs/process.md#bedside-checks
+shown pass or fail with its reason; any failure is a hard stop. Every attempt is kept. Two different
 clinicians then sign "Verified patient and product identity"; only then is the infusion
 recorded (``infusions``).
 """

@@ -34,7 +34,8 @@ from mfg.models import (
 )
 from mfg.signatures import service as signatures
 
-# Vital signs before, during and after the infusion (REFERENCE.md §6), each with its bounds.
+# Vital signs before, during and after the infusion (docs/process.md#infusion-record), each with its
+# bounds.
 VITAL_BOUNDS = {
     "temperature_c": quantities.BODY_TEMP_C,
     "heart_rate": quantities.HEART_RATE,

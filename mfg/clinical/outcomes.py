@@ -1,5 +1,5 @@
-"""Adverse events and the day-21 outcome of a trial patient (REFERENCE.md §6): validated, audited
-and signed by the clinician who records them."""
+"""Adverse events and the day-21 outcome of a trial patient (docs/process.md#adverse-events):
+validated, audited and signed by the clinician who records them."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The trial report (REFERENCE.md §6): per arm, patients enrolled, infused, cured at day 21 and with
-a treatment-related adverse event, each as n and % of the enrolled; who still lacks an outcome.
+"""The trial report (docs/process.md#trial-report): per arm, patients enrolled, infused, cured at
+day 21 and with a treatment-related adverse event, each as n and % of the enrolled; who still lacks
+an outcome.
 
 The counting is a pure function over loaded rows; CSV and PDF render the same ``Report``.
 """

@@ -1,6 +1,6 @@
 """Clinical rules as pure functions over loaded facts: what stops a dose order, and the bedside
-checks of REFERENCE.md §6, each a small guard with its rule's code. The services load the facts
-(``orders``, ``bedside``), call the guards and raise or record what they answer."""
+checks of docs/process.md#bedside-checks, each a small guard with its rule's code. The services
+load the facts (``orders``, ``bedside``), call the guards and raise or record what they answer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from mfg.errors import MfgError, Reason, conflict
 from mfg.models import Dose, DoseOrder, DoseStatus, LotStatus, Patient
 from mfg.quantities import counted
 
-TOLERANCE = 0.10  # a dose matches a prescription within ±10 % of the cells (REFERENCE.md §5)
+# a dose matches a prescription within ±10 % of the cells (docs/process.md#dose-and-allocation)
+TOLERANCE = 0.10
 
 
 def matches_prescription(cells: int, prescribed: int) -> bool:
@@ -333,7 +334,7 @@ def infusion_count_guard(f: BedsideFacts) -> Check:
     )
 
 
-# The checks of REFERENCE.md §6, in the order the clinician reads them.
+# The checks of docs/process.md#bedside-checks, in the order the clinician reads them.
 GUARDS = (
     arm_guard,
     allocation_guard,
@@ -350,8 +351,8 @@ GUARDS = (
 
 
 def bedside_checks(f: BedsideFacts) -> list[Check]:
-    """Each check of REFERENCE.md §6 with its outcome and, when it fails, why: the two scans
-    first; once both identify, every guard in order."""
+    """Each check of docs/process.md#bedside-checks with its outcome and, when it fails, why:
+    the two scans first; once both identify, every guard in order."""
     if f.patient is None or f.dose is None:
         return [
             identified_guard("wristband", f.patient_error),

@@ -1,4 +1,4 @@
-"""JSON API for donors and biopsies (DESIGN.md §7 list/read contract, plus the use cases)."""
+"""JSON API for donors and biopsies (docs/architecture.md#list-and-read, plus the use cases)."""
 
 import json
 from typing import Annotated

@@ -1,4 +1,5 @@
-"""The signed eligibility determination (REFERENCE.md §3): never inferred, always a QA signature."""
+"""The signed eligibility determination (docs/regulation.md#donor-eligibility): never inferred,
+always a QA signature."""
 
 from __future__ import annotations
 

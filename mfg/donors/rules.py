@@ -1,5 +1,6 @@
 """The donor and biopsy rules as pure functions over loaded data; each returns every reason that
-blocks, with its rule's code and in words (an empty list means nothing blocks). REFERENCE.md §3–§4.
+blocks, with its rule's code and in words (an empty list means nothing blocks).
+docs/regulation.md#donor-eligibility, docs/process.md#biopsy-receipt.
 """
 
 from __future__ import annotations

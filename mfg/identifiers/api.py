@@ -1,4 +1,5 @@
-"""``GET /api/scan?code=RAW``: resolve any scanned or typed code (DESIGN.md §7)."""
+"""``GET /api/scan?code=RAW``: resolve any scanned or typed code
+(docs/architecture.md#http-endpoints)."""
 
 from functools import partial
 from typing import Annotated

@@ -1,4 +1,5 @@
-"""How people read each kind of code (DESIGN.md §6): one spelling per kind, on every page.
+"""How people read each kind of code (docs/architecture.md#identifiers): one spelling per kind, on
+every page.
 
 - A local identifier (donor, culture vessel, QC sample, material lot, patient, staff member,
   deviation): hyphenated, ``CV-000123-K``.
@@ -29,8 +30,8 @@ _DIN_OR_DOSE = re.compile(r"([A-NP-Z1-9][0-9]{4})([0-9]{2})([0-9]{6})([A-Z][0-9A
 
 @lru_cache(maxsize=2**14)
 def _check_character(body: str) -> str:
-    """Mod 37-2 (REFERENCE.md §7), cached: a trace shows each lot's DIN on every one of its doses,
-    and a page of thousands of codes is rendered at once."""
+    """Mod 37-2 (docs/isbt128.md#check-character), cached: a trace shows each lot's DIN on every one
+    of its doses, and a page of thousands of codes is rendered at once."""
     return mod_37_2.calc_check_digit(body)
 
 

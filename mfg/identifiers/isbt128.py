@@ -1,4 +1,4 @@
-"""ISBT 128 data structures (REFERENCE.md §7): DIN, check character, flags, product code, expiry.
+"""ISBT 128 data structures (docs/isbt128.md): DIN, check character, flags, product code, expiry.
 
 Pure functions and value objects; nothing here touches the database.
 """
@@ -35,7 +35,8 @@ FLAG_MEANINGS = {
 
 
 def check_character(din13: str) -> str:
-    """The ISO/IEC 7064 Mod 37-2 check character of a 13-character DIN (REFERENCE.md §7)."""
+    """The ISO/IEC 7064 Mod 37-2 check character of a 13-character DIN
+    (docs/isbt128.md#check-character)."""
     return mod_37_2.calc_check_digit(din13)
 
 

@@ -1,4 +1,4 @@
-"""Keyboard-layout recovery (REFERENCE.md §8).
+"""Keyboard-layout recovery (docs/isbt128.md#keyboard-layouts).
 
 A keyboard-wedge scanner types key positions. With the Russian ЙЦУКЕН layout active, the keys of
 ``=A9999`` arrive as ``=Ф9999``, ``=<`` as ``=Б`` and ``&>`` as ``?Ю``. This maps such text back to

@@ -1,4 +1,5 @@
-"""Local identifiers (DESIGN.md §6): a short prefix, a 6-digit number, a Mod 37-2 check character.
+"""Local identifiers (docs/architecture.md#identifiers): a short prefix, a 6-digit number, a
+Mod 37-2 check character.
 
 Printed as ``CV-000123-K`` for people; scanned or typed with or without the hyphens and spaces. A
 mistyped code fails its check character instead of landing on another record.

@@ -1,4 +1,4 @@
-"""One raw scan → typed tokens (REFERENCE.md §7–§8).
+"""One raw scan → typed tokens (docs/isbt128.md#scanning-at-the-bench).
 
 Order of work: undo Caps Lock on ISBT 128 data structures, undo a Russian keyboard layout, strip
 an AIM symbology identifier, then read GS1 element strings, concatenated ISBT 128 data structures,

@@ -1,4 +1,5 @@
-"""``GET /api/labels/{kind}/{identifier}.pdf`` and ``.zpl``: a label ready to print (DESIGN.md §7).
+"""``GET /api/labels/{kind}/{identifier}.pdf`` and ``.zpl``: a label ready to print
+(docs/architecture.md#http-endpoints).
 
 Each call is a print: logged and audited. A second one is a reprint and needs ``?reason=``.
 """

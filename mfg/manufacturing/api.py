@@ -1,5 +1,5 @@
-"""JSON API of manufacturing: the list/read contract of DESIGN.md §7 for cultures, lots and
-doses, and each bench step as a use case (material lots: ``material_api``)."""
+"""JSON API of manufacturing: the list/read contract of docs/architecture.md#list-and-read for
+cultures, lots and doses, and each bench step as a use case (material lots: ``material_api``)."""
 
 from typing import Annotated
 

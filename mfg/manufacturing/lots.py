@@ -1,4 +1,5 @@
-"""Expansion of a pooled lot, then its final harvest and formulation (REFERENCE.md §4).
+"""Expansion of a pooled lot, then its final harvest and formulation
+(docs/process.md#passage-and-pd-limits).
 
 A lot grows as one population: pooling seeds it, each lot passage harvests and re-seeds it, the
 harvest ends it. The passage and cumulative-PD limits are enforced at harvest.

@@ -1,5 +1,5 @@
-"""JSON API of material lots: the list/read contract of DESIGN.md §7, registration on receipt
-(from the supplier's GS1 code) and QA's signed release or rejection."""
+"""JSON API of material lots: the list/read contract of docs/architecture.md#list-and-read,
+registration on receipt (from the supplier's GS1 code) and QA's signed release or rejection."""
 
 from typing import Annotated
 

@@ -219,7 +219,7 @@ def check_materials_usable(session: Session, lots: Iterable[MaterialLot]) -> Non
 def record_use(
     session: Session, *, actor: User, lots: Sequence[MaterialLot], step_type: str, step_id: int
 ) -> None:
-    """Which lots a process step used (REFERENCE.md §4), checked usable by the caller."""
+    """Which lots a process step used (docs/process.md#materials), checked usable by the caller."""
     for lot in lots:
         session.add(
             MaterialUse(

@@ -1,4 +1,5 @@
-"""Pooling: cultures of several eligible donors become one lot with a new DIN (REFERENCE.md §3).
+"""Pooling: cultures of several eligible donors become one lot with a new DIN
+(docs/regulation.md#pooling).
 
 The membership — which culture, biopsy and donor, and how many cells each contributed — is
 written once; the database refuses to change or delete it.
@@ -57,7 +58,7 @@ def list_lots(
 def lots_of_ineligible_donors() -> Select:
     """The ids of the lots holding cells of a donor who is not (or no longer) eligible: a pool is
     only as eligible as its least eligible donor, and such material is blocked from any further
-    use (REFERENCE.md §3), whether or not QA has run the look-back yet."""
+    use (docs/regulation.md#pooling), whether or not QA has run the look-back yet."""
     return (
         select(PoolMember.lot_id)
         .join(Donor, col(Donor.id) == PoolMember.donor_id)

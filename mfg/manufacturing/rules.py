@@ -45,7 +45,8 @@ def material_use_problems(lot: MaterialLot, *, on: date) -> list[Reason]:
 
 
 def population_doublings(harvested: int, seeded: int | None) -> float | None:
-    """PD = log2(N_harvested / N_seeded) (REFERENCE.md §4); unknown for an explant culture."""
+    """PD = log2(N_harvested / N_seeded) (docs/process.md#population-doublings); unknown for an
+    explant culture."""
     if not seeded or seeded <= 0 or harvested <= 0:
         return None
     return math.log2(harvested / seeded)

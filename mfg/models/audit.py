@@ -1,4 +1,5 @@
-"""The audit trail: append-only, hash-chained (DESIGN.md §4). Triggers refuse UPDATE and DELETE."""
+"""The audit trail: append-only, hash-chained (docs/architecture.md#audit-chain). Triggers refuse
+UPDATE and DELETE."""
 
 from datetime import datetime
 

@@ -1,5 +1,5 @@
 """Clinical use: trials and arms, patients, orders, issue, bedside checks, infusions, adverse
-events and outcomes (REFERENCE.md §1 and §6)."""
+events and outcomes (docs/process.md#the-trial and docs/process.md#patients)."""
 
 from datetime import date, datetime
 from enum import StrEnum
@@ -154,7 +154,8 @@ class Relation(StrEnum):
     NOT_ASSESSABLE = "not assessable"
 
 
-# REFERENCE.md §6: of the five graded relations, the last three count as treatment-related.
+# docs/process.md#adverse-events: of the five graded relations, the last three count as
+# treatment-related.
 TREATMENT_RELATED = frozenset({Relation.POSSIBLE, Relation.PROBABLE, Relation.DEFINITE})
 
 

@@ -1,4 +1,5 @@
-"""Donors, their infectious-marker results and eligibility, and their biopsies (REFERENCE.md §3)."""
+"""Donors, their infectious-marker results and eligibility, and their biopsies
+(docs/regulation.md#donor-eligibility)."""
 
 from datetime import date, datetime
 from enum import StrEnum

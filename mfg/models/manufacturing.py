@@ -106,7 +106,8 @@ class Passage(SQLModel, table=True):
 
 
 class MaterialUse(SQLModel, table=True):
-    """Which material lots a step used (REFERENCE.md §4: each process step records its lots)."""
+    """Which material lots a step used (docs/process.md#materials: each process step records its
+    lots)."""
 
     __tablename__ = "material_use"
     # a step's materials, read by the batch record and by every trace up from a lot

@@ -1,5 +1,6 @@
-"""JSON API of QC: specifications, samples (the `qc-samples` list/read contract of DESIGN.md §7),
-results with verification, deviations, and a lot's QC summary."""
+"""JSON API of QC: specifications, samples (the `qc-samples` list/read contract of
+docs/architecture.md#list-and-read), results with verification, deviations, and a lot's QC
+summary."""
 
 from typing import Annotated
 

@@ -177,7 +177,8 @@ def verify_result(session: Session, *, actor: User, result: QcResult) -> QcResul
 
 
 # A lot released before these results were final is stopped at once by a failing one
-# (REFERENCE.md §5: a late positive sterility result puts the remaining doses on hold).
+# (docs/process.md#conditional-release: a late positive sterility result puts the remaining doses on
+# hold).
 LATE_RESULTS = frozenset({"STER-AER", "STER-ANA", "MYCO", "ENDO"})
 
 

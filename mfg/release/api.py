@@ -108,7 +108,8 @@ for path, action, summary in (
     responses=binary(PDF, "The signed release certificate."),
 )
 def certificate_pdf(din: str, actor: Viewer, session: WriteSessionDep) -> Response:
-    """The signed release certificate (DESIGN.md §7); each copy issued is audited."""
+    """The signed release certificate (docs/architecture.md#http-endpoints); each copy issued is
+    audited."""
     lot = get_lot(session, din)
     content = certificate.certificate_pdf(session, actor=actor, lot=lot)
     headers = {"content-disposition": f'inline; filename="certificate-{lot.din}.pdf"'}

@@ -1,5 +1,6 @@
 """Release guards as pure functions over loaded facts: each blocking reason, with a stable code
-and a sentence a QA person can act on (DESIGN.md §4, REFERENCE.md §2 and §5)."""
+and a sentence a QA person can act on (docs/architecture.md#guards,
+docs/process.md#release-specification)."""
 
 from __future__ import annotations
 
@@ -222,20 +223,33 @@ GUARDS = (
 
 
 def release_blocking(facts: ReleaseFacts) -> list[Blocking]:
-    """Every reason the lot cannot be released now; empty when it can."""
+    """A lot is released only when none of the release guards above blocks it: every reason
+    the lot cannot be released now, empty when it can.
+
+    Code: lot_not_in_quarantine, donor_not_eligible, test_missing, result_out_of_specification,
+    open_deviation, step_unsigned, not_harvested, limit_exceeded, no_doses, lot_expired,
+    labels_not_verified, releaser_took_part
+    Clause: EU GMP Annex 11 §15
+    """
     return [b for guard in GUARDS for b in guard(facts)]
 
 
 def completion_blocking(facts: ReleaseFacts) -> list[Blocking]:
-    """What still stops a conditional release from becoming full: the release's own rules
-    (the final sterility results above all), the lot being released already aside."""
+    """A conditional release becomes full only when the release's own rules hold (the final
+    sterility results above all), the lot being released already aside.
+
+    Code: donor_not_eligible, test_missing, result_out_of_specification, open_deviation,
+    step_unsigned, not_harvested, limit_exceeded, no_doses, lot_expired, labels_not_verified,
+    releaser_took_part
+    Clause: EU GMP Annex 11 §15
+    """
     return [b for b in release_blocking(facts) if b.code != "lot_not_in_quarantine"]
 
 
 def conditional_release_blocking(facts: ReleaseFacts) -> list[Blocking]:
     """A lot is released conditionally only while its final sterility results are
     pending, on verified negative preliminary cultures and a negative Gram stain, every other
-    release rule met (REFERENCE.md §5).
+    release rule met (docs/process.md#release-specification).
 
     Code: conditional_not_applicable, preliminary_sterility_missing, gram_stain_missing
     Clause: —

@@ -1,4 +1,5 @@
-"""``GET /api/trace/{code}``: the chain of identity of any scanned or typed code (DESIGN.md §7)."""
+"""``GET /api/trace/{code}``: the chain of identity of any scanned or typed code
+(docs/architecture.md#http-endpoints)."""
 
 from typing import Annotated, Any
 

@@ -1,4 +1,4 @@
-"""FHIR R5 export of the chain of identity (REFERENCE.md §9): a Bundle per dose, lot or patient.
+"""FHIR R5 export of the chain of identity (docs/fhir.md): a Bundle per dose, lot or patient.
 
 A Bundle holds the product chain as ``BiologicallyDerivedProduct`` resources (dose → lot → the
 biopsies pooled in it, each collected from a pseudonymous donor ``Patient``), each issue of a dose

@@ -1,4 +1,4 @@
-"""``GET /api/fhir/{doses|lots|patients}/{identifier}``: a FHIR R5 Bundle (REFERENCE.md §9)."""
+"""``GET /api/fhir/{doses|lots|patients}/{identifier}``: a FHIR R5 Bundle (docs/fhir.md)."""
 
 from typing import Annotated, Literal
 

@@ -1,8 +1,9 @@
 """What an exported FHIR Bundle must satisfy beyond its structure: every code from the R5 value
 set its element uses, and every reference resolving to an entry of the Bundle.
 
-``fhir.resources`` validates structure and datatypes but accepts any code (REFERENCE.md §9), so
-the value sets of the elements the export fills are listed here, from FHIR R5 (5.0.0).
+``fhir.resources`` validates structure and datatypes but accepts any code
+(docs/fhir.md#checking-codes), so the value sets of the elements the export fills are listed here,
+from FHIR R5 (5.0.0).
 """
 
 from __future__ import annotations

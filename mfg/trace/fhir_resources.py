@@ -1,4 +1,4 @@
-"""The resources of an FHIR R5 export (REFERENCE.md §9): a Bundle under construction, and the
+"""The resources of an FHIR R5 export (docs/fhir.md): a Bundle under construction, and the
 products (biopsy, lot, dose), people (pseudonymous patients and donors, staff) and clinical use
 (dispenses, infusion procedures) it is filled with. ``fhir`` assembles, checks and issues it."""
 

@@ -1,5 +1,5 @@
-"""Look-back (REFERENCE.md §3): from a donor or a material lot, every affected lot and dose and
-every infused patient with the treating clinician; one signed QA action puts every unused
+"""Look-back (docs/regulation.md#look-back): from a donor or a material lot, every affected lot and
+dose and every infused patient with the treating clinician; one signed QA action puts every unused
 affected dose on hold and gives the notification list."""
 
 from __future__ import annotations

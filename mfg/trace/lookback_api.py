@@ -1,5 +1,6 @@
-"""Look-back through the JSON API (REFERENCE.md §3): what a donor or a material lot reached, the
-patients to notify, QA's signed hold of every unused affected dose, and the notification list."""
+"""Look-back through the JSON API (docs/regulation.md#look-back): what a donor or a material lot
+reached, the patients to notify, QA's signed hold of every unused affected dose, and the
+notification list."""
 
 from datetime import datetime
 from typing import Annotated, Literal

@@ -1,4 +1,5 @@
-"""One place that turns every error into the JSON shape of DESIGN.md §7 or an error page."""
+"""One place that turns every error into the JSON shape of docs/architecture.md#error-shape or an
+error page."""
 
 import logging
 from typing import Any

@@ -1,7 +1,7 @@
 """The OpenAPI document as the server behaves: every refusal has the one error shape of
-DESIGN.md §7 (``{"error": {"code", "message", "details"}}``), never FastAPI's default
-``{"detail": [...]}``, and each document that is not JSON (PDF, CSV, ZPL, FHIR) declares its own
-media type. Served at ``/api/openapi.json``, browsable at ``/api/docs``."""
+docs/architecture.md#error-shape (``{"error": {"code", "message", "details"}}``), never FastAPI's
+default ``{"detail": [...]}``, and each document that is not JSON (PDF, CSV, ZPL, FHIR) declares its
+own media type. Served at ``/api/openapi.json``, browsable at ``/api/docs``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The audit trail is append-only and tamper-evident (DESIGN.md §4, 21 CFR 11.10(e))."""
+"""The audit trail is append-only and tamper-evident (docs/architecture.md#audit-chain,
+21 CFR 11.10(e))."""
 
 import threading
 

@@ -1,4 +1,5 @@
-"""Playwright driving the system Chromium (no browser download: REFERENCE.md §10)."""
+"""Playwright driving the system Chromium (no browser download:
+docs/decisions.md#real-databases-and-a-real-browser-in-tests)."""
 
 from __future__ import annotations
 

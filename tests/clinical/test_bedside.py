@@ -1,5 +1,5 @@
-"""The bedside: a refusal for each check of REFERENCE.md §6, every attempt recorded, two different
-clinicians, the infusion; and allocation of the last dose to one patient only."""
+"""The bedside: a refusal for each check of docs/process.md#bedside-checks, every attempt recorded,
+two different clinicians, the infusion; and allocation of the last dose to one patient only."""
 
 import json
 import threading

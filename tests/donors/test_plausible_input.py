@@ -1,6 +1,6 @@
 """What people type into the donor and biopsy forms and the API body, read alike and checked
 alike: a decimal comma is a decimal point, implausible values and times are refused with the
-bounds or the rule in words, whichever way they come in (DESIGN.md §9)."""
+bounds or the rule in words, whichever way they come in (docs/architecture.md#tests)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ISBT 128 structures: check character, DIN, flags, product code, expiry (REFERENCE.md §7)."""
+"""ISBT 128 structures: check character, DIN, flags, product code, expiry (docs/isbt128.md)."""
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo

@@ -1,4 +1,5 @@
-"""Cultures and passages: guards at the start, growth figures, signed steps (REFERENCE.md §4)."""
+"""Cultures and passages: guards at the start, growth figures, signed steps
+(docs/process.md#population-doublings)."""
 
 import math
 from datetime import date, timedelta

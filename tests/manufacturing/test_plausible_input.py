@@ -1,7 +1,7 @@
 """What people type into the bench forms and the API body, read alike and checked alike: a
 decimal comma is a decimal point, counts may be grouped or in scientific notation, implausible
 figures and times are refused with the bounds or the rule in words, whichever way they come in,
-and a step's form never defaults both of its ends to now (DESIGN.md §9)."""
+and a step's form never defaults both of its ends to now (docs/architecture.md#tests)."""
 
 from __future__ import annotations
 

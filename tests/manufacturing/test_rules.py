@@ -16,10 +16,19 @@ from mfg.manufacturing.rules import (
     harvest_limit_problems,
     low_viability_problems,
     material_use_problems,
+    pooling_problems,
     reseeding_problems,
     storage_problems,
 )
-from mfg.models import MaterialLot, MaterialStatus
+from mfg.models import (
+    Biopsy,
+    Culture,
+    CultureStatus,
+    Donor,
+    DonorStatus,
+    MaterialLot,
+    MaterialStatus,
+)
 
 MINIMUM = 70.0  # the in-process viability specification (≥ 70 %)
 MAX_PASSAGE, MAX_PD = 5, 20.0
@@ -176,3 +185,42 @@ def test_every_manufacturing_guard_here_has_a_test_named_after_it() -> None:
     )
     for guard in guards:
         assert any(guard.__name__ in name for name in tests), guard.__name__
+
+
+def _member(donor_id: int, culture_id: int, *, eligible: bool = True, status=None, hold=False):
+    culture = Culture(
+        id=culture_id, code=f"CV{culture_id:07d}", status=status or CultureStatus.IN_PROCESS
+    )
+    donor = Donor(
+        id=donor_id,
+        code=f"DN{donor_id:07d}",
+        status=DonorStatus.ELIGIBLE if eligible else DonorStatus.INELIGIBLE,
+    )
+    return culture, Biopsy(din=f"B{culture_id}", on_hold=hold), donor, 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("members", "expected"),
+    [
+        ([(1, 1), (2, 2)], []),
+        ([(1, 1), (1, 2)], ["pool_needs_two_donors"]),
+        ([(1, 1), (2, 1)], ["culture_listed_twice"]),
+    ],
+)
+def test_pooling_problems_needs_two_donors_each_culture_once(members, expected) -> None:
+    found = pooling_problems([_member(d, c) for d, c in members])
+    assert [p.code for p in found] == expected
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"status": CultureStatus.POOLED}, "culture_already_pooled"),
+        ({"status": CultureStatus.DISCARDED}, "culture_not_in_process"),
+        ({"eligible": False}, "donor_not_eligible"),
+        ({"hold": True}, "biopsy_on_hold"),
+    ],
+)
+def test_pooling_problems_refuses_a_member_that_cannot_be_pooled(kwargs, expected) -> None:
+    found = pooling_problems([_member(1, 1, **kwargs), _member(2, 2)])
+    assert [p.code for p in found] == [expected]

@@ -1,4 +1,5 @@
-"""How a result is read and judged: numeric bounds, categories, units (REFERENCE.md §5)."""
+"""How a result is read and judged: numeric bounds, categories, units
+(docs/process.md#release-specification)."""
 
 import pytest
 

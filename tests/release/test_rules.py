@@ -28,6 +28,7 @@ from mfg.release import rules
 from mfg.release.rules import (
     GUARDS,
     ReleaseFacts,
+    completion_blocking,
     conditional_release_blocking,
     deviation_blocking,
     donor_blocking,
@@ -337,3 +338,22 @@ def test_every_release_guard_has_a_test_named_after_it() -> None:
     tests = [name for name in dir(sys.modules[__name__]) if name.startswith("test_")]
     for guard in (*GUARDS, rules.conditional_release_blocking):
         assert any(guard.__name__ in name for name in tests), guard.__name__
+
+
+# --- release_blocking and completion_blocking -------------------------------------------------
+
+
+def test_release_blocking_gathers_what_each_guard_blocks() -> None:
+    blocked = facts(
+        donors=[Donor(code="DN0000002", status=DonorStatus.INELIGIBLE)],
+        doses=[dose(expires=timedelta(seconds=-1))],
+    )
+    assert codes(release_blocking(blocked)) == ["donor_not_eligible", "lot_expired"]
+
+
+def test_completion_blocking_sets_the_lot_status_aside_but_nothing_else() -> None:
+    released = facts(lot=Lot(din="A999926000001", status=LotStatus.CONDITIONALLY_RELEASED))
+    assert codes(release_blocking(released)) == ["lot_not_in_quarantine"]
+    assert completion_blocking(released) == []
+    pending = dataclasses.replace(released, open_deviations=[Deviation(code="DV0000001")])
+    assert codes(completion_blocking(pending)) == ["open_deviation"]

@@ -1,4 +1,4 @@
-"""FHIR R5 export (REFERENCE.md §9): every Bundle validates with ``fhir.resources``, its codes come
+"""FHIR R5 export (docs/fhir.md): every Bundle validates with ``fhir.resources``, its codes come
 from the R5 value sets and its references resolve inside it; the product chain it carries names
 the same donors and patients as the trace."""
 

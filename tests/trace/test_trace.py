@@ -1,5 +1,6 @@
 """The chain of identity on a small real history: two pools sharing no donor, doses infused
-into two patients (REFERENCE.md §3: from any dose every donor, from any donor every patient)."""
+into two patients (docs/regulation.md#look-back: from any dose every donor, from any donor every
+patient)."""
 
 import pytest
 from sqlmodel import Session, col, select
