@@ -22,7 +22,7 @@ from mfg.db import make_engine, unit_of_work
 from mfg.main import create_app
 from mfg.models import User
 from tests.conftest import _free_port
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import PASSWORD
 from tests.manufacturing.factories import filled_lot
 from tests.qc.factories import lot_sample
@@ -141,7 +141,7 @@ def test_concurrent_gets_that_write_all_succeed(engine, settings, users) -> None
     """Twenty first prints of twenty labels and twenty prints of one label at once: every
     new label prints (200), the one label prints once and the others are told a reprint needs
     a reason — no 500, no stall."""
-    lab = DonorWorld(engine, settings, users)
+    lab = Lab(engine, settings, users)
     lot, doses = filled_lot(lab, count=5)
     samples = [lot_sample(lab, lot, "VIAB").code for _ in range(15)]
     labels = [("dose", d.identifier) for d in doses] + [("qc-sample", s) for s in samples]

@@ -17,7 +17,7 @@ import pytest
 from mfg.errors import Reason, RuleViolation, conflict
 from mfg.models import utcnow
 from tests.clinical.factories import YES_TO_INCLUSION, laboratory_and_ward
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import PASSWORD, add_user, bearer
 from tests.manufacturing.factories import filled_lot
 from tests.qc.factories import sample_of
@@ -28,7 +28,7 @@ SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 
 @pytest.fixture
-def lab(engine, settings, users) -> DonorWorld:
+def lab(engine, settings, users) -> Lab:
     return laboratory_and_ward(engine, settings, users)
 
 

@@ -103,10 +103,10 @@ def test_a_biopsy_on_hold_or_of_a_donor_not_eligible_is_not_awaiting_a_culture(
     client: TestClient, engine, settings, users
 ) -> None:
     from mfg.models import MarkerOutcome
-    from tests.donors.factories import DonorWorld
+    from tests.donors.factories import Lab
     from tests.factories import bearer
 
-    lab = DonorWorld(engine, settings, users)
+    lab = Lab(engine, settings, users)
     _, ready = lab.eligible_donor()
     lab.receive(ready)
     found_ineligible, held = lab.eligible_donor()

@@ -4,14 +4,14 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in_page
 from tests.clinical.outcome_factories import enrolled
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import PASSWORD
 
 
 def test_a_clinician_records_an_adverse_event_then_amends_it_with_a_reason(
     page: Page, engine, settings, users
 ) -> None:
-    patient = enrolled(DonorWorld(engine, settings, users))
+    patient = enrolled(Lab(engine, settings, users))
     page.set_viewport_size({"width": 1024, "height": 768})  # a tablet on the ward
     log_in_page(page, "clinician", PASSWORD)
     page.goto(f"/patients/{patient.code}/adverse-events")

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in_page
 from tests.browser.test_manufacturing import a_culture_in_process
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import PASSWORD
 from tests.manufacturing.factories import pooled_lot
 from tests.qc.factories import lot_sample
@@ -94,7 +94,7 @@ def test_csp_qc_sample_test_choice_sets_readings_and_unit_without_violations(
     watched, engine, settings, users
 ) -> None:  # type: ignore[no-untyped-def]
     page, reported = watched
-    lab = DonorWorld(engine, settings, users)
+    lab = Lab(engine, settings, users)
     sample = lot_sample(lab, pooled_lot(lab), "ENDO", "STER-AER")
     log_in_page(page, "qc", PASSWORD)
     page.goto(f"/qc/samples/{sample.code}")
@@ -123,7 +123,7 @@ def test_csp_lot_harvest_preview_and_label_layouts_without_violations(
     watched, engine, settings, users
 ) -> None:  # type: ignore[no-untyped-def]
     page, reported = watched
-    lab = DonorWorld(engine, settings, users)
+    lab = Lab(engine, settings, users)
     lot = pooled_lot(lab)  # 4 million cells seeded 240 h ago, cumulative PD 2
     log_in_page(page, "technician", PASSWORD)
     page.goto(f"/lots/{lot.din}")

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from mfg.models import Dose, Harvest, utcnow
 from tests.browser.conftest import log_in_page
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import PASSWORD
 from tests.manufacturing.factories import harvest, pooled_lot
 
@@ -36,7 +36,7 @@ def _typed_time(settings, *, hours_ago: float) -> str:
 def test_a_volume_typed_12_comma_5_in_a_russian_browser_is_stored_and_shown_as_12_5(
     russian_page: Page, engine, settings, users
 ) -> None:
-    lab = DonorWorld(engine, settings, users)
+    lab = Lab(engine, settings, users)
     lot = pooled_lot(lab)
     harvest(lab, lot, volume_ml=100)  # 400 million cells in 100 mL
     page = russian_page
@@ -59,7 +59,7 @@ def test_a_volume_typed_12_comma_5_in_a_russian_browser_is_stored_and_shown_as_1
 def test_a_viability_and_a_volume_typed_with_commas_are_read_in_the_harvest_form(
     russian_page: Page, engine, settings, users
 ) -> None:
-    lab = DonorWorld(engine, settings, users)
+    lab = Lab(engine, settings, users)
     lot = pooled_lot(lab)
     page = russian_page
     log_in_page(page, "technician", PASSWORD)

@@ -10,7 +10,7 @@ from mfg.manufacturing import cultures, materials
 from mfg.manufacturing.schemas import CultureStart, MaterialCreate, MaterialDecision
 from mfg.models import User, utcnow
 from tests.browser.conftest import log_in_page
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import PASSWORD
 from tests.manufacturing.factories import pooled_lot
 
@@ -25,9 +25,9 @@ def typed_time(settings, *, hours_ago: float) -> str:
 
 
 def a_culture_in_process(engine, settings, users) -> tuple[str, str]:
-    world = DonorWorld(engine, settings, users)
-    _, biopsy = world.eligible_donor(collected_at=COLLECTED)
-    world.receive(biopsy)
+    lab = Lab(engine, settings, users)
+    _, biopsy = lab.eligible_donor(collected_at=COLLECTED)
+    lab.receive(biopsy)
     with unit_of_work(engine, settings=settings) as session:
         tech, qa = session.get(User, users["technician"].id), session.get(User, users["qa"].id)
         lots = []
@@ -84,7 +84,7 @@ def test_a_passage_is_recorded_starting_from_a_scanned_vessel_label(
 def test_a_lot_is_harvested_and_filled_from_its_scanned_label_with_figures_before_signing(
     page: Page, engine, settings, users
 ) -> None:
-    lab = DonorWorld(engine, settings, users)
+    lab = Lab(engine, settings, users)
     lot = pooled_lot(lab)  # 4 million cells seeded 240 h ago, cumulative PD 2
     log_in_page(page, "technician", PASSWORD)
     page.keyboard.type(Din.parse(lot.din).barcode_data())  # the lot label's DIN bar code

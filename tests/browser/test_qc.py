@@ -5,7 +5,7 @@ from playwright.sync_api import Page, expect
 from mfg.identifiers.display import display_code
 from tests.browser.conftest import log_in_page
 from tests.browser.keyboard import type_with_russian_layout
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import PASSWORD
 from tests.manufacturing.factories import pooled_lot
 from tests.qc.factories import lot_sample
@@ -14,7 +14,7 @@ from tests.qc.factories import lot_sample
 def test_a_result_is_entered_from_a_scanned_sample_and_judged_at_once(
     page: Page, engine, settings, users
 ) -> None:
-    lab = DonorWorld(engine, settings, users)
+    lab = Lab(engine, settings, users)
     sample = lot_sample(lab, pooled_lot(lab), "ENDO", "STER-AER")
     log_in_page(page, "qc", PASSWORD)
     page.keyboard.type(sample.code)  # the tube label's Code 128, typed by the scanner
@@ -41,7 +41,7 @@ def test_a_sample_is_taken_from_the_worklist_with_the_russian_layout_active(
 ) -> None:
     """The lot's label and the test codes, typed while ЙЦУКЕН is the active layout, are read
     by the keys pressed: the sample is for VIAB and MYCO of that lot."""
-    lab = DonorWorld(engine, settings, users)
+    lab = Lab(engine, settings, users)
     lot = pooled_lot(lab)
     log_in_page(page, "technician", PASSWORD)
     page.goto("/qc")

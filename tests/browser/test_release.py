@@ -4,7 +4,7 @@ from playwright.sync_api import Page, expect
 
 from mfg.identifiers.display import display_code
 from tests.browser.conftest import log_in_page
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import PASSWORD, add_user
 from tests.release.factories import releasable_lot
 
@@ -12,7 +12,7 @@ from tests.release.factories import releasable_lot
 def test_qa_signs_the_release_in_the_dialog_and_the_doses_become_available(
     page: Page, engine, settings, users
 ) -> None:
-    lab = DonorWorld(engine, settings, {**users, "qc-2": add_user(engine, settings, "qc-2", "qc")})
+    lab = Lab(engine, settings, {**users, "qc-2": add_user(engine, settings, "qc-2", "qc")})
     lot = releasable_lot(lab)
     log_in_page(page, "qa", PASSWORD)
     page.click("nav >> text=Release")

@@ -45,10 +45,10 @@ def test_an_unknown_code_is_explained_in_place_and_the_field_is_ready_again(
 def test_a_dose_label_scanned_with_caps_lock_on_lands_on_the_dose(
     page: Page, engine, settings, users
 ) -> None:
-    from tests.donors.factories import DonorWorld
+    from tests.donors.factories import Lab
     from tests.manufacturing.factories import filled_lot
 
-    lot, doses = filled_lot(DonorWorld(engine, settings, users), count=2)
+    lot, doses = filled_lot(Lab(engine, settings, users), count=2)
     log_in_page(page, "technician", PASSWORD)
     # What the keys of "=<DIN>00=<S1234VB0" make with Caps Lock on: Shift + letter in lower case.
     page.keyboard.type(f"={lot.din}00=<S1234VB0".lower())

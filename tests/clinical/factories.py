@@ -8,7 +8,7 @@ from mfg.clinical import bedside, orders, patients
 from mfg.manufacturing import doses, storage
 from mfg.manufacturing.schemas import ThawIn
 from mfg.models import Allocation, Dose, DoseOrder, Lot, Patient, utcnow
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import PASSWORD, add_user
 from tests.release.factories import label_scan, releasable_lot, release
 
@@ -19,19 +19,17 @@ YES_TO_INCLUSION = {
 }
 
 
-def laboratory_and_ward(engine, settings, users) -> DonorWorld:
+def laboratory_and_ward(engine, settings, users) -> Lab:
     """A laboratory and a ward: second QC analyst, second QA person, second clinician, for the
     steps a colleague verifies or signs."""
     extra = {
         name: add_user(engine, settings, name, role)
         for name, role in (("qc-2", "qc"), ("qa-2", "qa"), ("clinician-2", "clinician"))
     }
-    return DonorWorld(engine, settings, {**users, **extra})
+    return Lab(engine, settings, {**users, **extra})
 
 
-def enrol(
-    lab: DonorWorld, *, arm: str = "MSC", weight: float = 80, verified: bool = True
-) -> Patient:
+def enrol(lab: Lab, *, arm: str = "MSC", weight: float = 80, verified: bool = True) -> Patient:
     patient = lab.run(
         "clinician",
         lambda s, a: patients.enrol_patient(
@@ -56,7 +54,7 @@ def enrol(
     return patient
 
 
-def order(lab: DonorWorld, patient: Patient, infusions: int = 1) -> DoseOrder:
+def order(lab: Lab, patient: Patient, infusions: int = 1) -> DoseOrder:
     return lab.run(
         "clinician",
         lambda s, a: orders.create_order(
@@ -65,14 +63,14 @@ def order(lab: DonorWorld, patient: Patient, infusions: int = 1) -> DoseOrder:
     )
 
 
-def allocate(lab: DonorWorld, dose_order: DoseOrder) -> Allocation:
+def allocate(lab: Lab, dose_order: DoseOrder) -> Allocation:
     return lab.run(
         "technician",
         lambda s, a: orders.allocate(s, actor=a, order=orders.get_order(s, dose_order.id)),
     )
 
 
-def issue(lab: DonorWorld, allocation: Allocation) -> Allocation:
+def issue(lab: Lab, allocation: Allocation) -> Allocation:
     return lab.run(
         "technician",
         lambda s, a: orders.issue(
@@ -87,7 +85,7 @@ def issue(lab: DonorWorld, allocation: Allocation) -> Allocation:
     )
 
 
-def thaw(lab: DonorWorld, dose: Dose, minutes_ago: float = 2) -> Dose:
+def thaw(lab: Lab, dose: Dose, minutes_ago: float = 2) -> Dose:
     return lab.run(
         "clinician",
         lambda s, a: storage.thaw_dose(
@@ -99,13 +97,13 @@ def thaw(lab: DonorWorld, dose: Dose, minutes_ago: float = 2) -> Dose:
     )
 
 
-def released_lot(lab: DonorWorld, *, count: int = 2) -> Lot:
+def released_lot(lab: Lab, *, count: int = 2) -> Lot:
     lot = releasable_lot(lab, count=count)
     release(lab, lot)
     return lot
 
 
-def ready_at_bedside(lab: DonorWorld, *, thawed_minutes_ago: float = 2):
+def ready_at_bedside(lab: Lab, *, thawed_minutes_ago: float = 2):
     """A patient of the product arm with an order, a dose of a released lot allocated, issued and
     thawed: what the bedside check passes."""
     released_lot(lab)
@@ -117,7 +115,7 @@ def ready_at_bedside(lab: DonorWorld, *, thawed_minutes_ago: float = 2):
     return patient, dose
 
 
-def check(lab: DonorWorld, patient_code: str, dose: Dose | str, role: str = "clinician"):
+def check(lab: Lab, patient_code: str, dose: Dose | str, role: str = "clinician"):
     scan = dose if isinstance(dose, str) else label_scan(lab, dose)
     return lab.run(
         role,

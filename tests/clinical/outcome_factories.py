@@ -19,7 +19,7 @@ from mfg.models import (
     PatientStatus,
     utcnow,
 )
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import PASSWORD
 
 ELIGIBLE = {
@@ -29,11 +29,11 @@ ELIGIBLE = {
 }
 
 
-def today(lab: DonorWorld) -> date:
+def today(lab: Lab) -> date:
     return lab.run("clinician", lambda s, _a: local_today(s))
 
 
-def enrolled(lab: DonorWorld, *, arm: str = "MSC", days_ago: int = 25) -> Patient:
+def enrolled(lab: Lab, *, arm: str = "MSC", days_ago: int = 25) -> Patient:
     """A patient enrolled ``days_ago`` days ago through the enrolment service."""
     return lab.run(
         "clinician",
@@ -51,7 +51,7 @@ def enrolled(lab: DonorWorld, *, arm: str = "MSC", days_ago: int = 25) -> Patien
     )
 
 
-def withdrawn(lab: DonorWorld, patient: Patient) -> None:
+def withdrawn(lab: Lab, patient: Patient) -> None:
     """Marks the patient withdrawn directly: the withdrawal use case is not the subject here."""
     lab.run(
         "clinician",
@@ -62,7 +62,7 @@ def withdrawn(lab: DonorWorld, patient: Patient) -> None:
 
 
 def adverse_event(
-    lab: DonorWorld,
+    lab: Lab,
     patient: Patient,
     *,
     relation: str = "possible",
@@ -90,9 +90,7 @@ def adverse_event(
     return lab.run("clinician", work)
 
 
-def outcome(
-    lab: DonorWorld, patient: Patient, *, pcr: str = "negative", ct: str = "improved"
-) -> Outcome:
+def outcome(lab: Lab, patient: Patient, *, pcr: str = "negative", ct: str = "improved") -> Outcome:
     def work(s, a):
         p = patients.get_patient(s, patient.code)
         return outcomes.record_outcome(
@@ -108,7 +106,7 @@ def outcome(
     return lab.run("clinician", work)
 
 
-def infused(lab: DonorWorld, patient: Patient, dose: Dose) -> Infusion:
+def infused(lab: Lab, patient: Patient, dose: Dose) -> Infusion:
     """An infusion written as rows (with its passed bedside check): the report only counts it."""
 
     def work(s, a):

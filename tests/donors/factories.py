@@ -22,7 +22,7 @@ from mfg.models import Biopsy, Donor, MarkerResult, User, utcnow
 from tests.factories import PASSWORD
 
 
-class DonorWorld:
+class Lab:
     """A test's people and clock: enter as one user, verify as another."""
 
     def __init__(self, engine: Engine, settings: Settings, users: dict[str, User]):

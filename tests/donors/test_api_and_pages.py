@@ -192,21 +192,21 @@ def test_qa_changes_the_marker_set_as_a_new_version_over_the_api(client: TestCli
     assert refused.status_code == 403
 
 
-def test_a_biopsy_in_quarantine_says_so_through_the_api(client: TestClient, world) -> None:
+def test_a_biopsy_in_quarantine_says_so_through_the_api(client: TestClient, lab) -> None:
     """``status: collected, on_hold: false`` said nothing of quarantine: the API now says where
     a biopsy stands for use, as the worklist and its label do."""
     tech = bearer(client, "technician")
-    waiting = world.biopsy(world.donor())
+    waiting = lab.biopsy(lab.donor())
     assert client.get(f"/api/biopsies/{waiting.din}", headers=tech).json()["quarantine"] == (
         "quarantine"
     )
-    _, usable = world.eligible_donor()
+    _, usable = lab.eligible_donor()
     assert client.get(f"/api/biopsies/{usable.din}", headers=tech).json()["quarantine"] == (
         "released"
     )
-    held = world.donor()
-    held_biopsy = world.biopsy(held)
-    world.consent_and_screening(held, outcome="failed")
-    world.sign_eligible(held, eligible=False, comment="screening failed")
+    held = lab.donor()
+    held_biopsy = lab.biopsy(held)
+    lab.consent_and_screening(held, outcome="failed")
+    lab.sign_eligible(held, eligible=False, comment="screening failed")
     body = client.get(f"/api/biopsies/{held_biopsy.din}", headers=tech).json()
     assert body["quarantine"] == "on_hold"

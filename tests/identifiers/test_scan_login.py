@@ -16,14 +16,14 @@ from mfg.auth.login import login
 from mfg.db import unit_of_work
 from mfg.errors import InvalidCredentials
 from mfg.models import User
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import bearer, log_in
 from tests.manufacturing.factories import filled_lot
 
 
 @pytest.fixture
 def dose_code(engine, settings, users) -> str:
-    lot, doses = filled_lot(DonorWorld(engine, settings, users), count=1)
+    lot, doses = filled_lot(Lab(engine, settings, users), count=1)
     return f"={lot.din}00=<{doses[0].product_code}"
 
 

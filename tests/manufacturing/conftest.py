@@ -1,8 +1,8 @@
 import pytest
 
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 
 
 @pytest.fixture
-def lab(engine, settings, users) -> DonorWorld:
-    return DonorWorld(engine, settings, users)
+def lab(engine, settings, users) -> Lab:
+    return Lab(engine, settings, users)

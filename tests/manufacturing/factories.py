@@ -19,7 +19,7 @@ from mfg.manufacturing.schemas import (
     StorageIn,
 )
 from mfg.models import Culture, Dose, Harvest, Lot, MaterialLot, Passage, utcnow
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import PASSWORD
 
 # Biopsies collected (and received 6 hours later) before their cells are seeded here, 300 hours
@@ -28,7 +28,7 @@ COLLECTED = utcnow() - timedelta(days=13)
 SEEDED_HOURS_AGO = 300
 
 
-def released_medium(lab: DonorWorld) -> MaterialLot:
+def released_medium(lab: Lab) -> MaterialLot:
     name = f"medium-{utcnow().timestamp()}"
     received = MaterialCreate(
         name=name, supplier="S", catalogue_number=name, lot_number=name, expiry=date(2031, 1, 1)
@@ -48,7 +48,7 @@ def released_medium(lab: DonorWorld) -> MaterialLot:
     )
 
 
-def culture_of_eligible_donor(lab: DonorWorld, medium: MaterialLot | None = None) -> Culture:
+def culture_of_eligible_donor(lab: Lab, medium: MaterialLot | None = None) -> Culture:
     if medium is None:
         medium = released_medium(lab)
     _, biopsy = lab.eligible_donor(collected_at=COLLECTED)
@@ -67,7 +67,7 @@ def culture_of_eligible_donor(lab: DonorWorld, medium: MaterialLot | None = None
     )
 
 
-def pool(lab: DonorWorld, *items: tuple[Culture, int], hours_ago: float = 1 / 12) -> Lot:
+def pool(lab: Lab, *items: tuple[Culture, int], hours_ago: float = 1 / 12) -> Lot:
     command = PoolIn(
         members=[PoolMemberIn(culture=c.code, cells=n) for c, n in items],
         pooled_at=utcnow() - timedelta(hours=hours_ago),
@@ -77,7 +77,7 @@ def pool(lab: DonorWorld, *items: tuple[Culture, int], hours_ago: float = 1 / 12
 
 
 def passage(
-    lab: DonorWorld,
+    lab: Lab,
     culture: Culture,
     medium: MaterialLot,
     *,
@@ -113,14 +113,14 @@ def passage(
     )
 
 
-def pooled_lot(lab: DonorWorld, *, hours_ago: float = 240) -> Lot:
+def pooled_lot(lab: Lab, *, hours_ago: float = 240) -> Lot:
     """Two donors' primary cultures (500,000 cells seeded) pooled with 2 + 2 million cells."""
     first, second = culture_of_eligible_donor(lab), culture_of_eligible_donor(lab)
     return pool(lab, (first, 2_000_000), (second, 2_000_000), hours_ago=hours_ago)
 
 
 def lot_passage(
-    lab: DonorWorld,
+    lab: Lab,
     lot: Lot,
     *,
     harvested: int,
@@ -156,7 +156,7 @@ def lot_passage(
 
 
 def harvest(
-    lab: DonorWorld,
+    lab: Lab,
     lot: Lot,
     *,
     cells: int = 400_000_000,
@@ -184,7 +184,7 @@ def harvest(
 
 
 def fill(
-    lab: DonorWorld, lot: Lot, *, count: int = 4, volume_ml: float = 20.0, role: str = "technician"
+    lab: Lab, lot: Lot, *, count: int = 4, volume_ml: float = 20.0, role: str = "technician"
 ) -> list[Dose]:
     command = FillIn(
         filled_at=utcnow() - timedelta(minutes=10),
@@ -199,13 +199,13 @@ def fill(
     )
 
 
-def filled_lot(lab: DonorWorld, *, count: int = 4) -> tuple[Lot, list[Dose]]:
+def filled_lot(lab: Lab, *, count: int = 4) -> tuple[Lot, list[Dose]]:
     lot = pooled_lot(lab)
     harvest(lab, lot)
     return lot, fill(lab, lot, count=count)
 
 
-def cryopreserve(lab: DonorWorld, lot: Lot, *, box: str = "B1", first: int = 1) -> list[Dose]:
+def cryopreserve(lab: Lab, lot: Lot, *, box: str = "B1", first: int = 1) -> list[Dose]:
     command = StorageIn(
         frozen_at=utcnow() - timedelta(minutes=5),
         freezing_programme="MSC-10%DMSO-1C/min",

@@ -15,7 +15,7 @@ from mfg.manufacturing import cultures, materials
 from mfg.manufacturing.rules import cumulative_pd, doubling_time_hours, population_doublings
 from mfg.manufacturing.schemas import CultureStart, MaterialCreate, MaterialDecision, PassageIn
 from mfg.models import Biopsy, BiopsyStatus, CultureStatus, Signature, utcnow
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import PASSWORD
 
 # Biopsies collected (and received 6 hours later) days before their cells are seeded here.
@@ -55,10 +55,10 @@ def test_doubling_time_times_pd_is_the_culture_time(hours: float, seeded: int) -
 
 @pytest.fixture
 def lab(engine, settings, users):
-    world = DonorWorld(engine, settings, users)
+    lab = Lab(engine, settings, users)
 
     def lot(name, release=True, expiry=date(2031, 1, 1)):
-        lot = world.run(
+        lot = lab.run(
             "technician",
             lambda s, a: materials.register_material(
                 s,
@@ -69,7 +69,7 @@ def lab(engine, settings, users):
             ),
         )
         if release:
-            world.run(
+            lab.run(
                 "qa",
                 lambda s, a: materials.decide_material(
                     s,
@@ -80,12 +80,12 @@ def lab(engine, settings, users):
             )
         return lot
 
-    world.lot = lot
-    return world
+    lab.lot = lot
+    return lab
 
 
-def start(world, biopsy, lots, seeded=500_000, hours_ago=100):
-    return world.run(
+def start(lab, biopsy, lots, seeded=500_000, hours_ago=100):
+    return lab.run(
         "technician",
         lambda s, a: cultures.start_primary_culture(
             s,
@@ -104,7 +104,7 @@ def start(world, biopsy, lots, seeded=500_000, hours_ago=100):
 
 
 def passage(
-    world,
+    lab,
     culture,
     lots,
     *,
@@ -116,7 +116,7 @@ def passage(
     hours_ago=(2.0, 1.0),
 ):
     """A passage that started and ended ``hours_ago``."""
-    return world.run(
+    return lab.run(
         "technician",
         lambda s, a: cultures.record_passage(
             s,

@@ -6,14 +6,14 @@ from datetime import timedelta
 
 from mfg.models import Lot, QcResult, QcSample, utcnow
 from mfg.qc import results, samples
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 
 # Taken long enough ago that every culture's incubation is over (sterility: 14 days), so a
 # final reading entered an hour ago is due; tests of the process clock take their own.
 TAKEN_AGO = timedelta(days=15)
 
 
-def sample_of(lab: DonorWorld, source: str, *tests: str, role: str = "technician") -> QcSample:
+def sample_of(lab: Lab, source: str, *tests: str, role: str = "technician") -> QcSample:
     return lab.run(
         role,
         lambda s, a: samples.take_sample(
@@ -22,9 +22,7 @@ def sample_of(lab: DonorWorld, source: str, *tests: str, role: str = "technician
     )
 
 
-def enter(
-    lab: DonorWorld, sample: QcSample, test: str, value: str, role: str = "qc", **extra
-) -> QcResult:
+def enter(lab: Lab, sample: QcSample, test: str, value: str, role: str = "qc", **extra) -> QcResult:
     return lab.run(
         role,
         lambda s, a: results.enter_result(
@@ -39,16 +37,16 @@ def enter(
     )
 
 
-def verify(lab: DonorWorld, result: QcResult, role: str = "qc-2") -> QcResult:
+def verify(lab: Lab, result: QcResult, role: str = "qc-2") -> QcResult:
     return lab.run(
         role,
         lambda s, a: results.verify_result(s, actor=a, result=results.get_result(s, result.id)),
     )
 
 
-def entered_and_verified(lab: DonorWorld, sample: QcSample, test: str, value: str, **extra):
+def entered_and_verified(lab: Lab, sample: QcSample, test: str, value: str, **extra):
     return verify(lab, enter(lab, sample, test, value, **extra))
 
 
-def lot_sample(lab: DonorWorld, lot: Lot, *tests: str) -> QcSample:
+def lot_sample(lab: Lab, lot: Lot, *tests: str) -> QcSample:
     return sample_of(lab, lot.din, *tests)

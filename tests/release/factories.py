@@ -7,7 +7,7 @@ from mfg.manufacturing import doses, pools
 from mfg.manufacturing.schemas import LabelCheckIn
 from mfg.models import Dose, Lot
 from mfg.release import service
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.factories import PASSWORD
 from tests.manufacturing.factories import cryopreserve, filled_lot
 from tests.qc.factories import enter, sample_of, verify
@@ -32,7 +32,7 @@ IN_SPECIFICATION = {
 }
 
 
-def label_scan(lab: DonorWorld, dose: Dose) -> str:
+def label_scan(lab: Lab, dose: Dose) -> str:
     """What a scanner reads from the dose label's DataMatrix."""
     return (
         Din.parse(dose.identifier[:13]).barcode_data()
@@ -41,7 +41,7 @@ def label_scan(lab: DonorWorld, dose: Dose) -> str:
     )
 
 
-def check_labels(lab: DonorWorld, lot: Lot, role: str = "technician") -> None:
+def check_labels(lab: Lab, lot: Lot, role: str = "technician") -> None:
     def work(s, a):
         for dose in doses.doses_of(s, pools.get_lot(s, lot.din)):
             scanned = LabelCheckIn(scanned=label_scan(lab, dose))
@@ -50,13 +50,13 @@ def check_labels(lab: DonorWorld, lot: Lot, role: str = "technician") -> None:
     lab.run(role, work)
 
 
-def record_results(lab: DonorWorld, lot: Lot, values: dict[str, str]) -> None:
+def record_results(lab: Lab, lot: Lot, values: dict[str, str]) -> None:
     sample = sample_of(lab, lot.din, *values)
     for code, value in values.items():
         verify(lab, enter(lab, sample, code, value))
 
 
-def releasable_lot(lab: DonorWorld, *, count: int = 2, skip: tuple[str, ...] = ()) -> Lot:
+def releasable_lot(lab: Lab, *, count: int = 2, skip: tuple[str, ...] = ()) -> Lot:
     """Filled, stored, every required test verified in specification (but ``skip``), labels
     checked: nothing blocks its release by QA."""
     lot, _ = filled_lot(lab, count=count)
@@ -66,7 +66,7 @@ def releasable_lot(lab: DonorWorld, *, count: int = 2, skip: tuple[str, ...] = (
     return lot
 
 
-def conditionally_releasable_lot(lab: DonorWorld) -> Lot:
+def conditionally_releasable_lot(lab: Lab) -> Lot:
     """As ``releasable_lot``, with only the day-3 readings of the sterility cultures (no
     growth) and no final result: it may be released conditionally."""
     lot = releasable_lot(lab, skip=("STER-AER", "STER-ANA"))
@@ -76,7 +76,7 @@ def conditionally_releasable_lot(lab: DonorWorld) -> Lot:
     return lot
 
 
-def release(lab: DonorWorld, lot: Lot, *, role: str = "qa", conditional: bool = False):
+def release(lab: Lab, lot: Lot, *, role: str = "qa", conditional: bool = False):
     return lab.run(
         role,
         lambda s, a: service.release_lot(
@@ -90,7 +90,7 @@ def release(lab: DonorWorld, lot: Lot, *, role: str = "qa", conditional: bool = 
     )
 
 
-def blocking_codes(lab: DonorWorld, lot: Lot, role: str = "qa") -> list[str]:
+def blocking_codes(lab: Lab, lot: Lot, role: str = "qa") -> list[str]:
     check = lab.run(
         role, lambda s, a: service.release_check(s, actor=a, lot=pools.get_lot(s, lot.din))
     )

@@ -3,12 +3,12 @@
 import pytest
 
 from tests.clinical.factories import laboratory_and_ward
-from tests.donors.factories import DonorWorld
+from tests.donors.factories import Lab
 from tests.trace.factories import two_pool_history
 
 
 @pytest.fixture
-def lab(engine, settings, users) -> DonorWorld:
+def lab(engine, settings, users) -> Lab:
     """A laboratory and a ward: second QC analyst, second QA person, second clinician."""
     return laboratory_and_ward(engine, settings, users)
 
