@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from mfg import quantities
+from mfg.audit.machines import MARKER_RESULT
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.donors import biopsies, eligibility, service
@@ -25,6 +26,7 @@ from mfg.errors import MfgError
 from mfg.identifiers.isbt128 import Din
 from mfg.models import Donor, MarkerOutcome, User
 from mfg.signatures import service as signatures
+from mfg.signatures.offers import entry_offers
 from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
@@ -92,6 +94,16 @@ def donor_page(code: str, request: Request, actor: Viewer, session: SessionDep) 
         "events": history(session, entity_type="donor", entity_id=donor.code),
         "users": {u.id: u.full_name for u in session.exec(select(User)).all()},
         "may": {a.name: may(actor, a) for a in Action},
+        "offers": {
+            r.id: entry_offers(
+                MARKER_RESULT,
+                r,
+                actor,
+                verify=Action.VERIFY_MARKER_RESULTS,
+                invalidate=Action.ENTER_MARKER_RESULTS,
+            )
+            for r in results
+        },
         "actor": actor,
     }
     return render(request, "donors/donor.html", context)

@@ -8,17 +8,28 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mfg.audit.machines import QC_RESULT
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.deviations import service as deviations
 from mfg.deviations.subjects import subjects_of
 from mfg.errors import InvalidInput
 from mfg.manufacturing.pools import get_lot
-from mfg.models import Deviation, Lot, QcResultStatus, QcSample, SampleStatus, SpecVersion, User
+from mfg.models import (
+    Deviation,
+    Lot,
+    QcResult,
+    QcResultStatus,
+    QcSample,
+    SampleStatus,
+    SpecVersion,
+    User,
+)
 from mfg.qc import results, rules, samples, specs
 from mfg.qc.summary import lot_qc
 from mfg.quantities import Number
 from mfg.signatures import service as signatures
+from mfg.signatures.offers import entry_offers
 from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_datetime, local_now_input
 from mfg.web.security import Allow
@@ -43,10 +54,20 @@ def worklist(request: Request, actor: Viewer, session: SessionDep) -> Response:
         "pending": [(r, session.get(QcSample, r.sample_id)) for r in pending],
         "names": lambda user_id: session.get(User, user_id).full_name,
         "may_take": may(actor, Action.TAKE_SAMPLES),
-        "may_verify": may(actor, Action.VERIFY_QC_RESULTS),
+        "offers": {r.id: _result_offers(r, actor) for r in pending},
         "now_local": local_now_input(request),
     }
     return render(request, "qc/worklist.html", context)
+
+
+def _result_offers(result: QcResult, actor: User) -> frozenset[str]:
+    return entry_offers(
+        QC_RESULT,
+        result,
+        actor,
+        verify=Action.VERIFY_QC_RESULTS,
+        invalidate=Action.INVALIDATE_QC_RESULTS,
+    )
 
 
 @router.post("/qc/samples")
@@ -92,10 +113,8 @@ def sample_page(code: str, request: Request, actor: Viewer, session: SessionDep)
         "lot": session.get(Lot, sample.lot_id) if sample.lot_id else None,
         "events": history(session, entity_type="qc_sample", entity_id=sample.code),
         "may_enter": may(actor, Action.ENTER_QC_RESULTS),
-        "may_verify": may(actor, Action.VERIFY_QC_RESULTS),
-        "may_invalidate": may(actor, Action.INVALIDATE_QC_RESULTS),
+        "offers": {r.id: _result_offers(r, actor) for r in entered},
         "may_print": may(actor, Action.PRINT_LABELS),
-        "actor_id": actor.id,
         "now_local": local_now_input(request),
     }
     return render(request, "qc/sample.html", context)

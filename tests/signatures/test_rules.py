@@ -62,5 +62,10 @@ def test_second_person_verifies_is_the_only_place_that_codes_the_rule() -> None:
                 callers.add(where)
             if isinstance(node, ast.Compare) and "entered_by_id" in ast.unparse(node):
                 inline.append(f"{where}:{node.lineno}")
-    assert callers == {"qc/results.py", "donors/service.py", "clinical/patients.py"}
+    assert callers == {
+        "qc/results.py",
+        "donors/service.py",
+        "clinical/patients.py",
+        "signatures/offers.py",
+    }
     assert inline == []
