@@ -16,6 +16,7 @@ from mfg.errors import NotFound
 from mfg.models import Allocation, Dose, Patient, User
 from mfg.quantities import Number, counted
 from mfg.signatures import service as signatures
+from mfg.signatures.rules import second_person_verifies
 from mfg.web.deps import Router, SessionDep, run_work
 from mfg.web.forms import form_number, form_whole_number, local_datetime, local_now_input
 from mfg.web.security import Allow
@@ -120,8 +121,11 @@ def patient_page(code: str, request: Request, actor: Viewer, session: SessionDep
         "infusions": infusions.infusions_of(session, patient),
         "names": lambda user_id: session.get(User, user_id).full_name if user_id else "",
         "events": history(session, entity_type="patient", entity_id=patient.code),
-        "may_verify_weight": may(actor, Action.VERIFY_WEIGHT)
-        and actor.id != patient.weight_entered_by_id,
+        # offered to a second person while the weight awaits verification (the same guard as
+        # the service's: mfg/signatures/rules.py)
+        "may_verify_weight": patient.weight_verified_at is None
+        and may(actor, Action.VERIFY_WEIGHT)
+        and second_person_verifies(patient.weight_entered_by_id, actor.id) is None,
         "may_order": may(actor, Action.ORDER_DOSES),
         "may_allocate": may(actor, Action.ALLOCATE_DOSES),
         "may_print": may(actor, Action.PRINT_LABELS),

@@ -47,8 +47,8 @@ def test_second_person_verifies_says_what_was_entered(wording, message) -> None:
 
 def test_second_person_verifies_is_the_only_place_that_codes_the_rule() -> None:
     """Every verification by a second person asks the guard: no service compares who entered an
-    entry with who verifies it itself. (Routers are the view models' to clean up: the weight
-    form's button in clinical/pages.py still asks it in place.)"""
+    entry with who verifies it itself (the pages ask the same guard, through
+    mfg/signatures/offers.py or directly)."""
     callers, inline = set(), []
     for file in sorted(PACKAGE.rglob("*.py")):
         where = file.relative_to(PACKAGE).as_posix()
