@@ -13,18 +13,18 @@ from typing import Any
 
 from sqlmodel import Session
 
+from mfg.audit.machines import LOT
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.config import Settings
 from mfg.deviations.service import open_deviations_of_lot
 from mfg.manufacturing import doses, lots, materials, pools, storage
 from mfg.models import Dose, Harvest, Lot, LotPassage, LotStatus, User
-from mfg.models.manufacturing import LOT_TRANSITIONS
 from mfg.signatures import service as signatures
 
 
 def _moves(lot: Lot, to: LotStatus) -> bool:
-    return to in LOT_TRANSITIONS.get(lot.status, frozenset())
+    return LOT.can_move(lot, to)
 
 
 def lot_offers(

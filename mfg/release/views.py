@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlmodel import Session
 
+from mfg.audit.machines import LOT
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.models import Lot, LotStatus, Signature, User
-from mfg.models.manufacturing import LOT_TRANSITIONS
 from mfg.release import service
 from mfg.release.service import ReleaseCheck
 from mfg.signatures import service as signatures
@@ -25,7 +25,7 @@ def release_offers(lot: Lot, actor: User, check: ReleaseCheck) -> frozenset[str]
     """The decisions the release page offers ``actor`` for ``lot`` as it is now."""
     if not may(actor, Action.RELEASE_LOTS):
         return frozenset()
-    moves = LOT_TRANSITIONS.get(lot.status, frozenset())
+    moves = LOT.allowed(lot)
     offers: set[str] = set()
     if lot.status == LotStatus.QUARANTINE:
         if check.ready and LotStatus.RELEASED in moves:
