@@ -57,7 +57,15 @@ def make_engine(
     """
     url = normalise_database_url(url)
     parsed = make_url(url)
-    pool = {"pool_size": threads, "max_overflow": 5, "pool_timeout": busy_timeout}
+    pool = {
+        "pool_size": threads,
+        "max_overflow": 5,
+        "pool_timeout": busy_timeout,
+        # The connection used last is handed out first: under a light load a few hot
+        # connections serve every request (their caches and, on PostgreSQL, their server
+        # processes warm) while the rest idle, instead of round-robin over all forty.
+        "pool_use_lifo": True,
+    }
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database, echo=echo, busy_timeout=busy_timeout, **pool)
     # A lock another transaction holds is waited for at most busy_timeout: then 503, not a hang.

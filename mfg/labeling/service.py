@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from sqlalchemy import exists
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
 from mfg.audit.chain import content_hash
@@ -88,13 +89,11 @@ def canonical_identifier(identifier: str) -> str:
     return "".join(identifier.split()).replace("-", "").upper()
 
 
-def previous_prints(session: Session, kind: str, identifier: str) -> int:
-    query = (
-        select(func.count())
-        .select_from(LabelPrint)
-        .where(LabelPrint.kind == kind, LabelPrint.identifier == identifier)
-    )
-    return session.exec(query).one()
+def was_printed(session: Session, kind: str, identifier: str) -> bool:
+    """Whether this label was printed before (a print now is a reprint): one index probe,
+    however often it was reprinted."""
+    query = select(exists().where(LabelPrint.kind == kind, LabelPrint.identifier == identifier))
+    return bool(session.exec(query).one())
 
 
 def print_label(
@@ -121,7 +120,7 @@ def print_label(
     # One label, one identifier, however it was typed: else "a9999…" or " A9999…" would print a
     # second original of the same container, with no reprint flag and no reason.
     identifier = canonical_identifier(identifier)
-    reprint = previous_prints(session, kind, identifier) > 0
+    reprint = was_printed(session, kind, identifier)
     reason = reason.strip()
     if reprint and not reason:
         raise ReprintReasonRequired(kind)

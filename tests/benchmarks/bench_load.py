@@ -8,7 +8,8 @@ SQLite data directory, or a new PostgreSQL database created on the server ``--po
 names and dropped afterwards), logs in as demo users of several roles, and builds its scan list
 from the API: the DataMatrix codes of the demo's doses and the local codes of its patients,
 culture vessels and material lots. Then, for each client count, that many asyncio clients
-(one ``httpx2.AsyncClient`` connection each) loop for ``--seconds`` over the bench mix:
+(each with an ``httpx2.AsyncClient`` of its own, one connection) loop for ``--seconds`` over
+the bench mix:
 
 - every step: scan a label (``GET /api/scan?code=…``) and read the record it names (its API
   read, e.g. ``GET /api/doses/{identifier}``), as a technician;
@@ -19,15 +20,17 @@ culture vessels and material lots. Then, for each client count, that many asynci
   (``GET /api/lots/{DIN}/certificate.pdf``) and a dose's FHIR Bundle, both audited.
 
 It prints, per client count, requests, throughput, p50/p95/p99/max latency, 5xx, transport
-errors and timeouts, 4xx by code; then whether the audit chain is intact (``GET
-/api/audit/verify`` as QA, and ``mfg audit verify`` on the same database once the server is
-stopped); then the targets at 50 clients, PASS or FAIL each. Exit status 1 if any is missed.
+errors and timeouts, 4xx by code, the server's processor time per request; then whether the
+audit chain is intact (``GET /api/audit/verify`` as QA, and ``mfg audit verify`` on the same
+database once the server is stopped); then the targets at 50 clients, PASS or FAIL each. Exit
+status 1 if any is missed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import random
@@ -154,6 +157,31 @@ def start_server(workdir: Path, database_url: str | None, workers: int | None) -
     if process.poll() is not None:
         raise BenchError(f"the server exited at start (status {process.returncode})")
     return Server(process, f"http://127.0.0.1:{port}", env, log_path)
+
+
+def process_tree_cpu_s(pid: int) -> float:
+    """Processor time (user + system) used so far by process ``pid`` and its descendants (the
+    workers), from ``/proc``; 0 where there is no ``/proc``."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # the command name may hold spaces: the fields after it start at the last ")"
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        child = int(stat.parent.name)
+        parents[child] = int(fields[1])
+        times[child] = (int(fields[11]) + int(fields[12])) / tick
+    tree, pending = {pid}, [pid]
+    while pending:
+        parent = pending.pop()
+        for child, its_parent in parents.items():
+            if its_parent == parent and child not in tree:
+                tree.add(child)
+                pending.append(child)
+    return sum(times.get(p, 0.0) for p in tree)
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -313,6 +341,7 @@ class LevelResult:
     load_average: float  # of the last minute, at the end of the level
     samples: list[Sample] = field(default_factory=list)
     drain_s: float = 0.0  # how long the server stayed busy once the clients stopped
+    server_cpu_s: float = 0.0  # processor time of the server's processes during the level
 
     @property
     def latencies(self) -> list[float]:
@@ -426,17 +455,27 @@ async def run_level(
     seconds: float,
     timeout: float,
 ) -> LevelResult:
-    """``clients`` benches at once for ``seconds``; requests in flight at the end are waited
-    for and counted."""
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    """``clients`` benches at once for ``seconds``, each with a client and a connection of its
+    own, as each bench's scanner terminal has; requests in flight at the end are waited for and
+    counted. (One client shared by all would scan its whole connection pool for each request:
+    the client's own processor time per request would grow with the number of clients, on the
+    processors the server shares.)"""
     samples: list[Sample] = []
-    async with httpx.AsyncClient(
-        base_url=base_url, timeout=httpx.Timeout(timeout), limits=limits
-    ) as client:
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with contextlib.AsyncExitStack() as stack:
+        benches = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout), limits=limits)
+            )
+            for _ in range(clients)
+        ]
         cpu, start = time.process_time(), time.perf_counter()
         deadline = start + seconds
         await asyncio.gather(
-            *(bench_client(i, client, tokens, work, deadline, samples) for i in range(clients))
+            *(
+                bench_client(i, bench, tokens, work, deadline, samples)
+                for i, bench in enumerate(benches)
+            )
         )
         wall = time.perf_counter() - start
         cpu = time.process_time() - cpu
@@ -451,7 +490,7 @@ async def run_level(
 HEADER = (
     f"{'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
     f"{'max ms':>7} {'5xx':>5} {'transp':>6} {'timeout':>7} {'4xx':>5} "
-    f"{'client CPU':>10} {'load':>5}"
+    f"{'client CPU':>10} {'server CPU':>10} {'ms CPU/req':>10} {'load':>5}"
 )
 
 
@@ -463,7 +502,10 @@ def level_row(result: LevelResult) -> str:
         f"{result.quantile(0.99) * ms:>7.0f} {result.quantile(1.0) * ms:>7.0f} "
         f"{result.server_errors:>5} {result.transport_errors:>6} {result.timeouts:>7} "
         f"{sum(result.client_errors().values()):>5} "
-        f"{result.client_cpu_s / result.wall_s:>10.0%} {result.load_average:>5.1f}"
+        f"{result.client_cpu_s / result.wall_s:>10.0%} "
+        f"{result.server_cpu_s / result.wall_s:>10.0%} "
+        f"{result.server_cpu_s * ms / max(1, len(result.samples)):>10.2f} "
+        f"{result.load_average:>5.1f}"
     )
 
 
@@ -614,9 +656,11 @@ def run_against(
             for clients in args.clients:
                 # Fresh tokens for each level: a token lives token_lifetime_minutes.
                 tokens = {u: login(client, u) for u in TECHNICIANS + CLINICIANS}
+                server_cpu = process_tree_cpu_s(server.process.pid)
                 level = asyncio.run(
                     run_level(server.base_url, tokens, work, clients, args.seconds, args.timeout)
                 )
+                level.server_cpu_s = process_tree_cpu_s(server.process.pid) - server_cpu
                 level.drain_s = wait_until_idle(client)
                 levels.append(level)
                 print(
