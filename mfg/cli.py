@@ -369,9 +369,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host  # noqa: S104
     print(f"Serving on http://{host}:{args.port}/  (Ctrl+C to stop)", flush=True)
     if args.workers > 1:
-        # Each worker builds the application from the same environment (MFG_* variables);
-        # sessions, tokens and CSRF are signed with the one secret key, and the audit chain and
-        # identifier allocators are held by the database, so any worker may serve any request.
+        from mfg import workers
+
+        if workers.can_share_a_port():
+            return workers.Supervisor(args.host, args.port, args.workers).run()
+        # No SO_REUSEPORT: uvicorn's workers share one socket (less evenly spread).
         uvicorn.run(
             "mfg.main:create_app",
             factory=True,

@@ -283,11 +283,34 @@ def test_serve_with_several_workers_is_refused_on_sqlite(tmp_path: Path) -> None
     assert refused.returncode == 2 and "several workers need PostgreSQL" in refused.stderr
 
 
+def _connections_held_by_children(parent: int, port: int) -> list[int]:
+    """For each child process of ``parent``, the established connections it holds on ``port``
+    (Linux: read from /proc)."""
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port, state, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]
+            if state == "01" and local_port == port:
+                established.add(f"socket:[{inode}]")
+    held = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != parent:
+                continue
+            links = [os.readlink(fd) for fd in (stat.parent / "fd").iterdir()]
+        except OSError:
+            continue  # the process ended meanwhile
+        held.append(sum(1 for link in links if link in established))
+    return held
+
+
 def test_several_workers_serve_one_database_consistently(empty_url: str, tmp_path: Path) -> None:
     """`mfg serve --workers 3` on PostgreSQL: a login made by one worker is honoured by the
-    others, twenty donors registered at once through them all get twenty distinct codes, and the
-    audit chain holds."""
+    others, twenty donors registered at once through them all get twenty distinct codes, the
+    audit chain holds, and kept-alive connections are spread over the workers."""
     import signal
+    import socket
     import time
     from concurrent.futures import ThreadPoolExecutor
 
@@ -364,6 +387,18 @@ def test_several_workers_serve_one_database_consistently(empty_url: str, tmp_pat
             "POST", "/api/auth/token", {"username": "auditor", "password": env["MFG_NEW_PASSWORD"]}
         )["access_token"]
         assert call("GET", "/api/audit/verify", token=qa)["ok"]
+        # Sixteen terminals connecting in the same instant and keeping their connections open
+        # are spread over the workers, not all accepted by the one that woke first.
+        terminals = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+        try:
+            for terminal in terminals:
+                terminal.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert all(t.recv(4096).startswith(b"HTTP/1.1 200") for t in terminals)
+            held = _connections_held_by_children(process.pid, port)
+            assert sum(held) == 16 and len([n for n in held if n]) >= 2, held
+        finally:
+            for terminal in terminals:
+                terminal.close()
     finally:
         process.send_signal(signal.SIGINT)
         try:
