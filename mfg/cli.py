@@ -201,7 +201,7 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     from mfg.audit.service import verify_chain
-    from mfg.audittrail.checkpoint import read_checkpoint, verify_with_checkpoint
+    from mfg.audit_review.checkpoint import read_checkpoint, verify_with_checkpoint
 
     checkpoint = None
     if args.checkpoint:
@@ -227,7 +227,7 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _audit_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
-    from mfg.audittrail.checkpoint import checkpoint_pdf, write_checkpoint
+    from mfg.audit_review.checkpoint import checkpoint_pdf, write_checkpoint
 
     engine = engine_from_settings(settings)
     written: list[Path] = []
@@ -264,7 +264,7 @@ def _audit_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _trace(args: argparse.Namespace, settings: Settings) -> int:
-    from mfg.registry import build_resolver
+    from mfg.record_kinds import build_resolver
     from mfg.trace.graph import KINDS
     from mfg.trace.lookup import resolve_code
     from mfg.trace.service import build_trace
@@ -290,7 +290,7 @@ def _trace(args: argparse.Namespace, settings: Settings) -> int:
 def _export_fhir(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from mfg.registry import build_resolver
+    from mfg.record_kinds import build_resolver
     from mfg.trace import fhir
     from mfg.trace.lookup import resolve_code
 

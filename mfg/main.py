@@ -10,11 +10,9 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 from mfg import PRODUCT_NAME, __version__
-from mfg.accounts import api as accounts_api
-from mfg.accounts import pages as accounts_pages
 from mfg.audit.chain import derive_key
-from mfg.audittrail import api as audittrail_api
-from mfg.audittrail import pages as audittrail_pages
+from mfg.audit_review import api as audit_review_api
+from mfg.audit_review import pages as audit_review_pages
 from mfg.clinical import api as clinical_api
 from mfg.clinical import outcome_api as clinical_outcome_api
 from mfg.clinical import outcome_pages as clinical_outcome_pages
@@ -34,13 +32,15 @@ from mfg.manufacturing import material_api as manufacturing_material_api
 from mfg.manufacturing import pages as manufacturing_pages
 from mfg.qc import api as qc_api
 from mfg.qc import pages as qc_pages
-from mfg.registry import build_label_sources, build_resolver, build_worklist
+from mfg.record_kinds import build_label_sources, build_resolver
 from mfg.release import api as release_api
 from mfg.release import pages as release_pages
 from mfg.trace import api as trace_api
 from mfg.trace import fhir_api
 from mfg.trace import lookback_api as trace_lookback_api
 from mfg.trace import pages as trace_pages
+from mfg.users import api as users_api
+from mfg.users import pages as users_pages
 from mfg.web import api as web_api
 from mfg.web import pages as web_pages
 from mfg.web.admission import admit
@@ -51,6 +51,7 @@ from mfg.web.inline import InlineFormRedirects
 from mfg.web.openapi import install_openapi
 from mfg.web.security import csrf_protect
 from mfg.web.templating import STATIC_DIR, templates
+from mfg.worklist_tasks import build_worklist
 
 # Every router of the application, in the order they are matched. Only this module imports them.
 ROUTERS = (
@@ -78,10 +79,10 @@ ROUTERS = (
     trace_lookback_api.router,
     donors_pages.router,
     donors_api.router,
-    accounts_pages.router,
-    accounts_api.router,
-    audittrail_pages.router,
-    audittrail_api.router,
+    users_pages.router,
+    users_api.router,
+    audit_review_pages.router,
+    audit_review_api.router,
 )
 SESSION_COOKIE = "mfg_session"
 SESSION_MAX_AGE_S = 12 * 3600  # the cookie's; the login session record's end is fixed at login

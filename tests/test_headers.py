@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from mfg.accounts.scan import staff_code
 from mfg.config import Settings
 from mfg.main import create_app
+from mfg.users.scan import staff_code
 from mfg.web.headers import CONTENT_SECURITY_POLICY
 from tests.factories import bearer, csrf_from
 

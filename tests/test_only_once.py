@@ -23,7 +23,7 @@ from mfg.models import (
     User,
 )
 from mfg.qc import results, samples
-from mfg.registry import build_label_sources
+from mfg.record_kinds import build_label_sources
 from tests.clinical.factories import (
     check,
     enrol,

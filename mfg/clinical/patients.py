@@ -16,7 +16,7 @@ from mfg.db import newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
 from mfg.identifiers.allocate import allocate_local
 from mfg.identifiers.local import LocalId
-from mfg.identifiers.records import by_local_code
+from mfg.identifiers.local_lookup import by_local_code
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan
 from mfg.labeling.fields import LabelData, common_fields, local_fields

@@ -12,7 +12,7 @@ from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page
 from mfg.errors import InvalidInput, RuleViolation
 from mfg.identifiers.allocate import allocate_local
-from mfg.identifiers.records import by_local_code
+from mfg.identifiers.local_lookup import by_local_code
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan
 from mfg.models import (

@@ -9,7 +9,7 @@ from mfg.audit.machines import DONOR
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
 from mfg.donors import service
-from mfg.donors.lookback import hold_donor_material
+from mfg.donors.ineligibility import hold_donor_material
 from mfg.donors.rules import eligibility_problems
 from mfg.donors.schemas import EligibilityIn
 from mfg.errors import InvalidInput, Reason, RuleViolation

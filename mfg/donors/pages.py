@@ -11,7 +11,7 @@ from mfg.audit.machines import MARKER_RESULT
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.donors import biopsies, eligibility, service
-from mfg.donors.records import quarantine_text
+from mfg.donors.scan_and_label import quarantine_text
 from mfg.donors.schemas import (
     BiopsyIn,
     ConsentIn,

@@ -14,7 +14,7 @@ from mfg.audit import service as audit
 from mfg.audit.machines import MARKER_RESULT
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
-from mfg.donors.lookback import donor_found_ineligible
+from mfg.donors.ineligibility import donor_found_ineligible
 from mfg.donors.rules import MarkerSpec
 from mfg.donors.schemas import (
     ConsentIn,
@@ -26,7 +26,7 @@ from mfg.donors.schemas import (
 )
 from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_local
-from mfg.identifiers.records import by_local_code
+from mfg.identifiers.local_lookup import by_local_code
 from mfg.models import (
     Donor,
     DonorStatus,

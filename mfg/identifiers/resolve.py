@@ -1,5 +1,5 @@
 """Resolve a scan to the record it names. Record kinds register their lookups in one place
-(``mfg.registry``); this module only dispatches and turns zero or several matches into errors.
+(``mfg.record_kinds``); this module only dispatches and turns zero or several matches into errors.
 
 A lookup that is a single statement (``RowLookup``) can carry another one-row read along (a
 ``Rider``: the scan's login check), so that the check and the lookup cost one round trip.

@@ -209,7 +209,7 @@ LONGEST_FACILITY_NAME = "Republican Centre for Cell Therapy and Regenerative Med
 DEFAULT_SPECIFICATION = PROJECT_ROOT / "mfg" / "defaults" / "specification.toml"
 _LONGEST: dict[str, LabelData] = {
     "biopsy": {
-        "status_text": "DONOR ELIGIBLE",  # the longest of mfg.donors.records.quarantine_text
+        "status_text": "DONOR ELIGIBLE",  # the longest of mfg.donors.scan_and_label.quarantine_text
         "site": "Olfactory mucosa, superior turbinate, left nasal cavity",
     },
     "culture": {

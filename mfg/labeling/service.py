@@ -1,7 +1,7 @@
 """Print a label: build its data, verify every bar code by decoding it, fit every text to its
 box, render, read the rendered text back, log, audit.
 
-Record kinds register how their label data is built in one place (``mfg.registry``). A second
+Record kinds register how their label data is built in one place (``mfg.record_kinds``). A second
 print of the same label is a reprint: it needs a reason and carries the ISBT 128 ``05`` flag.
 """
 

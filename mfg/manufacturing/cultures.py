@@ -16,7 +16,7 @@ from mfg.deviations import service as deviations
 from mfg.donors.biopsies import check_culture_start, get_biopsy
 from mfg.errors import InvalidInput, RuleViolation
 from mfg.identifiers.allocate import allocate_local
-from mfg.identifiers.records import by_local_code
+from mfg.identifiers.local_lookup import by_local_code
 from mfg.manufacturing import materials
 from mfg.manufacturing.materials import check_materials_usable
 from mfg.manufacturing.rules import (

@@ -16,7 +16,7 @@ from mfg.identifiers.display import display_code
 from mfg.identifiers.isbt128 import DIN_LENGTH
 from mfg.identifiers.keyboard import recover_latin
 from mfg.identifiers.local import LocalId
-from mfg.identifiers.records import by_local_code
+from mfg.identifiers.local_lookup import by_local_code
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan, TokenKind, parse_scan
 from mfg.labeling.fields import LabelData, common_fields, local_fields

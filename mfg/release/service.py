@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from mfg.audit import service as audit
 from mfg.audit.machines import LOT
 from mfg.audit.service import EventFilter
-from mfg.audittrail.service import sign_review
+from mfg.audit_review.service import sign_review
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
 from mfg.deviations import service as deviations

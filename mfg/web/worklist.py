@@ -1,13 +1,13 @@
 """What is waiting for the person logged in: the home page's worklist.
 
-Each domain registers its tasks in ``mfg.registry``: the action a person must be allowed to do,
+Each domain's tasks are listed in ``mfg.worklist_tasks``: the action a person must be allowed to do,
 what is waiting, the page that lists it, and how to count it. The home page shows the tasks the
 person may act on that have something waiting, so each role lands on its own work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -32,8 +32,8 @@ class Task:
 
 
 class Worklist:
-    def __init__(self) -> None:
-        self._tasks: list[Task] = []
+    def __init__(self, tasks: Iterable[Task] = ()) -> None:
+        self._tasks: list[Task] = list(tasks)
 
     def register(
         self, action: Action, what: str, url: str, count: Callable[[Session, User], int]

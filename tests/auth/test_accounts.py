@@ -6,7 +6,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from mfg.accounts.roles import set_roles
 from mfg.audit.service import decoded_changes, history, verify_chain
 from mfg.auth import service as accounts
 from mfg.auth.login import change_password, login
@@ -22,6 +21,7 @@ from mfg.errors import (
 )
 from mfg.models import Meaning, User, utcnow
 from mfg.signatures import service as signatures
+from mfg.users.roles import set_roles
 from tests.factories import PASSWORD, bearer
 
 

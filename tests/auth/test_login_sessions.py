@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import select
 
-from mfg.accounts.scan import staff_code
 from mfg.db import unit_of_work
 from mfg.models import AuditEvent, LoginSession, User, utcnow
+from mfg.users.scan import staff_code
 from tests.factories import PASSWORD, bearer, csrf_from, log_in
 
 

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import Page, expect
 
-from mfg.accounts.scan import staff_code
+from mfg.users.scan import staff_code
 from tests.browser.conftest import log_in_page
 from tests.factories import PASSWORD
 

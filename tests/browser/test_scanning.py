@@ -3,7 +3,7 @@ place."""
 
 from playwright.sync_api import Page, expect
 
-from mfg.accounts.scan import staff_code
+from mfg.users.scan import staff_code
 from tests.browser.conftest import log_in_page
 from tests.browser.keyboard import type_with_russian_layout
 from tests.factories import PASSWORD

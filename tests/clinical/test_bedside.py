@@ -278,7 +278,7 @@ def test_issue_is_a_hand_over_confirmed_by_the_receiving_clinician(lab) -> None:
 
 def test_the_allocation_tag_scans_back_to_the_patients_subject_code(lab, engine, settings) -> None:
     from mfg.labeling.service import print_label
-    from mfg.registry import build_label_sources
+    from mfg.record_kinds import build_label_sources
     from tests.labeling.helpers import decoded
 
     released_lot(lab)

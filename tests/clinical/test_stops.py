@@ -10,7 +10,7 @@ from mfg.auth.service import create_user
 from mfg.clinical import orders
 from mfg.clinical.bedside import checks_of
 from mfg.db import unit_of_work
-from mfg.donors.lookback import donor_found_ineligible
+from mfg.donors.ineligibility import donor_found_ineligible
 from mfg.errors import RuleViolation, SignatureRefused
 from mfg.manufacturing import pools
 from mfg.models import Allocation, Donor, Dose, DoseStatus, Lot, LotStatus, PoolMember, utcnow

@@ -8,7 +8,7 @@ from mfg.identifiers.errors import ScanNotFound, UnknownStructure
 from mfg.identifiers.resolve import Resolution, Resolver, Rider, RowLookup
 from mfg.identifiers.scan import TokenKind
 from mfg.models import User
-from mfg.registry import build_resolver
+from mfg.record_kinds import build_resolver
 
 DOSE_CODE = "=A99992600000100=<S1234VA0"  # no such dose in an empty database
 

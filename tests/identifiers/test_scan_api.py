@@ -2,7 +2,7 @@
 
 from fastapi.testclient import TestClient
 
-from mfg.accounts.scan import staff_code
+from mfg.users.scan import staff_code
 from tests.factories import bearer, log_in
 from tests.identifiers.test_scan import typed_in_russian_layout
 

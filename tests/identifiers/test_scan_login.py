@@ -10,12 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from mfg.accounts.scan import staff_code
 from mfg.auth import service as accounts
 from mfg.auth.login import login
 from mfg.db import unit_of_work
 from mfg.errors import InvalidCredentials
 from mfg.models import User
+from mfg.users.scan import staff_code
 from tests.donors.factories import Lab
 from tests.factories import bearer, log_in
 from tests.manufacturing.factories import filled_lot

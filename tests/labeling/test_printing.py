@@ -4,11 +4,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from mfg.accounts.scan import staff_code
 from mfg.identifiers.isbt128 import Din
 from mfg.labeling import barcodes
 from mfg.labeling.fields import din_fields, sample_data
 from mfg.models import AuditEvent, LabelPrint
+from mfg.users.scan import staff_code
 from tests.factories import bearer, csrf_from, log_in
 from tests.labeling.helpers import decoded, zpl_barcode_data
 

@@ -4,13 +4,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from mfg.accounts.scan import staff_code
 from mfg.errors import MfgError
 from mfg.labeling.fields import TEST_NOTICE, sample_data
 from mfg.labeling.layout import LayoutError, load_layout, parse_layout
 from mfg.labeling.pdf import label_pdf
 from mfg.labeling.zpl import label_zpl
 from mfg.models import LabelPrint
+from mfg.users.scan import staff_code
 from tests.factories import add_user, bearer
 from tests.labeling.helpers import drawn_texts, page_width_mm, read_text
 

@@ -15,7 +15,7 @@ from mfg.manufacturing import doses, pools, storage
 from mfg.manufacturing.rules import dose_expiry
 from mfg.manufacturing.schemas import FillIn, LabelCheckIn, StorageIn, ThawIn
 from mfg.models import Dose, DoseStatus, Lot, LotStatus, Meaning, Signature, User, utcnow
-from mfg.registry import build_label_sources
+from mfg.record_kinds import build_label_sources
 from tests.factories import PASSWORD, add_user, bearer
 from tests.labeling.helpers import decoded
 from tests.manufacturing.factories import cryopreserve, fill, filled_lot, harvest, pooled_lot

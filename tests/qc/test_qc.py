@@ -215,7 +215,7 @@ def test_two_analysts_verifying_the_same_result_at_once_cannot_both_win(
 
 def test_the_sample_label_scans_back_to_the_sample_code(lab, engine, settings) -> None:
     from mfg.labeling.service import print_label
-    from mfg.registry import build_label_sources
+    from mfg.record_kinds import build_label_sources
     from tests.labeling.helpers import decoded
 
     sample = lot_sample(lab, pooled_lot(lab), "MYCO", "ENDO")

@@ -6,8 +6,6 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mfg.accounts.roles import set_roles
-from mfg.accounts.scan import staff_code
 from mfg.audit.service import history
 from mfg.auth import service as accounts
 from mfg.auth import sessions
@@ -17,6 +15,8 @@ from mfg.errors import MfgError, NotFound
 from mfg.identifiers.keyboard import recover_latin
 from mfg.models import Role, User
 from mfg.models.auth import ROLE_LABELS
+from mfg.users.roles import set_roles
+from mfg.users.scan import staff_code
 from mfg.web.deps import Router, SessionDep, run_work
 from mfg.web.errors import with_retry_after
 from mfg.web.security import (
@@ -59,7 +59,7 @@ def login_form(request: Request, user: OptionalUser, next: str = "/", reason: st
     if user is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
     context = {"next": _safe_next(next), "notice": LOGIN_REASONS.get(reason), "username": ""}
-    return render(request, "accounts/login.html", context)
+    return render(request, "users/login.html", context)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -75,7 +75,7 @@ def login_submit(
     except MfgError as error:  # the failed attempt is still recorded (keep_on_failure)
         context = {"next": _safe_next(next), "error": _login_refusal(error, username)}
         context["username"] = username
-        page = render(request, "accounts/login.html", context, status_code=error.status_code)
+        page = render(request, "users/login.html", context, status_code=error.status_code)
         return with_retry_after(error, page)
     session_id = sessions.start(
         session,
@@ -116,7 +116,7 @@ def logout(request: Request, session: SessionDep) -> Response:
 
 @router.get("/account/password", response_class=HTMLResponse, name="password")
 def password_form(request: Request, user: CurrentUser) -> Response:
-    return render(request, "accounts/password.html", {"forced": user.must_change_password})
+    return render(request, "users/password.html", {"forced": user.must_change_password})
 
 
 @router.post("/account/password", response_class=HTMLResponse)
@@ -131,7 +131,7 @@ def password_submit(
     forced = user.must_change_password
     if new_password != repeat_password:
         context = {"forced": forced, "error": "The two new passwords differ."}
-        return render(request, "accounts/password.html", context, status_code=422)
+        return render(request, "users/password.html", context, status_code=422)
     try:
         change_password(
             session,
@@ -146,7 +146,7 @@ def password_submit(
             "error": error.message,
             "reasons": error.details.get("reasons"),
         }
-        return render(request, "accounts/password.html", context, status_code=error.status_code)
+        return render(request, "users/password.html", context, status_code=error.status_code)
     renew_browser_credentials(request, user)  # this session goes on; the others have ended
     flash(request, "Your password was changed.")
     return RedirectResponse("/", status_code=303)
@@ -159,7 +159,7 @@ def users_page(request: Request, actor: Admin, session: SessionDep) -> Response:
         "roles": list(Role),
         "labels": ROLE_LABELS,
     }
-    return render(request, "accounts/users.html", context)
+    return render(request, "users/users.html", context)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
@@ -175,7 +175,7 @@ async def users_create(request: Request, actor: Admin, session: SessionDep) -> R
             roles=[str(r) for r in form.getlist("roles")],
         ),
     )
-    return render(request, "accounts/issued.html", {"issued": issued, "why": "created"})
+    return render(request, "users/issued.html", {"issued": issued, "why": "created"})
 
 
 @router.get("/admin/users/{username}", response_class=HTMLResponse, name="user")
@@ -188,7 +188,7 @@ def user_page(username: str, request: Request, actor: Admin, session: SessionDep
         "labels": ROLE_LABELS,
         "events": history(session, entity_type="user", entity_id=subject.username),
     }
-    return render(request, "accounts/user.html", context)
+    return render(request, "users/user.html", context)
 
 
 @router.post("/admin/users/{username}/roles")
@@ -234,7 +234,7 @@ def user_action(
             accounts.reset_password if action == "reset-password" else accounts.reactivate_user
         )
         issued = service(session, actor=actor, user=subject, reason=reason)
-        return render(request, "accounts/issued.html", {"issued": issued, "why": action})
+        return render(request, "users/issued.html", {"issued": issued, "why": action})
     else:
         raise NotFound(f"There is no account action {action!r}.")
     flash(request, f"{subject.username}: {action} done.")

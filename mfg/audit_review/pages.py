@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from pydantic import BaseModel, Field
 
 from mfg.audit.service import EventFilter
-from mfg.audittrail import service
+from mfg.audit_review import service
 from mfg.auth.permissions import Action, may
 from mfg.models import User
 from mfg.web.deps import Router, SessionDep, WriteSessionDep
@@ -68,7 +68,7 @@ def audit_page(
         "may_review": may(actor, Action.REVIEW_AUDIT_TRAIL),
         "may_export": may(actor, Action.EXPORT_AUDIT_TRAIL),
     }
-    return render(request, "audittrail/events.html", context)
+    return render(request, "audit_review/events.html", context)
 
 
 @router.get("/audit/export.csv", name="audit_export")
@@ -90,14 +90,16 @@ def audit_verify(
     session: SessionDep,
 ) -> Response:
     return render(
-        request, "audittrail/verify.html", {"report": service.verify(session, actor=actor)}
+        request, "audit_review/verify.html", {"report": service.verify(session, actor=actor)}
     )
 
 
 @router.get("/audit/reviews", response_class=HTMLResponse, name="audit_reviews")
 def reviews_page(request: Request, actor: Viewer, session: SessionDep) -> Response:
     return render(
-        request, "audittrail/reviews.html", {"reviews": service.list_reviews(session, actor=actor)}
+        request,
+        "audit_review/reviews.html",
+        {"reviews": service.list_reviews(session, actor=actor)},
     )
 
 
@@ -124,4 +126,4 @@ def reviews_sign(
 @router.get("/audit/reviews/{review_id}", response_class=HTMLResponse, name="audit_review")
 def review_page(review_id: int, request: Request, actor: Viewer, session: SessionDep) -> Response:
     review, shown = service.get_review(session, actor=actor, review_id=review_id)
-    return render(request, "audittrail/review.html", {"review": review, "shown": shown})
+    return render(request, "audit_review/review.html", {"review": review, "shown": shown})

@@ -1,4 +1,5 @@
-"""How scans find donors and biopsies, and how a biopsy's tube label is built (see mfg.registry)."""
+"""How scans find donors and biopsies, and how a biopsy's tube label is built (see
+mfg.record_kinds)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""How scans find material lots and how their internal label is built (see mfg.registry)."""
+"""How scans find material lots and how their internal label is built (see mfg.record_kinds)."""
 
 from __future__ import annotations
 

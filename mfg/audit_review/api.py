@@ -6,8 +6,8 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from mfg.audit.service import EventFilter
-from mfg.audittrail import service
-from mfg.audittrail.schemas import (
+from mfg.audit_review import service
+from mfg.audit_review.schemas import (
     EventList,
     EventPublic,
     MissingCreation,

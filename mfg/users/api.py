@@ -5,8 +5,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from mfg.accounts.roles import set_roles
-from mfg.accounts.schemas import (
+from mfg.auth import service as accounts
+from mfg.auth import sessions
+from mfg.auth.login import change_password, login
+from mfg.auth.permissions import Action
+from mfg.auth.tokens import issue_token
+from mfg.models import User
+from mfg.users.roles import set_roles
+from mfg.users.schemas import (
     IssuedPasswordPublic,
     PasswordChange,
     Reason,
@@ -17,12 +23,6 @@ from mfg.accounts.schemas import (
     UserList,
     UserPublic,
 )
-from mfg.auth import service as accounts
-from mfg.auth import sessions
-from mfg.auth.login import change_password, login
-from mfg.auth.permissions import Action
-from mfg.auth.tokens import issue_token
-from mfg.models import User
 from mfg.web.deps import Router, SessionDep
 from mfg.web.security import (
     Allow,
