@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mfg import __version__
 from mfg.config import ConfigurationError, Settings, get_settings, normalise_database_url
@@ -26,7 +27,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mfg {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_serve(commands)
+    _add_db(commands)
+    _add_demo(commands)
+    _add_user(commands)
+    _add_audit(commands)
+    _add_trace(commands)
+    _add_export(commands)
+    return parser
 
+
+def _add_serve(commands: Any) -> None:
     serve = commands.add_parser(
         "serve",
         help="migrate the database, then serve the web application",
@@ -47,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_serve)
 
+
+def _add_db(commands: Any) -> None:
     db = commands.add_parser("db", help="database schema", description="Database schema.")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     upgrade = db_commands.add_parser(
@@ -54,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     upgrade.set_defaults(handler=_db_upgrade)
 
+
+def _add_demo(commands: Any) -> None:
     demo = commands.add_parser(
         "demo",
         help="fill an empty database with demonstration data",
@@ -62,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_demo)
 
+
+def _add_user(commands: Any) -> None:
     user = commands.add_parser("user", help="user accounts", description="User accounts.")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="COMMAND")
     add = user_commands.add_parser(
@@ -82,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     add.set_defaults(handler=_user_add)
 
+
+def _add_audit(commands: Any) -> None:
     audit = commands.add_parser("audit", help="audit trail", description="Audit trail.")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
     verify = audit_commands.add_parser(
@@ -111,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     checkpoint.set_defaults(handler=_audit_checkpoint)
 
+
+def _add_trace(commands: Any) -> None:
     trace = commands.add_parser(
         "trace",
         help="chain of identity of a code",
@@ -120,6 +141,8 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("code")
     trace.set_defaults(handler=_trace)
 
+
+def _add_export(commands: Any) -> None:
     export = commands.add_parser("export", help="export records", description="Export records.")
     export_commands = export.add_subparsers(dest="export_command", required=True, metavar="FORMAT")
     fhir = export_commands.add_parser(
@@ -134,7 +157,6 @@ def _parser() -> argparse.ArgumentParser:
     fhir.add_argument("--all", action="store_true", help="every lot and every patient")
     fhir.add_argument("--output", "-o", help="a file (one Bundle) or a directory (--all)")
     fhir.set_defaults(handler=_export_fhir)
-    return parser
 
 
 def _migrate(settings: Settings) -> None:
