@@ -115,92 +115,80 @@ def _sample_common() -> LabelData:
     )
 
 
+_SAMPLE_DIN = Din("A9999", 26, 123456)
+_SAMPLE_CODE = ProductCode("S1234", "V", "A0")
+_SAMPLE_EXPIRY = "&>0270332359"
+# Representative (longest-case) fields of each kind, beside the facility's own (_sample_common)
+_SAMPLE_FIELDS: dict[str, LabelData] = {
+    "biopsy": {
+        **din_fields(_SAMPLE_DIN),
+        "donor_code": "DN-000042-X",
+        "collected_at": "2026-11-24 09:30",
+        "site": "Olfactory mucosa, left",
+        "status_text": "QUARANTINE",
+        "product_text": "Olfactory mucosa biopsy",
+    },
+    "culture": {
+        **local_fields("vessel", LocalId("CV", 123)),
+        "source_text": "Biopsy A9999 26 123456 T",
+        "passage": "P3",
+        "vessel_type": "T175 flask",
+        "seeded_on": "2026-11-24",
+        "status_text": "IN PROCESS",
+    },
+    "qc-sample": {
+        **local_fields("sample", LocalId("QS", 77)),
+        "source_text": "Lot A9999 26 123456 T",
+        "tests": "STER-AER, STER-ANA, MYCO, ENDO",
+        "taken_at": "2026-11-24 10:15",
+    },
+    "material": {
+        **local_fields("material", LocalId("ML", 12)),
+        "name": "Human platelet lysate",
+        "supplier": "Example Biologicals",
+        "lot_number": "HPL-2026-0457",
+        "expiry_text": "2027-05-08",
+        "status_text": "RELEASED",
+    },
+    "dose": {
+        **din_fields(_SAMPLE_DIN),
+        "product_code_barcode": _SAMPLE_CODE.barcode_data(),
+        "product_code_text": str(_SAMPLE_CODE),
+        "product_text": "Pooled OM-MSC suspension",
+        "division": "A0",
+        "cells_text": "70 x 10^6 cells",
+        "volume_text": "50 mL",
+        "expiry_text": "2027-02-02 23:59 UTC+03:00",
+        "expiry_barcode": _SAMPLE_EXPIRY,
+        "status_text": "QUARANTINE",
+        "trial_notice": TRIAL_NOTICE,
+        "datamatrix": _SAMPLE_DIN.barcode_data() + _SAMPLE_CODE.barcode_data() + _SAMPLE_EXPIRY,
+    },
+    "wristband": {
+        **local_fields("subject", LocalId("PT", 7)),
+        "trial": "NCT04382547",
+        "arm": "mesenchymal stem cells",
+        "sex_age": "F, 54 y",
+    },
+    "allocation": {
+        **local_fields("subject", LocalId("PT", 7)),
+        "trial": "NCT04382547",
+        "arm": "mesenchymal stem cells",
+        "dose_text": "Dose A9999 26 123456 T S1234VA0",
+        "prescription_text": "1 x 10^6 cells/kg x 70.5 kg = 70,500,000 cells, infusion 1 of 2",
+        "expiry_text": "Expires 2027-02-02 23:59 UTC+03:00",
+    },
+    "badge": {
+        **local_fields("badge", LocalId("ST", 12)),
+        "full_name": "Katsiaryna Aliaksandrauna Verkhovskaya",
+        "roles_text": "Manufacturing technician, QC analyst",
+    },
+}
+
+
 def sample_data(kind: str) -> LabelData:
     """Representative (longest-case) data of a kind, for designing, validating and testing."""
-    din = Din("A9999", 26, 123456)
-    common = _sample_common()
-    if kind == "biopsy":
-        return {
-            **common,
-            **din_fields(din),
-            "donor_code": "DN-000042-X",
-            "collected_at": "2026-11-24 09:30",
-            "site": "Olfactory mucosa, left",
-            "status_text": "QUARANTINE",
-            "product_text": "Olfactory mucosa biopsy",
-        }
-    if kind == "culture":
-        return {
-            **common,
-            **local_fields("vessel", LocalId("CV", 123)),
-            "source_text": "Biopsy A9999 26 123456 T",
-            "passage": "P3",
-            "vessel_type": "T175 flask",
-            "seeded_on": "2026-11-24",
-            "status_text": "IN PROCESS",
-        }
-    if kind == "qc-sample":
-        return {
-            **common,
-            **local_fields("sample", LocalId("QS", 77)),
-            "source_text": "Lot A9999 26 123456 T",
-            "tests": "STER-AER, STER-ANA, MYCO, ENDO",
-            "taken_at": "2026-11-24 10:15",
-        }
-    if kind == "material":
-        return {
-            **common,
-            **local_fields("material", LocalId("ML", 12)),
-            "name": "Human platelet lysate",
-            "supplier": "Example Biologicals",
-            "lot_number": "HPL-2026-0457",
-            "expiry_text": "2027-05-08",
-            "status_text": "RELEASED",
-        }
-    if kind == "dose":
-        code = ProductCode("S1234", "V", "A0")
-        expiry = "&>0270332359"
-        return {
-            **common,
-            **din_fields(din),
-            "product_code_barcode": code.barcode_data(),
-            "product_code_text": str(code),
-            "product_text": "Pooled OM-MSC suspension",
-            "division": "A0",
-            "cells_text": "70 x 10^6 cells",
-            "volume_text": "50 mL",
-            "expiry_text": "2027-02-02 23:59 UTC+03:00",
-            "expiry_barcode": expiry,
-            "status_text": "QUARANTINE",
-            "trial_notice": TRIAL_NOTICE,
-            "datamatrix": din.barcode_data() + code.barcode_data() + expiry,
-        }
-    if kind == "wristband":
-        return {
-            **common,
-            **local_fields("subject", LocalId("PT", 7)),
-            "trial": "NCT04382547",
-            "arm": "mesenchymal stem cells",
-            "sex_age": "F, 54 y",
-        }
-    if kind == "allocation":
-        return {
-            **common,
-            **local_fields("subject", LocalId("PT", 7)),
-            "trial": "NCT04382547",
-            "arm": "mesenchymal stem cells",
-            "dose_text": "Dose A9999 26 123456 T S1234VA0",
-            "prescription_text": "1 x 10^6 cells/kg x 70.5 kg = 70,500,000 cells, infusion 1 of 2",
-            "expiry_text": "Expires 2027-02-02 23:59 UTC+03:00",
-        }
-    if kind == "badge":
-        return {
-            **common,
-            **local_fields("badge", LocalId("ST", 12)),
-            "full_name": "Katsiaryna Aliaksandrauna Verkhovskaya",
-            "roles_text": "Manufacturing technician, QC analyst",
-        }
-    raise KeyError(kind)
+    return {**_sample_common(), **_SAMPLE_FIELDS[kind]}
 
 
 # The longest values a label is expected to print, proven to fit every layout when it is loaded.
