@@ -9,7 +9,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from mfg import quantities
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
-from mfg.errors import InvalidInput
 from mfg.identifiers.isbt128 import Din
 from mfg.manufacturing import batchrecord, cultures, doses, lots, pools, storage, views
 from mfg.manufacturing.schemas import (
@@ -204,13 +203,6 @@ def lot_label_check(
 ) -> Response:
     """Scan a printed dose label: it must match a dose of this lot, DIN, product and expiry."""
     lot = pools.get_lot(session, din)
-    dose = doses.get_dose(session, command.scanned)
-    if dose.lot_id != lot.id:
-        raise InvalidInput(
-            f"This label is for dose {dose.identifier}, not a dose of lot {din}.",
-            code="label_mismatch",
-            details={"field": "scanned"},
-        )
-    doses.verify_label(session, actor=actor, dose=dose, command=command)
+    dose = doses.verify_label_of_lot(session, actor=actor, lot=lot, command=command)
     flash(request, f"Label of dose {dose.division} matches.")
     return RedirectResponse(f"/lots/{din}", status_code=303)
