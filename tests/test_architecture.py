@@ -2,6 +2,7 @@
 one place that commits."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -235,3 +236,68 @@ def test_asynchronous_endpoints_do_no_database_work_on_the_event_loop() -> None:
                 if passes and callee not in ("run_db", "run_work"):
                     offenders.append(f"{file.relative_to(ROOT)}:{call.lineno} {callee}")
     assert offenders == []
+
+
+# docs/architecture.md#view-models: what a page offers comes from a view builder; a router only
+# refuses a request it must not serve (``Allow(Action.…)``, ``authorize(…)``, ``require(…)``).
+OFFER_CALLS = {"may": "asks may(…): offers come from a view builder (views.py)"}
+SIGNATURE_CALLS = {"shown": "shows signatures itself: a view builder or service does"}
+
+
+def _offer_calls(tree: ast.Module) -> list[tuple[int, str]]:
+    """Where a router computes what a page offers or which signatures it shows: a call of
+    ``may(…)`` (bare or ``permissions.may``) or of ``signatures.shown(…)`` (bare or as an
+    attribute of any module)."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if name in OFFER_CALLS:
+            found.append((node.lineno, OFFER_CALLS[name]))
+        elif name in SIGNATURE_CALLS:
+            found.append((node.lineno, SIGNATURE_CALLS[name]))
+    return found
+
+
+def test_routers_ask_view_builders_what_a_page_offers() -> None:
+    routers = {
+        name: tree
+        for name, tree in _modules().items()
+        if _is_router_module(name.rsplit(".", 1)[-1]) and name.count(".") == 2
+    }
+    assert len(routers) > 20  # every pages.py, *_pages.py, api.py and *_api.py of mfg/<domain>/
+    found = [
+        f"{name}:{line} {what}"
+        for name, tree in routers.items()
+        for line, what in _offer_calls(tree)
+    ]
+    assert found == []
+
+
+def test_the_offer_detector_finds_each_shape_and_leaves_refusals_alone() -> None:
+    source = """
+may(actor, Action.X)
+permissions.may(actor, Action.X)
+signatures.shown(session, entity_type="lot", entity_id=1)
+shown(session, entity_type="lot", entity_id=1)
+authorize(actor, Action.X)
+require(actor, Action.X)
+Allow(Action.X)
+signatures.signed_and_matching(session, entity_type="lot", entity_id=1)
+"""
+    assert [line for line, _ in _offer_calls(ast.parse(source))] == [2, 3, 4, 5]
+
+
+def test_templates_ask_offers_not_permission_flags() -> None:
+    """A template asks ``"x" in offers``; no ``may_x`` flag or ``may.X`` table is handed to it
+    (``may_trace``, the layout's link to the chain of identity, is the web layer's own)."""
+    flag = re.compile(r"\bmay(?:_(?!trace\b)\w+|\.[A-Z_]+)")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "templates").rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if flag.search(line)
+    ]
+    assert found == []

@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from pydantic import BaseModel, Field
 
 from mfg.audit.service import EventFilter
-from mfg.audit_review import service
-from mfg.auth.permissions import Action, may
+from mfg.audit_review import service, views
+from mfg.auth.permissions import Action
 from mfg.models import User
 from mfg.web.deps import Router, SessionDep, WriteSessionDep
 from mfg.web.security import Allow
@@ -55,19 +55,8 @@ def audit_page(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     flt = filters.to_event_filter(request)
-    events, total = service.read_events(
-        session, actor=actor, flt=flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-    )
-    context = {
-        "events": events,
-        "total": total,
-        "filters": filters,
-        "query": filters.query(),
-        "page": page,
-        "pages": max(1, -(-total // PAGE_SIZE)),
-        "may_review": may(actor, Action.REVIEW_AUDIT_TRAIL),
-        "may_export": may(actor, Action.EXPORT_AUDIT_TRAIL),
-    }
+    context = views.events_view(session, actor=actor, flt=flt, page=page, page_size=PAGE_SIZE)
+    context |= {"filters": filters, "query": filters.query()}
     return render(request, "audit_review/events.html", context)
 
 

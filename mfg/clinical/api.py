@@ -545,7 +545,6 @@ class InfusionList(BaseModel):
 
 
 def infusion_public(session: Session, infusion: Infusion) -> InfusionPublic:
-    shown = signatures.shown(session, entity_type="infusion", entity_id=infusion.id)
     return InfusionPublic(
         id=infusion.id,
         identifier=str(infusion.id),
@@ -562,7 +561,9 @@ def infusion_public(session: Session, infusion: Infusion) -> InfusionPublic:
         reactions=infusion.reactions,
         recorded_by=_username(session, infusion.recorded_by_id),
         recorded_at=infusion.recorded_at,
-        signature_valid=bool(shown) and all(s.valid for s in shown),
+        signature_valid=signatures.signed_and_matching(
+            session, entity_type="infusion", entity_id=infusion.id
+        ),
     )
 
 

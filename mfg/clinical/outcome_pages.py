@@ -7,13 +7,12 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from mfg.audit.service import history
-from mfg.auth.permissions import Action, may
-from mfg.clinical import outcomes
-from mfg.clinical.patients import arm_of, get_patient, get_trial
+from mfg.auth.permissions import Action
+from mfg.clinical import outcomes, views
+from mfg.clinical.patients import get_patient, get_trial
 from mfg.clinical.report import shown_pct, trial_report
 from mfg.errors import InvalidInput
-from mfg.models import Meaning, Relation, User
+from mfg.models import User
 from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
@@ -83,27 +82,8 @@ def adverse_events_page(
     code: str, request: Request, actor: Viewer, session: SessionDep
 ) -> Response:
     patient = get_patient(session, code)
-    events = outcomes.adverse_events_of(session, patient)
-    context = {
-        "patient": patient,
-        "arm": arm_of(session, patient),
-        "events": [
-            (
-                e,
-                outcomes.shown_adverse_event_signatures(session, e, patient),
-                history(session, entity_type="adverse_event", entity_id=e.id)
-                if e.version > 1
-                else [],
-            )
-            for e in events
-        ],
-        "is_treatment_related": outcomes.is_treatment_related,
-        "relations": [r.value for r in Relation],
-        "today": local_now_input(request)[:10],
-        "may_record": may(actor, Action.RECORD_CLINICAL),
-        "meaning": outcomes.SIGNATURE_MEANING.value,
-        "amended_meaning": Meaning.AMENDED.value,
-    }
+    context = views.adverse_events_view(session, actor=actor, patient=patient)
+    context["today"] = local_now_input(request)[:10]
     return render(request, "clinical/adverse_events.html", context)
 
 
@@ -156,20 +136,8 @@ def adverse_event_amend(
 @router.get("/patients/{code}/outcome", response_class=HTMLResponse, name="patient_outcome")
 def outcome_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
     patient = get_patient(session, code)
-    outcome = outcomes.outcome_of(session, patient)
-    shown = outcomes.shown_outcome_signatures(session, outcome, patient) if outcome else []
-    context = {
-        "patient": patient,
-        "arm": arm_of(session, patient),
-        "outcome": outcome,
-        "signatures": shown,
-        "pcr_results": outcomes.PCR_RESULTS,
-        "ct_findings": outcomes.CT_FINDINGS,
-        "today": local_now_input(request)[:10],
-        "events": history(session, entity_type="outcome", entity_id=patient.code),
-        "may_record": may(actor, Action.RECORD_CLINICAL),
-        "meaning": outcomes.SIGNATURE_MEANING.value,
-    }
+    context = views.outcome_view(session, actor=actor, patient=patient)
+    context["today"] = local_now_input(request)[:10]
     return render(request, "clinical/outcome.html", context)
 
 

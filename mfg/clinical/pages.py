@@ -1,7 +1,6 @@
 """Clinical pages: patients (enrolment, weight, order, allocation and issue) and the bedside,
 built for a tablet: large type, two scans, a hard stop on any failed check."""
 
-import json
 from datetime import date
 from typing import Annotated
 
@@ -9,14 +8,11 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
-from mfg.audit.service import history
-from mfg.auth.permissions import Action, may
-from mfg.clinical import bedside, infusions, orders, patients
+from mfg.auth.permissions import Action
+from mfg.clinical import bedside, infusions, orders, patients, views
 from mfg.errors import NotFound
 from mfg.models import Allocation, Dose, Patient, User
 from mfg.quantities import Number, counted
-from mfg.signatures import service as signatures
-from mfg.signatures.rules import second_person_verifies
 from mfg.web.deps import Router, SessionDep, run_work
 from mfg.web.forms import form_number, form_whole_number, local_datetime, local_now_input
 from mfg.web.security import Allow
@@ -31,20 +27,8 @@ When = Annotated[str, Form(max_length=32)]
 
 @router.get("/patients", response_class=HTMLResponse, name="patients")
 def patients_page(request: Request, actor: Viewer, session: SessionDep) -> Response:
-    trial = patients.get_trial(session)
-    items, total = patients.list_patients(session, actor=actor, limit=500)
-    context = {
-        "patients": items,
-        "total": total,
-        "trial": trial,
-        "arms": {a.id: a for a in patients.arms_of(session, trial)},
-        "criteria": patients.criteria_of(trial),
-        "may_enrol": may(actor, Action.ENROL_PATIENTS),
-        "may_manage": may(actor, Action.MANAGE_TRIALS),
-        "randomised": patients.has_allocation_list(session, trial),
-        "remaining": patients.remaining_slots(session, trial),
-        "today": local_now_input(request)[:10],
-    }
+    context = views.patients_view(session, actor=actor)
+    context["today"] = local_now_input(request)[:10]
     return render(request, "clinical/patients.html", context)
 
 
@@ -100,38 +84,8 @@ def allocation_list(
 
 @router.get("/patients/{code}", response_class=HTMLResponse, name="patient")
 def patient_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
-    patient = patients.get_patient(session, code)
-    allocations = orders.allocations_of(session, patient)
-    order = orders.order_of(session, patient)
-    trial = patients.get_trial_of(session, patient)
-    given = orders.infusions_given(session, patient)
-    context = {
-        "patient": patient,
-        "trial": trial,
-        "arm": patients.arm_of(session, patient),
-        "eligibility": json.loads(patient.eligibility),
-        "order": order,
-        "orders": [
-            (o, orders.infusions_of_order(session, o)) for o in orders.orders_of(session, patient)
-        ],
-        "given": given,
-        "remaining": trial.max_infusions - given,
-        "to_allocate": orders.doses_to_allocate(session, order) if order else 0,
-        "allocations": [(a, session.get(Dose, a.dose_id)) for a in allocations],
-        "infusions": infusions.infusions_of(session, patient),
-        "names": lambda user_id: session.get(User, user_id).full_name if user_id else "",
-        "events": history(session, entity_type="patient", entity_id=patient.code),
-        # offered to a second person while the weight awaits verification (the same guard as
-        # the service's: mfg/signatures/rules.py)
-        "may_verify_weight": patient.weight_verified_at is None
-        and may(actor, Action.VERIFY_WEIGHT)
-        and second_person_verifies(patient.weight_entered_by_id, actor.id) is None,
-        "may_order": may(actor, Action.ORDER_DOSES),
-        "may_allocate": may(actor, Action.ALLOCATE_DOSES),
-        "may_print": may(actor, Action.PRINT_LABELS),
-        "may_record": may(actor, Action.RECORD_CLINICAL),
-        "now_local": local_now_input(request),
-    }
+    context = views.patient_view(session, actor=actor, patient=patients.get_patient(session, code))
+    context["now_local"] = local_now_input(request)
     return render(request, "clinical/patient.html", context)
 
 
@@ -246,27 +200,8 @@ def bedside_scan(
 def bedside_check_page(
     check_id: int, request: Request, actor: Clinician, session: SessionDep
 ) -> Response:
-    record = bedside.get_check(session, check_id)
-    signed = bedside.identity_signatures(session, record)
-    infused = infusions.infusion_of_check(session, record)
-    shown = signatures.shown(session, entity_type="bedside_check", entity_id=record.id)
-    if infused:
-        shown += signatures.shown(session, entity_type="infusion", entity_id=infused.id)
-    context = {
-        "record": record,
-        "checks": bedside.checks_of(record),
-        "patient": patients.get_patient_by_id(session, record.patient_id)
-        if record.patient_id
-        else None,
-        "dose": session.get(Dose, record.dose_id) if record.dose_id else None,
-        "conditional": any("CONDITIONALLY" in c.reason for c in bedside.checks_of(record)),
-        "signed": signed,
-        "infused": infused,
-        "shown": shown,
-        "moments": infusions.MOMENTS,
-        "vitals": infusions.VITAL_BOUNDS,
-        "now_local": local_now_input(request),
-    }
+    context = views.bedside_check_view(session, check_id=check_id)
+    context["now_local"] = local_now_input(request)
     return render(request, "clinical/bedside_check.html", context)
 
 

@@ -4,13 +4,9 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import select
 
-from mfg import quantities
-from mfg.audit.machines import MARKER_RESULT
-from mfg.audit.service import history
-from mfg.auth.permissions import Action, may
-from mfg.donors import biopsies, eligibility, service
+from mfg.auth.permissions import Action
+from mfg.donors import biopsies, eligibility, service, views
 from mfg.donors.scan_and_label import quarantine_text
 from mfg.donors.schemas import (
     BiopsyIn,
@@ -24,9 +20,7 @@ from mfg.donors.schemas import (
 )
 from mfg.errors import MfgError
 from mfg.identifiers.isbt128 import Din
-from mfg.models import Donor, MarkerOutcome, User
-from mfg.signatures import service as signatures
-from mfg.signatures.offers import entry_offers
+from mfg.models import Donor, User
 from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
@@ -44,18 +38,8 @@ def _back(request: Request, url: str, message: str) -> RedirectResponse:
 
 @router.get("/donors", response_class=HTMLResponse, name="donors")
 def donors_page(request: Request, actor: Viewer, session: SessionDep, status: str = "") -> Response:
-    items, total = service.list_donors(session, actor=actor, status=status or None, limit=500)
-    return render(
-        request,
-        "donors/list.html",
-        {
-            "donors": items,
-            "total": total,
-            "status": status,
-            "may_register": may(actor, Action.REGISTER_DONORS),
-            "birth_years": quantities.birth_year_bounds(service.local_today(session).year),
-        },
-    )
+    context = views.donors_view(session, actor=actor, status=status)
+    return render(request, "donors/list.html", context)
 
 
 @router.post("/donors")
@@ -71,41 +55,7 @@ def donors_register(
 
 @router.get("/donors/{code}", response_class=HTMLResponse, name="donor")
 def donor_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
-    donor = service.get_donor(session, code)
-    version, markers = service.current_marker_set(session)
-    results = service.results_of(session, donor)
-    determinations = eligibility.determinations_of(session, donor)
-    shown = [
-        (d, signatures.shown(session, entity_type="eligibility", entity_id=d.id))
-        for d in determinations
-    ]
-    rows, _ = biopsies.list_biopsies_of(session, donor)
-    context = {
-        "donor": donor,
-        "markers": markers,
-        "marker_version": version.version,
-        "results": results,
-        "biopsies": rows,
-        "determinations": shown,
-        "outcomes": list(MarkerOutcome),
-        "blocking": eligibility.eligibility_check(session, donor)
-        if donor.status == "registered"
-        else [],
-        "events": history(session, entity_type="donor", entity_id=donor.code),
-        "users": {u.id: u.full_name for u in session.exec(select(User)).all()},
-        "may": {a.name: may(actor, a) for a in Action},
-        "offers": {
-            r.id: entry_offers(
-                MARKER_RESULT,
-                r,
-                actor,
-                verify=Action.VERIFY_MARKER_RESULTS,
-                invalidate=Action.ENTER_MARKER_RESULTS,
-            )
-            for r in results
-        },
-        "actor": actor,
-    }
+    context = views.donor_view(session, actor=actor, donor=service.get_donor(session, code))
     return render(request, "donors/donor.html", context)
 
 
@@ -251,20 +201,9 @@ def receive_page(
 
 @router.get("/biopsies/{din}", response_class=HTMLResponse, name="biopsy")
 def biopsy_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
-    biopsy = biopsies.get_biopsy(session, din)
-    donor = session.get(Donor, biopsy.donor_id)
-    context = {
-        "biopsy": biopsy,
-        "donor": donor,
-        "din": Din.parse(biopsy.din),
-        "status_text": quarantine_text(donor, biopsy),
-        "events": history(session, entity_type="biopsy", entity_id=biopsy.din),
-        "may_receive": may(actor, Action.RECEIVE_BIOPSIES),
-        "may_print": may(actor, Action.PRINT_LABELS),
-        # the receipt time defaults to now on the facility's clock (not the browser's)
-        "now_local": local_now_input(request),
-        "transport_bounds": quantities.BIOPSY_TRANSPORT_TEMP_C,
-    }
+    context = views.biopsy_view(session, actor=actor, biopsy=biopsies.get_biopsy(session, din))
+    # the receipt time defaults to now on the facility's clock (not the browser's)
+    context["now_local"] = local_now_input(request)
     return render(request, "donors/biopsy.html", context)
 
 

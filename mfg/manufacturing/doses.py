@@ -25,7 +25,7 @@ from mfg.identifiers.errors import ScanError
 from mfg.identifiers.isbt128 import ProductCode, format_expiry
 from mfg.identifiers.scan import ParsedScan, TokenKind, parse_scan
 from mfg.manufacturing.lots import harvest_of
-from mfg.manufacturing.rules import dose_expiry, fill_problems
+from mfg.manufacturing.rules import dose_expiry, fill_problems, label_is_of_lot
 from mfg.manufacturing.schemas import FillIn, LabelCheckIn
 from mfg.models import Dose, Harvest, Lot, LotStatus, Meaning, User, utcnow
 from mfg.signatures import service as signatures
@@ -289,3 +289,15 @@ def verify_label(session: Session, *, actor: User, dose: Dose, command: LabelChe
         changes={"label_verified_at": [None, dose.label_verified_at]},
     )
     return dose
+
+
+def verify_label_of_lot(session: Session, *, actor: User, lot: Lot, command: LabelCheckIn) -> Dose:
+    """A dose label scanned at ``lot``'s bench: it must be the label of a dose of this lot, and
+    match that dose (``verify_label``)."""
+    dose = get_dose(session, command.scanned)
+    refused = label_is_of_lot(
+        dose_identifier=dose.identifier, dose_lot_id=dose.lot_id, lot_id=lot.id, lot_din=lot.din
+    )
+    if refused is not None:
+        raise RuleViolation.of([refused], several=refused.code, field="scanned")
+    return verify_label(session, actor=actor, dose=dose, command=command)

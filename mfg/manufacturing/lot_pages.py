@@ -7,11 +7,9 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mfg import quantities
-from mfg.audit.service import history
-from mfg.auth.permissions import Action, may
-from mfg.errors import InvalidInput
+from mfg.auth.permissions import Action
 from mfg.identifiers.isbt128 import Din
-from mfg.manufacturing import batchrecord, cultures, doses, lots, pools, storage, views
+from mfg.manufacturing import batchrecord, doses, lots, pools, storage, views
 from mfg.manufacturing.schemas import (
     FillIn,
     HarvestIn,
@@ -23,7 +21,6 @@ from mfg.manufacturing.schemas import (
 )
 from mfg.models import DoseStatus, Lot, User
 from mfg.quantities import counted
-from mfg.signatures import service as signatures
 from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
@@ -35,17 +32,8 @@ Viewer = Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))]
 
 @router.get("/lots", response_class=HTMLResponse, name="lots")
 def lots_page(request: Request, actor: Viewer, session: SessionDep, status: str = "") -> Response:
-    items, total = pools.list_lots(session, actor=actor, status=status or None, limit=500)
-    pending, _ = cultures.list_cultures(session, actor=actor, status="in_process", limit=500)
-    context = {
-        "lots": items,
-        "total": total,
-        "status": status,
-        "in_process": pending,
-        "may_pool": may(actor, Action.POOL_CULTURES),
-        "now_local": local_now_input(request),
-        "bounds": quantities,
-    }
+    context = views.lots_view(session, actor=actor, status=status)
+    context |= {"now_local": local_now_input(request), "bounds": quantities}
     return render(request, "manufacturing/lots.html", context)
 
 
@@ -155,22 +143,8 @@ def dose_page(
     identifier: str, request: Request, actor: DoseViewer, session: SessionDep
 ) -> Response:
     dose = doses.get_dose(session, identifier)
-    lot = session.get(Lot, dose.lot_id)
-    shown = []
-    if dose.thawed_at:
-        shown = signatures.shown(session, entity_type="thaw", entity_id=dose.identifier)
-    context = {
-        "dose": dose,
-        "lot": lot,
-        "din": Din.parse(lot.din),
-        "location": storage.location_text(dose),
-        "signatures": shown,
-        "events": history(session, entity_type="dose", entity_id=dose.identifier),
-        "may_thaw": may(actor, Action.THAW_DOSES) and dose.status in storage.THAWABLE,
-        "may_print": may(actor, Action.PRINT_LABELS),
-        "may_view_lot": may(actor, Action.VIEW_MANUFACTURING),
-        "now_local": local_now_input(request),
-    }
+    context = views.dose_view(session, actor=actor, dose=dose)
+    context |= {"din": Din.parse(context["lot"].din), "now_local": local_now_input(request)}
     return render(request, "manufacturing/dose.html", context)
 
 
@@ -204,13 +178,6 @@ def lot_label_check(
 ) -> Response:
     """Scan a printed dose label: it must match a dose of this lot, DIN, product and expiry."""
     lot = pools.get_lot(session, din)
-    dose = doses.get_dose(session, command.scanned)
-    if dose.lot_id != lot.id:
-        raise InvalidInput(
-            f"This label is for dose {dose.identifier}, not a dose of lot {din}.",
-            code="label_mismatch",
-            details={"field": "scanned"},
-        )
-    doses.verify_label(session, actor=actor, dose=dose, command=command)
+    dose = doses.verify_label_of_lot(session, actor=actor, lot=lot, command=command)
     flash(request, f"Label of dose {dose.division} matches.")
     return RedirectResponse(f"/lots/{din}", status_code=303)

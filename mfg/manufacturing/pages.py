@@ -6,13 +6,10 @@ from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mfg import quantities
-from mfg.audit.service import history
-from mfg.auth.permissions import Action, may
-from mfg.errors import MfgError
-from mfg.manufacturing import cultures, materials
+from mfg.auth.permissions import Action
+from mfg.manufacturing import cultures, materials, views
 from mfg.manufacturing.schemas import CultureStart, MaterialCreate, MaterialDecision, PassageIn
-from mfg.models import Biopsy, Culture, User
-from mfg.signatures import service as signatures
+from mfg.models import User
 from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
@@ -31,34 +28,7 @@ def materials_page(
     scan: Annotated[str, Query(max_length=500)] = "",
 ) -> Response:
     """The lots, and the registration form prefilled from a scanned supplier bar code."""
-    prefill: dict = {}
-    scan_error = None
-    if scan.strip():
-        try:
-            prefill = materials.gs1_fields(scan)
-            previous = (
-                materials.last_lot_of_gtin(session, prefill["gtin"])
-                if prefill.get("gtin")
-                else None
-            )
-            if previous is not None:
-                prefill.update(
-                    name=previous.name,
-                    supplier=previous.supplier,
-                    catalogue_number=previous.catalogue_number,
-                )
-        except MfgError as error:
-            scan_error = error.message
-    items, total = materials.list_materials(session, actor=actor, status=status or None, limit=500)
-    context = {
-        "lots": items,
-        "total": total,
-        "status": status,
-        "prefill": prefill,
-        "scan": scan,
-        "scan_error": scan_error,
-        "may_register": may(actor, Action.REGISTER_MATERIALS),
-    }
+    context = views.materials_view(session, actor=actor, status=status, scan=scan)
     return render(request, "manufacturing/materials.html", context)
 
 
@@ -79,14 +49,7 @@ def materials_register(
 @router.get("/materials/{code}", response_class=HTMLResponse, name="material")
 def material_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
     lot = materials.get_material(session, code)
-    shown = signatures.shown(session, entity_type="material", entity_id=lot.code)
-    context = {
-        "lot": lot,
-        "signatures": shown,
-        "events": history(session, entity_type="material", entity_id=lot.code),
-        "may_decide": may(actor, Action.DECIDE_MATERIALS),
-        "may_print": may(actor, Action.PRINT_LABELS),
-    }
+    context = views.material_view(session, actor=actor, lot=lot)
     return render(request, "manufacturing/material.html", context)
 
 
@@ -108,15 +71,8 @@ def material_decide(
 def cultures_page(
     request: Request, actor: Viewer, session: SessionDep, status: str = ""
 ) -> Response:
-    items, total = cultures.list_cultures(session, actor=actor, status=status or None, limit=500)
-    context = {
-        "cultures": items,
-        "total": total,
-        "status": status,
-        "may_perform": may(actor, Action.PERFORM_CULTURE_STEPS),
-        "now_local": local_now_input(request),
-        "bounds": quantities,
-    }
+    context = views.cultures_view(session, actor=actor, status=status)
+    context |= {"now_local": local_now_input(request), "bounds": quantities}
     return render(request, "manufacturing/cultures.html", context)
 
 
@@ -135,29 +91,9 @@ def cultures_start(
 @router.get("/cultures/{code}", response_class=HTMLResponse, name="culture")
 def culture_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
     culture = cultures.get_culture(session, code)
-    record = cultures.passage_of(session, culture)
-    children = cultures.children_of(session, culture)
-    step_lots = cultures.materials_of(session, "culture", culture.id)
-    passage_lots = cultures.materials_of(session, "passage", record.id) if record else []
-    shown = signatures.shown(session, entity_type="culture", entity_id=culture.code)
-    if record:
-        shown += signatures.shown(session, entity_type="passage", entity_id=record.id)
-    context = {
-        "culture": culture,
-        "passage": record,
-        "children": children,
-        "step_lots": step_lots,
-        "passage_lots": passage_lots,
-        "signatures": shown,
-        "parent": session.get(Culture, culture.parent_id) if culture.parent_id else None,
-        "biopsy": session.get(Biopsy, culture.biopsy_id),
-        "events": history(session, entity_type="culture", entity_id=culture.code),
-        "may_perform": may(actor, Action.PERFORM_CULTURE_STEPS),
-        "may_print": may(actor, Action.PRINT_LABELS),
-        "min_viability": request.app.state.settings.inprocess_viability_min_pct,
-        "now_local": local_now_input(request),
-        "bounds": quantities,
-    }
+    settings = request.app.state.settings
+    context = views.culture_view(session, actor=actor, culture=culture, settings=settings)
+    context |= {"now_local": local_now_input(request), "bounds": quantities}
     return render(request, "manufacturing/culture.html", context)
 
 

@@ -252,6 +252,23 @@ def storage_problems(*, temperature_c: float, max_temperature_c: float) -> list[
     return []
 
 
+def label_is_of_lot(
+    *, dose_identifier: str, dose_lot_id: int, lot_id: int, lot_din: str
+) -> Reason | None:
+    """A dose label checked at a lot's bench belongs to a dose of that lot: a label of another
+    lot's dose is refused, however well it scans.
+
+    Code: label_mismatch
+    Clause: EU 2004/23/EC, 2006/86/EC
+    """
+    if dose_lot_id != lot_id:
+        return Reason(
+            "label_mismatch",
+            f"This label is for dose {dose_identifier}, not a dose of lot {lot_din}.",
+        )
+    return None
+
+
 def dose_expiry(filled_at: datetime, *, shelf_life_days: int, tz: tzinfo) -> datetime:
     """The end (23:59 local) of the last day of the shelf life, counted from the fill."""
     last_day = filled_at.astimezone(tz).date() + timedelta(days=shelf_life_days)

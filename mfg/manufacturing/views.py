@@ -1,6 +1,7 @@
-"""What the lot's bench page shows and which of its actions it offers, built outside the router.
+"""What the manufacturing pages show and which of their actions they offer, built outside the
+routers: the lots, the lot's bench page, the material lots, the culture vessels and the doses.
 
-An action is offered when the lot's transition table allows the move it makes, the permission
+An action is offered when the row's transition table allows the move it makes, the permission
 table allows the reader, and what it rests on is there (a fill needs its harvest). The template
 only asks whether an action is offered (``"harvest" in offers``); the services refuse the same
 things on their own when a request comes anyway.
@@ -13,13 +14,26 @@ from typing import Any
 
 from sqlmodel import Session
 
-from mfg.audit.machines import LOT
+from mfg.audit.machines import CULTURE, LOT, MATERIAL_LOT
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.config import Settings
 from mfg.deviations.service import open_deviations_of_lot
-from mfg.manufacturing import doses, lots, materials, pools, storage
-from mfg.models import Dose, Harvest, Lot, LotPassage, LotStatus, User
+from mfg.errors import MfgError
+from mfg.manufacturing import cultures, doses, lots, materials, pools, storage
+from mfg.models import (
+    Biopsy,
+    Culture,
+    CultureStatus,
+    Dose,
+    Harvest,
+    Lot,
+    LotPassage,
+    LotStatus,
+    MaterialLot,
+    MaterialStatus,
+    User,
+)
 from mfg.signatures import service as signatures
 
 
@@ -112,4 +126,164 @@ def lot_view(session: Session, *, actor: User, lot: Lot, settings: Settings) -> 
             viability=settings.inprocess_viability_min_pct,
             storage=settings.storage_max_temp_c,
         ),
+    }
+
+
+def _allowed(actor: User, *actions: tuple[str, Action]) -> frozenset[str]:
+    """The offers whose permission ``actor`` holds, for actions that move no row."""
+    return frozenset(offer for offer, action in actions if may(actor, action))
+
+
+def lots_view(session: Session, *, actor: User, status: str) -> dict[str, Any]:
+    """The lots, the culture vessels in process that may be pooled, and whether pooling is
+    offered."""
+    items, total = pools.list_lots(session, actor=actor, status=status or None, limit=500)
+    pending, _ = cultures.list_cultures(session, actor=actor, status="in_process", limit=500)
+    return {
+        "lots": items,
+        "total": total,
+        "status": status,
+        "in_process": pending,
+        "offers": _allowed(actor, ("pool", Action.POOL_CULTURES)),
+    }
+
+
+def _material_prefill(session: Session, scan: str) -> tuple[dict[str, Any], str | None]:
+    """The registration form's fields read from a scanned supplier bar code, completed from the
+    last lot of the same GTIN; or why the scan could not be read."""
+    if not scan.strip():
+        return {}, None
+    try:
+        prefill = materials.gs1_fields(scan)
+        previous = (
+            materials.last_lot_of_gtin(session, prefill["gtin"]) if prefill.get("gtin") else None
+        )
+        if previous is not None:
+            prefill.update(
+                name=previous.name,
+                supplier=previous.supplier,
+                catalogue_number=previous.catalogue_number,
+            )
+    except MfgError as error:
+        return {}, error.message
+    return prefill, None
+
+
+def materials_view(session: Session, *, actor: User, status: str, scan: str) -> dict[str, Any]:
+    """The material lots, the registration form prefilled from a scanned supplier bar code, and
+    whether registering is offered."""
+    prefill, scan_error = _material_prefill(session, scan)
+    items, total = materials.list_materials(session, actor=actor, status=status or None, limit=500)
+    return {
+        "lots": items,
+        "total": total,
+        "status": status,
+        "prefill": prefill,
+        "scan": scan,
+        "scan_error": scan_error,
+        "offers": _allowed(actor, ("register", Action.REGISTER_MATERIALS)),
+    }
+
+
+def material_offers(lot: MaterialLot, actor: User) -> frozenset[str]:
+    """``release`` and ``reject`` where the material lot's transition table allows them and
+    ``actor`` decides on materials; ``print_labels``."""
+    offers = set(_allowed(actor, ("print_labels", Action.PRINT_LABELS)))
+    if may(actor, Action.DECIDE_MATERIALS):
+        if MATERIAL_LOT.can_move(lot, MaterialStatus.RELEASED):
+            offers.add("release")
+        if MATERIAL_LOT.can_move(lot, MaterialStatus.REJECTED):
+            offers.add("reject")
+    return frozenset(offers)
+
+
+def material_view(session: Session, *, actor: User, lot: MaterialLot) -> dict[str, Any]:
+    """A material lot: its signatures, its history and the decisions offered."""
+    return {
+        "lot": lot,
+        "signatures": signatures.shown(session, entity_type="material", entity_id=lot.code),
+        "events": history(session, entity_type="material", entity_id=lot.code),
+        "offers": material_offers(lot, actor),
+    }
+
+
+def cultures_view(session: Session, *, actor: User, status: str) -> dict[str, Any]:
+    """The culture vessels, and whether starting a primary culture is offered."""
+    items, total = cultures.list_cultures(session, actor=actor, status=status or None, limit=500)
+    return {
+        "cultures": items,
+        "total": total,
+        "status": status,
+        "offers": _allowed(actor, ("start", Action.PERFORM_CULTURE_STEPS)),
+    }
+
+
+def culture_offers(culture: Culture, actor: User) -> frozenset[str]:
+    """``passage`` while the vessel's transition table lets it be passaged and ``actor``
+    performs culture steps; ``print_labels``."""
+    offers = set(_allowed(actor, ("print_labels", Action.PRINT_LABELS)))
+    if CULTURE.can_move(culture, CultureStatus.PASSAGED) and may(
+        actor, Action.PERFORM_CULTURE_STEPS
+    ):
+        offers.add("passage")
+    return frozenset(offers)
+
+
+def culture_view(
+    session: Session, *, actor: User, culture: Culture, settings: Settings
+) -> dict[str, Any]:
+    """A culture vessel: its passage, the vessels it gave, the material lots used, the
+    signatures of its steps, its history and the actions offered."""
+    record = cultures.passage_of(session, culture)
+    shown = signatures.shown(session, entity_type="culture", entity_id=culture.code)
+    if record:
+        shown += signatures.shown(session, entity_type="passage", entity_id=record.id)
+    return {
+        "culture": culture,
+        "passage": record,
+        "children": cultures.children_of(session, culture),
+        "step_lots": cultures.materials_of(session, "culture", culture.id),
+        "passage_lots": cultures.materials_of(session, "passage", record.id) if record else [],
+        "signatures": shown,
+        "parent": session.get(Culture, culture.parent_id) if culture.parent_id else None,
+        "biopsy": session.get(Biopsy, culture.biopsy_id),
+        "events": history(session, entity_type="culture", entity_id=culture.code),
+        "offers": culture_offers(culture, actor),
+        "min_viability": settings.inprocess_viability_min_pct,
+    }
+
+
+def dose_offers(dose: Dose, actor: User) -> frozenset[str]:
+    """``thaw`` for a stored dose not yet thawed whose status may be thawed (allocated or
+    issued) when ``actor`` thaws doses; ``print_labels``; ``view_lot`` (its lot and trace)."""
+    offers = set(
+        _allowed(
+            actor,
+            ("print_labels", Action.PRINT_LABELS),
+            ("view_lot", Action.VIEW_MANUFACTURING),
+        )
+    )
+    if (
+        dose.status in storage.THAWABLE
+        and dose.frozen_at is not None
+        and dose.thawed_at is None
+        and may(actor, Action.THAW_DOSES)
+    ):
+        offers.add("thaw")
+    return frozenset(offers)
+
+
+def dose_view(session: Session, *, actor: User, dose: Dose) -> dict[str, Any]:
+    """A dose: its lot, storage place, the thaw's signature, its history and the actions
+    offered."""
+    shown = []
+    if dose.thawed_at:
+        shown = signatures.shown(session, entity_type="thaw", entity_id=dose.identifier)
+    return {
+        "dose": dose,
+        "lot": session.get(Lot, dose.lot_id),
+        "location": storage.location_text(dose),
+        "signatures": shown,
+        "events": history(session, entity_type="dose", entity_id=dose.identifier),
+        "offers": dose_offers(dose, actor),
     }

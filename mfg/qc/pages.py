@@ -1,35 +1,22 @@
 """QC pages: the worklist, result entry by scanning the sample, the lot's QC summary,
 deviations, and specifications."""
 
-import json
 import tomllib
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mfg.audit.machines import QC_RESULT
-from mfg.audit.service import history
-from mfg.auth.permissions import Action, may
+from mfg.auth.permissions import Action
 from mfg.deviations import service as deviations
-from mfg.deviations.subjects import subjects_of
 from mfg.errors import InvalidInput
 from mfg.manufacturing.pools import get_lot
 from mfg.models import (
-    Deviation,
-    Lot,
-    QcResult,
-    QcResultStatus,
     QcSample,
-    SampleStatus,
-    SpecVersion,
     User,
 )
-from mfg.qc import results, rules, samples, specs
-from mfg.qc.summary import lot_qc
+from mfg.qc import results, samples, specs, views
 from mfg.quantities import Number
-from mfg.signatures import service as signatures
-from mfg.signatures.offers import entry_offers
 from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_datetime, local_now_input
 from mfg.web.security import Allow
@@ -45,29 +32,9 @@ When = Annotated[str, Form(max_length=32)]
 @router.get("/qc", response_class=HTMLResponse, name="qc_worklist")
 def worklist(request: Request, actor: Viewer, session: SessionDep) -> Response:
     """Samples awaiting results, and results awaiting a second analyst's verification."""
-    awaiting, _ = samples.list_samples(
-        session, actor=actor, status=SampleStatus.AWAITING, limit=500
-    )
-    pending = results.awaiting_verification(session, actor=actor)
-    context = {
-        "samples": awaiting,
-        "pending": [(r, session.get(QcSample, r.sample_id)) for r in pending],
-        "names": lambda user_id: session.get(User, user_id).full_name,
-        "may_take": may(actor, Action.TAKE_SAMPLES),
-        "offers": {r.id: _result_offers(r, actor) for r in pending},
-        "now_local": local_now_input(request),
-    }
+    context = views.worklist_view(session, actor=actor)
+    context["now_local"] = local_now_input(request)
     return render(request, "qc/worklist.html", context)
-
-
-def _result_offers(result: QcResult, actor: User) -> frozenset[str]:
-    return entry_offers(
-        QC_RESULT,
-        result,
-        actor,
-        verify=Action.VERIFY_QC_RESULTS,
-        invalidate=Action.INVALIDATE_QC_RESULTS,
-    )
 
 
 @router.post("/qc/samples")
@@ -93,30 +60,8 @@ def sample_take(
 @router.get("/qc/samples/{code}", response_class=HTMLResponse, name="qc_sample")
 def sample_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
     sample = samples.get_sample(session, code)
-    spec = session.get(SpecVersion, sample.spec_version_id)
-    tests = {t.code: t for t in specs.tests_of(session, spec)}
-    requested = [tests[c] for c in samples.requested_tests(sample) if c in tests]
-    entered = results.results_of(session, sample)
-    standing = [r for r in entered if r.status != QcResultStatus.INVALIDATED]
-    context = {
-        "sample": sample,
-        "spec": spec,
-        "requested": requested,
-        "readings": {t.code: rules.readings_of(t) for t in requested},
-        "next_reading": {
-            t.code: rules.next_reading(t, [r.reading for r in standing if r.test_code == t.code])
-            for t in requested
-        },
-        "results": entered,
-        "shown_value": results.shown_value,
-        "names": lambda user_id: session.get(User, user_id).full_name if user_id else "",
-        "lot": session.get(Lot, sample.lot_id) if sample.lot_id else None,
-        "events": history(session, entity_type="qc_sample", entity_id=sample.code),
-        "may_enter": may(actor, Action.ENTER_QC_RESULTS),
-        "offers": {r.id: _result_offers(r, actor) for r in entered},
-        "may_print": may(actor, Action.PRINT_LABELS),
-        "now_local": local_now_input(request),
-    }
+    context = views.sample_view(session, actor=actor, sample=sample)
+    context["now_local"] = local_now_input(request)
     return render(request, "qc/sample.html", context)
 
 
@@ -195,17 +140,8 @@ def result_invalidate(
 
 @router.get("/lots/{din}/qc", response_class=HTMLResponse, name="lot_qc")
 def lot_qc_page(din: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
-    lot = get_lot(session, din)
-    lot_samples, _ = samples.list_samples(session, actor=actor, lot=lot, limit=500)
-    context = {
-        "lot": lot,
-        "summary": lot_qc(session, lot),
-        "samples": lot_samples,
-        "shown_value": results.shown_value,
-        "deviations": deviations.open_deviations_of_lot(session, lot),
-        "may_take": may(actor, Action.TAKE_SAMPLES),
-        "now_local": local_now_input(request),
-    }
+    context = views.lot_qc_view(session, actor=actor, lot=get_lot(session, din))
+    context["now_local"] = local_now_input(request)
     return render(request, "qc/lot_qc.html", context)
 
 
@@ -213,17 +149,7 @@ def lot_qc_page(din: str, request: Request, actor: Viewer, session: SessionDep) 
 def deviations_page(
     request: Request, actor: Viewer, session: SessionDep, status: str = ""
 ) -> Response:
-    items, total = deviations.list_deviations(
-        session, actor=actor, status=status or None, limit=500
-    )
-    context = {
-        "deviations": items,
-        "total": total,
-        "status": status,
-        "lots": {d.lot_id: session.get(Lot, d.lot_id) for d in items if d.lot_id},
-        "subjects": subjects_of(session, items),
-        "may_open": may(actor, Action.OPEN_DEVIATIONS),
-    }
+    context = views.deviations_view(session, actor=actor, status=status)
     return render(request, "qc/deviations.html", context)
 
 
@@ -253,17 +179,8 @@ def deviation_open(
 
 @router.get("/deviations/{code}", response_class=HTMLResponse, name="deviation")
 def deviation_page(code: str, request: Request, actor: Viewer, session: SessionDep) -> Response:
-    deviation: Deviation = deviations.get_deviation(session, code)
-    shown = signatures.shown(session, entity_type="deviation", entity_id=deviation.code)
-    context = {
-        "deviation": deviation,
-        "subject": subjects_of(session, [deviation])[deviation.code],
-        "lot": session.get(Lot, deviation.lot_id) if deviation.lot_id else None,
-        "signatures": shown,
-        "events": history(session, entity_type="deviation", entity_id=deviation.code),
-        "may_investigate": may(actor, Action.OPEN_DEVIATIONS),
-        "may_close": may(actor, Action.CLOSE_DEVIATIONS),
-    }
+    deviation = deviations.get_deviation(session, code)
+    context = views.deviation_view(session, actor=actor, deviation=deviation)
     return render(request, "qc/deviation.html", context)
 
 
@@ -310,41 +227,11 @@ def specifications_page(request: Request, actor: Viewer, session: SessionDep) ->
     return render(request, "qc/specifications.html", context)
 
 
-def _as_toml(tests: list[dict]) -> str:
-    """The tests in the editable form of mfg/defaults/specification.toml."""
-    lines = []
-    for t in tests:
-        lines.append("[[tests]]")
-        for key, value in t.items():
-            if key == "limit" or value is None or value == "":
-                continue
-            if isinstance(value, bool):
-                lines.append(f"{key} = {'true' if value else 'false'}")
-            elif isinstance(value, int | float):
-                lines.append(f"{key} = {value:g}")
-            else:
-                lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
-        lines.append("")
-    return "\n".join(lines)
-
-
 @router.get("/specifications/{version}", response_class=HTMLResponse, name="specification")
 def specification_page(
     version: int, request: Request, actor: Viewer, session: SessionDep
 ) -> Response:
-    spec = specs.get_spec(session, version)
-    tests = specs.tests_of(session, spec)
-    context = {
-        "spec": spec,
-        "tests": tests,
-        "limits": {t.id: specs.as_dict(t)["limit"] for t in tests},
-        "signatures": signatures.shown(
-            session, entity_type="specification", entity_id=str(spec.version)
-        ),
-        "editable": _as_toml([specs.as_dict(t) for t in tests]),
-        "may_manage": may(actor, Action.MANAGE_SPECIFICATIONS),
-        "events": history(session, entity_type="specification", entity_id=str(spec.version)),
-    }
+    context = views.specification_view(session, actor=actor, spec=specs.get_spec(session, version))
     return render(request, "qc/specification.html", context)
 
 

@@ -137,3 +137,10 @@ def shown(session: Session, *, entity_type: str, entity_id: str | int) -> list[S
         return []
     content = content_of(session, entity_type=entity_type, entity_id=entity_id)
     return [ShownSignature(s, matches(s, content)) for s in found]
+
+
+def signed_and_matching(session: Session, *, entity_type: str, entity_id: str | int) -> bool:
+    """The record carries a signature, and every signature of it still matches the record (the
+    ``signature_valid`` of an API answer)."""
+    found = shown(session, entity_type=entity_type, entity_id=entity_id)
+    return bool(found) and all(s.valid for s in found)

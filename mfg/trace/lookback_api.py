@@ -72,7 +72,6 @@ class HoldIn(BaseModel):
 def _holds(session: Session, kind: str, identifier: str) -> list[HoldPublic]:
     found = []
     for hold in lookback.holds_of(session, kind=kind, identifier=identifier):
-        shown = signatures.shown(session, entity_type="lookback_hold", entity_id=hold.id)
         found.append(
             HoldPublic(
                 id=hold.id,
@@ -81,7 +80,9 @@ def _holds(session: Session, kind: str, identifier: str) -> list[HoldPublic]:
                 patients=lookback.held_patients(hold),
                 held_by=session.get(User, hold.held_by_id).username,
                 held_at=hold.held_at,
-                signature_valid=bool(shown) and all(s.valid for s in shown),
+                signature_valid=signatures.signed_and_matching(
+                    session, entity_type="lookback_hold", entity_id=hold.id
+                ),
             )
         )
     return found

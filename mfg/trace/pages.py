@@ -4,15 +4,11 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from markupsafe import Markup
 
-from mfg.auth.permissions import Action, may
-from mfg.manufacturing.storage import location_text
+from mfg.auth.permissions import Action
 from mfg.models import User
-from mfg.trace import fhir, lookback, notifications
-from mfg.trace.graph import Trace
+from mfg.trace import lookback, notifications, views
 from mfg.trace.lookup import resolve_code
-from mfg.trace.render import DRAWN_NODES, drawable, table_rows, trace_svg
 from mfg.trace.service import collector_paused, trace
 from mfg.web.deps import Router, SessionDep, WriteSessionDep
 from mfg.web.security import Allow
@@ -33,24 +29,11 @@ def trace_page(
     # trace and the rendered template's context are freed: only the page's text is left.
     with collector_paused():
         result = trace(session, actor=actor, kind=kind, identifier=identifier)
-        context = _trace_context(actor, result, kind, identifier)
+        context = views.trace_view(actor, result, kind, identifier)
         del result
         body = render(request, "trace/trace.html", context).body
         del context
     return HTMLResponse(body)
-
-
-def _trace_context(actor: User, result: Trace, kind: str, identifier: str) -> dict:
-    return {
-        "trace": result,
-        "rows": table_rows(result),
-        "drawn_nodes": DRAWN_NODES,
-        # built from escaped parts in render.py
-        "svg": Markup(trace_svg(result)) if drawable(result) else None,  # noqa: S704
-        "fhir_url": f"/api/fhir/{kind}s/{identifier}?download=true"
-        if kind in fhir.KINDS and may(actor, Action.EXPORT_FHIR)
-        else None,
-    }
 
 
 @router.get("/lookback/{kind}/{identifier}", response_class=HTMLResponse, name="lookback")
@@ -61,12 +44,7 @@ def lookback_page(
     actor: Annotated[User, Depends(Allow(Action.VIEW_MANUFACTURING))],
     session: SessionDep,
 ) -> Response:
-    result = lookback.look_back(session, actor=actor, kind=kind, identifier=identifier)
-    context = {
-        "result": result,
-        "location": location_text,
-        "may_hold": may(actor, Action.RELEASE_LOTS),
-    }
+    context = views.lookback_view(session, actor=actor, kind=kind, identifier=identifier)
     return render(request, "trace/lookback.html", context)
 
 

@@ -222,3 +222,19 @@ def test_a_dose_label_is_checked_by_scanning_it_not_by_typing_its_code(lab) -> N
     with pytest.raises(RuleViolation) as refused:
         lab.run("technician", check)
     assert refused.value.code == "label_typed_by_hand"
+
+
+def test_a_label_of_another_lots_dose_is_refused_at_this_lots_bench(lab) -> None:
+    """The rule "this label belongs to this lot" is the service's (``label_is_of_lot``), not
+    only the page's: the label of a dose of another lot is refused, nothing checked."""
+    lot, _ = filled_lot(lab, count=1)
+    _, others = filled_lot(lab, count=1)
+    scanned = LabelCheckIn(scanned=f"={others[0].identifier[:13]}00=<{others[0].product_code}")
+
+    def check(s, a):
+        doses.verify_label_of_lot(s, actor=a, lot=pools.get_lot(s, lot.din), command=scanned)
+
+    with pytest.raises(RuleViolation) as refused:
+        lab.run("technician", check)
+    assert refused.value.code == "label_mismatch" and refused.value.status_code == 422
+    assert refused.value.details["field"] == "scanned"

@@ -1,10 +1,22 @@
-"""The actions the lot page offers: from the lot's transition table, the permission table and
-what each step rests on (pure: no database)."""
+"""The actions the lot, material, culture and dose pages offer: from the row's transition table,
+the permission table and what each step rests on (pure: no database)."""
 
 import pytest
 
-from mfg.manufacturing.views import lot_offers
-from mfg.models import Dose, Harvest, Lot, LotStatus, User, utcnow
+from mfg.manufacturing.views import culture_offers, dose_offers, lot_offers, material_offers
+from mfg.models import (
+    Culture,
+    CultureStatus,
+    Dose,
+    DoseStatus,
+    Harvest,
+    Lot,
+    LotStatus,
+    MaterialLot,
+    MaterialStatus,
+    User,
+    utcnow,
+)
 
 
 def _user(role: str) -> User:
@@ -76,3 +88,55 @@ def test_lot_offers_the_release_page_once_the_lot_is_filled(
 ) -> None:
     offers = lot_offers(_lot(status), _user("qa"), harvest=HARVEST, filled=[])
     assert ("view_release" in offers) is linked
+
+
+@pytest.mark.parametrize(
+    ("status", "role", "decisions"),
+    [
+        (MaterialStatus.QUARANTINED, "qa", {"release", "reject"}),
+        (MaterialStatus.RELEASED, "qa", {"reject"}),  # a supplier recall
+        (MaterialStatus.REJECTED, "qa", set()),
+        (MaterialStatus.QUARANTINED, "technician", set()),
+    ],
+)
+def test_material_offers_the_decisions_its_status_and_the_role_allow(
+    status: MaterialStatus, role: str, decisions: set[str]
+) -> None:
+    lot = MaterialLot(code="ML0000011", status=status)
+    assert material_offers(lot, _user(role)) & {"release", "reject"} == decisions
+
+
+@pytest.mark.parametrize(
+    ("status", "role", "offered"),
+    [
+        (CultureStatus.IN_PROCESS, "technician", True),
+        (CultureStatus.PASSAGED, "technician", False),
+        (CultureStatus.POOLED, "technician", False),
+        (CultureStatus.IN_PROCESS, "qa", False),
+    ],
+)
+def test_culture_offers_a_passage_only_in_process_and_to_the_bench(
+    status: CultureStatus, role: str, offered: bool
+) -> None:
+    culture = Culture(code="CV0000011", status=status)
+    assert ("passage" in culture_offers(culture, _user(role))) is offered
+
+
+@pytest.mark.parametrize(
+    ("status", "frozen", "thawed", "role", "offered"),
+    [
+        (DoseStatus.ALLOCATED, True, False, "technician", True),
+        (DoseStatus.ISSUED, True, False, "clinician", True),
+        (DoseStatus.QUARANTINE, True, False, "technician", False),
+        (DoseStatus.AVAILABLE, True, False, "technician", False),
+        (DoseStatus.ALLOCATED, False, False, "technician", False),  # never stored
+        (DoseStatus.ISSUED, True, True, "clinician", False),  # thawed already
+        (DoseStatus.ALLOCATED, True, False, "qa", False),
+    ],
+)
+def test_dose_offers_the_thaw_of_a_stored_allocated_or_issued_dose(
+    status: DoseStatus, frozen: bool, thawed: bool, role: str, offered: bool
+) -> None:
+    now = utcnow()
+    dose = Dose(status=status, frozen_at=now if frozen else None, thawed_at=now if thawed else None)
+    assert ("thaw" in dose_offers(dose, _user(role))) is offered

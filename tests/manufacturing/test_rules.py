@@ -14,6 +14,7 @@ from mfg.manufacturing.rules import (
     below_viability_specification,
     fill_problems,
     harvest_limit_problems,
+    label_is_of_lot,
     low_viability_problems,
     material_use_problems,
     pooling_problems,
@@ -172,6 +173,22 @@ def test_storage_problems_at_below_and_above_the_limit(temperature, expected) ->
     assert codes(found) == expected
 
 
+# --- a label checked at a lot's bench -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dose_lot_id", "expected"), [(6, "label_mismatch"), (7, None), (8, "label_mismatch")]
+)
+def test_label_is_of_lot_refuses_a_dose_of_another_lot(dose_lot_id, expected) -> None:
+    found = label_is_of_lot(
+        dose_identifier="A999926000012S1234VA0", dose_lot_id=dose_lot_id, lot_id=7, lot_din="X"
+    )
+    assert (found.code if found else None) == expected
+    if found:
+        assert not found.conflict  # the scan is at fault (422), not the lot
+        assert "A999926000012S1234VA0" in found.message
+
+
 def test_every_manufacturing_guard_here_has_a_test_named_after_it() -> None:
     tests = [name for name in dir(sys.modules[__name__]) if name.startswith("test_")]
     guards = (
@@ -182,6 +199,7 @@ def test_every_manufacturing_guard_here_has_a_test_named_after_it() -> None:
         reseeding_problems,
         fill_problems,
         storage_problems,
+        label_is_of_lot,
     )
     for guard in guards:
         assert any(guard.__name__ in name for name in tests), guard.__name__
