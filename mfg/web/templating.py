@@ -9,10 +9,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from mfg import PRODUCT_NAME, __version__
+from mfg import PRODUCT_NAME, __version__, i18n
 from mfg.auth.permissions import Action, may
 from mfg.db import PROJECT_ROOT
+from mfg.models import Role
 from mfg.quantities import counted
+from mfg.web.language import language_of
 from mfg.web.security import csrf_token
 from mfg.web.urls import record_url
 
@@ -20,6 +22,14 @@ TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.add_extension("jinja2.ext.i18n")
+# The templates' _() and ngettext() read the language of the request being rendered (mfg.i18n).
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.raw_gettext, i18n.raw_ngettext, newstyle=True
+)
+templates.env.filters["number"] = i18n.format_number
+templates.env.filters["role_name"] = lambda role: i18n.gettext(Role(role).label)
+templates.env.filters["percent"] = i18n.format_percent
 templates.env.globals.update(product_name=PRODUCT_NAME, version=__version__, record_url=record_url)
 templates.env.filters["fromjson"] = json.loads
 
@@ -84,4 +94,7 @@ def render(
         "flashes": request.session.pop("flash", []) if "session" in request.scope else [],
         **(context or {}),
     }
-    return templates.TemplateResponse(request, name, page_context, status_code=status_code)
+    language = language_of(request)
+    page_context["language"] = language
+    with i18n.use_language(language):
+        return templates.TemplateResponse(request, name, page_context, status_code=status_code)
