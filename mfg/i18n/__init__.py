@@ -113,6 +113,17 @@ def ngettext(singular: str, plural: str, n: int, /, **params: object) -> str:
     return text % {"num": n, **params}
 
 
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the current language, as meant in ``context`` (a status word is not the
+    button of the same spelling)."""
+    return translations(_language.get()).pgettext(context, message)
+
+
+def pgettext_noop(context: str, message: str) -> str:
+    """Marks ``message`` in ``context`` for extraction; translated with :func:`pgettext`."""
+    return message
+
+
 def N_(message: str) -> str:
     """Marks ``message`` for extraction; it is translated where it is shown."""
     return message

@@ -20,7 +20,7 @@ PROJECT_ROOT = LOCALE_DIR.parent.parent.parent
 MAPPING = LOCALE_DIR.parent / "babel.cfg"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 # Markers besides gettext's own: N_ (translate where shown), and gettext with parameters.
-KEYWORDS = ("N_",)
+KEYWORDS = ("N_", "pgettext_noop:1c,2")
 # Languages whose catalog must be complete: a page shown in them may hold no English.
 COMPLETE = ("ru",)
 
@@ -102,7 +102,7 @@ def gaps(language: str) -> Gaps:
         if not message.id:
             continue
         key = message.id if isinstance(message.id, str) else message.id[0]
-        translated = catalog.get(message.id)
+        translated = catalog.get(message.id, context=message.context)
         if translated is None:
             found.missing.append(key)
         elif translated.fuzzy:

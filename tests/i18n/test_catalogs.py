@@ -52,3 +52,13 @@ def test_belarusian_is_set_up_for_translation() -> None:
     assert "be" in LANGUAGES
     assert catalogs.catalog_path("be").exists()
     assert not catalogs.gaps("be").missing  # every message is there, waiting for its translation
+
+
+def test_the_committed_glossary_is_what_the_code_and_the_catalogs_give() -> None:
+    from mfg.docs import glossary
+
+    committed = glossary.GLOSSARY.read_text(encoding="utf-8")
+    assert committed == glossary.render(), "run python -m mfg.docs glossary"
+    # every regulated word has its Russian translation (the second column is never empty)
+    rows = [line.split("|") for line in committed.splitlines() if line.startswith("| ")]
+    assert all(row[2].strip() for row in rows), [row[1] for row in rows if not row[2].strip()]

@@ -145,3 +145,34 @@ def test_a_percentage_reads_with_the_locales_sign() -> None:
         assert i18n.format_percent(92.4) == "92,4\xa0%"
     with i18n.use_language("en"):
         assert i18n.format_percent(92.4) == "92.4%"
+
+
+def test_a_signature_keeps_its_meaning_as_the_signer_was_shown_it(
+    client: TestClient, users: dict[str, User], engine: Engine
+) -> None:
+    """The meaning's stable code stays English; the text the signer read, in their language,
+    is stored beside it, and the manifestation shows that text to every reader."""
+    from sqlmodel import Session, select
+
+    from mfg.models import Signature
+    from tests.factories import PASSWORD
+
+    technician, qa = bearer(client, "technician"), bearer(client, "qa")
+    client.patch("/api/me", json={"language": "ru"}, headers=qa)
+    body = {"name": "Human platelet lysate", "supplier": "Example", "lot_number": "HPL-1"}
+    body |= {"catalogue_number": "HPL", "expiry": "2030-01-31"}
+    code = client.post("/api/materials", json=body, headers=technician).json()["code"]
+    decided = client.post(
+        f"/api/materials/{code}/decision",
+        json={"release": True, "password": PASSWORD},
+        headers=qa,
+    )
+    assert decided.status_code == 200, decided.text
+    with Session(engine) as session:
+        signature = session.exec(select(Signature).where(Signature.entity_id == code)).one()
+    assert (signature.meaning, signature.language) == ("Released", "ru")
+    assert signature.meaning_shown == "Выпущено"
+    # an English reader sees the words the signer signed
+    log_in(client, "technician")
+    page = client.get(f"/materials/{code}").text
+    assert '<div class="meaning" lang="ru">Выпущено</div>' in page
