@@ -3,7 +3,7 @@ signature keeps its meaning as the signer was shown it
 
 A user's null language means the facility's default (MFG_LANGUAGE). A signature's meaning stays
 its stable code; meaning_shown is the text in the signer's language, language that language.
-Signatures made before were all shown in English.
+Signatures made before were all shown in English: their meaning_shown stays empty.
 
 Revision ID: 0022
 Revises: 0021
@@ -23,33 +23,35 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("app_user") as batch:
-        batch.add_column(
-            sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True)
-        )
-    with op.batch_alter_table("signature") as batch:
-        batch.add_column(
-            sa.Column(
-                "meaning_shown",
-                sqlmodel.sql.sqltypes.AutoString(length=200),
-                nullable=False,
-                server_default=sa.text("''"),
-            )
-        )
-        batch.add_column(
-            sa.Column(
-                "language",
-                sqlmodel.sql.sqltypes.AutoString(length=8),
-                nullable=False,
-                server_default="en",
-            )
-        )
-    op.execute("UPDATE signature SET meaning_shown = meaning WHERE meaning_shown = ''")
+    # Plain ADD COLUMN, not batch mode: on SQLite a batch rebuilds the table and would drop the
+    # triggers that keep signatures append-only. Signatures made before keep an empty
+    # meaning_shown (their meaning was shown in English, as stored) and language "en": no row
+    # is updated.
+    op.add_column(
+        "app_user",
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
+    )
+    op.add_column(
+        "signature",
+        sa.Column(
+            "meaning_shown",
+            sqlmodel.sql.sqltypes.AutoString(length=200),
+            nullable=False,
+            server_default=sa.text("''"),
+        ),
+    )
+    op.add_column(
+        "signature",
+        sa.Column(
+            "language",
+            sqlmodel.sql.sqltypes.AutoString(length=8),
+            nullable=False,
+            server_default="en",
+        ),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("signature") as batch:
-        batch.drop_column("language")
-        batch.drop_column("meaning_shown")
-    with op.batch_alter_table("app_user") as batch:
-        batch.drop_column("language")
+    op.drop_column("signature", "language")
+    op.drop_column("signature", "meaning_shown")
+    op.drop_column("app_user", "language")
