@@ -109,6 +109,8 @@ STATUS_WORDS = (
     i18n.pgettext_noop("status", "superseded"),
     i18n.pgettext_noop("status", "verified"),
     i18n.pgettext_noop("status", "withdrawn"),
+    i18n.pgettext_noop("status", "release completed"),
+    i18n.pgettext_noop("status", "hold lifted"),
 )
 
 
