@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: str = ""
 
+    # The facility's language (docs/architecture.md#languages): pages, refusals and printouts
+    # speak it unless a user chose their own; before login a page follows the browser's.
+    language: Literal["en", "ru", "be"] = "en"
     facility_name: str = "Demonstration cell-therapy facility"
     facility_fin: str = "A9999"
     timezone: str = "Europe/Minsk"

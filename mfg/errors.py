@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from mfg import i18n
+from mfg.i18n import N_
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -36,7 +39,7 @@ class MfgError(Exception):
 
     code: str = "error"
     status_code: int = 400
-    default_message: ClassVar[str] = "The request could not be carried out."
+    default_message: ClassVar[str] = N_("The request could not be carried out.")
 
     def __init__(
         self,
@@ -44,51 +47,68 @@ class MfgError(Exception):
         *,
         details: dict[str, Any] | None = None,
         code: str | None = None,
+        params: dict[str, Any] | None = None,
     ):
-        self.message = message or self.default_message
+        # ``message`` may name ``%(name)s`` parameters: it is then the catalog's message, and
+        # the text is made from it in the language of whoever reads it (localized()).
+        self.template = message or self.default_message
+        self.params = params or {}
+        self.message = self.template % self.params if self.params else self.template
         self.details = details or {}
         if code:
             self.code = code
         super().__init__(self.message)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details}
+        """The answer's body, its message in the reader's language (mfg.i18n)."""
+        return {"code": self.code, "message": self.localized(), "details": self.details}
+
+    def localized(self) -> str:
+        """The message in the current language: its translation where the catalog has the
+        sentence, else as written."""
+        if not self.params:
+            return i18n.raw_gettext(self.template)
+        # a parameter that is itself a message (an action, a status) is translated too
+        params = {
+            k: i18n.raw_gettext(v) if isinstance(v, str) else v for k, v in self.params.items()
+        }
+        return i18n.raw_gettext(self.template) % params
 
 
 class BadRequest(MfgError):
     code = "bad_request"
     status_code = 400
-    default_message = "The request is malformed."
+    default_message = N_("The request is malformed.")
 
 
 class InvalidInput(MfgError):
     code = "validation_error"
     status_code = 422
-    default_message = "Some fields are missing or invalid."
+    default_message = N_("Some fields are missing or invalid.")
 
 
 class NotAuthenticated(MfgError):
     code = "not_authenticated"
     status_code = 401
-    default_message = "Please log in."
+    default_message = N_("Please log in.")
 
 
 class PermissionDenied(MfgError):
     code = "forbidden"
     status_code = 403
-    default_message = "Your role does not allow this action."
+    default_message = N_("Your role does not allow this action.")
 
 
 class NotFound(MfgError):
     code = "not_found"
     status_code = 404
-    default_message = "No such record."
+    default_message = N_("No such record.")
 
 
 class MethodNotAllowed(MfgError):
     code = "method_not_allowed"
     status_code = 405
-    default_message = "This address does not accept that method."
+    default_message = N_("This address does not accept that method.")
 
 
 class Conflict(MfgError):
@@ -96,7 +116,7 @@ class Conflict(MfgError):
 
     code = "conflict"
     status_code = 409
-    default_message = "The record was changed by someone else; reload it and try again."
+    default_message = N_("The record was changed by someone else; reload it and try again.")
 
 
 class RuleViolation(MfgError):
@@ -107,7 +127,7 @@ class RuleViolation(MfgError):
 
     code = "rule_violation"
     status_code = 422
-    default_message = "The action is not allowed by the rules in force."
+    default_message = N_("The action is not allowed by the rules in force.")
 
     def __init__(
         self,
@@ -161,19 +181,19 @@ class Busy(MfgError):
 
     code = "busy"
     status_code = 503
-    default_message = "The server is busy: nothing was saved. Please try again in a moment."
+    default_message = N_("The server is busy: nothing was saved. Please try again in a moment.")
     retry_after_seconds = 2
 
 
 class DemoRefused(MfgError):
     code = "demo_refused"
     status_code = 409
-    default_message = "This database holds real data; demonstration data is never added to it."
+    default_message = N_("This database holds real data; demonstration data is never added to it.")
 
 
 class InvalidCredentials(NotAuthenticated):
     code = "invalid_credentials"
-    default_message = "Wrong username or password."
+    default_message = N_("Wrong username or password.")
 
 
 class TooManyAttempts(MfgError):
@@ -182,7 +202,7 @@ class TooManyAttempts(MfgError):
 
     code = "too_many_attempts"
     status_code = 429
-    default_message = "Too many failed login attempts; wait a few minutes before trying again."
+    default_message = N_("Too many failed login attempts; wait a few minutes before trying again.")
 
     def __init__(self, retry_after_seconds: int) -> None:
         minutes = max(1, -(-retry_after_seconds // 60))
@@ -196,32 +216,32 @@ class TooManyAttempts(MfgError):
 
 class AccountLocked(NotAuthenticated):
     code = "account_locked"
-    default_message = (
+    default_message = N_(
         "This account is locked after too many failed attempts; an administrator must unlock it."
     )
 
 
 class AccountInactive(NotAuthenticated):
     code = "account_inactive"
-    default_message = "This account is deactivated."
+    default_message = N_("This account is deactivated.")
 
 
 class SessionExpired(NotAuthenticated):
     code = "session_expired"
-    default_message = "Your session ended; please log in again."
+    default_message = N_("Your session ended; please log in again.")
 
 
 class PasswordChangeRequired(PermissionDenied):
     code = "password_change_required"
-    default_message = "Choose a new password before doing anything else."
+    default_message = N_("Choose a new password before doing anything else.")
 
 
 class CsrfFailed(PermissionDenied):
     code = "csrf_failed"
-    default_message = "The form has expired or did not come from this site; reload the page."
+    default_message = N_("The form has expired or did not come from this site; reload the page.")
 
 
 class SignatureRefused(MfgError):
     code = "signature_refused"
     status_code = 422
-    default_message = "Signature refused: the password is wrong."
+    default_message = N_("Signature refused: the password is wrong.")

@@ -10,6 +10,7 @@ from mfg.auth.permissions import Action
 from mfg.clinical.outcomes import OUTCOME_DAY, outcomes_due
 from mfg.db import count_where
 from mfg.donors import biopsies
+from mfg.i18n import N_
 from mfg.models import (
     Biopsy,
     BiopsyStatus,
@@ -57,13 +58,13 @@ def _by_a_colleague(entered_by):
 TASKS = (
     Task(
         Action.DETERMINE_ELIGIBILITY,
-        "Donors awaiting an eligibility decision",
+        N_("Donors awaiting an eligibility decision"),
         f"/donors?status={DonorStatus.REGISTERED}",
         _count(Donor, Donor.status == DonorStatus.REGISTERED),
     ),
     Task(
         Action.VERIFY_MARKER_RESULTS,
-        "Donor marker results entered by a colleague, awaiting your verification",
+        N_("Donor marker results entered by a colleague, awaiting your verification"),
         f"/donors?status={DonorStatus.REGISTERED}",
         _count(
             MarkerResult,
@@ -73,62 +74,62 @@ TASKS = (
     ),
     Task(
         Action.RECEIVE_BIOPSIES,
-        "Biopsies collected, awaiting receipt",
+        N_("Biopsies collected, awaiting receipt"),
         f"/biopsies?status={BiopsyStatus.COLLECTED}",
         _count(Biopsy, Biopsy.status == BiopsyStatus.COLLECTED),
     ),
     Task(
         Action.DECIDE_MATERIALS,
-        "Material lots in quarantine, awaiting a decision",
+        N_("Material lots in quarantine, awaiting a decision"),
         f"/materials?status={MaterialStatus.QUARANTINED}",
         _count(MaterialLot, MaterialLot.status == MaterialStatus.QUARANTINED),
     ),
     # A received biopsy awaits a culture only when one can start from it (culture_start_problems)
     Task(
         Action.PERFORM_CULTURE_STEPS,
-        "Biopsies received, awaiting a culture",
+        N_("Biopsies received, awaiting a culture"),
         f"/biopsies?status={BiopsyStatus.RECEIVED}",
         _count(Biopsy, *biopsies.ready_for_culture()),
     ),
     Task(
         Action.PERFORM_CULTURE_STEPS,
-        "Biopsies received, in quarantine until their donor is found eligible",
+        N_("Biopsies received, in quarantine until their donor is found eligible"),
         f"/biopsies?status={BiopsyStatus.RECEIVED}",
         _count(Biopsy, *biopsies.received_in_quarantine()),
     ),
     Task(
         Action.PERFORM_CULTURE_STEPS,
-        "Biopsies received but on hold (donor ineligible): not to be cultured",
+        N_("Biopsies received but on hold (donor ineligible): not to be cultured"),
         f"/biopsies?status={BiopsyStatus.RECEIVED}",
         _count(Biopsy, *biopsies.received_on_hold()),
     ),
     Task(
         Action.PERFORM_CULTURE_STEPS,
-        "Culture vessels in culture",
+        N_("Culture vessels in culture"),
         f"/cultures?status={CultureStatus.IN_PROCESS}",
         _count(Culture, Culture.status == CultureStatus.IN_PROCESS),
     ),
     Task(
         Action.HARVEST_AND_FILL,
-        "Lots in process: passages and harvest",
+        N_("Lots in process: passages and harvest"),
         f"/lots?status={LotStatus.IN_PROCESS}",
         _count(Lot, Lot.status == LotStatus.IN_PROCESS),
     ),
     Task(
         Action.HARVEST_AND_FILL,
-        "Lots harvested, awaiting the fill into doses",
+        N_("Lots harvested, awaiting the fill into doses"),
         f"/lots?status={LotStatus.HARVESTED}",
         _count(Lot, Lot.status == LotStatus.HARVESTED),
     ),
     Task(
         Action.ENTER_QC_RESULTS,
-        "QC samples awaiting results",
+        N_("QC samples awaiting results"),
         "/qc",
         _count(QcSample, QcSample.status == SampleStatus.AWAITING),
     ),
     Task(
         Action.VERIFY_QC_RESULTS,
-        "QC results entered by a colleague, awaiting your verification",
+        N_("QC results entered by a colleague, awaiting your verification"),
         "/qc",
         _count(
             QcResult,
@@ -138,31 +139,31 @@ TASKS = (
     ),
     Task(
         Action.OPEN_DEVIATIONS,
-        "Open deviations, awaiting an investigation",
+        N_("Open deviations, awaiting an investigation"),
         f"/deviations?status={DeviationStatus.OPEN}",
         _count(Deviation, Deviation.status == DeviationStatus.OPEN),
     ),
     Task(
         Action.CLOSE_DEVIATIONS,
-        "Investigated deviations, awaiting closure",
+        N_("Investigated deviations, awaiting closure"),
         f"/deviations?status={DeviationStatus.INVESTIGATED}",
         _count(Deviation, Deviation.status == DeviationStatus.INVESTIGATED),
     ),
     Task(
         Action.RELEASE_LOTS,
-        "Lots awaiting a QA decision",
+        N_("Lots awaiting a QA decision"),
         "/release",
         _count(Lot, col(Lot.status).in_(RELEASE_QUEUE)),
     ),
     Task(
         Action.ALLOCATE_DOSES,
-        "Doses allocated to a patient, awaiting issue to the ward",
+        N_("Doses allocated to a patient, awaiting issue to the ward"),
         f"/doses?status={DoseStatus.ALLOCATED}",
         _count(Dose, Dose.status == DoseStatus.ALLOCATED),
     ),
     Task(
         Action.VERIFY_WEIGHT,
-        "Patients whose weight awaits a colleague's verification",
+        N_("Patients whose weight awaits a colleague's verification"),
         "/patients",
         _count(
             Patient,
@@ -173,13 +174,14 @@ TASKS = (
     ),
     Task(
         Action.RECORD_CLINICAL,
-        f"Patients past day {OUTCOME_DAY} without their outcome",
+        N_("Patients past day %(day)s without their outcome"),
         "/patients",
         outcomes_due,
+        {"day": OUTCOME_DAY},
     ),
     Task(
         Action.BEDSIDE,
-        "Doses issued to the ward, awaiting the bedside",
+        N_("Doses issued to the ward, awaiting the bedside"),
         f"/doses?status={DoseStatus.ISSUED}",
         _count(Dose, Dose.status == DoseStatus.ISSUED),
     ),

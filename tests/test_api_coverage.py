@@ -6,6 +6,7 @@ from mfg.main import ROUTERS
 # A page's form -> the API operation that does the same (where the path is not simply /api + the
 # page's path). None: a browser-session matter with no use to an API client, and why.
 SAME_AS = {
+    "/account": "PATCH /api/me",
     "/account/password": "POST /api/auth/password",
     "/admin/users": "POST /api/users",
     "/admin/users/{username}/roles": "POST /api/users/{username}/roles",

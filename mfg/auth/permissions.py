@@ -3,54 +3,55 @@
 from enum import StrEnum
 
 from mfg.errors import NotAuthenticated, PermissionDenied
+from mfg.i18n import N_
 from mfg.models import Role, User
 
 
 class Action(StrEnum):
-    MANAGE_USERS = "manage users"
-    VIEW_AUDIT_TRAIL = "view the audit trail"
-    VERIFY_AUDIT_TRAIL = "verify the audit trail"
-    REVIEW_AUDIT_TRAIL = "sign an audit-trail review"
-    EXPORT_AUDIT_TRAIL = "export the audit trail"
-    PRINT_LABELS = "print labels"
-    VIEW_DONORS = "view donors and biopsies"
-    REGISTER_DONORS = "register donors and record consent and screening"
-    ENTER_MARKER_RESULTS = "enter donor marker results"
-    VERIFY_MARKER_RESULTS = "verify donor marker results"
-    DETERMINE_ELIGIBILITY = "sign donor eligibility"
-    MANAGE_MARKER_SET = "change the required marker set"
-    REGISTER_BIOPSIES = "register biopsies"
-    RECEIVE_BIOPSIES = "receive biopsies"
-    VIEW_MANUFACTURING = "view manufacturing records"
-    REGISTER_MATERIALS = "register material lots"
-    DECIDE_MATERIALS = "release or reject material lots"
-    PERFORM_CULTURE_STEPS = "start cultures and record passages"
-    POOL_CULTURES = "pool cultures into a lot"
-    HARVEST_AND_FILL = "harvest, formulate and fill lots into doses"
-    STORE_DOSES = "cryopreserve and store doses"
-    THAW_DOSES = "thaw doses"
-    VIEW_DOSES = "view doses"
-    VERIFY_LABELS = "check printed labels against their records"
-    VIEW_QC = "view specifications, QC samples, results and deviations"
-    MANAGE_SPECIFICATIONS = "draft and approve specifications"
-    TAKE_SAMPLES = "take QC samples"
-    ENTER_QC_RESULTS = "enter QC results"
-    VERIFY_QC_RESULTS = "verify QC results"
-    INVALIDATE_QC_RESULTS = "invalidate QC results"
-    OPEN_DEVIATIONS = "open and investigate deviations"
-    CLOSE_DEVIATIONS = "close deviations"
-    VIEW_RELEASE = "view release checks and certificates"
-    VIEW_CLINICAL = "view trial patients, orders, infusions and outcomes"
-    ENROL_PATIENTS = "enrol trial patients"
-    VERIFY_WEIGHT = "verify a patient's weight"
-    ORDER_DOSES = "prescribe doses"
-    ALLOCATE_DOSES = "allocate and issue doses"
-    BEDSIDE = "check and infuse doses at the bedside"
-    RECORD_CLINICAL = "record adverse events and outcomes"
-    MANAGE_TRIALS = "load a trial's concealed allocation list"
-    RELEASE_LOTS = "release, reject, hold and recall lots"
-    VIEW_LABEL_LAYOUTS = "view label layouts"
-    EXPORT_FHIR = "export doses, lots and patients as FHIR bundles"
+    MANAGE_USERS = N_("manage users")
+    VIEW_AUDIT_TRAIL = N_("view the audit trail")
+    VERIFY_AUDIT_TRAIL = N_("verify the audit trail")
+    REVIEW_AUDIT_TRAIL = N_("sign an audit-trail review")
+    EXPORT_AUDIT_TRAIL = N_("export the audit trail")
+    PRINT_LABELS = N_("print labels")
+    VIEW_DONORS = N_("view donors and biopsies")
+    REGISTER_DONORS = N_("register donors and record consent and screening")
+    ENTER_MARKER_RESULTS = N_("enter donor marker results")
+    VERIFY_MARKER_RESULTS = N_("verify donor marker results")
+    DETERMINE_ELIGIBILITY = N_("sign donor eligibility")
+    MANAGE_MARKER_SET = N_("change the required marker set")
+    REGISTER_BIOPSIES = N_("register biopsies")
+    RECEIVE_BIOPSIES = N_("receive biopsies")
+    VIEW_MANUFACTURING = N_("view manufacturing records")
+    REGISTER_MATERIALS = N_("register material lots")
+    DECIDE_MATERIALS = N_("release or reject material lots")
+    PERFORM_CULTURE_STEPS = N_("start cultures and record passages")
+    POOL_CULTURES = N_("pool cultures into a lot")
+    HARVEST_AND_FILL = N_("harvest, formulate and fill lots into doses")
+    STORE_DOSES = N_("cryopreserve and store doses")
+    THAW_DOSES = N_("thaw doses")
+    VIEW_DOSES = N_("view doses")
+    VERIFY_LABELS = N_("check printed labels against their records")
+    VIEW_QC = N_("view specifications, QC samples, results and deviations")
+    MANAGE_SPECIFICATIONS = N_("draft and approve specifications")
+    TAKE_SAMPLES = N_("take QC samples")
+    ENTER_QC_RESULTS = N_("enter QC results")
+    VERIFY_QC_RESULTS = N_("verify QC results")
+    INVALIDATE_QC_RESULTS = N_("invalidate QC results")
+    OPEN_DEVIATIONS = N_("open and investigate deviations")
+    CLOSE_DEVIATIONS = N_("close deviations")
+    VIEW_RELEASE = N_("view release checks and certificates")
+    VIEW_CLINICAL = N_("view trial patients, orders, infusions and outcomes")
+    ENROL_PATIENTS = N_("enrol trial patients")
+    VERIFY_WEIGHT = N_("verify a patient's weight")
+    ORDER_DOSES = N_("prescribe doses")
+    ALLOCATE_DOSES = N_("allocate and issue doses")
+    BEDSIDE = N_("check and infuse doses at the bedside")
+    RECORD_CLINICAL = N_("record adverse events and outcomes")
+    MANAGE_TRIALS = N_("load a trial's concealed allocation list")
+    RELEASE_LOTS = N_("release, reject, hold and recall lots")
+    VIEW_LABEL_LAYOUTS = N_("view label layouts")
+    EXPORT_FHIR = N_("export doses, lots and patients as FHIR bundles")
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -117,7 +118,8 @@ def authorize(user: User | None, action: Action) -> User:
     if not may(user, action):
         roles = ", ".join(sorted(r.value for r in PERMISSIONS[action]))
         raise PermissionDenied(
-            f"Your role does not allow you to {action.value} (allowed: {roles}).",
+            N_("Your role does not allow you to %(action)s (allowed: %(roles)s)."),
+            params={"action": action.value, "roles": roles},
             details={
                 "action": action.value,
                 "allowed_roles": sorted(r.value for r in PERMISSIONS[action]),

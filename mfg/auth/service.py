@@ -20,6 +20,7 @@ from mfg.auth.passwords import hash_password, one_time_password, policy_problems
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
+from mfg.i18n import LANGUAGES
 from mfg.models import Role, User, utcnow
 from mfg.models.auth import roles_to_text
 
@@ -187,6 +188,36 @@ def change_account(
         changes=changes,
         reason=reason,
         require_reason=True,
+    )
+    return user
+
+
+def choose_language(session: Session, *, user: User, language: str | None) -> User:
+    """A user's own choice of the language the application speaks to them (None: the
+    facility's, MFG_LANGUAGE); audited, as every change of an account is."""
+    if language is not None and language not in LANGUAGES:
+        raise InvalidInput(
+            f"Unknown language {language!r}: one of {', '.join(LANGUAGES)}, or none for the "
+            "facility's.",
+            details={"field": "language"},
+            code="unknown_language",
+        )
+    if user.language == language:
+        return user
+    old = user.language
+    session.execute(
+        update(User)
+        .where(col(User.id) == user.id)
+        .values(version=User.version + 1, language=language)
+    )
+    session.refresh(user)
+    audit.record(
+        session,
+        actor=user,
+        action="user.language_chosen",
+        entity_type="user",
+        entity_id=user.username,
+        changes={"language": [old, language]},
     )
     return user
 

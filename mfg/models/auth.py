@@ -5,6 +5,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from mfg.i18n import N_
 from mfg.models.base import utcnow
 
 
@@ -21,11 +22,11 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.ADMIN: "Administrator",
-    Role.TECHNICIAN: "Manufacturing technician",
-    Role.QC: "QC analyst",
-    Role.QA: "Quality assurance (may release)",
-    Role.CLINICIAN: "Clinician",
+    Role.ADMIN: N_("Administrator"),
+    Role.TECHNICIAN: N_("Manufacturing technician"),
+    Role.QC: N_("QC analyst"),
+    Role.QA: N_("Quality assurance (may release)"),
+    Role.CLINICIAN: N_("Clinician"),
 }
 
 
@@ -50,6 +51,9 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     password_changed_at: datetime | None = Field(default=None)
     last_login_at: datetime | None = Field(default=None)
+    # The language the application speaks to this user (mfg.i18n.LANGUAGES); None: the
+    # facility's default, MFG_LANGUAGE.
+    language: str | None = Field(default=None, max_length=8)
 
     @property
     def role_set(self) -> frozenset[Role]:

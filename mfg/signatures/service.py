@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from mfg import i18n
 from mfg.audit import service as audit
 from mfg.audit.chain import content_hash
 from mfg.auth.login import reauthenticate
@@ -78,6 +79,9 @@ def sign(
         entity_type=entity_type,
         entity_id=str(entity_id),
         meaning=meaning.value,
+        # the dialog showed the meaning in the language of the signer's request
+        meaning_shown=i18n.gettext(meaning.value),
+        language=i18n.current_language(),
         user_id=signer.id,
         username=signer.username,
         printed_name=signer.full_name,
@@ -95,6 +99,7 @@ def sign(
         changes={
             "signature_id": [None, signature.id],
             "meaning": [None, signature.meaning],
+            "meaning_shown": [None, signature.meaning_shown],
             "content_hash": [None, signature.content_hash],
         },
         reason=signature.comment or None,

@@ -14,6 +14,7 @@ from mfg.models import User
 from mfg.users.roles import set_roles
 from mfg.users.schemas import (
     IssuedPasswordPublic,
+    MeChange,
     PasswordChange,
     Reason,
     RolesChange,
@@ -72,6 +73,13 @@ def logout(request: Request, user: CurrentUser, session: SessionDep) -> Response
 @router.get("/me", response_model=UserPublic)
 def me(user: CurrentUser) -> UserPublic:
     return UserPublic.of(user)
+
+
+@router.patch("/me", response_model=UserPublic)
+def change_me(body: MeChange, user: CurrentUser, session: SessionDep) -> UserPublic:
+    """Change one's own account: the language the application speaks to you (error messages
+    of the API included; their codes do not change)."""
+    return UserPublic.of(accounts.choose_language(session, user=user, language=body.language))
 
 
 @router.post("/auth/password", response_model=UserPublic)

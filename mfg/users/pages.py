@@ -12,6 +12,7 @@ from mfg.auth import sessions
 from mfg.auth.login import change_password, login
 from mfg.auth.permissions import Action
 from mfg.errors import MfgError, NotFound
+from mfg.i18n import LANGUAGES, N_, gettext
 from mfg.identifiers.keyboard import recover_latin
 from mfg.models import Role, User
 from mfg.models.auth import ROLE_LABELS
@@ -38,9 +39,9 @@ Admin = Annotated[User, Depends(Allow(Action.MANAGE_USERS))]
 FormText = Annotated[str, Form(max_length=1000)]
 
 LOGIN_REASONS = {
-    "session_expired": "Your session ended; please log in again.",
-    "account_inactive": "That account is deactivated.",
-    "account_locked": "That account is locked; an administrator must unlock it.",
+    "session_expired": N_("Your session ended; please log in again."),
+    "account_inactive": N_("That account is deactivated."),
+    "account_locked": N_("That account is locked; an administrator must unlock it."),
 }
 
 
@@ -95,10 +96,17 @@ def _login_refusal(error: MfgError, username: str) -> str:
     Latin, so Cyrillic in one means the layout, and the password was typed with it too."""
     latin, russian = recover_latin(username.strip())
     if not russian:
-        return error.message
-    return (
-        f"{error.message} The keyboard layout was Cyrillic: “{username.strip()}” is "
-        f"“{latin.lower()}” on a Latin layout. Switch the layout and type both again."
+        return error.localized()
+    return " ".join(
+        (
+            error.localized(),
+            gettext(
+                "The keyboard layout was Cyrillic: “%(typed)s” is “%(latin)s” on a Latin layout. "
+                "Switch the layout and type both again.",
+                typed=username.strip(),
+                latin=latin.lower(),
+            ),
+        )
     )
 
 
@@ -110,8 +118,26 @@ def logout(request: Request, session: SessionDep) -> Response:
     if user is not None and session_id is not None:
         sessions.end(session, user=user, session_id=session_id)
     end_browser_session(request)
-    flash(request, "You are logged out.")
+    flash(request, N_("You are logged out."))
     return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/account", response_class=HTMLResponse, name="account")
+def account(request: Request, user: CurrentUser) -> Response:
+    return render(request, "users/account.html", {"languages": LANGUAGES})
+
+
+@router.post("/account", response_class=HTMLResponse)
+def account_submit(
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    language: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """One's own language: the next page already speaks it."""
+    accounts.choose_language(session, user=user, language=language or None)
+    flash(request, N_("Your language was saved."))
+    return RedirectResponse("/account", status_code=303)
 
 
 @router.get("/account/password", response_class=HTMLResponse, name="password")
@@ -148,7 +174,7 @@ def password_submit(
         }
         return render(request, "users/password.html", context, status_code=error.status_code)
     renew_browser_credentials(request, user)  # this session goes on; the others have ended
-    flash(request, "Your password was changed.")
+    flash(request, N_("Your password was changed."))
     return RedirectResponse("/", status_code=303)
 
 

@@ -1,8 +1,9 @@
 """Input and output models of the accounts API."""
 
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from mfg.models import User
 
@@ -57,6 +58,7 @@ class UserPublic(BaseModel):
     version: int
     created_at: datetime
     last_login_at: datetime | None
+    language: str | None  # None: the facility's (MFG_LANGUAGE)
 
     @classmethod
     def of(cls, user: User) -> "UserPublic":
@@ -74,6 +76,7 @@ class UserPublic(BaseModel):
             version=user.version,
             created_at=user.created_at,
             last_login_at=user.last_login_at,
+            language=user.language,
         )
 
 
@@ -87,3 +90,13 @@ class IssuedPasswordPublic(BaseModel):
 class UserList(BaseModel):
     items: list[UserPublic]
     total: int
+
+
+class MeChange(BaseModel):
+    """``PATCH /api/me``: what a user may change of their own account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["en", "ru", "be"] | None = Field(
+        description="the language the application speaks to you; null: the facility's"
+    )

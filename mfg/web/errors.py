@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mfg import i18n
 from mfg.errors import (
     BadRequest,
     Busy,
@@ -26,6 +27,7 @@ from mfg.errors import (
 )
 from mfg.web.headers import security_headers
 from mfg.web.inline import sent_inline
+from mfg.web.language import language_of
 from mfg.web.security import peek_user
 from mfg.web.templating import render
 
@@ -86,8 +88,11 @@ def busy_of(exc: Exception) -> Busy | None:
 
 def error_response(request: Request, error: MfgError) -> Response:
     if wants_json(request) or sent_inline(request.headers):
-        # Under /api, or a page form sent by its script: the script shows it on the form.
-        response = JSONResponse({"error": error.as_dict()}, status_code=error.status_code)
+        # Under /api, or a page form sent by its script: the script shows it on the form, in
+        # the reader's language (the code does not change).
+        with i18n.use_language(language_of(request)):
+            body = {"error": error.as_dict()}
+        response = JSONResponse(body, status_code=error.status_code)
         return with_retry_after(error, response)
     # A person at a page is sent where they can act: the login form, or the password form.
     if isinstance(error, NotAuthenticated) and request.method == "GET":

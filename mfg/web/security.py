@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
+from mfg import i18n
 from mfg.auth import sessions
 from mfg.auth.permissions import Action, authorize
 from mfg.auth.tokens import Credentials, check_credentials_current, read_token
@@ -30,6 +31,7 @@ from mfg.errors import (
 from mfg.models import User
 from mfg.quantities import counted
 from mfg.web.deps import READ_ONLY_METHODS, SessionDep, run_lookup
+from mfg.web.language import decide_language
 
 SESSION_USER = "uid"
 SESSION_CREDENTIALS = "cv"
@@ -243,6 +245,8 @@ async def current_user_optional(request: Request, session: SessionDep) -> User |
     if user is not None:
         user = session.merge(user, load=False)
         request.state.user = user
+    # The rest of the request (its endpoint's thread included) speaks the reader's language.
+    i18n.set_language(decide_language(request))
     return user
 
 

@@ -7,11 +7,12 @@ person may act on that have something waiting, so each role lands on its own wor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from mfg import i18n
 from mfg.auth.permissions import Action, may
 from mfg.models import User
 
@@ -29,6 +30,7 @@ class Task:
     what: str
     url: str
     count: Callable[[Session, User], int]
+    params: Mapping[str, object] = field(default_factory=dict)  # of ``what``, a message
 
 
 class Worklist:
@@ -47,5 +49,5 @@ class Worklist:
             if may(user, task.action):
                 count = task.count(session, user)
                 if count:
-                    waiting.append(Waiting(task.what, count, task.url))
+                    waiting.append(Waiting(i18n.gettext(task.what, **task.params), count, task.url))
         return waiting

@@ -127,7 +127,7 @@ def test_an_administrator_grants_qa_rights_by_signing_with_their_password(
     expect(form.locator("input[name=reason]")).to_have_value("Trained as QA deputy, SOP-QA-004")
     form.locator("input[name=password]").fill(PASSWORD)
     form.locator("button[type=submit]").click()
-    expect(page.locator("dl")).to_contain_text("qa")
+    expect(page.locator("dl")).to_contain_text("Quality assurance (may release)")
     page.goto("/audit")
     expect(page.locator("#audit-events")).to_contain_text("user.roles_changed")
     expect(page.locator("#audit-events")).to_contain_text("Granted quality-assurance")

@@ -1,0 +1,181 @@
+"""The reader's language (docs/architecture.md#languages): which one, its messages and its formats.
+
+Text is chosen when it is shown, not when it is made: the audit trail and the API keep stable
+codes and parameters, and a page, an error answer or a printout renders them in the language of
+whoever reads it. Messages come from gettext catalogs compiled with Babel
+(``mfg/i18n/locale/<language>/LC_MESSAGES/messages.mo``, shipped with the package; ``mfg i18n``
+extracts, updates, compiles and checks them). Numbers, dates and times are formatted by Babel in
+the reader's locale.
+
+The language of the work in hand is a context variable: set for a request once its reader is
+known (:func:`use_language`), read by the templates' ``_()`` and by :func:`gettext` anywhere
+below, threads included (the request's context is copied into the thread that runs it).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel import numbers as babel_numbers
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "messages"
+# The languages a reader may choose, in their own words. English is the source language.
+LANGUAGES: dict[str, str] = {"en": "English", "ru": "Русский", "be": "Беларуская"}
+SOURCE_LANGUAGE = "en"
+
+_language: contextvars.ContextVar[str] = contextvars.ContextVar("language", default="en")
+
+
+def supported(language: str | None) -> str | None:
+    """``language`` (``ru``, ``ru-RU``, ``RU``) as one of :data:`LANGUAGES`, or None."""
+    if not language:
+        return None
+    primary = language.strip().replace("_", "-").split("-")[0].lower()
+    return primary if primary in LANGUAGES else None
+
+
+def negotiate(accept_language: str | None) -> str | None:
+    """The best of :data:`LANGUAGES` for an HTTP ``Accept-Language`` header, or None."""
+    if not accept_language:
+        return None
+    wanted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        language = supported(tag)
+        if language and quality > 0:
+            wanted.append((-quality, position, language))
+    return min(wanted)[2] if wanted else None
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    """The compiled catalog of ``language`` (the source language has none: its text is the
+    message itself)."""
+    if language == SOURCE_LANGUAGE:
+        return NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+
+
+def current_language() -> str:
+    return _language.get()
+
+
+@contextmanager
+def use_language(language: str) -> Iterator[str]:
+    """Render and answer in ``language`` within the block."""
+    token = _language.set(supported(language) or SOURCE_LANGUAGE)
+    try:
+        yield _language.get()
+    finally:
+        _language.reset(token)
+
+
+def set_language(language: str) -> None:
+    """The language of the rest of this context (a request's, once its reader is known)."""
+    _language.set(supported(language) or SOURCE_LANGUAGE)
+
+
+def raw_gettext(message: str) -> str:
+    """``message`` in the current language, its parameters left for the caller to fill (the
+    templates' ``_()``, which Jinja fills itself)."""
+    return translations(_language.get()).gettext(message)
+
+
+def raw_ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_language.get()).ngettext(singular, plural, n)
+
+
+def gettext(message: str, /, **params: object) -> str:
+    """``message`` in the current language, its ``%(name)s`` parameters filled in."""
+    text = translations(_language.get()).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, /, **params: object) -> str:
+    """The form of ``singular``/``plural`` for ``n`` in the current language (Russian has
+    three), with ``%(num)s`` and the other parameters filled in."""
+    text = translations(_language.get()).ngettext(singular, plural, n)
+    return text % {"num": n, **params}
+
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the current language, as meant in ``context`` (a status word is not the
+    button of the same spelling)."""
+    return translations(_language.get()).pgettext(context, message)
+
+
+def pgettext_noop(context: str, message: str) -> str:
+    """Marks ``message`` in ``context`` for extraction; translated with :func:`pgettext`."""
+    return message
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for extraction; it is translated where it is shown."""
+    return message
+
+
+def in_language(language: str, message: str, /, **params: object) -> str:
+    """``message`` in ``language``, whatever the current one: a bilingual printout, the text
+    a signer was shown."""
+    with use_language(language):
+        return gettext(message, **params)
+
+
+@cache
+def locale_of(language: str) -> Locale:
+    try:
+        return Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(SOURCE_LANGUAGE)
+
+
+def format_number(value: float | Decimal | int | None, digits: int | None = None) -> str:
+    """A number as the reader writes it: ``92,4`` in Russian, ``92.4`` in English; thousands
+    grouped (``12 500 000``). ``digits`` fixes the decimals; otherwise they are kept as given."""
+    if value is None:
+        return ""
+    locale = locale_of(_language.get())
+    if digits is None:
+        return babel_numbers.format_decimal(value, locale=locale, decimal_quantization=False)
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return babel_numbers.format_decimal(value, format=pattern, locale=locale)
+
+
+def format_percent(value: float | Decimal | None, digits: int = 1) -> str:
+    """A percentage given in percent (92.4 → ``92,4 %`` in Russian, ``92.4%`` in English)."""
+    if value is None:
+        return ""
+    locale = locale_of(_language.get())
+    pattern = locale.percent_formats[None].pattern
+    decimals = "0." + "0" * digits if digits else "0"
+    return babel_numbers.format_percent(
+        Decimal(str(value)) / 100, format=pattern.replace("0", decimals, 1), locale=locale
+    )
+
+
+def format_datetime(value: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time as the facility reads it: local date and time (ISO order, the same in
+    every language, as GMP records write it) with the zone's name."""
+    if value is None:
+        return ""
+    local = value.astimezone(tz)
+    name = local.tzname() or ""
+    if not name.isalpha():  # zones without an abbreviation (Europe/Minsk is "+03")
+        offset = local.strftime("%z")
+        name = f"UTC{offset[:3]}:{offset[3:]}"
+    return f"{local.strftime(fmt)} {name}"
