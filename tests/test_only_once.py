@@ -23,6 +23,7 @@ from mfg.models import (
     User,
 )
 from mfg.qc import results, samples
+from mfg.qc.schemas import ResultIn
 from mfg.record_kinds import build_label_sources
 from tests.clinical.factories import (
     check,
@@ -71,9 +72,7 @@ def test_one_standing_result_per_test_and_reading_of_a_sample(engine, settings, 
             session,
             actor=actor,
             sample=samples.get_sample(session, sample.code),
-            test_code="VIAB",
-            value="91",
-            tested_at=sample.taken_at,
+            command=ResultIn(test_code="VIAB", value="91", tested_at=sample.taken_at),
         )
 
     assert _codes(race(engine, settings, _same(lab, "qc"), work)) == {
