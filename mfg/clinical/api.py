@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from mfg.auth.permissions import Action
 from mfg.clinical import bedside, infusions, orders, patients
+from mfg.clinical.schemas import InfusionIn
 from mfg.errors import NotFound
 from mfg.models import Allocation, BedsideCheck, Dose, DoseOrder, Infusion, Patient, User
 from mfg.quantities import Number, WholeNumber
@@ -502,23 +503,6 @@ def bedside_verify(
     return check_public(session, record)
 
 
-class InfusionIn(BaseModel):
-    started_at: AwareDatetime
-    stopped_at: AwareDatetime
-    volume_ml: Number = Field(description="at most the bag's volume")
-    complete: bool
-    route: str = Field(default="intravenous", max_length=40)
-    bag_inspected: bool
-    vitals: dict[str, dict[str, Number | None]] = Field(
-        description="before, during and after: " + ", ".join(infusions.VITALS)
-    )
-    reactions: str = Field(default="", max_length=2000)
-    conditional_acknowledged: bool = Field(
-        default=False, description="required when the lot is conditionally released"
-    )
-    password: str = Password
-
-
 class InfusionPublic(BaseModel):
     id: int
     identifier: str
@@ -595,7 +579,7 @@ def bedside_infusion(
     check_id: int, body: InfusionIn, actor: Clinician, session: SessionDep
 ) -> InfusionPublic:
     infusion = infusions.record_infusion(
-        session, actor=actor, record=bedside.get_check(session, check_id), **body.model_dump()
+        session, actor=actor, record=bedside.get_check(session, check_id), command=body
     )
     return infusion_public(session, infusion)
 

@@ -12,6 +12,7 @@ from sqlmodel import select
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.clinical import bedside, infusions, orders, patients
+from mfg.clinical.schemas import InfusionForm
 from mfg.errors import NotFound
 from mfg.models import Allocation, Dose, Patient, User
 from mfg.quantities import Number, counted
@@ -289,30 +290,14 @@ def bedside_verify(
 
 
 @router.post("/bedside/checks/{check_id}/infusion")
-async def bedside_infusion(
-    check_id: int, request: Request, actor: Clinician, session: SessionDep
+def bedside_infusion(
+    check_id: int,
+    request: Request,
+    actor: Clinician,
+    session: SessionDep,
+    command: Annotated[InfusionForm, Form()],
 ) -> Response:
-    form = await request.form()
-    vitals = {
-        m: {v: form_number(form, f"{m}_{v}") for v in infusions.VITALS} for m in infusions.MOMENTS
-    }
-
-    def record() -> None:
-        infusions.record_infusion(
-            session,
-            actor=actor,
-            record=bedside.get_check(session, check_id),
-            started_at=local_datetime(request, str(form.get("started_at", "")), "started_at"),
-            stopped_at=local_datetime(request, str(form.get("stopped_at", "")), "stopped_at"),
-            volume_ml=form_number(form, "volume_ml") or 0,
-            complete=form.get("complete") == "yes",
-            bag_inspected=form.get("bag_inspected") == "yes",
-            vitals=vitals,
-            reactions=str(form.get("reactions", "")),
-            password=str(form.get("password", "")),
-            conditional_acknowledged=form.get("conditional_acknowledged") == "yes",
-        )
-
-    await run_work(session, record)
+    record = bedside.get_check(session, check_id)
+    infusions.record_infusion(session, actor=actor, record=record, command=command.command())
     flash(request, "Infusion recorded.")
     return RedirectResponse(f"/bedside/checks/{check_id}", status_code=303)

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from mfg.auth.service import require_user
 from mfg.clinical import bedside, infusions, orders, outcomes, patients
+from mfg.clinical.schemas import InfusionIn
 from mfg.db import settings_of
 from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.manufacturing import storage
@@ -100,14 +101,16 @@ def _infuse(session: Session, patient, *, passwords: dict[str, str]) -> Dose:
         session,
         actor=doctor,
         record=check,
-        started_at=utcnow() - timedelta(seconds=50),
-        stopped_at=utcnow() - timedelta(seconds=5),
-        volume_ml=dose.volume_ml,
-        complete=True,
-        bag_inspected=True,
-        vitals=VITALS,
-        reactions="Transient rise in temperature to 38.1 °C",
-        password=passwords["doctor"],
+        command=InfusionIn(
+            started_at=utcnow() - timedelta(seconds=50),
+            stopped_at=utcnow() - timedelta(seconds=5),
+            volume_ml=dose.volume_ml,
+            complete=True,
+            bag_inspected=True,
+            vitals=VITALS,
+            reactions="Transient rise in temperature to 38.1 °C",
+            password=passwords["doctor"],
+        ),
     )
     return dose
 

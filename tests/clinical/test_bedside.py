@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from mfg.clinical import bedside, infusions, orders, patients
+from mfg.clinical.schemas import InfusionIn
 from mfg.db import unit_of_work
 from mfg.errors import Conflict, RuleViolation
 from mfg.manufacturing import pools
@@ -70,14 +71,16 @@ def infuse(lab, record: BedsideCheck):
             s,
             actor=a,
             record=bedside.get_check(s, record.id),
-            started_at=utcnow() - timedelta(seconds=30),
-            stopped_at=utcnow(),
-            volume_ml=20,
-            complete=True,
-            bag_inspected=True,
-            vitals=VITALS,
-            reactions="none",
-            password=PASSWORD,
+            command=InfusionIn(
+                started_at=utcnow() - timedelta(seconds=30),
+                stopped_at=utcnow(),
+                volume_ml=20,
+                complete=True,
+                bag_inspected=True,
+                vitals=VITALS,
+                reactions="none",
+                password=PASSWORD,
+            ),
         ),
     )
 
@@ -327,15 +330,17 @@ def test_a_conditional_dose_needs_acknowledging_and_a_late_positive_names_its_pa
             s,
             actor=a,
             record=bedside.get_check(s, record.id),
-            started_at=utcnow() - timedelta(seconds=30),
-            stopped_at=utcnow(),
-            volume_ml=20,
-            complete=True,
-            bag_inspected=True,
-            vitals=VITALS,
-            reactions="",
-            password=PASSWORD,
-            conditional_acknowledged=True,
+            command=InfusionIn(
+                started_at=utcnow() - timedelta(seconds=30),
+                stopped_at=utcnow(),
+                volume_ml=20,
+                complete=True,
+                bag_inspected=True,
+                vitals=VITALS,
+                reactions="",
+                password=PASSWORD,
+                conditional_acknowledged=True,
+            ),
         ),
     )
     assert infusion.id is not None

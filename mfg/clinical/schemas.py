@@ -1,0 +1,88 @@
+"""The clinical command schemas: what a person enters, one model per use case, read alike by the
+JSON API and the page forms. Where a page's form is shaped differently from the API's body (the
+infusion's vital signs are one field each on the bedside page), the form's model is built from
+the body's fields, so each limit is written once."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, create_model
+
+from mfg.quantities import EventTime, Number
+
+WHEN = "with its offset, or on the facility's clock"
+
+
+class VitalSignsIn(BaseModel):
+    """The vital signs at one moment of an infusion; the service names any that is missing and
+    checks each against its plausible bounds."""
+
+    temperature_c: Number | None = None
+    heart_rate: Number | None = None
+    systolic_mmhg: Number | None = None
+    diastolic_mmhg: Number | None = None
+    respiratory_rate: Number | None = None
+    spo2: Number | None = None
+
+
+class VitalsIn(BaseModel):
+    """The vital signs before, during and after the infusion."""
+
+    before: VitalSignsIn = Field(default_factory=VitalSignsIn)
+    during: VitalSignsIn = Field(default_factory=VitalSignsIn)
+    after: VitalSignsIn = Field(default_factory=VitalSignsIn)
+
+
+class InfusionRecord(BaseModel):
+    """What the clinician records of an infusion besides the vital signs, signed
+    "Administered" with the password."""
+
+    started_at: EventTime = Field(description=WHEN)
+    stopped_at: EventTime = Field(description=WHEN)
+    volume_ml: Number = Field(description="at most the bag's volume; 12,5 or 12.5")
+    complete: bool
+    route: str = Field(default="intravenous", max_length=40)
+    bag_inspected: bool
+    reactions: str = Field(default="", max_length=2000)
+    conditional_acknowledged: bool = Field(
+        default=False, description="required when the lot is conditionally released"
+    )
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class InfusionIn(InfusionRecord):
+    """An infusion as the API's body gives it: the vital signs nested by moment."""
+
+    vitals: VitalsIn = Field(
+        description="before, during and after: " + ", ".join(VitalSignsIn.model_fields)
+    )
+
+
+def _flat_vitals() -> dict:
+    return {
+        f"{moment}_{vital}": (field.annotation, field)
+        for moment in VitalsIn.model_fields
+        for vital, field in VitalSignsIn.model_fields.items()
+    }
+
+
+_InfusionFlat = create_model("_InfusionFlat", __base__=InfusionRecord, **_flat_vitals())
+
+
+class InfusionForm(_InfusionFlat):
+    """An infusion as the bedside page's form gives it: the vital signs one field each
+    (``before_heart_rate``, …); a checkbox left unticked is not sent."""
+
+    complete: bool = False
+    bag_inspected: bool = False
+
+    def command(self) -> InfusionIn:
+        """The same infusion, its vital signs nested as the API gives them."""
+        vitals = {
+            moment: {
+                vital: getattr(self, f"{moment}_{vital}") for vital in VitalSignsIn.model_fields
+            }
+            for moment in VitalsIn.model_fields
+        }
+        return InfusionIn(
+            **self.model_dump(include=set(InfusionRecord.model_fields)), vitals=vitals
+        )
