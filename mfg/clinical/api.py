@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from mfg.auth.permissions import Action
 from mfg.clinical import bedside, infusions, orders, patients
-from mfg.clinical.schemas import InfusionIn
+from mfg.clinical.schemas import EnrolmentIn, InfusionIn
 from mfg.errors import NotFound
 from mfg.models import Allocation, BedsideCheck, Dose, DoseOrder, Infusion, Patient, User
 from mfg.quantities import Number, WholeNumber
@@ -24,18 +24,6 @@ router = Router(prefix="/api", tags=["clinical"])
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
 Clinician = Annotated[User, Depends(Allow(Action.BEDSIDE))]
 Password = Field(min_length=1, max_length=1024)
-
-
-class PatientIn(BaseModel):
-    trial: str = "NCT04382547"
-    arm: str = Field(
-        default="", max_length=20, description="MSC or CONTROL; empty when the trial has a list"
-    )
-    sex: str = Field(pattern="^[FM]$")
-    age: WholeNumber = Field(ge=0, le=130)
-    weight_kg: Number = Field(description="kg, 20–300; a colleague verifies it")
-    eligibility: dict[str, bool] = Field(description="each criterion of the trial, answered")
-    enrolled_on: date
 
 
 class PatientPublic(BaseModel):
@@ -149,7 +137,7 @@ def patient_read(code: str, actor: Viewer, session: SessionDep) -> PatientPublic
 
 @router.post("/patients", response_model=PatientPublic, status_code=201)
 def patient_enrol(
-    body: PatientIn,
+    body: EnrolmentIn,
     actor: Annotated[User, Depends(Allow(Action.ENROL_PATIENTS))],
     session: SessionDep,
 ) -> PatientPublic:
@@ -158,12 +146,7 @@ def patient_enrol(
         session,
         actor=actor,
         trial=patients.get_trial(session, body.trial),
-        arm_code=body.arm,
-        sex=body.sex,
-        age=body.age,
-        weight_kg=body.weight_kg,
-        answers=body.eligibility,
-        enrolled_on=body.enrolled_on,
+        command=body,
     )
     return patient_public(session, patient)
 

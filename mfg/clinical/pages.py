@@ -2,7 +2,6 @@
 built for a tablet: large type, two scans, a hard stop on any failed check."""
 
 import json
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
@@ -12,14 +11,14 @@ from sqlmodel import select
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.clinical import bedside, infusions, orders, patients
-from mfg.clinical.schemas import InfusionForm
+from mfg.clinical.schemas import EnrolmentForm, InfusionForm
 from mfg.errors import NotFound
-from mfg.models import Allocation, Dose, Patient, User
+from mfg.models import Allocation, Dose, User
 from mfg.quantities import Number, counted
 from mfg.signatures import service as signatures
 from mfg.signatures.rules import second_person_verifies
-from mfg.web.deps import Router, SessionDep, run_work
-from mfg.web.forms import form_number, form_whole_number, local_datetime, local_now_input
+from mfg.web.deps import Router, SessionDep
+from mfg.web.forms import local_datetime, local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
@@ -50,36 +49,18 @@ def patients_page(request: Request, actor: Viewer, session: SessionDep) -> Respo
 
 
 @router.post("/patients")
-async def patients_enrol(
+def patients_enrol(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.ENROL_PATIENTS))],
     session: SessionDep,
+    command: Annotated[EnrolmentForm, Form()],
 ) -> Response:
     """The enrolment form: each criterion answered yes or no."""
-    form = await request.form()
-
-    def enrol() -> Patient:
-        trial = patients.get_trial(session)
-        answers = {
-            text: form.get(f"criterion_{i}") == "yes"
-            for i, (_, text) in enumerate(patients.criteria_of(trial))
-            if form.get(f"criterion_{i}") in ("yes", "no")
-        }
-        return patients.enrol_patient(
-            session,
-            actor=actor,
-            trial=trial,
-            arm_code=str(form.get("arm", "")),
-            sex=str(form.get("sex", "")),
-            age=form_whole_number(form, "age") or 0,
-            weight_kg=form_number(form, "weight_kg") or 0,
-            answers=answers,
-            enrolled_on=date.fromisoformat(
-                str(form.get("enrolled_on") or local_now_input(request)[:10])
-            ),
-        )
-
-    patient = await run_work(session, enrol)
+    trial = patients.get_trial(session)
+    criteria = [text for _, text in patients.criteria_of(trial)]
+    patient = patients.enrol_patient(
+        session, actor=actor, trial=trial, command=command.command(trial.code, criteria)
+    )
     flash(request, f"Patient {patient.code} enrolled: print the wristband.")
     return RedirectResponse(f"/patients/{patient.code}", status_code=303)
 

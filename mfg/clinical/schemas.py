@@ -5,9 +5,12 @@ the body's fields, so each limit is written once."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, create_model
+from collections.abc import Sequence
+from datetime import date
 
-from mfg.quantities import EventTime, Number
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from mfg.quantities import EventTime, Number, WholeNumber
 
 WHEN = "with its offset, or on the facility's clock"
 
@@ -86,3 +89,40 @@ class InfusionForm(_InfusionFlat):
         return InfusionIn(
             **self.model_dump(include=set(InfusionRecord.model_fields)), vitals=vitals
         )
+
+
+class EnrolmentFields(BaseModel):
+    """What the enrolling clinician enters of a subject, on the API and on the page alike."""
+
+    arm: str = Field(
+        default="", max_length=20, description="MSC or CONTROL; empty when the trial has a list"
+    )
+    sex: str = Field(pattern="^[FM]$")
+    age: WholeNumber = Field(ge=0, le=130)
+    weight_kg: Number = Field(description="kg, 20–300; a colleague verifies it")
+    enrolled_on: date
+
+
+class EnrolmentIn(EnrolmentFields):
+    """A subject's enrolment as the API's body gives it: each criterion answered by its text."""
+
+    trial: str = "NCT04382547"
+    eligibility: dict[str, bool] = Field(description="each criterion of the trial, answered")
+
+
+class EnrolmentForm(EnrolmentFields):
+    """A subject's enrolment as the patients page's form gives it: each criterion of the trial
+    answered ``yes`` or ``no`` in its own field, ``criterion_0``, ``criterion_1``, …"""
+
+    model_config = ConfigDict(extra="allow")
+
+    def command(self, trial: str, criteria: Sequence[str]) -> EnrolmentIn:
+        """The same enrolment, each answered criterion keyed by its text."""
+        given = self.model_extra or {}
+        answers = {
+            text: given[f"criterion_{i}"] == "yes"
+            for i, text in enumerate(criteria)
+            if given.get(f"criterion_{i}") in ("yes", "no")
+        }
+        fields = self.model_dump(include=set(EnrolmentFields.model_fields))
+        return EnrolmentIn(**fields, trial=trial, eligibility=answers)

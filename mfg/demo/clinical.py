@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from mfg.auth.service import require_user
 from mfg.clinical import bedside, infusions, orders, outcomes, patients
-from mfg.clinical.schemas import InfusionIn
+from mfg.clinical.schemas import EnrolmentIn, InfusionIn
 from mfg.db import settings_of
 from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.manufacturing import storage
@@ -55,12 +55,14 @@ def _enrol(session: Session, *, arm: str, sex: str, age: int, weight: float, day
         session,
         actor=doctor,
         trial=patients.get_trial(session),
-        arm_code=arm,
-        sex=sex,
-        age=age,
-        weight_kg=weight,
-        answers=ANSWERS,
-        enrolled_on=(utcnow() - timedelta(days=days_ago)).date(),
+        command=EnrolmentIn(
+            arm=arm,
+            sex=sex,
+            age=age,
+            weight_kg=weight,
+            eligibility=ANSWERS,
+            enrolled_on=(utcnow() - timedelta(days=days_ago)).date(),
+        ),
     )
     patients.verify_weight(session, actor=doctor2, patient=patient)
     return patient

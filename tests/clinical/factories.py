@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from mfg.clinical import bedside, orders, patients
+from mfg.clinical.schemas import EnrolmentIn
 from mfg.manufacturing import doses, storage
 from mfg.manufacturing.schemas import ThawIn
 from mfg.models import Allocation, Dose, DoseOrder, Lot, Patient, utcnow
@@ -36,12 +37,14 @@ def enrol(lab: Lab, *, arm: str = "MSC", weight: float = 80, verified: bool = Tr
             s,
             actor=a,
             trial=patients.get_trial(s),
-            arm_code=arm,
-            sex="F",
-            age=54,
-            weight_kg=weight,
-            answers=YES_TO_INCLUSION,
-            enrolled_on=utcnow().astimezone(lab.settings.tz).date() - timedelta(days=1),
+            command=EnrolmentIn(
+                arm=arm,
+                sex="F",
+                age=54,
+                weight_kg=weight,
+                eligibility=YES_TO_INCLUSION,
+                enrolled_on=utcnow().astimezone(lab.settings.tz).date() - timedelta(days=1),
+            ),
         ),
     )
     if verified:

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from mfg.clinical import bedside, infusions, orders, patients
-from mfg.clinical.schemas import InfusionIn
+from mfg.clinical.schemas import EnrolmentIn, InfusionIn
 from mfg.db import unit_of_work
 from mfg.errors import Conflict, RuleViolation
 from mfg.manufacturing import pools
@@ -214,16 +214,18 @@ def test_enrolment_refused_when_a_criterion_fails(lab) -> None:
                 s,
                 actor=a,
                 trial=patients.get_trial(s),
-                arm_code="MSC",
-                sex="M",
-                age=61,
-                weight_kg=90,
-                answers={
-                    "PCR-confirmed COVID-19 pneumonia": True,
-                    "Respiratory failure": True,
-                    "Diagnosed cancer": True,
-                },
-                enrolled_on=utcnow().date(),
+                command=EnrolmentIn(
+                    arm="MSC",
+                    sex="M",
+                    age=61,
+                    weight_kg=90,
+                    eligibility={
+                        "PCR-confirmed COVID-19 pneumonia": True,
+                        "Respiratory failure": True,
+                        "Diagnosed cancer": True,
+                    },
+                    enrolled_on=utcnow().date(),
+                ),
             ),
         )
 
