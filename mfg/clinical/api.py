@@ -7,12 +7,12 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from mfg.auth.permissions import Action
 from mfg.clinical import bedside, infusions, orders, patients
-from mfg.clinical.schemas import EnrolmentIn, InfusionIn
+from mfg.clinical.schemas import EnrolmentIn, InfusionIn, IssueIn
 from mfg.errors import NotFound
 from mfg.models import Allocation, BedsideCheck, Dose, DoseOrder, Infusion, Patient, User
 from mfg.quantities import Number, WholeNumber
@@ -363,17 +363,10 @@ def allocate(order_id: int, actor: Lab, session: SessionDep) -> AllocationPublic
     return allocation_public(session, allocation)
 
 
-class IssueIn(BaseModel):
-    receiver_username: str = Field(max_length=64)
-    receiver_password: str = Password
-    issued_at: AwareDatetime
-    transport_temp_c: Number
-
-
 @router.post("/allocations/{allocation_id}/issue", response_model=AllocationPublic)
 def issue(allocation_id: int, body: IssueIn, actor: Lab, session: SessionDep) -> AllocationPublic:
     allocation = orders.get_allocation(session, allocation_id)
-    done = orders.issue(session, actor=actor, allocation=allocation, **body.model_dump())
+    done = orders.issue(session, actor=actor, allocation=allocation, command=body)
     return allocation_public(session, done)
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from mfg import quantities
 from mfg.audit import service as audit
 from mfg.audit.machines import DOSE, DOSE_ORDER
 from mfg.auth.login import reauthenticate
 from mfg.auth.permissions import Action, authorize, may
 from mfg.clinical.patients import arm_of
 from mfg.clinical.rules import handover_by_two_people, matches_prescription, order_problems
+from mfg.clinical.schemas import IssueIn
 from mfg.db import count_where, lock_row, newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
 from mfg.identifiers.display import display_code
@@ -350,35 +350,58 @@ def allocate(session: Session, *, actor: User, order: DoseOrder) -> Allocation:
     return allocation
 
 
-def issue(
-    session: Session,
-    *,
-    actor: User,
-    allocation: Allocation,
-    receiver_username: str,
-    receiver_password: str,
-    issued_at: datetime,
-    transport_temp_c: float,
-) -> Allocation:
+def issue(session: Session, *, actor: User, allocation: Allocation, command: IssueIn) -> Allocation:
     """The hand-over: the technician issues, the receiving clinician confirms with their own
     password on the same device; both names, the time and the transport temperature are kept."""
     authorize(actor, Action.ALLOCATE_DOSES)
-    check({"transport_temp_c": (transport_temp_c, DOSE_TRANSPORT_TEMP_C)})
+    check({"transport_temp_c": (command.transport_temp_c, DOSE_TRANSPORT_TEMP_C)})
     if not allocation.active:
         raise RuleViolation.state(
             "allocation_not_active",
             f"Allocation {allocation.id} has ended (its order was cancelled or its dose stopped): "
             "nothing is handed over.",
         )
-    receiver = session.exec(
-        select(User).where(User.username == receiver_username.strip().lower())
-    ).first()
+    receiver = _receiver(session, actor, command)
+    issued_at = quantities.in_zone(command.issued_at, settings_of(session).tz)
+    if issued_at > utcnow():
+        raise InvalidInput("The issue time is in the future.", details={"field": "issued_at"})
+    dose = session.get(Dose, allocation.dose_id)
+    temperature = command.transport_temp_c
+    DOSE.move(
+        session,
+        dose,
+        to=DoseStatus.ISSUED,
+        actor=actor,
+        reason=f"received by {receiver.username} at {temperature:g} °C",
+    )
+    done = session.execute(
+        update(Allocation)
+        .where(col(Allocation.id) == allocation.id, col(Allocation.issued_at).is_(None))
+        .values(
+            issued_by_id=actor.id,
+            received_by_id=receiver.id,
+            issued_at=issued_at,
+            transport_temp_c=temperature,
+        )
+    )
+    if done.rowcount != 1:
+        raise Conflict("This dose was issued already.", code="already_issued")
+    session.refresh(allocation)
+    _handed_over(session, actor, dose, receiver, temperature)
+    return allocation
+
+
+def _receiver(session: Session, actor: User, command: IssueIn) -> User:
+    """The receiving clinician, who confirmed with their password, someone other than the
+    issuer."""
+    username = command.receiver_username
+    receiver = session.exec(select(User).where(User.username == username.strip().lower())).first()
     if receiver is None:
         raise RuleViolation(
-            Reason("receiver_unknown", f"No user {receiver_username!r} to receive the dose."),
+            Reason("receiver_unknown", f"No user {username!r} to receive the dose."),
             field="receiver_username",
         )
-    reauthenticate(session, user=receiver, password=receiver_password)
+    reauthenticate(session, user=receiver, password=command.receiver_password)
     if not may(receiver, Action.BEDSIDE):
         raise RuleViolation(
             Reason(
@@ -389,29 +412,12 @@ def issue(
         )
     if refused := handover_by_two_people(actor.id, receiver.id):
         raise RuleViolation.of([refused], several=refused.code)
-    if issued_at > utcnow():
-        raise InvalidInput("The issue time is in the future.", details={"field": "issued_at"})
-    dose = session.get(Dose, allocation.dose_id)
-    DOSE.move(
-        session,
-        dose,
-        to=DoseStatus.ISSUED,
-        actor=actor,
-        reason=f"received by {receiver.username} at {transport_temp_c:g} °C",
-    )
-    done = session.execute(
-        update(Allocation)
-        .where(col(Allocation.id) == allocation.id, col(Allocation.issued_at).is_(None))
-        .values(
-            issued_by_id=actor.id,
-            received_by_id=receiver.id,
-            issued_at=issued_at,
-            transport_temp_c=transport_temp_c,
-        )
-    )
-    if done.rowcount != 1:
-        raise Conflict("This dose was issued already.", code="already_issued")
-    session.refresh(allocation)
+    return receiver
+
+
+def _handed_over(
+    session: Session, actor: User, dose: Dose, receiver: User, temperature: float
+) -> None:
     audit.record(
         session,
         actor=actor,
@@ -420,10 +426,9 @@ def issue(
         entity_id=dose.identifier,
         changes={
             "received_by": [None, receiver.username],
-            "transport_temp_c": [None, transport_temp_c],
+            "transport_temp_c": [None, temperature],
         },
     )
-    return allocation
 
 
 def allocation_label(session: Session, identifier: str, flags: str) -> LabelData | None:

@@ -11,14 +11,14 @@ from sqlmodel import select
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
 from mfg.clinical import bedside, infusions, orders, patients
-from mfg.clinical.schemas import EnrolmentForm, InfusionForm
+from mfg.clinical.schemas import EnrolmentForm, InfusionForm, IssueIn
 from mfg.errors import NotFound
 from mfg.models import Allocation, Dose, User
-from mfg.quantities import Number, counted
+from mfg.quantities import counted
 from mfg.signatures import service as signatures
 from mfg.signatures.rules import second_person_verifies
 from mfg.web.deps import Router, SessionDep
-from mfg.web.forms import local_datetime, local_now_input
+from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
@@ -185,23 +185,12 @@ def issue(
     request: Request,
     actor: Lab,
     session: SessionDep,
-    receiver_username: Annotated[str, Form(max_length=64)],
-    receiver_password: Password,
-    issued_at: When,
-    transport_temp_c: Annotated[Number, Form()],
+    command: Annotated[IssueIn, Form()],
 ) -> Response:
     allocation = session.get(Allocation, allocation_id)
     if allocation is None:
         raise NotFound(f"No allocation {allocation_id}.")
-    orders.issue(
-        session,
-        actor=actor,
-        allocation=allocation,
-        receiver_username=receiver_username,
-        receiver_password=receiver_password,
-        issued_at=local_datetime(request, issued_at, "issued_at"),
-        transport_temp_c=transport_temp_c,
-    )
+    orders.issue(session, actor=actor, allocation=allocation, command=command)
     patient = patients.get_patient_by_id(session, allocation.patient_id)
     flash(request, "Dose handed over to the ward.")
     return RedirectResponse(f"/patients/{patient.code}", status_code=303)

@@ -126,3 +126,13 @@ class EnrolmentForm(EnrolmentFields):
         }
         fields = self.model_dump(include=set(EnrolmentFields.model_fields))
         return EnrolmentIn(**fields, trial=trial, eligibility=answers)
+
+
+class IssueIn(BaseModel):
+    """The hand-over of an allocated dose: the receiving clinician confirms it with their own
+    password on the technician's device."""
+
+    receiver_username: str = Field(max_length=64)
+    receiver_password: str = Field(min_length=1, max_length=1024)
+    issued_at: EventTime = Field(description=WHEN)
+    transport_temp_c: Number = Field(description="°C; 12,5 or 12.5")

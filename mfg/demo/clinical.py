@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from mfg.auth.service import require_user
 from mfg.clinical import bedside, infusions, orders, outcomes, patients
-from mfg.clinical.schemas import EnrolmentIn, InfusionIn
+from mfg.clinical.schemas import EnrolmentIn, InfusionIn, IssueIn
 from mfg.db import settings_of
 from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.manufacturing import storage
@@ -77,10 +77,12 @@ def _infuse(session: Session, patient, *, passwords: dict[str, str]) -> Dose:
         session,
         actor=tech,
         allocation=allocation,
-        receiver_username="doctor",
-        receiver_password=passwords["doctor"],
-        issued_at=utcnow() - timedelta(minutes=40),
-        transport_temp_c=-152,
+        command=IssueIn(
+            receiver_username="doctor",
+            receiver_password=passwords["doctor"],
+            issued_at=utcnow() - timedelta(minutes=40),
+            transport_temp_c=-152,
+        ),
     )
     dose = session.get(Dose, allocation.dose_id)
     storage.thaw_dose(

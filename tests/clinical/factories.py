@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from mfg.clinical import bedside, orders, patients
-from mfg.clinical.schemas import EnrolmentIn
+from mfg.clinical.schemas import EnrolmentIn, IssueIn
 from mfg.manufacturing import doses, storage
 from mfg.manufacturing.schemas import ThawIn
 from mfg.models import Allocation, Dose, DoseOrder, Lot, Patient, utcnow
@@ -80,10 +80,12 @@ def issue(lab: Lab, allocation: Allocation) -> Allocation:
             s,
             actor=a,
             allocation=s.get(Allocation, allocation.id),
-            receiver_username="clinician",
-            receiver_password=PASSWORD,
-            issued_at=utcnow() - timedelta(minutes=20),
-            transport_temp_c=-150,
+            command=IssueIn(
+                receiver_username="clinician",
+                receiver_password=PASSWORD,
+                issued_at=utcnow() - timedelta(minutes=20),
+                transport_temp_c=-150,
+            ),
         ),
     )
 

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from mfg.clinical import bedside, infusions, orders, patients
-from mfg.clinical.schemas import EnrolmentIn, InfusionIn
+from mfg.clinical.schemas import EnrolmentIn, InfusionIn, IssueIn
 from mfg.db import unit_of_work
 from mfg.errors import Conflict, RuleViolation
 from mfg.manufacturing import pools
@@ -271,10 +271,12 @@ def test_issue_is_a_hand_over_confirmed_by_the_receiving_clinician(lab) -> None:
                 s,
                 actor=a,
                 allocation=s.get(type(allocation), allocation.id),
-                receiver_username="clinician",
-                receiver_password="not the password",
-                issued_at=utcnow(),
-                transport_temp_c=-150,
+                command=IssueIn(
+                    receiver_username="clinician",
+                    receiver_password="not the password",
+                    issued_at=utcnow(),
+                    transport_temp_c=-150,
+                ),
             ),
         )
     issued = issue(lab, allocation)
