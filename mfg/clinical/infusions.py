@@ -17,6 +17,11 @@ from mfg.audit.machines import DOSE
 from mfg.auth.permissions import Action, authorize
 from mfg.clinical.bedside import identity_signatures
 from mfg.clinical.orders import complete_when_given, get_order
+from mfg.clinical.rules import (
+    bag_inspected,
+    conditional_release_acknowledged,
+    identity_verified_by_two,
+)
 from mfg.clinical.schemas import InfusionIn
 from mfg.db import newest_page, settings_of
 from mfg.errors import NotFound, Reason, RuleViolation
@@ -27,7 +32,6 @@ from mfg.models import (
     DoseStatus,
     Infusion,
     Lot,
-    LotStatus,
     Meaning,
     Patient,
     User,
@@ -128,12 +132,9 @@ def record_infusion(
 ) -> Infusion:
     """The infusion of a verified dose: the dose becomes infused; signed "Administered"."""
     authorize(actor, Action.BEDSIDE)
-    signed = identity_signatures(session, record)
-    if len({s.user_id for s in signed}) < 2:
-        raise RuleViolation.state(
-            "identity_not_verified",
-            "Two different clinicians must sign the identity verification before the infusion.",
-        )
+    signers = [s.user_id for s in identity_signatures(session, record)]
+    if refused := identity_verified_by_two(signers):
+        raise RuleViolation.of([refused], several=refused.code)
     dose = session.get(Dose, record.dose_id)
     tz = settings_of(session).tz
     started_at, stopped_at = (
@@ -180,22 +181,17 @@ def _check_infusion(
         vitals=command.vitals.model_dump(),
         tz=settings_of(session).tz,
     )
-    if not command.bag_inspected:
-        problems.append(
-            Reason(
-                "bag_not_inspected",
-                "Inspect the bag before infusing (leaks, clumps, label intact).",
-            )
-        )
     lot = session.get(Lot, dose.lot_id)
-    if lot.status == LotStatus.CONDITIONALLY_RELEASED and not command.conditional_acknowledged:
-        problems.append(
-            Reason(
-                "conditional_release_not_acknowledged",
-                f"Lot {lot.din} is conditionally released (final sterility pending): acknowledge "
-                "it before infusing.",
-            )
+    problems += [
+        reason
+        for reason in (
+            bag_inspected(command.bag_inspected),
+            conditional_release_acknowledged(
+                lot.status, din=lot.din, acknowledged=command.conditional_acknowledged
+            ),
         )
+        if reason
+    ]
     if problems:
         raise RuleViolation.of(problems, several="infusion_refused")
 

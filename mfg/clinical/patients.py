@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
+from mfg.clinical.rules import allocation_list_has_entry, arm_left_to_the_list
 from mfg.clinical.schemas import EnrolmentIn
 from mfg.db import newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
@@ -107,11 +108,10 @@ def _arm_chosen(
     session: Session, trial: Trial, arm_code: str, *, randomised: bool
 ) -> TrialArm | None:
     """The arm the clinician chose, one of the trial's; none when the trial has a list."""
-    if randomised and arm_code.strip():
-        raise RuleViolation.one(
-            "arm_from_allocation_list",
-            f"Trial {trial.code} assigns arms from its concealed allocation list: choose none.",
-        )
+    if refused := arm_left_to_the_list(
+        randomised=randomised, arm_code=arm_code, trial_code=trial.code
+    ):
+        raise RuleViolation.of([refused], several=refused.code)
     if randomised:
         return None
     arm = next((a for a in arms_of(session, trial) if a.code == arm_code.strip().upper()), None)
@@ -275,11 +275,8 @@ def next_slot(session: Session, trial: Trial) -> AllocationSlot:
         .where(AllocationSlot.trial_id == trial.id, col(AllocationSlot.patient_id).is_(None))
         .order_by(col(AllocationSlot.sequence))
     ).first()
-    if slot is None:
-        raise RuleViolation.state(
-            "allocation_list_used_up",
-            f"The allocation list of trial {trial.code} is used up: QA loads more.",
-        )
+    if refused := allocation_list_has_entry(slot, trial_code=trial.code):
+        raise RuleViolation.of([refused], several=refused.code)
     return slot
 
 
