@@ -1,7 +1,7 @@
 """Clinical rules as pure functions over loaded facts: what stops an enrolment, a dose order, its
-allocation, hand-over and infusion, and the bedside
-checks of docs/process.md#bedside-checks, each a small guard with its rule's code. The services
-load the facts (``orders``, ``bedside``), call the guards and raise or record what they answer."""
+allocation, hand-over and infusion, and the bedside checks of docs/process.md#bedside-checks, each
+a small guard with its rule's code. The services load the facts (``patients``, ``orders``,
+``bedside``, ``infusions``), call the guards and raise or record what they answer."""
 
 from __future__ import annotations
 
