@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session, col, func, select
 
 from mfg.clinical import bedside, orders, outcomes, patients
+from mfg.clinical.schemas import OutcomeIn
 from mfg.errors import MfgError
 from mfg.labeling import service as labeling
 from mfg.models import (
@@ -170,10 +171,12 @@ def test_one_outcome_per_patient(engine, settings, lab) -> None:
             session,
             actor=actor,
             patient=patients.get_patient(session, patient.code),
-            assessed_on=day_21,
-            pcr="negative",
-            ct="improved",
-            password=PASSWORD,
+            command=OutcomeIn(
+                assessed_on=day_21,
+                pcr="negative",
+                ct="improved",
+                password=PASSWORD,
+            ),
         )
 
     assert _codes(race(engine, settings, _same(lab, "clinician"), work)) == {

@@ -26,7 +26,6 @@ router = Router()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
 Clinician = Annotated[User, Depends(Allow(Action.BEDSIDE))]
 Password = Annotated[str, Form(max_length=1024)]
-When = Annotated[str, Form(max_length=32)]
 
 
 @router.get("/patients", response_class=HTMLResponse, name="patients")

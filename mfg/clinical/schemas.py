@@ -136,3 +136,18 @@ class IssueIn(BaseModel):
     receiver_password: str = Field(min_length=1, max_length=1024)
     issued_at: EventTime = Field(description=WHEN)
     transport_temp_c: Number = Field(description="°C; 12,5 or 12.5")
+
+
+class SignedIn(BaseModel):
+    """A clinical record signed by whoever records it: their password and a comment."""
+
+    password: str = Field(min_length=1, max_length=1024)
+    comment: str = Field(default="", max_length=1000)
+
+
+class OutcomeIn(SignedIn):
+    """The day-21 outcome of a patient: the PCR result and the chest-CT assessment."""
+
+    assessed_on: date
+    pcr: str = Field(max_length=10, description="negative or positive")
+    ct: str = Field(max_length=12, description="improved, unchanged or worsened")

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from mfg.auth.service import require_user
 from mfg.clinical import bedside, infusions, orders, outcomes, patients
-from mfg.clinical.schemas import EnrolmentIn, InfusionIn, IssueIn
+from mfg.clinical.schemas import EnrolmentIn, InfusionIn, IssueIn, OutcomeIn
 from mfg.db import settings_of
 from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.manufacturing import storage
@@ -148,10 +148,12 @@ def load_demo_clinical(session: Session, *, passwords: dict[str, str]) -> list[s
         session,
         actor=doctor,
         patient=cured,
-        assessed_on=(utcnow() - timedelta(days=4)).date(),
-        pcr="negative",
-        ct="improved",
-        password=passwords["doctor"],
+        command=OutcomeIn(
+            assessed_on=(utcnow() - timedelta(days=4)).date(),
+            pcr="negative",
+            ct="improved",
+            password=passwords["doctor"],
+        ),
     )
     pending = _enrol(session, arm="CONTROL", sex="F", age=51, weight=70, days_ago=3)
     return [

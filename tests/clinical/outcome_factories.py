@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import update
 
 from mfg.clinical import outcomes, patients
-from mfg.clinical.schemas import EnrolmentIn
+from mfg.clinical.schemas import EnrolmentIn, OutcomeIn
 from mfg.donors.service import local_today
 from mfg.models import (
     AdverseEvent,
@@ -100,10 +100,12 @@ def outcome(lab: Lab, patient: Patient, *, pcr: str = "negative", ct: str = "imp
             s,
             actor=a,
             patient=p,
-            assessed_on=min(p.enrolled_on + timedelta(days=21), local_today(s)),
-            pcr=pcr,
-            ct=ct,
-            password=PASSWORD,
+            command=OutcomeIn(
+                assessed_on=min(p.enrolled_on + timedelta(days=21), local_today(s)),
+                pcr=pcr,
+                ct=ct,
+                password=PASSWORD,
+            ),
         )
 
     return lab.run("clinician", work)
