@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session, col, func, select
 
 from mfg.clinical import bedside, orders, outcomes, patients
+from mfg.clinical.schemas import OutcomeIn
 from mfg.errors import MfgError
 from mfg.labeling import service as labeling
 from mfg.models import (
@@ -23,6 +24,7 @@ from mfg.models import (
     User,
 )
 from mfg.qc import results, samples
+from mfg.qc.schemas import ResultIn
 from mfg.record_kinds import build_label_sources
 from tests.clinical.factories import (
     check,
@@ -71,9 +73,7 @@ def test_one_standing_result_per_test_and_reading_of_a_sample(engine, settings, 
             session,
             actor=actor,
             sample=samples.get_sample(session, sample.code),
-            test_code="VIAB",
-            value="91",
-            tested_at=sample.taken_at,
+            command=ResultIn(test_code="VIAB", value="91", tested_at=sample.taken_at),
         )
 
     assert _codes(race(engine, settings, _same(lab, "qc"), work)) == {
@@ -171,10 +171,12 @@ def test_one_outcome_per_patient(engine, settings, lab) -> None:
             session,
             actor=actor,
             patient=patients.get_patient(session, patient.code),
-            assessed_on=day_21,
-            pcr="negative",
-            ct="improved",
-            password=PASSWORD,
+            command=OutcomeIn(
+                assessed_on=day_21,
+                pcr="negative",
+                ct="improved",
+                password=PASSWORD,
+            ),
         )
 
     assert _codes(race(engine, settings, _same(lab, "clinician"), work)) == {

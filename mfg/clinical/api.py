@@ -7,11 +7,12 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from mfg.auth.permissions import Action
 from mfg.clinical import bedside, infusions, orders, patients
+from mfg.clinical.schemas import EnrolmentIn, InfusionIn, IssueIn
 from mfg.errors import NotFound
 from mfg.models import Allocation, BedsideCheck, Dose, DoseOrder, Infusion, Patient, User
 from mfg.quantities import Number, WholeNumber
@@ -23,18 +24,6 @@ router = Router(prefix="/api", tags=["clinical"])
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
 Clinician = Annotated[User, Depends(Allow(Action.BEDSIDE))]
 Password = Field(min_length=1, max_length=1024)
-
-
-class PatientIn(BaseModel):
-    trial: str = "NCT04382547"
-    arm: str = Field(
-        default="", max_length=20, description="MSC or CONTROL; empty when the trial has a list"
-    )
-    sex: str = Field(pattern="^[FM]$")
-    age: WholeNumber = Field(ge=0, le=130)
-    weight_kg: Number = Field(description="kg, 20–300; a colleague verifies it")
-    eligibility: dict[str, bool] = Field(description="each criterion of the trial, answered")
-    enrolled_on: date
 
 
 class PatientPublic(BaseModel):
@@ -148,7 +137,7 @@ def patient_read(code: str, actor: Viewer, session: SessionDep) -> PatientPublic
 
 @router.post("/patients", response_model=PatientPublic, status_code=201)
 def patient_enrol(
-    body: PatientIn,
+    body: EnrolmentIn,
     actor: Annotated[User, Depends(Allow(Action.ENROL_PATIENTS))],
     session: SessionDep,
 ) -> PatientPublic:
@@ -157,12 +146,7 @@ def patient_enrol(
         session,
         actor=actor,
         trial=patients.get_trial(session, body.trial),
-        arm_code=body.arm,
-        sex=body.sex,
-        age=body.age,
-        weight_kg=body.weight_kg,
-        answers=body.eligibility,
-        enrolled_on=body.enrolled_on,
+        command=body,
     )
     return patient_public(session, patient)
 
@@ -379,17 +363,10 @@ def allocate(order_id: int, actor: Lab, session: SessionDep) -> AllocationPublic
     return allocation_public(session, allocation)
 
 
-class IssueIn(BaseModel):
-    receiver_username: str = Field(max_length=64)
-    receiver_password: str = Password
-    issued_at: AwareDatetime
-    transport_temp_c: Number
-
-
 @router.post("/allocations/{allocation_id}/issue", response_model=AllocationPublic)
 def issue(allocation_id: int, body: IssueIn, actor: Lab, session: SessionDep) -> AllocationPublic:
     allocation = orders.get_allocation(session, allocation_id)
-    done = orders.issue(session, actor=actor, allocation=allocation, **body.model_dump())
+    done = orders.issue(session, actor=actor, allocation=allocation, command=body)
     return allocation_public(session, done)
 
 
@@ -502,23 +479,6 @@ def bedside_verify(
     return check_public(session, record)
 
 
-class InfusionIn(BaseModel):
-    started_at: AwareDatetime
-    stopped_at: AwareDatetime
-    volume_ml: Number = Field(description="at most the bag's volume")
-    complete: bool
-    route: str = Field(default="intravenous", max_length=40)
-    bag_inspected: bool
-    vitals: dict[str, dict[str, Number | None]] = Field(
-        description="before, during and after: " + ", ".join(infusions.VITALS)
-    )
-    reactions: str = Field(default="", max_length=2000)
-    conditional_acknowledged: bool = Field(
-        default=False, description="required when the lot is conditionally released"
-    )
-    password: str = Password
-
-
 class InfusionPublic(BaseModel):
     id: int
     identifier: str
@@ -596,7 +556,7 @@ def bedside_infusion(
     check_id: int, body: InfusionIn, actor: Clinician, session: SessionDep
 ) -> InfusionPublic:
     infusion = infusions.record_infusion(
-        session, actor=actor, record=bedside.get_check(session, check_id), **body.model_dump()
+        session, actor=actor, record=bedside.get_check(session, check_id), command=body
     )
     return infusion_public(session, infusion)
 

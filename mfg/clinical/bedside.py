@@ -19,6 +19,7 @@ from mfg.clinical.rules import (
     Check,
     bedside_checks,
     identity_verification_refused,
+    signer_is_clinician,
 )
 from mfg.db import lock_row, newest_page, settings_of
 from mfg.errors import MfgError, NotFound, Reason, RuleViolation
@@ -186,11 +187,8 @@ def verify_identity(
     password. The same clinician cannot sign both."""
     authorize(actor, Action.BEDSIDE)
     record = lock_row(session, BedsideCheck, record.id)  # two different clinicians, once each
-    if not may(signer, Action.BEDSIDE):
-        raise RuleViolation(
-            Reason("signer_not_clinician", f"{signer.full_name} is not a clinician."),
-            field="username",
-        )
+    if refused := signer_is_clinician(signer, is_clinician=may(signer, Action.BEDSIDE)):
+        raise RuleViolation.of([refused], several=refused.code, field="username")
     if refused := identity_verification_refused(
         checks_passed=record.passed,
         checked_at=record.checked_at,

@@ -17,6 +17,12 @@ from mfg.audit.machines import DOSE
 from mfg.auth.permissions import Action, authorize
 from mfg.clinical.bedside import identity_signatures
 from mfg.clinical.orders import complete_when_given, get_order
+from mfg.clinical.rules import (
+    bag_inspected,
+    conditional_release_acknowledged,
+    identity_verified_by_two,
+)
+from mfg.clinical.schemas import InfusionIn
 from mfg.db import newest_page, settings_of
 from mfg.errors import NotFound, Reason, RuleViolation
 from mfg.models import (
@@ -26,7 +32,6 @@ from mfg.models import (
     DoseStatus,
     Infusion,
     Lot,
-    LotStatus,
     Meaning,
     Patient,
     User,
@@ -123,102 +128,118 @@ def infusion_problems(
 
 
 def record_infusion(
-    session: Session,
-    *,
-    actor: User,
-    record: BedsideCheck,
-    started_at: datetime,
-    stopped_at: datetime,
-    volume_ml: float,
-    complete: bool,
-    bag_inspected: bool,
-    vitals: Mapping[str, Mapping[str, float | None]],
-    reactions: str,
-    password: str,
-    route: str = "intravenous",
-    conditional_acknowledged: bool = False,
+    session: Session, *, actor: User, record: BedsideCheck, command: InfusionIn
 ) -> Infusion:
     """The infusion of a verified dose: the dose becomes infused; signed "Administered"."""
     authorize(actor, Action.BEDSIDE)
-    signed = identity_signatures(session, record)
-    if len({s.user_id for s in signed}) < 2:
-        raise RuleViolation.state(
-            "identity_not_verified",
-            "Two different clinicians must sign the identity verification before the infusion.",
-        )
+    signers = [s.user_id for s in identity_signatures(session, record)]
+    if refused := identity_verified_by_two(signers):
+        raise RuleViolation.of([refused], several=refused.code)
     dose = session.get(Dose, record.dose_id)
-    problems = infusion_problems(
-        record,
-        dose,
-        started_at=started_at,
-        stopped_at=stopped_at,
-        volume_ml=volume_ml,
-        vitals=vitals,
-        tz=settings_of(session).tz,
+    tz = settings_of(session).tz
+    started_at, stopped_at = (
+        quantities.in_zone(t, tz) for t in (command.started_at, command.stopped_at)
     )
-    if not bag_inspected:
-        problems.append(
-            Reason(
-                "bag_not_inspected",
-                "Inspect the bag before infusing (leaks, clumps, label intact).",
-            )
-        )
-    lot = session.get(Lot, dose.lot_id)
-    if lot.status == LotStatus.CONDITIONALLY_RELEASED and not conditional_acknowledged:
-        problems.append(
-            Reason(
-                "conditional_release_not_acknowledged",
-                f"Lot {lot.din} is conditionally released (final sterility pending): acknowledge "
-                "it before infusing.",
-            )
-        )
-    if problems:
-        raise RuleViolation.of(problems, several="infusion_refused")
+    _check_infusion(session, record, dose, command, started_at, stopped_at)
     DOSE.move(session, dose, to=DoseStatus.INFUSED, actor=actor)
-    infusion = Infusion(
-        dose_id=dose.id,
-        patient_id=record.patient_id,
-        bedside_check_id=record.id,
-        started_at=started_at,
-        stopped_at=stopped_at,
-        volume_ml=volume_ml,
-        complete=complete,
-        route=route,
-        bag_inspected=bag_inspected,
-        vitals=json.dumps({m: dict(vitals.get(m, {})) for m in MOMENTS}, ensure_ascii=False),
-        reactions=reactions.strip(),
-        recorded_by_id=actor.id,
-    )
+    infusion = _infusion_row(record, dose, command, started_at, stopped_at)
+    infusion.recorded_by_id = actor.id
     session.add(infusion)
     session.flush()
-    patient = session.get(Patient, record.patient_id)
     allocation = session.exec(
         select(Allocation).where(Allocation.dose_id == dose.id, col(Allocation.active))
     ).one()
     complete_when_given(session, actor=actor, order=get_order(session, allocation.order_id))
-    audit.record(
-        session,
-        actor=actor,
-        action="patient.infused",
-        entity_type="patient",
-        entity_id=patient.code,
-        changes={
-            "dose": [None, dose.identifier],
-            "volume_ml": [None, volume_ml],
-            "complete": [None, complete],
-            "reactions": [None, infusion.reactions],
-            "conditional_release_acknowledged": [None, conditional_acknowledged],
-        },
-    )
+    _infusion_recorded(session, actor, record, dose, infusion, command)
     signatures.sign(
         session,
         signer=actor,
-        password=password,
+        password=command.password,
         meaning=Meaning.ADMINISTERED,
         entity_type="infusion",
         entity_id=infusion.id,
     )
     return infusion
+
+
+def _check_infusion(
+    session: Session,
+    record: BedsideCheck,
+    dose: Dose,
+    command: InfusionIn,
+    started_at: datetime,
+    stopped_at: datetime,
+) -> None:
+    """Everything wrong with the infusion's record, refused at once: its times, volume and
+    vital signs, the bag's inspection and the acknowledgement of a conditional release."""
+    problems = infusion_problems(
+        record,
+        dose,
+        started_at=started_at,
+        stopped_at=stopped_at,
+        volume_ml=command.volume_ml,
+        vitals=command.vitals.model_dump(),
+        tz=settings_of(session).tz,
+    )
+    lot = session.get(Lot, dose.lot_id)
+    problems += [
+        reason
+        for reason in (
+            bag_inspected(command.bag_inspected),
+            conditional_release_acknowledged(
+                lot.status, din=lot.din, acknowledged=command.conditional_acknowledged
+            ),
+        )
+        if reason
+    ]
+    if problems:
+        raise RuleViolation.of(problems, several="infusion_refused")
+
+
+def _infusion_row(
+    record: BedsideCheck,
+    dose: Dose,
+    command: InfusionIn,
+    started_at: datetime,
+    stopped_at: datetime,
+) -> Infusion:
+    return Infusion(
+        dose_id=dose.id,
+        patient_id=record.patient_id,
+        bedside_check_id=record.id,
+        started_at=started_at,
+        stopped_at=stopped_at,
+        volume_ml=command.volume_ml,
+        complete=command.complete,
+        route=command.route,
+        bag_inspected=command.bag_inspected,
+        vitals=json.dumps(command.vitals.model_dump(), ensure_ascii=False),
+        reactions=command.reactions.strip(),
+    )
+
+
+def _infusion_recorded(
+    session: Session,
+    actor: User,
+    record: BedsideCheck,
+    dose: Dose,
+    infusion: Infusion,
+    command: InfusionIn,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="patient.infused",
+        entity_type="patient",
+        entity_id=session.get(Patient, record.patient_id).code,
+        changes={
+            "dose": [None, dose.identifier],
+            "volume_ml": [None, command.volume_ml],
+            "complete": [None, command.complete],
+            "reactions": [None, infusion.reactions],
+            "conditional_release_acknowledged": [None, command.conditional_acknowledged],
+        },
+    )
 
 
 def infusions_of(session: Session, patient: Patient) -> list[Infusion]:

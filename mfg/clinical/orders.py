@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from mfg import quantities
 from mfg.audit import service as audit
 from mfg.audit.machines import DOSE, DOSE_ORDER
 from mfg.auth.login import reauthenticate
 from mfg.auth.permissions import Action, authorize, may
 from mfg.clinical.patients import arm_of
-from mfg.clinical.rules import handover_by_two_people, matches_prescription, order_problems
+from mfg.clinical.rules import (
+    allocation_is_active,
+    dose_available,
+    handover_by_two_people,
+    matches_prescription,
+    order_is_active,
+    order_problems,
+    order_wants_a_dose,
+    receiver_is_clinician,
+    receiver_known,
+)
+from mfg.clinical.schemas import IssueIn
 from mfg.db import count_where, lock_row, newest_page, settings_of
-from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
+from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.display import display_code
 from mfg.identifiers.local import LocalId
 from mfg.labeling.fields import LabelData, common_fields, local_fields
@@ -180,10 +190,8 @@ def cancel_order(
     authorize(actor, Action.ORDER_DOSES)
     if not reason.strip():
         raise InvalidInput("A cancellation states its reason.", details={"field": "reason"})
-    if order.status != OrderStatus.ACTIVE:
-        raise RuleViolation.state(
-            "order_not_active", f"Order {order.id} is {order.status}: only an active order ends."
-        )
+    if refused := order_is_active(order, otherwise="only an active order ends."):
+        raise RuleViolation.of([refused], several=refused.code)
     _end(session, order, to=OrderStatus.CANCELLED, actor=actor, reason=reason.strip())
     for allocation in allocations_of_order(session, order):
         _release_allocation(session, actor=actor, allocation=allocation, reason=reason.strip())
@@ -325,22 +333,14 @@ def allocate(session: Session, *, actor: User, order: DoseOrder) -> Allocation:
     the last dose, one wins (compare-and-set on the dose); the other is refused."""
     authorize(actor, Action.ALLOCATE_DOSES)
     order = lock_row(session, DoseOrder, order.id)  # its allocations, one at a time
-    if order.status != OrderStatus.ACTIVE:
-        raise RuleViolation.state(
-            "order_not_active", f"Order {order.id} is {order.status}: nothing more is allocated."
-        )
+    if refused := order_is_active(order, otherwise="nothing more is allocated."):
+        raise RuleViolation.of([refused], several=refused.code)
     patient = session.get(Patient, order.patient_id)
-    if not doses_to_allocate(session, order):
-        raise RuleViolation.state(
-            "order_fully_allocated",
-            f"The order's {counted(order.infusions, 'infusion')} have their doses already.",
-        )
+    if refused := order_wants_a_dose(order, to_allocate=doses_to_allocate(session, order)):
+        raise RuleViolation.of([refused], several=refused.code)
     dose = next((d for d in candidates(session, order) if _set_aside(session, d)), None)
-    if dose is None:
-        raise RuleViolation.state(
-            "no_dose_available",
-            f"No released dose of about {order.cells_per_infusion:,} cells is available.",
-        )
+    if refused := dose_available(dose, cells_per_infusion=order.cells_per_infusion):
+        raise RuleViolation.of([refused], several=refused.code)
     DOSE.move(session, dose, to=DoseStatus.ALLOCATED, actor=actor, reason=f"patient {patient.code}")
     allocation = Allocation(
         dose_id=dose.id, order_id=order.id, patient_id=patient.id, allocated_by_id=actor.id
@@ -350,54 +350,25 @@ def allocate(session: Session, *, actor: User, order: DoseOrder) -> Allocation:
     return allocation
 
 
-def issue(
-    session: Session,
-    *,
-    actor: User,
-    allocation: Allocation,
-    receiver_username: str,
-    receiver_password: str,
-    issued_at: datetime,
-    transport_temp_c: float,
-) -> Allocation:
+def issue(session: Session, *, actor: User, allocation: Allocation, command: IssueIn) -> Allocation:
     """The hand-over: the technician issues, the receiving clinician confirms with their own
     password on the same device; both names, the time and the transport temperature are kept."""
     authorize(actor, Action.ALLOCATE_DOSES)
-    check({"transport_temp_c": (transport_temp_c, DOSE_TRANSPORT_TEMP_C)})
-    if not allocation.active:
-        raise RuleViolation.state(
-            "allocation_not_active",
-            f"Allocation {allocation.id} has ended (its order was cancelled or its dose stopped): "
-            "nothing is handed over.",
-        )
-    receiver = session.exec(
-        select(User).where(User.username == receiver_username.strip().lower())
-    ).first()
-    if receiver is None:
-        raise RuleViolation(
-            Reason("receiver_unknown", f"No user {receiver_username!r} to receive the dose."),
-            field="receiver_username",
-        )
-    reauthenticate(session, user=receiver, password=receiver_password)
-    if not may(receiver, Action.BEDSIDE):
-        raise RuleViolation(
-            Reason(
-                "receiver_not_clinician",
-                f"{receiver.full_name} is not a clinician: a clinician receives.",
-            ),
-            field="receiver_username",
-        )
-    if refused := handover_by_two_people(actor.id, receiver.id):
+    check({"transport_temp_c": (command.transport_temp_c, DOSE_TRANSPORT_TEMP_C)})
+    if refused := allocation_is_active(allocation):
         raise RuleViolation.of([refused], several=refused.code)
+    receiver = _receiver(session, actor, command)
+    issued_at = quantities.in_zone(command.issued_at, settings_of(session).tz)
     if issued_at > utcnow():
         raise InvalidInput("The issue time is in the future.", details={"field": "issued_at"})
     dose = session.get(Dose, allocation.dose_id)
+    temperature = command.transport_temp_c
     DOSE.move(
         session,
         dose,
         to=DoseStatus.ISSUED,
         actor=actor,
-        reason=f"received by {receiver.username} at {transport_temp_c:g} °C",
+        reason=f"received by {receiver.username} at {temperature:g} °C",
     )
     done = session.execute(
         update(Allocation)
@@ -406,12 +377,34 @@ def issue(
             issued_by_id=actor.id,
             received_by_id=receiver.id,
             issued_at=issued_at,
-            transport_temp_c=transport_temp_c,
+            transport_temp_c=temperature,
         )
     )
     if done.rowcount != 1:
         raise Conflict("This dose was issued already.", code="already_issued")
     session.refresh(allocation)
+    _handed_over(session, actor, dose, receiver, temperature)
+    return allocation
+
+
+def _receiver(session: Session, actor: User, command: IssueIn) -> User:
+    """The receiving clinician, who confirmed with their password, someone other than the
+    issuer."""
+    username = command.receiver_username
+    receiver = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if refused := receiver_known(receiver, username=username):
+        raise RuleViolation.of([refused], several=refused.code, field="receiver_username")
+    reauthenticate(session, user=receiver, password=command.receiver_password)
+    if refused := receiver_is_clinician(receiver, is_clinician=may(receiver, Action.BEDSIDE)):
+        raise RuleViolation.of([refused], several=refused.code, field="receiver_username")
+    if refused := handover_by_two_people(actor.id, receiver.id):
+        raise RuleViolation.of([refused], several=refused.code)
+    return receiver
+
+
+def _handed_over(
+    session: Session, actor: User, dose: Dose, receiver: User, temperature: float
+) -> None:
     audit.record(
         session,
         actor=actor,
@@ -420,10 +413,9 @@ def issue(
         entity_id=dose.identifier,
         changes={
             "received_by": [None, receiver.username],
-            "transport_temp_c": [None, transport_temp_c],
+            "transport_temp_c": [None, temperature],
         },
     )
-    return allocation
 
 
 def allocation_label(session: Session, identifier: str, flags: str) -> LabelData | None:

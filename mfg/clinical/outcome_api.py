@@ -12,6 +12,7 @@ from mfg.auth.permissions import Action
 from mfg.clinical import outcomes
 from mfg.clinical.patients import get_patient, get_trial
 from mfg.clinical.report import ArmCounts, export_report, trial_report
+from mfg.clinical.schemas import OutcomeIn, SignedIn
 from mfg.models import AdverseEvent, Outcome, Patient, User
 from mfg.signatures.service import ShownSignature
 from mfg.web.deps import Router, SessionDep, WriteSessionDep
@@ -21,11 +22,6 @@ from mfg.web.security import Allow
 router = Router(prefix="/api", tags=["clinical"])
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
 Recorder = Annotated[User, Depends(Allow(Action.RECORD_CLINICAL))]
-
-
-class SignedIn(BaseModel):
-    password: str = Field(min_length=1, max_length=1024)
-    comment: str = Field(default="", max_length=1000)
 
 
 class AdverseEventIn(SignedIn):
@@ -42,12 +38,6 @@ class AdverseEventIn(SignedIn):
 class AdverseEventAmendIn(AdverseEventIn):
     expected_version: int = Field(ge=1, description="the version the amendment was made from")
     reason: str = Field(min_length=1, max_length=1000, description="why the record is corrected")
-
-
-class OutcomeIn(SignedIn):
-    assessed_on: date
-    pcr: str = Field(max_length=10, description="negative or positive")
-    ct: str = Field(max_length=12, description="improved, unchanged or worsened")
 
 
 class SignaturePublic(BaseModel):
@@ -222,7 +212,7 @@ def outcome_record(
     code: str, body: OutcomeIn, actor: Recorder, session: SessionDep
 ) -> OutcomePublic:
     patient = get_patient(session, code)
-    outcome = outcomes.record_outcome(session, actor=actor, patient=patient, **body.model_dump())
+    outcome = outcomes.record_outcome(session, actor=actor, patient=patient, command=body)
     return outcome_public(session, outcome, patient)
 
 

@@ -11,6 +11,7 @@ from mfg.auth.permissions import Action
 from mfg.clinical import outcomes, views
 from mfg.clinical.patients import get_patient, get_trial
 from mfg.clinical.report import shown_pct, trial_report
+from mfg.clinical.schemas import OutcomeIn
 from mfg.errors import InvalidInput
 from mfg.models import User
 from mfg.web.deps import Router, SessionDep
@@ -21,9 +22,6 @@ from mfg.web.templating import flash, render
 router = Router()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
 Recorder = Annotated[User, Depends(Allow(Action.RECORD_CLINICAL))]
-Day = Annotated[str, Form(max_length=10)]
-Password = Annotated[str, Form(max_length=1024)]
-Comment = Annotated[str, Form(max_length=1000)]
 
 
 def _date(value: str, field: str) -> date:
@@ -147,23 +145,10 @@ def outcome_record(
     request: Request,
     actor: Recorder,
     session: SessionDep,
-    assessed_on: Day,
-    pcr: Annotated[str, Form(max_length=10)],
-    ct: Annotated[str, Form(max_length=12)],
-    password: Password,
-    comment: Comment = "",
+    command: Annotated[OutcomeIn, Form()],
 ) -> Response:
     patient = get_patient(session, code)
-    outcome = outcomes.record_outcome(
-        session,
-        actor=actor,
-        patient=patient,
-        assessed_on=_date(assessed_on, "assessed_on"),
-        pcr=pcr,
-        ct=ct,
-        password=password,
-        comment=comment,
-    )
+    outcome = outcomes.record_outcome(session, actor=actor, patient=patient, command=command)
     verdict = "cured" if outcome.cured else "not cured"
     flash(request, f"Day-21 outcome of {patient.code} recorded and signed: {verdict}.")
     return RedirectResponse(f"/patients/{patient.code}/outcome", status_code=303)

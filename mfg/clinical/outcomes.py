@@ -12,6 +12,7 @@ from sqlmodel import Session, col, exists, select
 
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
+from mfg.clinical.schemas import OutcomeIn
 from mfg.db import count_where, lock_row
 from mfg.donors.service import local_today
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation, conflict
@@ -319,13 +320,10 @@ def record_outcome(
     *,
     actor: User,
     patient: Patient,
-    assessed_on: date,
-    pcr: str,
-    ct: str,
-    password: str,
-    comment: str = "",
+    command: OutcomeIn,
 ) -> Outcome:
     """Record the one day-21 outcome of a patient (PCR and chest CT), signed; cured is derived."""
+    assessed_on = command.assessed_on
     authorize(actor, Action.RECORD_CLINICAL)
     patient = lock_row(session, Patient, patient.id)  # one outcome per patient
     existing = outcome_of(session, patient)
@@ -341,8 +339,8 @@ def record_outcome(
     _not_before_enrolment(assessed_on, patient, "assessed_on", "assessment date")
     if problem := outcome_not_due(patient, assessed_on):
         raise RuleViolation.of([problem], several=problem.code, field="assessed_on")
-    pcr = _choice(pcr, PCR_RESULTS, "pcr", "PCR result")
-    ct = _choice(ct, CT_FINDINGS, "ct", "chest-CT assessment")
+    pcr = _choice(command.pcr, PCR_RESULTS, "pcr", "PCR result")
+    ct = _choice(command.ct, CT_FINDINGS, "ct", "chest-CT assessment")
     outcome = Outcome(
         patient_id=patient.id,
         assessed_on=assessed_on,
@@ -368,7 +366,7 @@ def record_outcome(
         entity_id=patient.code,
         changes={field: [None, value] for field, value in content.items()},
     )
-    _sign(session, actor, password, "outcome", patient.code, comment)
+    _sign(session, actor, command.password, "outcome", patient.code, command.comment)
     return outcome
 
 

@@ -1,7 +1,6 @@
 """Clinical pages: patients (enrolment, weight, order, allocation and issue) and the bedside,
 built for a tablet: large type, two scans, a hard stop on any failed check."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
@@ -10,11 +9,12 @@ from sqlmodel import select
 
 from mfg.auth.permissions import Action
 from mfg.clinical import bedside, infusions, orders, patients, views
+from mfg.clinical.schemas import EnrolmentForm, InfusionForm, IssueIn
 from mfg.errors import NotFound
-from mfg.models import Allocation, Dose, Patient, User
-from mfg.quantities import Number, counted
-from mfg.web.deps import Router, SessionDep, run_work
-from mfg.web.forms import form_number, form_whole_number, local_datetime, local_now_input
+from mfg.models import Allocation, Dose, User
+from mfg.quantities import counted
+from mfg.web.deps import Router, SessionDep
+from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
 from mfg.web.templating import flash, render
 
@@ -22,7 +22,6 @@ router = Router()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
 Clinician = Annotated[User, Depends(Allow(Action.BEDSIDE))]
 Password = Annotated[str, Form(max_length=1024)]
-When = Annotated[str, Form(max_length=32)]
 
 
 @router.get("/patients", response_class=HTMLResponse, name="patients")
@@ -33,36 +32,18 @@ def patients_page(request: Request, actor: Viewer, session: SessionDep) -> Respo
 
 
 @router.post("/patients")
-async def patients_enrol(
+def patients_enrol(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.ENROL_PATIENTS))],
     session: SessionDep,
+    command: Annotated[EnrolmentForm, Form()],
 ) -> Response:
     """The enrolment form: each criterion answered yes or no."""
-    form = await request.form()
-
-    def enrol() -> Patient:
-        trial = patients.get_trial(session)
-        answers = {
-            text: form.get(f"criterion_{i}") == "yes"
-            for i, (_, text) in enumerate(patients.criteria_of(trial))
-            if form.get(f"criterion_{i}") in ("yes", "no")
-        }
-        return patients.enrol_patient(
-            session,
-            actor=actor,
-            trial=trial,
-            arm_code=str(form.get("arm", "")),
-            sex=str(form.get("sex", "")),
-            age=form_whole_number(form, "age") or 0,
-            weight_kg=form_number(form, "weight_kg") or 0,
-            answers=answers,
-            enrolled_on=date.fromisoformat(
-                str(form.get("enrolled_on") or local_now_input(request)[:10])
-            ),
-        )
-
-    patient = await run_work(session, enrol)
+    trial = patients.get_trial(session)
+    criteria = [text for _, text in patients.criteria_of(trial)]
+    patient = patients.enrol_patient(
+        session, actor=actor, trial=trial, command=command.command(trial.code, criteria)
+    )
     flash(request, f"Patient {patient.code} enrolled: print the wristband.")
     return RedirectResponse(f"/patients/{patient.code}", status_code=303)
 
@@ -157,23 +138,12 @@ def issue(
     request: Request,
     actor: Lab,
     session: SessionDep,
-    receiver_username: Annotated[str, Form(max_length=64)],
-    receiver_password: Password,
-    issued_at: When,
-    transport_temp_c: Annotated[Number, Form()],
+    command: Annotated[IssueIn, Form()],
 ) -> Response:
     allocation = session.get(Allocation, allocation_id)
     if allocation is None:
         raise NotFound(f"No allocation {allocation_id}.")
-    orders.issue(
-        session,
-        actor=actor,
-        allocation=allocation,
-        receiver_username=receiver_username,
-        receiver_password=receiver_password,
-        issued_at=local_datetime(request, issued_at, "issued_at"),
-        transport_temp_c=transport_temp_c,
-    )
+    orders.issue(session, actor=actor, allocation=allocation, command=command)
     patient = patients.get_patient_by_id(session, allocation.patient_id)
     flash(request, "Dose handed over to the ward.")
     return RedirectResponse(f"/patients/{patient.code}", status_code=303)
@@ -224,30 +194,14 @@ def bedside_verify(
 
 
 @router.post("/bedside/checks/{check_id}/infusion")
-async def bedside_infusion(
-    check_id: int, request: Request, actor: Clinician, session: SessionDep
+def bedside_infusion(
+    check_id: int,
+    request: Request,
+    actor: Clinician,
+    session: SessionDep,
+    command: Annotated[InfusionForm, Form()],
 ) -> Response:
-    form = await request.form()
-    vitals = {
-        m: {v: form_number(form, f"{m}_{v}") for v in infusions.VITALS} for m in infusions.MOMENTS
-    }
-
-    def record() -> None:
-        infusions.record_infusion(
-            session,
-            actor=actor,
-            record=bedside.get_check(session, check_id),
-            started_at=local_datetime(request, str(form.get("started_at", "")), "started_at"),
-            stopped_at=local_datetime(request, str(form.get("stopped_at", "")), "stopped_at"),
-            volume_ml=form_number(form, "volume_ml") or 0,
-            complete=form.get("complete") == "yes",
-            bag_inspected=form.get("bag_inspected") == "yes",
-            vitals=vitals,
-            reactions=str(form.get("reactions", "")),
-            password=str(form.get("password", "")),
-            conditional_acknowledged=form.get("conditional_acknowledged") == "yes",
-        )
-
-    await run_work(session, record)
+    record = bedside.get_check(session, check_id)
+    infusions.record_infusion(session, actor=actor, record=record, command=command.command())
     flash(request, "Infusion recorded.")
     return RedirectResponse(f"/bedside/checks/{check_id}", status_code=303)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
+from mfg.clinical.rules import allocation_list_has_entry, arm_left_to_the_list
+from mfg.clinical.schemas import EnrolmentIn
 from mfg.db import newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
 from mfg.identifiers.allocate import allocate_local
@@ -81,67 +82,84 @@ def arm_of(session: Session, patient: Patient) -> TrialArm:
     return session.get(TrialArm, patient.arm_id)
 
 
-def enrol_patient(
-    session: Session,
-    *,
-    actor: User,
-    trial: Trial,
-    arm_code: str,
-    sex: str,
-    age: int,
-    weight_kg: float,
-    answers: Mapping[str, bool],
-    enrolled_on: date,
-) -> Patient:
+def enrol_patient(session: Session, *, actor: User, trial: Trial, command: EnrolmentIn) -> Patient:
     """Enrol a subject: refused if any criterion fails. The arm is assigned by the enrolling
-    clinician (the trial is not randomised) and recorded with them."""
+    clinician (the trial is not randomised) or taken from the trial's concealed allocation list,
+    and recorded with them."""
     authorize(actor, Action.ENROL_PATIENTS)
     randomised = has_allocation_list(session, trial)
-    if randomised and arm_code.strip():
-        raise RuleViolation.one(
-            "arm_from_allocation_list",
-            f"Trial {trial.code} assigns arms from its concealed allocation list: choose none.",
-        )
-    if not randomised:
-        arm = next((a for a in arms_of(session, trial) if a.code == arm_code.strip().upper()), None)
-        if arm is None:
-            raise InvalidInput(
-                f"Trial {trial.code} has no arm {arm_code}.", details={"field": "arm"}
-            )
-    if sex not in ("F", "M"):
+    arm = _arm_chosen(session, trial, command.arm, randomised=randomised)
+    _check_enrolment(session, trial, command)
+    slot = None
+    if randomised:
+        slot = next_slot(session, trial)
+        arm = next(a for a in arms_of(session, trial) if a.code == slot.arm_code)
+    patient = _patient_row(trial, arm, command, code=str(allocate_local(session, "PT")))
+    patient.weight_entered_by_id = patient.arm_assigned_by_id = actor.id
+    session.add(patient)
+    session.flush()
+    if slot is not None:
+        take_slot(session, slot, patient)
+    _enrolled(session, actor, trial, arm, patient, slot)
+    return patient
+
+
+def _arm_chosen(
+    session: Session, trial: Trial, arm_code: str, *, randomised: bool
+) -> TrialArm | None:
+    """The arm the clinician chose, one of the trial's; none when the trial has a list."""
+    if refused := arm_left_to_the_list(
+        randomised=randomised, arm_code=arm_code, trial_code=trial.code
+    ):
+        raise RuleViolation.of([refused], several=refused.code)
+    if randomised:
+        return None
+    arm = next((a for a in arms_of(session, trial) if a.code == arm_code.strip().upper()), None)
+    if arm is None:
+        raise InvalidInput(f"Trial {trial.code} has no arm {arm_code}.", details={"field": "arm"})
+    return arm
+
+
+def _check_enrolment(session: Session, trial: Trial, command: EnrolmentIn) -> None:
+    """A plausible sex, weight and enrolment date; every criterion met."""
+    if command.sex not in ("F", "M"):
         raise InvalidInput("Sex is F or M.", details={"field": "sex"})
-    check({"weight_kg": (weight_kg, WEIGHT_KG)})
-    if enrolled_on > utcnow().astimezone(settings_of(session).tz).date():
+    check({"weight_kg": (command.weight_kg, WEIGHT_KG)})
+    if command.enrolled_on > utcnow().astimezone(settings_of(session).tz).date():
         raise InvalidInput("The enrolment date is in the future.", details={"field": "enrolled_on"})
-    problems = eligibility_problems(trial, answers, age=age)
+    problems = eligibility_problems(trial, command.eligibility, age=command.age)
     if problems:
         ages = [p for p in problems if p.code == "age_out_of_range"]
         raise RuleViolation.of(
             problems, several="patient_not_eligible", **({"field": "age"} if ages else {})
         )
-    slot = None
-    if randomised:
-        slot = next_slot(session, trial)
-        arm = next(a for a in arms_of(session, trial) if a.code == slot.arm_code)
-    patient = Patient(
-        code=str(allocate_local(session, "PT")),
+
+
+def _patient_row(trial: Trial, arm: TrialArm, command: EnrolmentIn, *, code: str) -> Patient:
+    answers = command.eligibility
+    return Patient(
+        code=code,
         trial_id=trial.id,
         arm_id=arm.id,
-        sex=sex,
-        age=age,
-        weight_kg=weight_kg,
-        weight_entered_by_id=actor.id,
+        sex=command.sex,
+        age=command.age,
+        weight_kg=command.weight_kg,
         eligibility=json.dumps(
             [[kind, text, bool(answers[text])] for kind, text in criteria_of(trial)],
             ensure_ascii=False,
         ),
-        enrolled_on=enrolled_on,
-        arm_assigned_by_id=actor.id,
+        enrolled_on=command.enrolled_on,
     )
-    session.add(patient)
-    session.flush()
-    if slot is not None:
-        take_slot(session, slot, patient)
+
+
+def _enrolled(
+    session: Session,
+    actor: User,
+    trial: Trial,
+    arm: TrialArm,
+    patient: Patient,
+    slot: AllocationSlot | None,
+) -> None:
     audit.record(
         session,
         actor=actor,
@@ -152,11 +170,10 @@ def enrol_patient(
             "trial": [None, trial.code],
             "arm": [None, arm.name],
             "allocation_list_entry": [None, slot.sequence if slot else None],
-            "weight_kg": [None, weight_kg],
+            "weight_kg": [None, patient.weight_kg],
             "eligibility": [None, "all criteria met"],
         },
     )
-    return patient
 
 
 def verify_weight(session: Session, *, actor: User, patient: Patient) -> Patient:
@@ -258,11 +275,8 @@ def next_slot(session: Session, trial: Trial) -> AllocationSlot:
         .where(AllocationSlot.trial_id == trial.id, col(AllocationSlot.patient_id).is_(None))
         .order_by(col(AllocationSlot.sequence))
     ).first()
-    if slot is None:
-        raise RuleViolation.state(
-            "allocation_list_used_up",
-            f"The allocation list of trial {trial.code} is used up: QA loads more.",
-        )
+    if refused := allocation_list_has_entry(slot, trial_code=trial.code):
+        raise RuleViolation.of([refused], several=refused.code)
     return slot
 
 

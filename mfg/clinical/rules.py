@@ -1,6 +1,7 @@
-"""Clinical rules as pure functions over loaded facts: what stops a dose order, and the bedside
-checks of docs/process.md#bedside-checks, each a small guard with its rule's code. The services
-load the facts (``orders``, ``bedside``), call the guards and raise or record what they answer."""
+"""Clinical rules as pure functions over loaded facts: what stops an enrolment, a dose order, its
+allocation, hand-over and infusion, and the bedside checks of docs/process.md#bedside-checks, each
+a small guard with its rule's code. The services load the facts (``patients``, ``orders``,
+``bedside``, ``infusions``), call the guards and raise or record what they answer."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mfg.errors import MfgError, Reason, conflict
-from mfg.models import Dose, DoseOrder, DoseStatus, LotStatus, Patient
+from mfg.models import (
+    Allocation,
+    AllocationSlot,
+    Dose,
+    DoseOrder,
+    DoseStatus,
+    LotStatus,
+    OrderStatus,
+    Patient,
+    User,
+)
 from mfg.quantities import counted
 
 # a dose matches a prescription within ±10 % of the cells (docs/process.md#dose-and-allocation)
@@ -70,6 +81,175 @@ def order_problems(
             )
         )
     return problems
+
+
+def order_is_active(order: DoseOrder, *, otherwise: str) -> Reason | None:
+    """Only an active order is allocated doses or cancelled: a completed or cancelled order is
+    over.
+
+    Code: order_not_active
+    Clause: 21 CFR 11.10(f)
+    """
+    if order.status != OrderStatus.ACTIVE:
+        return conflict("order_not_active", f"Order {order.id} is {order.status}: {otherwise}")
+    return None
+
+
+def order_wants_a_dose(order: DoseOrder, *, to_allocate: int) -> Reason | None:
+    """An order is allocated at most one dose per infusion it asks for: none once each of its
+    infusions has its dose.
+
+    Code: order_fully_allocated
+    Clause: —
+    """
+    if to_allocate < 1:
+        return conflict(
+            "order_fully_allocated",
+            f"The order's {counted(order.infusions, 'infusion')} have their doses already.",
+        )
+    return None
+
+
+def dose_available(dose: Dose | None, *, cells_per_infusion: int) -> Reason | None:
+    """A dose is allocated only when a released dose matching the prescription is free.
+
+    Code: no_dose_available
+    Clause: —
+    """
+    if dose is None:
+        return conflict(
+            "no_dose_available",
+            f"No released dose of about {cells_per_infusion:,} cells is available.",
+        )
+    return None
+
+
+def allocation_is_active(allocation: Allocation) -> Reason | None:
+    """Only a standing allocation is handed over: one ended by a cancelled order or a stopped
+    dose is not.
+
+    Code: allocation_not_active
+    Clause: 21 CFR 11.10(f)
+    """
+    if not allocation.active:
+        return conflict(
+            "allocation_not_active",
+            f"Allocation {allocation.id} has ended (its order was cancelled or its dose "
+            "stopped): nothing is handed over.",
+        )
+    return None
+
+
+def receiver_known(receiver: User | None, *, username: str) -> Reason | None:
+    """A dose is handed over to a person who has an account, named by their user name.
+
+    Code: receiver_unknown
+    Clause: 21 CFR 11.100
+    """
+    if receiver is None:
+        return Reason("receiver_unknown", f"No user {username!r} to receive the dose.")
+    return None
+
+
+def receiver_is_clinician(receiver: User, *, is_clinician: bool) -> Reason | None:
+    """A dose is received on the ward by a clinician, never by someone else.
+
+    Code: receiver_not_clinician
+    Clause: 21 CFR 11.10(d), 11.10(g)
+    """
+    if not is_clinician:
+        return Reason(
+            "receiver_not_clinician",
+            f"{receiver.full_name} is not a clinician: a clinician receives.",
+        )
+    return None
+
+
+def signer_is_clinician(signer: User, *, is_clinician: bool) -> Reason | None:
+    """The identity of patient and dose at the bedside is signed by clinicians only.
+
+    Code: signer_not_clinician
+    Clause: 21 CFR 11.10(d), 11.10(g)
+    """
+    if not is_clinician:
+        return Reason("signer_not_clinician", f"{signer.full_name} is not a clinician.")
+    return None
+
+
+def identity_verified_by_two(signer_ids: Sequence[int]) -> Reason | None:
+    """A dose is infused only once two different clinicians have signed the identity
+    verification of its bedside check.
+
+    Code: identity_not_verified
+    Clause: 21 CFR 11.10(f)
+    """
+    if len(set(signer_ids)) < 2:
+        return conflict(
+            "identity_not_verified",
+            "Two different clinicians must sign the identity verification before the infusion.",
+        )
+    return None
+
+
+def bag_inspected(inspected: bool) -> Reason | None:
+    """The bag is inspected (intact, no clumps, label intact) before it is infused.
+
+    Code: bag_not_inspected
+    Clause: —
+    """
+    if not inspected:
+        return Reason(
+            "bag_not_inspected", "Inspect the bag before infusing (leaks, clumps, label intact)."
+        )
+    return None
+
+
+def conditional_release_acknowledged(
+    lot_status: str, *, din: str, acknowledged: bool
+) -> Reason | None:
+    """A dose of a conditionally released lot (final sterility pending) is infused only when the
+    clinician acknowledges it.
+
+    Code: conditional_release_not_acknowledged
+    Clause: —
+    """
+    if lot_status == LotStatus.CONDITIONALLY_RELEASED and not acknowledged:
+        return Reason(
+            "conditional_release_not_acknowledged",
+            f"Lot {din} is conditionally released (final sterility pending): acknowledge it "
+            "before infusing.",
+        )
+    return None
+
+
+def arm_left_to_the_list(*, randomised: bool, arm_code: str, trial_code: str) -> Reason | None:
+    """In a trial with a concealed allocation list the arm comes from the list, never from the
+    enrolling clinician.
+
+    Code: arm_from_allocation_list
+    Clause: —
+    """
+    if randomised and arm_code.strip():
+        return Reason(
+            "arm_from_allocation_list",
+            f"Trial {trial_code} assigns arms from its concealed allocation list: choose none.",
+        )
+    return None
+
+
+def allocation_list_has_entry(slot: AllocationSlot | None, *, trial_code: str) -> Reason | None:
+    """A patient of a randomised trial is enrolled only while its allocation list has an unused
+    entry.
+
+    Code: allocation_list_used_up
+    Clause: —
+    """
+    if slot is None:
+        return conflict(
+            "allocation_list_used_up",
+            f"The allocation list of trial {trial_code} is used up: QA loads more.",
+        )
+    return None
 
 
 def handover_by_two_people(issuer_id: int, receiver_id: int) -> Reason | None:

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from mfg.auth.service import require_user
 from mfg.clinical import bedside, infusions, orders, outcomes, patients
+from mfg.clinical.schemas import EnrolmentIn, InfusionIn, IssueIn, OutcomeIn
 from mfg.db import settings_of
 from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.manufacturing import storage
@@ -54,12 +55,14 @@ def _enrol(session: Session, *, arm: str, sex: str, age: int, weight: float, day
         session,
         actor=doctor,
         trial=patients.get_trial(session),
-        arm_code=arm,
-        sex=sex,
-        age=age,
-        weight_kg=weight,
-        answers=ANSWERS,
-        enrolled_on=(utcnow() - timedelta(days=days_ago)).date(),
+        command=EnrolmentIn(
+            arm=arm,
+            sex=sex,
+            age=age,
+            weight_kg=weight,
+            eligibility=ANSWERS,
+            enrolled_on=(utcnow() - timedelta(days=days_ago)).date(),
+        ),
     )
     patients.verify_weight(session, actor=doctor2, patient=patient)
     return patient
@@ -74,10 +77,12 @@ def _infuse(session: Session, patient, *, passwords: dict[str, str]) -> Dose:
         session,
         actor=tech,
         allocation=allocation,
-        receiver_username="doctor",
-        receiver_password=passwords["doctor"],
-        issued_at=utcnow() - timedelta(minutes=40),
-        transport_temp_c=-152,
+        command=IssueIn(
+            receiver_username="doctor",
+            receiver_password=passwords["doctor"],
+            issued_at=utcnow() - timedelta(minutes=40),
+            transport_temp_c=-152,
+        ),
     )
     dose = session.get(Dose, allocation.dose_id)
     storage.thaw_dose(
@@ -100,14 +105,16 @@ def _infuse(session: Session, patient, *, passwords: dict[str, str]) -> Dose:
         session,
         actor=doctor,
         record=check,
-        started_at=utcnow() - timedelta(seconds=50),
-        stopped_at=utcnow() - timedelta(seconds=5),
-        volume_ml=dose.volume_ml,
-        complete=True,
-        bag_inspected=True,
-        vitals=VITALS,
-        reactions="Transient rise in temperature to 38.1 °C",
-        password=passwords["doctor"],
+        command=InfusionIn(
+            started_at=utcnow() - timedelta(seconds=50),
+            stopped_at=utcnow() - timedelta(seconds=5),
+            volume_ml=dose.volume_ml,
+            complete=True,
+            bag_inspected=True,
+            vitals=VITALS,
+            reactions="Transient rise in temperature to 38.1 °C",
+            password=passwords["doctor"],
+        ),
     )
     return dose
 
@@ -141,10 +148,12 @@ def load_demo_clinical(session: Session, *, passwords: dict[str, str]) -> list[s
         session,
         actor=doctor,
         patient=cured,
-        assessed_on=(utcnow() - timedelta(days=4)).date(),
-        pcr="negative",
-        ct="improved",
-        password=passwords["doctor"],
+        command=OutcomeIn(
+            assessed_on=(utcnow() - timedelta(days=4)).date(),
+            pcr="negative",
+            ct="improved",
+            password=passwords["doctor"],
+        ),
     )
     pending = _enrol(session, arm="CONTROL", sex="F", age=51, weight=70, days_ago=3)
     return [

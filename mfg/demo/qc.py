@@ -12,6 +12,7 @@ from mfg.auth.service import require_user
 from mfg.manufacturing import doses, pools
 from mfg.models import utcnow
 from mfg.qc import results, samples, specs
+from mfg.qc.schemas import ResultIn
 
 # A result in specification for each required test of the default specification.
 PASSING = {
@@ -59,11 +60,13 @@ def _test(
             session,
             actor=analyst,
             sample=sample,
-            test_code=code,
-            value=value,
-            reading=reading,
-            tested_at=utcnow() - timedelta(hours=3),
-            instrument="Demo instrument",
+            command=ResultIn(
+                test_code=code,
+                value=value,
+                reading=reading,
+                tested_at=utcnow() - timedelta(hours=3),
+                instrument="Demo instrument",
+            ),
         )
         results.verify_result(session, actor=second, result=result)
     return sample

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from mfg.auth.permissions import Action
 from mfg.labeling import service
+from mfg.labeling.schemas import PrintIn, PrintOptions
 from mfg.models import User
 from mfg.web.deps import Router, WriteSessionDep
 from mfg.web.openapi import PDF, ZPL, binary
@@ -26,10 +27,7 @@ def _printed(
     actor: User,
     kind: str,
     identifier: str,
-    output: str,
-    copies: int,
-    printer: str,
-    reason: str,
+    command: PrintIn,
 ) -> Response:
     printed = service.print_label(
         session,
@@ -37,10 +35,7 @@ def _printed(
         sources=request.app.state.label_sources,
         kind=kind,
         identifier=identifier,
-        output=output,
-        copies=copies,
-        printer=printer,
-        reason=reason,
+        command=command,
     )
     headers = {
         "content-disposition": f'inline; filename="{printed.filename}"',
@@ -61,11 +56,10 @@ def label_pdf(
     request: Request,
     actor: Printer,
     session: WriteSessionDep,
-    copies: Annotated[int, Query(ge=1, le=service.MAX_COPIES)] = 1,
-    printer: Annotated[str, Query(max_length=100)] = "",
-    reason: Annotated[str, Query(max_length=1000)] = "",
+    options: Annotated[PrintOptions, Query()],
 ) -> Response:
-    return _printed(request, session, actor, kind, identifier, "pdf", copies, printer, reason)
+    command = PrintIn(output="pdf", **options.model_dump())
+    return _printed(request, session, actor, kind, identifier, command)
 
 
 @router.get(
@@ -79,8 +73,7 @@ def label_zpl(
     request: Request,
     actor: Printer,
     session: WriteSessionDep,
-    copies: Annotated[int, Query(ge=1, le=service.MAX_COPIES)] = 1,
-    printer: Annotated[str, Query(max_length=100)] = "",
-    reason: Annotated[str, Query(max_length=1000)] = "",
+    options: Annotated[PrintOptions, Query()],
 ) -> Response:
-    return _printed(request, session, actor, kind, identifier, "zpl", copies, printer, reason)
+    command = PrintIn(output="zpl", **options.model_dump())
+    return _printed(request, session, actor, kind, identifier, command)

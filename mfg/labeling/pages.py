@@ -1,6 +1,6 @@
 """Pages: the label layouts with previews, and a record's label with print form and history."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -11,6 +11,7 @@ from mfg.labeling import service
 from mfg.labeling.fields import LABEL_KINDS, sample_data
 from mfg.labeling.fit import LabelTextDoesNotFit
 from mfg.labeling.layout import load_layout
+from mfg.labeling.schemas import PrintIn
 from mfg.labeling.svg import label_svg
 from mfg.models import User
 from mfg.web.deps import Router, SessionDep
@@ -78,10 +79,7 @@ def label_print(
     request: Request,
     actor: Printer,
     session: SessionDep,
-    output: Annotated[Literal["pdf", "zpl"], Form()] = "pdf",
-    copies: Annotated[int, Form(ge=1, le=service.MAX_COPIES)] = 1,
-    printer: Annotated[str, Form(max_length=100)] = "",
-    reason: Annotated[str, Form(max_length=1000)] = "",
+    command: Annotated[PrintIn, Form()],
 ) -> Response:
     try:
         printed = service.print_label(
@@ -90,14 +88,11 @@ def label_print(
             sources=request.app.state.label_sources,
             kind=kind,
             identifier=identifier,
-            output=output,
-            copies=copies,
-            printer=printer,
-            reason=reason,
+            command=command,
         )
     except service.ReprintReasonRequired as error:
         return _page(request, session, kind, identifier, error=error.message, status_code=422)
-    disposition = "inline" if output == "pdf" else "attachment"
+    disposition = "inline" if command.output == "pdf" else "attachment"
     return Response(
         printed.content,
         media_type=printed.media_type,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from sqlalchemy import exists
 from sqlalchemy.exc import IntegrityError
@@ -25,13 +24,12 @@ from mfg.labeling.fields import LabelData
 from mfg.labeling.layout import Layout, load_layout
 from mfg.labeling.pdf import label_pdf
 from mfg.labeling.readback import verify_text
+from mfg.labeling.schemas import MAX_COPIES, PrintIn
 from mfg.labeling.zpl import label_zpl
 from mfg.models import LabelPrint, User
 
-MAX_COPIES = 50
 # (session, identifier, flags) -> the label's data, or None when no such record exists
 LabelBuilder = Callable[[Session, str, str], LabelData | None]
-OutputFormat = Literal["pdf", "zpl"]
 
 
 class ReprintReasonRequired(RuleViolation):
@@ -103,14 +101,12 @@ def print_label(
     sources: LabelSources,
     kind: str,
     identifier: str,
-    output: OutputFormat = "pdf",
-    copies: int = 1,
-    printer: str = "",
-    reason: str = "",
+    command: PrintIn | None = None,
 ) -> PrintedLabel:
     """Render a label for printing; logged and audited, a reprint only with a reason."""
     authorize(actor, Action.PRINT_LABELS)
-    if not 1 <= copies <= MAX_COPIES:
+    command = command or PrintIn()
+    if not 1 <= command.copies <= MAX_COPIES:
         raise InvalidInput(
             f"Copies must be between 1 and {MAX_COPIES}.",
             code="copies_out_of_range",
@@ -121,25 +117,45 @@ def print_label(
     # second original of the same container, with no reprint flag and no reason.
     identifier = canonical_identifier(identifier)
     reprint = was_printed(session, kind, identifier)
-    reason = reason.strip()
-    if reprint and not reason:
+    if reprint and not command.reason.strip():
         raise ReprintReasonRequired(kind)
     flags = isbt128.FLAG_REPRINT if reprint else isbt128.FLAG_NONE
     data = sources.build(session, kind, identifier, flags)
     verify_barcodes(layout, data)
-    if output == "pdf":
-        content = label_pdf(layout, [data] * copies, title=f"{kind} {identifier}")
+    content, media_type = _rendered(layout, data, command, title=f"{kind} {identifier}")
+    log = _logged(session, actor, kind, identifier, command, reprint=reprint, data=data)
+    return PrintedLabel(content, media_type, f"{kind}-{identifier}.{command.output}", log)
+
+
+def _rendered(
+    layout: Layout, data: LabelData, command: PrintIn, *, title: str
+) -> tuple[bytes, str]:
+    """The label's copies as a PDF whose text is read back, or as ZPL II; with its media type."""
+    if command.output == "pdf":
+        content = label_pdf(layout, [data] * command.copies, title=title)
         verify_text(content, layout, data)
-        media_type = "application/pdf"
-    else:
-        content = label_zpl(layout, [data], copies=copies).encode("utf-8")
-        media_type = "application/zpl"
+        return content, "application/pdf"
+    return label_zpl(layout, [data], copies=command.copies).encode("utf-8"), "application/zpl"
+
+
+def _logged(
+    session: Session,
+    actor: User,
+    kind: str,
+    identifier: str,
+    command: PrintIn,
+    *,
+    reprint: bool,
+    data: LabelData,
+) -> LabelPrint:
+    """The print's log row and audit event; of two first prints racing, one wins."""
+    reason = command.reason.strip()
     log = LabelPrint(
         kind=kind,
         identifier=identifier,
-        output_format=output,
-        copies=copies,
-        printer=printer.strip()[:100],
+        output_format=command.output,
+        copies=command.copies,
+        printer=command.printer.strip()[:100],
         reprint=reprint,
         reason=reason,
         data_hash=content_hash(data),
@@ -161,14 +177,14 @@ def print_label(
         entity_id=identifier,
         changes={
             "label_print_id": [None, log.id],
-            "copies": [None, copies],
+            "copies": [None, command.copies],
             "printer": [None, log.printer],
-            "format": [None, output],
+            "format": [None, command.output],
         },
         reason=reason or None,
         require_reason=reprint,
     )
-    return PrintedLabel(content, media_type, f"{kind}-{identifier}.{output}", log)
+    return log
 
 
 def print_history(session: Session, *, kind: str, identifier: str) -> list[tuple[LabelPrint, str]]:

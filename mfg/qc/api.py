@@ -179,7 +179,7 @@ def result_enter(
     session: SessionDep,
 ) -> ResultPublic:
     sample = samples.get_sample(session, code)
-    result = results.enter_result(session, actor=actor, sample=sample, **body.model_dump())
+    result = results.enter_result(session, actor=actor, sample=sample, command=body)
     return result_public(session, result, sample)
 
 

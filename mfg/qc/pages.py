@@ -16,7 +16,7 @@ from mfg.models import (
     User,
 )
 from mfg.qc import results, samples, specs, views
-from mfg.quantities import Number
+from mfg.qc.schemas import ResultIn
 from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_datetime, local_now_input
 from mfg.web.security import Allow
@@ -71,31 +71,10 @@ def result_enter(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.ENTER_QC_RESULTS))],
     session: SessionDep,
-    test_code: Annotated[str, Form(max_length=20)],
-    value: Text,
-    tested_at: When,
-    unit: Annotated[str, Form(max_length=20)] = "",
-    reading: Annotated[str, Form(max_length=20)] = "final",
-    method: Text = "",
-    instrument: Text = "",
-    dose_volume_ml: Annotated[Number | None, Form()] = None,
-    weight_kg: Annotated[Number | None, Form()] = None,
+    command: Annotated[ResultIn, Form()],
 ) -> Response:
     sample = samples.get_sample(session, code)
-    result = results.enter_result(
-        session,
-        actor=actor,
-        sample=sample,
-        test_code=test_code,
-        value=value,
-        unit=unit,
-        reading=reading,
-        method=method,
-        instrument=instrument,
-        tested_at=local_datetime(request, tested_at, "tested_at"),
-        dose_volume_ml=dose_volume_ml,
-        weight_kg=weight_kg,
-    )
+    result = results.enter_result(session, actor=actor, sample=sample, command=command)
     flash(request, f"{result.test_code}: {results.shown_value(result)} — {result.verdict.upper()}.")
     return RedirectResponse(f"/qc/samples/{sample.code}", status_code=303)
 

@@ -7,10 +7,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from mfg import quantities
 from mfg.audit import service as audit
 from mfg.audit.machines import QC_RESULT, QC_SAMPLE
 from mfg.auth.permissions import Action, authorize
-from mfg.db import lock_row
+from mfg.db import lock_row, settings_of
 from mfg.deviations import service as deviations
 from mfg.errors import InvalidInput, NotFound, RuleViolation
 from mfg.manufacturing.holds import hold_lot
@@ -34,6 +35,7 @@ from mfg.models.qc import FINAL
 from mfg.qc import specs
 from mfg.qc.rules import (
     FAIL,
+    Reading,
     check_reading_name,
     judge,
     limit_text,
@@ -41,6 +43,7 @@ from mfg.qc.rules import (
     reading_not_due,
 )
 from mfg.qc.samples import requested_tests
+from mfg.qc.schemas import ResultIn
 from mfg.quantities import counted
 from mfg.signatures.rules import second_person_verifies
 
@@ -63,35 +66,55 @@ def awaiting_verification(session: Session, *, actor: User) -> list[QcResult]:
     return list(session.exec(query.order_by(col(QcResult.id))).all())
 
 
-def enter_result(
-    session: Session,
-    *,
-    actor: User,
-    sample: QcSample,
-    test_code: str,
-    value: str,
-    unit: str = "",
-    reading: str = FINAL,
-    method: str = "",
-    instrument: str = "",
-    tested_at: datetime,
-    dose_volume_ml: float | None = None,
-    weight_kg: float | None = None,
-) -> QcResult:
+def enter_result(session: Session, *, actor: User, sample: QcSample, command: ResultIn) -> QcResult:
     """One reading of one requested test, judged at once (pass / fail, with the limit)."""
     authorize(actor, Action.ENTER_QC_RESULTS)
     sample = lock_row(session, QcSample, sample.id)  # one standing result per test and reading
+    code = _requested_test(sample, command.test_code)
+    tested_at = _test_time(session, sample, command.tested_at)
+    test = specs.test_of(session, session.get(SpecVersion, sample.spec_version_id), code)
+    reading = _reading_due(session, sample, test, command.reading, tested_at)
+    value = read_value(
+        test,
+        command.value,
+        command.unit,
+        dose_volume_ml=command.dose_volume_ml,
+        weight_kg=command.weight_kg,
+    )
+    result = _result_row(sample, test, reading, value, command, tested_at)
+    result.entered_by_id = actor.id
+    session.add(result)
+    session.flush()
+    _result_entered(session, actor, sample, result)
+    return result
+
+
+def _requested_test(sample: QcSample, test_code: str) -> str:
+    """The test's code, one the sample was taken for."""
     code = test_code.strip().upper()
     if code not in requested_tests(sample):
         raise InvalidInput(
             f"Sample {sample.code} was not taken for {code}; its tests: {sample.tests}.",
             details={"field": "test_code"},
         )
+    return code
+
+
+def _test_time(session: Session, sample: QcSample, tested_at: datetime) -> datetime:
+    """When the sample was tested, on the facility's clock: not in the future, not before the
+    sample was taken."""
+    tested_at = quantities.in_zone(tested_at, settings_of(session).tz)
     if tested_at > utcnow():
         raise InvalidInput("The test time is in the future.", details={"field": "tested_at"})
     if tested_at < sample.taken_at:
         raise InvalidInput("A sample is tested after it is taken.", details={"field": "tested_at"})
-    test = specs.test_of(session, session.get(SpecVersion, sample.spec_version_id), code)
+    return tested_at
+
+
+def _reading_due(
+    session: Session, sample: QcSample, test: SpecTest, reading: str, tested_at: datetime
+) -> str:
+    """The reading's name, a reading that is due and has no standing result on the sample."""
     reading_name = check_reading_name(test, reading)
     if problem := reading_not_due(
         test, reading_name, taken_at=as_utc(sample.taken_at), tested_at=as_utc(tested_at)
@@ -100,36 +123,47 @@ def enter_result(
     standing = [
         r
         for r in results_of(session, sample)
-        if r.test_code == code
+        if r.test_code == test.code
         and r.reading == reading_name
         and r.status != QcResultStatus.INVALIDATED
     ]
     if standing:
         raise RuleViolation.state(
             "result_already_entered",
-            f"{code} ({reading_name}) already has a result on sample {sample.code}: invalidate it "
-            "with a reason to enter another.",
+            f"{test.code} ({reading_name}) already has a result on sample {sample.code}: "
+            "invalidate it with a reason to enter another.",
         )
-    value_read = read_value(test, value, unit, dose_volume_ml=dose_volume_ml, weight_kg=weight_kg)
-    result = QcResult(
+    return reading_name
+
+
+def _result_row(
+    sample: QcSample,
+    test: SpecTest,
+    reading: str,
+    value: Reading,
+    command: ResultIn,
+    tested_at: datetime,
+) -> QcResult:
+    """The result as entered, with its value as read and its verdict against the limit."""
+    return QcResult(
         sample_id=sample.id,
         spec_test_id=test.id,
-        test_code=code,
-        reading=reading_name,
-        value_number=value_read.number,
-        value_text=value_read.text,
-        unit=value_read.unit,
-        entered_value=f"{value.strip()} {unit.strip()}".strip(),
-        computation=value_read.computation,
-        method=method.strip() or test.method,
-        instrument=instrument.strip(),
+        test_code=test.code,
+        reading=reading,
+        value_number=value.number,
+        value_text=value.text,
+        unit=value.unit,
+        entered_value=f"{command.value.strip()} {command.unit.strip()}".strip(),
+        computation=value.computation,
+        method=command.method.strip() or test.method,
+        instrument=command.instrument.strip(),
         tested_at=tested_at,
-        verdict=judge(test, value_read),
+        verdict=judge(test, value),
         limit_text=limit_text(test),
-        entered_by_id=actor.id,
     )
-    session.add(result)
-    session.flush()
+
+
+def _result_entered(session: Session, actor: User, sample: QcSample, result: QcResult) -> None:
     audit.record(
         session,
         actor=actor,
@@ -137,14 +171,13 @@ def enter_result(
         entity_type="qc_sample",
         entity_id=sample.code,
         changes={
-            "test": [None, code],
-            "reading": [None, reading_name],
+            "test": [None, result.test_code],
+            "reading": [None, result.reading],
             "value": [None, shown_value(result)],
             "verdict": [None, result.verdict],
             "status": [None, result.status],
         },
     )
-    return result
 
 
 def shown_value(result: QcResult) -> str:

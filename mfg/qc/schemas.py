@@ -6,6 +6,9 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from mfg.models.qc import FINAL
+from mfg.quantities import EventTime, Number
+
 
 class SpecTestIn(BaseModel):
     code: str = Field(max_length=20)
@@ -68,15 +71,20 @@ class SampleIn(BaseModel):
 
 
 class ResultIn(BaseModel):
+    """One reading of one requested test as the analyst enters it: the API's body and the
+    sample page's form alike."""
+
     test_code: str = Field(max_length=20)
-    value: str = Field(max_length=100)
+    value: str = Field(max_length=100, description="a number (12,5 or 12.5) or a category")
     unit: str = Field(default="", max_length=20)
-    reading: str = Field(default="final", max_length=20)
+    reading: str = Field(
+        default=FINAL, max_length=20, description="final, or a preliminary reading ('day 3')"
+    )
     method: str = Field(default="", max_length=200)
     instrument: str = Field(default="", max_length=200)
-    tested_at: AwareDatetime
-    dose_volume_ml: float | None = Field(default=None, gt=0)
-    weight_kg: float | None = Field(default=None, gt=0)
+    tested_at: EventTime = Field(description="with its offset, or on the facility's clock")
+    dose_volume_ml: Number | None = Field(default=None, gt=0, description="12,5 or 12.5")
+    weight_kg: Number | None = Field(default=None, gt=0, description="12,5 or 12.5")
 
 
 class ResultPublic(BaseModel):

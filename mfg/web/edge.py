@@ -7,6 +7,7 @@ from typing import Any, Union, get_args, get_origin
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
+from pydantic import BaseModel
 
 from mfg.edge import check_form_field, check_json, check_parameter, check_text
 
@@ -46,7 +47,15 @@ def _integer_parameters(route: Any) -> frozenset[str]:
     while pending:
         current = pending.pop()
         for field in [*current.path_params, *current.query_params]:
-            if _is_integer(field.field_info.annotation):
+            annotation = field.field_info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                # a query model (``Annotated[SomeIn, Query()]``): its fields are the parameters
+                names.update(
+                    info.alias or name
+                    for name, info in annotation.model_fields.items()
+                    if _is_integer(info.annotation)
+                )
+            elif _is_integer(annotation):
                 names.add(field.alias)
         pending.extend(current.dependencies)
     return frozenset(names)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from mfg.clinical import bedside, orders, patients
+from mfg.clinical.schemas import EnrolmentIn, IssueIn
 from mfg.manufacturing import doses, storage
 from mfg.manufacturing.schemas import ThawIn
 from mfg.models import Allocation, Dose, DoseOrder, Lot, Patient, utcnow
@@ -36,12 +37,14 @@ def enrol(lab: Lab, *, arm: str = "MSC", weight: float = 80, verified: bool = Tr
             s,
             actor=a,
             trial=patients.get_trial(s),
-            arm_code=arm,
-            sex="F",
-            age=54,
-            weight_kg=weight,
-            answers=YES_TO_INCLUSION,
-            enrolled_on=utcnow().astimezone(lab.settings.tz).date() - timedelta(days=1),
+            command=EnrolmentIn(
+                arm=arm,
+                sex="F",
+                age=54,
+                weight_kg=weight,
+                eligibility=YES_TO_INCLUSION,
+                enrolled_on=utcnow().astimezone(lab.settings.tz).date() - timedelta(days=1),
+            ),
         ),
     )
     if verified:
@@ -77,10 +80,12 @@ def issue(lab: Lab, allocation: Allocation) -> Allocation:
             s,
             actor=a,
             allocation=s.get(Allocation, allocation.id),
-            receiver_username="clinician",
-            receiver_password=PASSWORD,
-            issued_at=utcnow() - timedelta(minutes=20),
-            transport_temp_c=-150,
+            command=IssueIn(
+                receiver_username="clinician",
+                receiver_password=PASSWORD,
+                issued_at=utcnow() - timedelta(minutes=20),
+                transport_temp_c=-150,
+            ),
         ),
     )
 

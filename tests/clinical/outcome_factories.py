@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import update
 
 from mfg.clinical import outcomes, patients
+from mfg.clinical.schemas import EnrolmentIn, OutcomeIn
 from mfg.donors.service import local_today
 from mfg.models import (
     AdverseEvent,
@@ -41,12 +42,14 @@ def enrolled(lab: Lab, *, arm: str = "MSC", days_ago: int = 25) -> Patient:
             s,
             actor=a,
             trial=patients.get_trial(s),
-            arm_code=arm,
-            sex="M",
-            age=47,
-            weight_kg=82,
-            answers=ELIGIBLE,
-            enrolled_on=local_today(s) - timedelta(days=days_ago),
+            command=EnrolmentIn(
+                arm=arm,
+                sex="M",
+                age=47,
+                weight_kg=82,
+                eligibility=ELIGIBLE,
+                enrolled_on=local_today(s) - timedelta(days=days_ago),
+            ),
         ),
     )
 
@@ -97,10 +100,12 @@ def outcome(lab: Lab, patient: Patient, *, pcr: str = "negative", ct: str = "imp
             s,
             actor=a,
             patient=p,
-            assessed_on=min(p.enrolled_on + timedelta(days=21), local_today(s)),
-            pcr=pcr,
-            ct=ct,
-            password=PASSWORD,
+            command=OutcomeIn(
+                assessed_on=min(p.enrolled_on + timedelta(days=21), local_today(s)),
+                pcr=pcr,
+                ct=ct,
+                password=PASSWORD,
+            ),
         )
 
     return lab.run("clinician", work)

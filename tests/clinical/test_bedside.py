@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from mfg.clinical import bedside, infusions, orders, patients
+from mfg.clinical.schemas import EnrolmentIn, InfusionIn, IssueIn
 from mfg.db import unit_of_work
 from mfg.errors import Conflict, RuleViolation
 from mfg.manufacturing import pools
@@ -70,14 +71,16 @@ def infuse(lab, record: BedsideCheck):
             s,
             actor=a,
             record=bedside.get_check(s, record.id),
-            started_at=utcnow() - timedelta(seconds=30),
-            stopped_at=utcnow(),
-            volume_ml=20,
-            complete=True,
-            bag_inspected=True,
-            vitals=VITALS,
-            reactions="none",
-            password=PASSWORD,
+            command=InfusionIn(
+                started_at=utcnow() - timedelta(seconds=30),
+                stopped_at=utcnow(),
+                volume_ml=20,
+                complete=True,
+                bag_inspected=True,
+                vitals=VITALS,
+                reactions="none",
+                password=PASSWORD,
+            ),
         ),
     )
 
@@ -211,16 +214,18 @@ def test_enrolment_refused_when_a_criterion_fails(lab) -> None:
                 s,
                 actor=a,
                 trial=patients.get_trial(s),
-                arm_code="MSC",
-                sex="M",
-                age=61,
-                weight_kg=90,
-                answers={
-                    "PCR-confirmed COVID-19 pneumonia": True,
-                    "Respiratory failure": True,
-                    "Diagnosed cancer": True,
-                },
-                enrolled_on=utcnow().date(),
+                command=EnrolmentIn(
+                    arm="MSC",
+                    sex="M",
+                    age=61,
+                    weight_kg=90,
+                    eligibility={
+                        "PCR-confirmed COVID-19 pneumonia": True,
+                        "Respiratory failure": True,
+                        "Diagnosed cancer": True,
+                    },
+                    enrolled_on=utcnow().date(),
+                ),
             ),
         )
 
@@ -266,10 +271,12 @@ def test_issue_is_a_hand_over_confirmed_by_the_receiving_clinician(lab) -> None:
                 s,
                 actor=a,
                 allocation=s.get(type(allocation), allocation.id),
-                receiver_username="clinician",
-                receiver_password="not the password",
-                issued_at=utcnow(),
-                transport_temp_c=-150,
+                command=IssueIn(
+                    receiver_username="clinician",
+                    receiver_password="not the password",
+                    issued_at=utcnow(),
+                    transport_temp_c=-150,
+                ),
             ),
         )
     issued = issue(lab, allocation)
@@ -327,15 +334,17 @@ def test_a_conditional_dose_needs_acknowledging_and_a_late_positive_names_its_pa
             s,
             actor=a,
             record=bedside.get_check(s, record.id),
-            started_at=utcnow() - timedelta(seconds=30),
-            stopped_at=utcnow(),
-            volume_ml=20,
-            complete=True,
-            bag_inspected=True,
-            vitals=VITALS,
-            reactions="",
-            password=PASSWORD,
-            conditional_acknowledged=True,
+            command=InfusionIn(
+                started_at=utcnow() - timedelta(seconds=30),
+                stopped_at=utcnow(),
+                volume_ml=20,
+                complete=True,
+                bag_inspected=True,
+                vitals=VITALS,
+                reactions="",
+                password=PASSWORD,
+                conditional_acknowledged=True,
+            ),
         ),
     )
     assert infusion.id is not None

@@ -10,6 +10,7 @@ from sqlmodel import select
 from mfg.audit.service import history, verify_chain
 from mfg.clinical import outcomes, patients
 from mfg.clinical.outcomes import is_cured, is_treatment_related
+from mfg.clinical.schemas import OutcomeIn
 from mfg.db import unit_of_work
 from mfg.errors import InvalidInput, PermissionDenied, RuleViolation, SignatureRefused
 from mfg.models import AdverseEvent, Meaning, Outcome, Relation, Signature
@@ -193,8 +194,10 @@ def test_an_outcome_out_of_rule_is_refused(lab, changes: dict, field: str) -> No
                 s,
                 actor=a,
                 patient=patients.get_patient(s, patient.code),
-                password=PASSWORD,
-                **fields,
+                command=OutcomeIn(
+                    password=PASSWORD,
+                    **fields,
+                ),
             ),
         )
     assert refused.value.details["field"] == field
@@ -210,10 +213,12 @@ def test_only_a_clinician_records_adverse_events_and_outcomes(lab) -> None:
                     s,
                     actor=a,
                     patient=patients.get_patient(s, patient.code),
-                    assessed_on=assessed_on,
-                    pcr="negative",
-                    ct="improved",
-                    password=PASSWORD,
+                    command=OutcomeIn(
+                        assessed_on=assessed_on,
+                        pcr="negative",
+                        ct="improved",
+                        password=PASSWORD,
+                    ),
                 ),
             )
     with unit_of_work(lab.engine, settings=lab.settings) as session:

@@ -16,26 +16,47 @@ from mfg.clinical.rules import (
     BedsideFacts,
     Check,
     allocation_guard,
+    allocation_is_active,
+    allocation_list_has_entry,
     arm_guard,
+    arm_left_to_the_list,
+    bag_inspected,
     bedside_checks,
+    conditional_release_acknowledged,
     donor_guard,
+    dose_available,
     expiry_guard,
     handover_by_two_people,
     identified_guard,
     identity_verification_refused,
+    identity_verified_by_two,
     infused_guard,
     infusion_count_guard,
     issue_guard,
     matches_prescription,
+    order_is_active,
     order_problems,
+    order_wants_a_dose,
     prescription_guard,
+    receiver_is_clinician,
+    receiver_known,
     release_guard,
+    signer_is_clinician,
     stop_guard,
     thaw_guard,
 )
 from mfg.errors import InvalidInput, NotFound
+from mfg.models import (
+    Allocation,
+    AllocationSlot,
+    DoseOrder,
+    DoseStatus,
+    LotStatus,
+    OrderStatus,
+    Patient,
+    User,
+)
 from mfg.models import Dose as DoseRow
-from mfg.models import DoseOrder, DoseStatus, LotStatus, Patient
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 PRESCRIBED = 70_000_000  # 1 × 10⁶ cells per kg for 70 kg
@@ -371,6 +392,135 @@ def test_identity_verification_refused_by_the_same_clinician_or_an_old_check(
     assert verification(**changes) == refused
 
 
+# --- orders, allocation and hand-over ---------------------------------------------------------
+
+
+def code_of(reason) -> str | None:
+    return reason.code if reason else None
+
+
+@pytest.mark.parametrize(
+    ("status", "refused"),
+    [
+        (OrderStatus.ACTIVE, None),
+        (OrderStatus.COMPLETED, "order_not_active"),
+        (OrderStatus.CANCELLED, "order_not_active"),
+    ],
+)
+def test_order_is_active_refuses_an_order_that_is_over(status, refused) -> None:
+    reason = order_is_active(DoseOrder(id=3, status=status), otherwise="nothing more.")
+    assert code_of(reason) == refused
+    assert reason is None or (reason.conflict and "nothing more." in reason.message)
+
+
+@pytest.mark.parametrize(
+    ("to_allocate", "refused"), [(1, None), (2, None), (0, "order_fully_allocated")]
+)
+def test_order_wants_a_dose_on_both_sides_of_its_last_dose(to_allocate, refused) -> None:
+    assert (
+        code_of(order_wants_a_dose(DoseOrder(id=3, infusions=2), to_allocate=to_allocate))
+        == refused
+    )
+
+
+@pytest.mark.parametrize(("found", "refused"), [(dose(), None), (None, "no_dose_available")])
+def test_dose_available_refuses_when_no_matching_dose_is_free(found, refused) -> None:
+    assert code_of(dose_available(found, cells_per_infusion=PRESCRIBED)) == refused
+
+
+@pytest.mark.parametrize(("active", "refused"), [(True, None), (False, "allocation_not_active")])
+def test_allocation_is_active_refuses_an_ended_allocation(active, refused) -> None:
+    reason = allocation_is_active(Allocation(id=5, active=active))
+    assert code_of(reason) == refused and (reason is None or reason.conflict)
+
+
+PERSON = User(id=4, username="ward", full_name="Ward Person")
+
+
+@pytest.mark.parametrize(("receiver", "refused"), [(PERSON, None), (None, "receiver_unknown")])
+def test_receiver_known_refuses_a_name_without_an_account(receiver, refused) -> None:
+    assert code_of(receiver_known(receiver, username="ward")) == refused
+
+
+@pytest.mark.parametrize(
+    ("clinician", "refused"), [(True, None), (False, "receiver_not_clinician")]
+)
+def test_receiver_is_clinician_refuses_anyone_else(clinician, refused) -> None:
+    assert code_of(receiver_is_clinician(PERSON, is_clinician=clinician)) == refused
+
+
+@pytest.mark.parametrize(("clinician", "refused"), [(True, None), (False, "signer_not_clinician")])
+def test_signer_is_clinician_refuses_anyone_else(clinician, refused) -> None:
+    assert code_of(signer_is_clinician(PERSON, is_clinician=clinician)) == refused
+
+
+# --- the infusion -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("signers", "refused"),
+    [
+        ([1, 2], None),
+        ([1, 2, 3], None),
+        ([], "identity_not_verified"),
+        ([1], "identity_not_verified"),
+        ([1, 1], "identity_not_verified"),  # one clinician twice is one
+    ],
+)
+def test_identity_verified_by_two_counts_different_clinicians(signers, refused) -> None:
+    reason = identity_verified_by_two(signers)
+    assert code_of(reason) == refused and (reason is None or reason.conflict)
+
+
+@pytest.mark.parametrize(("inspected", "refused"), [(True, None), (False, "bag_not_inspected")])
+def test_bag_inspected_before_infusing(inspected, refused) -> None:
+    assert code_of(bag_inspected(inspected)) == refused
+
+
+@pytest.mark.parametrize(
+    ("status", "acknowledged", "refused"),
+    [
+        (LotStatus.RELEASED, False, None),
+        (LotStatus.RELEASED, True, None),
+        (LotStatus.CONDITIONALLY_RELEASED, True, None),
+        (LotStatus.CONDITIONALLY_RELEASED, False, "conditional_release_not_acknowledged"),
+    ],
+)
+def test_conditional_release_acknowledged_only_when_the_lot_is_conditional(
+    status, acknowledged, refused
+) -> None:
+    reason = conditional_release_acknowledged(
+        status, din="W0000 26 000001", acknowledged=acknowledged
+    )
+    assert code_of(reason) == refused
+
+
+# --- enrolment --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("randomised", "arm", "refused"),
+    [
+        (False, "MSC", None),
+        (True, "", None),
+        (True, "  ", None),
+        (True, "MSC", "arm_from_allocation_list"),
+    ],
+)
+def test_arm_left_to_the_list_in_a_randomised_trial(randomised, arm, refused) -> None:
+    reason = arm_left_to_the_list(randomised=randomised, arm_code=arm, trial_code="NCT04382547")
+    assert code_of(reason) == refused
+
+
+@pytest.mark.parametrize(
+    ("slot", "refused"),
+    [(AllocationSlot(id=1, sequence=1, arm_code="MSC"), None), (None, "allocation_list_used_up")],
+)
+def test_allocation_list_has_entry_refuses_a_used_up_list(slot, refused) -> None:
+    reason = allocation_list_has_entry(slot, trial_code="NCT04382547")
+    assert code_of(reason) == refused and (reason is None or reason.conflict)
+
+
 # --- the table of guards ----------------------------------------------------------------------
 
 
@@ -388,6 +538,18 @@ def test_every_clinical_guard_has_a_test_named_after_it() -> None:
         rules.order_problems,
         rules.handover_by_two_people,
         rules.identity_verification_refused,
+        rules.order_is_active,
+        rules.order_wants_a_dose,
+        rules.dose_available,
+        rules.allocation_is_active,
+        rules.receiver_known,
+        rules.receiver_is_clinician,
+        rules.signer_is_clinician,
+        rules.identity_verified_by_two,
+        rules.bag_inspected,
+        rules.conditional_release_acknowledged,
+        rules.arm_left_to_the_list,
+        rules.allocation_list_has_entry,
     ]
     for guard in guards:
         assert any(guard.__name__ in name for name in tests), guard.__name__

@@ -9,6 +9,7 @@ from mfg.audit.service import EventFilter, iter_events
 from mfg.auth.service import create_user
 from mfg.clinical import orders
 from mfg.clinical.bedside import checks_of
+from mfg.clinical.schemas import IssueIn
 from mfg.db import unit_of_work
 from mfg.donors.ineligibility import donor_found_ineligible
 from mfg.errors import RuleViolation, SignatureRefused
@@ -139,9 +140,11 @@ def test_a_password_an_administrator_issued_signs_nothing(lab, engine, settings)
                 s,
                 actor=a,
                 allocation=s.get(Allocation, allocation.id),
-                receiver_username="new-clinician",
-                receiver_password=issued.one_time_password,
-                issued_at=utcnow(),
-                transport_temp_c=-150,
+                command=IssueIn(
+                    receiver_username="new-clinician",
+                    receiver_password=issued.one_time_password,
+                    issued_at=utcnow(),
+                    transport_temp_c=-150,
+                ),
             ),
         )

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from mfg.models import Lot, QcResult, QcSample, utcnow
 from mfg.qc import results, samples
+from mfg.qc.schemas import ResultIn
 from tests.donors.factories import Lab
 
 # Taken long enough ago that every culture's incubation is over (sterility: 14 days), so a
@@ -29,10 +30,9 @@ def enter(lab: Lab, sample: QcSample, test: str, value: str, role: str = "qc", *
             s,
             actor=a,
             sample=samples.get_sample(s, sample.code),
-            test_code=test,
-            value=value,
-            tested_at=utcnow() - timedelta(hours=1),
-            **extra,
+            command=ResultIn(
+                test_code=test, value=value, tested_at=utcnow() - timedelta(hours=1), **extra
+            ),
         ),
     )
 

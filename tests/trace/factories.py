@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from mfg.clinical import bedside, infusions
+from mfg.clinical.schemas import InfusionIn
 from mfg.models import Dose, PoolMember, User, utcnow
 from tests.clinical.factories import allocate, check, enrol, issue, order, thaw
 from tests.factories import PASSWORD
@@ -50,14 +51,16 @@ def infuse_next_dose(lab, engine):
             s,
             actor=a,
             record=bedside.get_check(s, record.id),
-            started_at=utcnow() - timedelta(seconds=20),
-            stopped_at=utcnow(),
-            volume_ml=20,
-            complete=True,
-            bag_inspected=True,
-            vitals=VITALS,
-            reactions="",
-            password=PASSWORD,
+            command=InfusionIn(
+                started_at=utcnow() - timedelta(seconds=20),
+                stopped_at=utcnow(),
+                volume_ml=20,
+                complete=True,
+                bag_inspected=True,
+                vitals=VITALS,
+                reactions="",
+                password=PASSWORD,
+            ),
         ),
     )
     return patient, dose
