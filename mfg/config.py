@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # The facility's language (docs/architecture.md#languages): pages, refusals and printouts
     # speak it unless a user chose their own; before login a page follows the browser's.
     language: Literal["en", "ru", "be"] = "en"
+    # The release certificate prints every text in the facility's language and in English.
+    certificate_bilingual: bool = False
     facility_name: str = "Demonstration cell-therapy facility"
     facility_fin: str = "A9999"
     timezone: str = "Europe/Minsk"

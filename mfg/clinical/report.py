@@ -21,6 +21,8 @@ from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
 from mfg.config import Settings
 from mfg.db import settings_of
+from mfg.i18n import format_number, use_language
+from mfg.i18n import gettext as _
 from mfg.labeling.fields import TEST_NOTICE
 from mfg.manufacturing.batchrecord_pdf import (
     BAD,
@@ -211,10 +213,24 @@ def report_csv(report: Report) -> str:
     return out.getvalue()
 
 
-# --- PDF -------------------------------------------------------------------------------------
+# --- PDF ---------------------------------------------------------------------------------------
 
-_HEADER = ("Arm", "Enrolled", "Withdrawn", "Infused", "Cured n (%)", "Treatment-related AE n (%)")
 _WIDTHS = (40, 22, 22, 22, 30, 44)
+
+
+def _header() -> tuple[str, ...]:
+    return (
+        _("Arm"),
+        _("Enrolled"),
+        _("Withdrawn"),
+        _("Infused"),
+        _("Cured n (%)"),
+        _("Treatment-related AE n (%)"),
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{format_number(value, 1)} %"
 
 
 def _arm_row(arm: ArmCounts) -> list[str]:
@@ -223,36 +239,44 @@ def _arm_row(arm: ArmCounts) -> list[str]:
         str(arm.enrolled),
         str(arm.withdrawn),
         str(arm.infused),
-        f"{arm.cured} ({shown_pct(arm.cured_pct)})",
-        f"{arm.treatment_related_ae} ({shown_pct(arm.treatment_related_ae_pct)})",
+        f"{arm.cured} ({_pct(arm.cured_pct)})",
+        f"{arm.treatment_related_ae} ({_pct(arm.treatment_related_ae_pct)})",
     ]
 
 
 def _lacking_flow(report: Report) -> list:
-    flow: list = [para("Patients without a day-21 outcome", H2)]
+    flow: list = [para(_("Patients without a day-21 outcome"), H2)]
     for arm in report.arms:
-        codes = ", ".join(arm.lacking_outcome) or "none"
+        codes = ", ".join(arm.lacking_outcome) or _("none")
         flow.append(para(f"{arm.code}: {codes}"))
     return flow
 
 
 def report_pdf(report: Report, settings: Settings) -> bytes:
-    """The report on A4: the counts per arm, the definitions, who lacks an outcome."""
+    """The report on A4, in the facility's language: the counts per arm, the definitions, who
+    lacks an outcome."""
+    with use_language(settings.language):
+        return _report_pdf(report, settings)
+
+
+def _report_pdf(report: Report, settings: Settings) -> bytes:
     generated = local(report.generated_at, settings)
 
-    flow: list = [para(f"Trial report — {report.trial_code}", H1)]
+    flow: list = [para(_("Trial report — %(trial)s", trial=report.trial_code), H1)]
     if settings.is_test_facility:
-        flow.append(para(TEST_NOTICE, BAD))
+        flow.append(para(_(TEST_NOTICE), BAD))
     flow += [
         para(report.trial_title),
-        para(f"Generated {generated}"),
+        para(_("Generated %(time)s", time=generated)),
         Spacer(0, 4),
-        grid_table(_HEADER, [_arm_row(a) for a in report.arms], _WIDTHS),
+        grid_table(_header(), [_arm_row(a) for a in report.arms], _WIDTHS),
         Spacer(0, 4),
         para(
-            "Percentages are of the enrolled patients (withdrawn patients are not counted). "
-            "Cured: day-21 PCR negative and chest CT improved. Treatment-related: an adverse "
-            "event whose relation to the product is possible, probable or definite.",
+            _(
+                "Percentages are of the enrolled patients (withdrawn patients are not counted). "
+                "Cured: day-21 PCR negative and chest CT improved. Treatment-related: an adverse "
+                "event whose relation to the product is possible, probable or definite."
+            ),
             BODY,
         ),
         *_lacking_flow(report),
@@ -260,7 +284,7 @@ def report_pdf(report: Report, settings: Settings) -> bytes:
     return a4_pdf(
         flow,
         settings=settings,
-        title=f"Trial report {report.trial_code}",
-        heading=f"Trial report {report.trial_code}",
-        footer=f"Generated {generated}",
+        title=_("Trial report %(trial)s", trial=report.trial_code),
+        heading=_("Trial report %(trial)s", trial=report.trial_code),
+        footer=_("Generated %(time)s", time=generated),
     )

@@ -10,6 +10,7 @@ import tomllib
 from functools import cache
 
 from mfg.db import PROJECT_ROOT
+from mfg.i18n import N_
 from mfg.identifiers import isbt128
 from mfg.identifiers.isbt128 import Din, ProductCode
 from mfg.identifiers.local import LocalId
@@ -82,8 +83,8 @@ KIND_FIELDS: dict[str, frozenset[str]] = {
     ),
 }
 LABEL_KINDS = tuple(KIND_FIELDS)
-TEST_NOTICE = "TEST FACILITY — NOT FOR CLINICAL USE"
-TRIAL_NOTICE = "FOR CLINICAL TRIAL USE ONLY"
+TEST_NOTICE = N_("TEST FACILITY — NOT FOR CLINICAL USE")
+TRIAL_NOTICE = N_("FOR CLINICAL TRIAL USE ONLY")
 
 
 def common_fields(*, facility_name: str, facility_fin: str, test_facility: bool) -> LabelData:

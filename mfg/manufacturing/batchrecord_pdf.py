@@ -1,4 +1,10 @@
-"""The batch record printed: an A4 PDF, each stage headed, each signature with its validity."""
+"""The batch record printed: an A4 PDF, each stage headed, each signature with its validity.
+
+Printouts are in the facility's language (``Settings.language``), not the reader's, each naming
+the language it is in, drawn with the DejaVu fonts registered for labels (Cyrillic included);
+``a4_pdf`` and the helpers here serve every A4 printout (certificate, notification list, trial
+report).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,18 @@ from sqlmodel import Session
 from mfg.audit import service as audit
 from mfg.config import Settings
 from mfg.db import settings_of
-from mfg.labeling.pdf import FONTS
+from mfg.i18n import (
+    LANGUAGES,
+    N_,
+    SOURCE_LANGUAGE,
+    current_language,
+    format_number,
+    in_language,
+    pgettext,
+    use_language,
+)
+from mfg.i18n import gettext as _
+from mfg.labeling.fonts import FONTS
 from mfg.manufacturing.batchrecord import (
     BatchRecord,
     Step,
@@ -51,7 +68,7 @@ def export_batch_record_pdf(session: Session, *, actor: User, lot: Lot) -> bytes
     return content
 
 
-# --- PDF -------------------------------------------------------------------------------------
+# --- PDF ---------------------------------------------------------------------------------------
 
 BODY = ParagraphStyle("body", fontName=FONTS["sans"], fontSize=8.5, leading=10.5)
 MONO = ParagraphStyle("mono", parent=BODY, fontName=FONTS["mono"])
@@ -59,8 +76,10 @@ BAD = ParagraphStyle("bad", parent=BODY, textColor=colors.HexColor("#b00020"))
 H1 = ParagraphStyle("h1", fontName=FONTS["sans-bold"], fontSize=15, leading=19, spaceAfter=4)
 H2 = ParagraphStyle("h2", parent=H1, fontSize=11.5, leading=14, spaceBefore=8, keepWithNext=1)
 H3 = ParagraphStyle("h3", parent=H2, fontSize=9.5, leading=12, spaceBefore=5, spaceAfter=2)
+# Tables name the font too: reportlab's cell default (Helvetica) holds no Cyrillic.
 _GRID = TableStyle(
     [
+        ("FONTNAME", (0, 0), (-1, -1), FONTS["sans"]),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
@@ -68,6 +87,7 @@ _GRID = TableStyle(
 )
 _FACTS = TableStyle(
     [
+        ("FONTNAME", (0, 0), (-1, -1), FONTS["sans"]),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f0f0f0")),
@@ -84,19 +104,62 @@ def local(value: datetime | None, settings: Settings) -> str:
     return f"{value.astimezone(settings.tz):%Y-%m-%d %H:%M} ({settings.timezone})"
 
 
-def signature_line(shown: ShownSignature, settings: Settings) -> str:
+VALID = N_("VALID")
+INVALID = N_("INVALID — the record changed after it was signed")
+
+
+def both(message: str, /, **params: object) -> str:
+    """``message`` in the printout's language followed by its English, where they differ (a
+    bilingual printout: "Сертификат выпуска / Certificate of release")."""
+    text = _(message, **params)
+    english = in_language(SOURCE_LANGUAGE, message, **params)
+    return text if text == english else f"{text} / {english}"
+
+
+def status_word(status: str) -> str:
+    """A status code as a printout reads it, in the printout's language ("in process")."""
+    return pgettext("status", str(status).replace("_", " "))
+
+
+def language_line() -> str:
+    """The line naming the language a printout is in: "Language: Русский (ru)"."""
+    language = current_language()
+    return _("Language: %(name)s (%(code)s)", name=LANGUAGES[language], code=language)
+
+
+def meaning_text(shown: ShownSignature, *, bilingual: bool = False) -> str:
+    """A signature's meaning as the signer was shown it; ``bilingual`` adds the English code
+    where the two differ ("Выпущено для клинического применения / Released for clinical use")."""
+    s = shown.signature
+    text = s.meaning_shown or s.meaning
+    return f"{text} / {s.meaning}" if bilingual and text != s.meaning else text
+
+
+def signature_line(shown: ShownSignature, settings: Settings, *, bilingual: bool = False) -> str:
+    """The manifestation of 21 CFR 11.50 on paper: printed name, meaning, local time, verdict."""
     s = shown.signature
     when = f"{s.signed_at.astimezone(settings.tz):%Y-%m-%d %H:%M:%S} ({settings.timezone})"
-    verdict = "VALID" if shown.valid else "INVALID — the record changed after it was signed"
-    return f"{s.printed_name} — {s.meaning} — {when} — {verdict}"
+    says = both if bilingual else _
+    verdict = (
+        says("VALID") if shown.valid else says("INVALID — the record changed after it was signed")
+    )
+    return f"{s.printed_name} — {meaning_text(shown, bilingual=bilingual)} — {when} — {verdict}"
 
 
 def para(text: object, style: ParagraphStyle = BODY) -> Paragraph:
     return Paragraph(escape(str(text)), style)
 
 
-def _n(value: float | None, fmt: str = "{:,}") -> str:
-    return "—" if value is None else fmt.format(value)
+def _n(value: float | None, digits: int | None = None) -> str:
+    return "—" if value is None else format_number(value, digits)
+
+
+def cells(value: float) -> str:
+    return _("%(cells)s cells", cells=format_number(value))
+
+
+def millilitres(value: float) -> str:
+    return _("%(volume)s mL", volume=format_number(value))
 
 
 def facts_table(rows: Sequence[tuple[str, object]]) -> Table:
@@ -122,39 +185,67 @@ def grid_table(header: Sequence[str], rows: Sequence[Sequence[object]], widths: 
 def _signed(step: Step | None, shown: Sequence[ShownSignature], settings: Settings) -> list:
     rows: list[tuple[str, object]] = []
     if step is not None:
-        used = ", ".join(f"{m.code} {m.name} lot {m.lot_number}" for m in step.materials)
-        rows.append(("Materials", used or "none recorded"))
+        used = ", ".join(
+            _("%(code)s %(name)s lot %(lot)s", code=m.code, name=m.name, lot=m.lot_number)
+            for m in step.materials
+        )
+        rows.append((_("Materials"), used or _("none recorded")))
     for s in shown:
-        rows.append(("Signature", para(signature_line(s, settings), BODY if s.valid else BAD)))
+        rows.append((_("Signature"), para(signature_line(s, settings), BODY if s.valid else BAD)))
     if not shown:
-        rows.append(("Signature", para("NOT SIGNED", BAD)))
+        rows.append((_("Signature"), para(_("NOT SIGNED"), BAD)))
     return rows
+
+
+def _viability(value: float) -> str:
+    return _("viability %(pct)s %%", pct=format_number(value))
+
+
+def _pd(first: float | None, second: float | None) -> str:
+    return f"{_n(first, 2)} / {_n(second, 2)}"
 
 
 def _vessel_flow(vessel: Vessel, settings: Settings) -> list:
     c = vessel.culture
-    seeded = "explant" if c.seeded_cells is None else f"{c.seeded_cells:,} cells"
+    seeded = _("explant") if c.seeded_cells is None else cells(c.seeded_cells)
     rows: list[tuple[str, object]] = [
-        ("Vessel", f"{c.code} — passage {c.passage_number} — {c.vessel_type}, {c.surface_cm2} cm²"),
-        ("Seeded", f"{local(c.seeded_at, settings)}, {seeded}; status {c.status}"),
+        (
+            _("Vessel"),
+            _(
+                "%(code)s — passage %(passage)s — %(vessel)s, %(surface)s cm²",
+                code=c.code,
+                passage=c.passage_number,
+                vessel=c.vessel_type,
+                surface=format_number(c.surface_cm2),
+            ),
+        ),
+        (
+            _("Seeded"),
+            _(
+                "%(time)s, %(seeded)s; status %(status)s",
+                time=local(c.seeded_at, settings),
+                seeded=seeded,
+                status=status_word(c.status),
+            ),
+        ),
     ]
     if vessel.start is not None:
         rows += _signed(vessel.start, vessel.start.signatures, settings)
-    flow: list = [para(f"Culture vessel {c.code}", H3), facts_table(rows)]
+    flow: list = [para(_("Culture vessel %(code)s", code=c.code), H3), facts_table(rows)]
     if vessel.passage is not None:
         p = vessel.passage.record
         into = ", ".join(v.code for v in vessel.passage.children)
         rows = [
-            ("Passage", f"{local(p.started_at, settings)} – {local(p.ended_at, settings)}"),
-            ("Harvested", f"{p.harvested_cells:,} cells, viability {p.viability_pct:g} %"),
+            (_("Passage"), f"{local(p.started_at, settings)} – {local(p.ended_at, settings)}"),
+            (_("Harvested"), f"{cells(p.harvested_cells)}, {_viability(p.viability_pct)}"),
+            (_("PD / cumulative PD"), _pd(p.population_doublings, p.cumulative_pd)),
             (
-                "PD / cumulative PD",
-                f"{_n(p.population_doublings, '{:.2f}')} / {_n(p.cumulative_pd, '{:.2f}')}",
+                _("Re-seeded"),
+                _("%(cells)s into %(vessels)s", cells=cells(p.reseeded_cells), vessels=into),
             ),
-            ("Re-seeded", f"{p.reseeded_cells:,} cells into {into}"),
         ]
         if p.deviation_note:
-            rows.append(("Deviation", p.deviation_note))
+            rows.append((_("Deviation"), p.deviation_note))
         flow += [
             Spacer(0, 2),
             facts_table(
@@ -165,16 +256,22 @@ def _vessel_flow(vessel: Vessel, settings: Settings) -> list:
 
 
 def _members_flow(record: BatchRecord, settings: Settings) -> list:
-    flow: list = [para("1. Donors, biopsies and cultures", H2)]
+    flow: list = [para(_("1. Donors, biopsies and cultures"), H2)]
     for m in record.members:
         b = m.biopsy
+        heading = _(
+            "Donor %(donor)s (%(status)s) — biopsy %(din)s",
+            donor=m.donor.code,
+            status=status_word(m.donor.status),
+            din=b.din,
+        )
         flow += [
-            para(f"Donor {m.donor.code} ({m.donor.status}) — biopsy {b.din}", H3),
+            para(heading, H3),
             facts_table(
                 [
-                    ("Biopsy collected", f"{local(b.collected_at, settings)}, {b.site}"),
-                    ("Biopsy received", local(b.received_at, settings)),
-                    ("Cells into the pool", f"{m.member.cells_contributed:,}"),
+                    (_("Biopsy collected"), f"{local(b.collected_at, settings)}, {b.site}"),
+                    (_("Biopsy received"), local(b.received_at, settings)),
+                    (_("Cells into the pool"), format_number(m.member.cells_contributed)),
                 ]
             ),
         ]
@@ -186,16 +283,16 @@ def _members_flow(record: BatchRecord, settings: Settings) -> list:
 def _pool_flow(record: BatchRecord, settings: Settings) -> list:
     lot = record.lot
     return [
-        para("2. Pooling", H2),
+        para(_("2. Pooling"), H2),
         facts_table(
             [
-                ("Pooled", local(lot.pooled_at, settings)),
-                ("Cells pooled", f"{lot.total_cells:,}"),
+                (_("Pooled"), local(lot.pooled_at, settings)),
+                (_("Cells pooled"), format_number(lot.total_cells)),
                 (
-                    "Members",
+                    _("Members"),
                     "; ".join(
                         f"{m.donor.code} {m.biopsy.din} {m.vessels[-1].culture.code}: "
-                        f"{m.member.cells_contributed:,} cells"
+                        f"{cells(m.member.cells_contributed)}"
                         for m in record.members
                     ),
                 ),
@@ -206,30 +303,35 @@ def _pool_flow(record: BatchRecord, settings: Settings) -> list:
 
 
 def _expansion_flow(record: BatchRecord, settings: Settings) -> list:
-    flow: list = [para("3. Lot expansion", H2)]
+    flow: list = [para(_("3. Lot expansion"), H2)]
     if not record.lot_passages:
-        flow.append(para("No lot passage recorded."))
+        flow.append(para(_("No lot passage recorded.")))
     for item in record.lot_passages:
         r = item.record
         rows = [
             (
-                "Passage",
+                _("Passage"),
                 f"P{r.passage_number}: {local(r.started_at, settings)} – "
                 f"{local(r.ended_at, settings)}",
             ),
             (
-                "Seeded / harvested",
-                f"{r.seeded_cells:,} / {r.harvested_cells:,} cells, "
-                f"viability {r.viability_pct:g} %",
+                _("Seeded / harvested"),
+                f"{format_number(r.seeded_cells)} / {cells(r.harvested_cells)}, "
+                f"{_viability(r.viability_pct)}",
             ),
+            (_("PD / cumulative PD"), _pd(r.population_doublings, r.cumulative_pd)),
             (
-                "PD / cumulative PD",
-                f"{_n(r.population_doublings, '{:.2f}')} / {_n(r.cumulative_pd, '{:.2f}')}",
+                _("Re-seeded"),
+                _(
+                    "%(cells)s into %(count)s × %(vessel)s",
+                    cells=cells(r.reseeded_cells),
+                    count=r.vessels,
+                    vessel=r.vessel_type,
+                ),
             ),
-            ("Re-seeded", f"{r.reseeded_cells:,} cells into {r.vessels} × {r.vessel_type}"),
         ]
         if r.deviation_note:
-            rows.append(("Deviation", r.deviation_note))
+            rows.append((_("Deviation"), r.deviation_note))
         flow += [
             facts_table(rows + _signed(item.step, item.step.signatures, settings)),
             Spacer(0, 3),
@@ -238,22 +340,33 @@ def _expansion_flow(record: BatchRecord, settings: Settings) -> list:
 
 
 def _harvest_flow(record: BatchRecord, settings: Settings) -> list:
-    flow: list = [para("4. Harvest and formulation", H2)]
+    flow: list = [para(_("4. Harvest and formulation"), H2)]
     if record.harvest is None:
-        return [*flow, para("Not harvested.")]
+        return [*flow, para(_("Not harvested."))]
     h, step = record.harvest.record, record.harvest.step
     rows = [
         (
-            "Harvest",
-            f"{local(h.started_at, settings)} – {local(h.ended_at, settings)}, "
-            f"passage {h.passage_number}",
+            _("Harvest"),
+            _(
+                "%(start)s – %(end)s, passage %(passage)s",
+                start=local(h.started_at, settings),
+                end=local(h.ended_at, settings),
+                passage=h.passage_number,
+            ),
         ),
-        ("Harvested", f"{h.harvested_cells:,} cells, viability {h.viability_pct:g} %"),
-        ("Cumulative PD", _n(h.cumulative_pd, "{:.2f}")),
-        ("Formulated", f"{h.final_volume_ml:g} mL at {h.concentration_per_ml:,.0f} cells/mL"),
+        (_("Harvested"), f"{cells(h.harvested_cells)}, {_viability(h.viability_pct)}"),
+        (_("Cumulative PD"), _n(h.cumulative_pd, 2)),
+        (
+            _("Formulated"),
+            _(
+                "%(volume)s at %(concentration)s cells/mL",
+                volume=millilitres(h.final_volume_ml),
+                concentration=format_number(h.concentration_per_ml, 0),
+            ),
+        ),
     ]
     if h.deviation_note:
-        rows.append(("Deviation", h.deviation_note))
+        rows.append((_("Deviation"), h.deviation_note))
     return [*flow, facts_table(rows + _signed(step, step.signatures, settings))]
 
 
@@ -262,11 +375,11 @@ def _doses_flow(record: BatchRecord, settings: Settings) -> list:
         [
             d.identifier,
             d.division,
-            f"{d.cells:,}",
-            f"{d.volume_ml:g} mL",
+            format_number(d.cells),
+            millilitres(d.volume_ml),
             d.container,
             local(d.expires_at, settings),
-            d.status,
+            status_word(d.status),
         ]
         for d in (r.dose for r in record.doses)
     ]
@@ -275,28 +388,31 @@ def _doses_flow(record: BatchRecord, settings: Settings) -> list:
             r.dose.identifier,
             local(r.dose.frozen_at, settings),
             r.dose.freezing_programme or "—",
-            _n(r.dose.storage_temp_c, "{:g} °C"),
+            "—" if r.dose.storage_temp_c is None else f"{format_number(r.dose.storage_temp_c)} °C",
             r.location,
         ]
         for r in record.doses
     ]
-    header = ["Dose", "Div.", "Cells", "Volume", "Container", "Expires", "Status"]
+    header = [_("Dose"), _("Div."), _("Cells"), _("Volume"), _("Container"), _("Expires")]
+    header.append(_("Status"))
     flow: list = [
-        para("5. Fill", H2),
+        para(_("5. Fill"), H2),
         grid_table(header, filled, [46, 11, 22, 17, 28, 34, 22]),
         facts_table(_signed(None, record.fill, settings)),
-        para("6. Cryopreservation and storage", H2),
+        para(_("6. Cryopreservation and storage"), H2),
         grid_table(
-            ["Dose", "Frozen", "Programme", "Temp.", "Location"], stored, [46, 36, 30, 18, 50]
+            [_("Dose"), _("Frozen"), _("Programme"), _("Temp."), _("Location")],
+            stored,
+            [46, 36, 30, 18, 50],
         ),
         facts_table(_signed(None, record.storage, settings)),
-        para("7. Thaw", H2),
+        para(_("7. Thaw"), H2),
     ]
     thawed = [r for r in record.doses if r.dose.thawed_at is not None or r.thaw]
     if not thawed:
-        flow.append(para("No dose thawed."))
+        flow.append(para(_("No dose thawed.")))
     for r in thawed:
-        rows = [("Dose", r.dose.identifier), ("Thawed", local(r.dose.thawed_at, settings))]
+        rows = [(_("Dose"), r.dose.identifier), (_("Thawed"), local(r.dose.thawed_at, settings))]
         flow += [facts_table(rows + _signed(None, r.thaw, settings)), Spacer(0, 3)]
     return flow
 
@@ -305,7 +421,8 @@ class NumberedCanvas(Canvas):
     """Writes "Page N of M" once the number of pages is known (reportlab's two-pass recipe)."""
 
     def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        # the DejaVu fonts from the first operator on (reportlab's default is Helvetica)
+        super().__init__(*args, **{**kwargs, "initialFontName": FONTS["sans"]})
         self._pages: list[dict] = []
 
     def showPage(self) -> None:
@@ -316,13 +433,25 @@ class NumberedCanvas(Canvas):
         for number, state in enumerate(self._pages, 1):
             self.__dict__.update(state)
             self.setFont(FONTS["sans"], 8)
-            self.drawRightString(A4[0] - 15 * mm, 10 * mm, f"Page {number} of {len(self._pages)}")
+            page = _("Page %(number)s of %(count)s", number=number, count=len(self._pages))
+            self.drawRightString(A4[0] - 15 * mm, 10 * mm, page)
             super().showPage()
         super().save()
 
 
-def a4_pdf(flow: list, *, settings: Settings, title: str, heading: str, footer: str) -> bytes:
-    """A numbered A4 document: the facility and ``heading`` atop every page, ``footer`` below."""
+def a4_pdf(
+    flow: list,
+    *,
+    settings: Settings,
+    title: str,
+    heading: str,
+    footer: str,
+    language: str | None = None,
+) -> bytes:
+    """A numbered A4 document: the facility and ``heading`` atop every page, ``footer`` below,
+    and the language it is in (``language``, else the current one's line: render within
+    ``use_language``)."""
+    language = language or language_line()
 
     def page_frame(canvas: Canvas, _doc: SimpleDocTemplate) -> None:
         canvas.saveState()
@@ -330,6 +459,7 @@ def a4_pdf(flow: list, *, settings: Settings, title: str, heading: str, footer: 
         canvas.drawString(15 * mm, A4[1] - 10 * mm, settings.facility_name)
         canvas.drawRightString(A4[0] - 15 * mm, A4[1] - 10 * mm, heading)
         canvas.drawString(15 * mm, 10 * mm, footer)
+        canvas.drawString(15 * mm, 6 * mm, language)
         canvas.restoreState()
 
     buffer = io.BytesIO()
@@ -342,6 +472,7 @@ def a4_pdf(flow: list, *, settings: Settings, title: str, heading: str, footer: 
         bottomMargin=16 * mm,
         title=title,
         author=settings.facility_name,
+        lang=current_language(),
     )
     document.build(
         flow, onFirstPage=page_frame, onLaterPages=page_frame, canvasmaker=NumberedCanvas
@@ -350,19 +481,28 @@ def a4_pdf(flow: list, *, settings: Settings, title: str, heading: str, footer: 
 
 
 def render_batch_record_pdf(record: BatchRecord, settings: Settings) -> bytes:
-    """The batch record on A4: one heading per stage, each signature with its verdict."""
+    """The batch record on A4, in the facility's language: one heading per stage, each
+    signature with its verdict."""
+    with use_language(settings.language):
+        return _batch_record_pdf(record, settings)
+
+
+def _batch_record_pdf(record: BatchRecord, settings: Settings) -> bytes:
     din = record.din.eye_readable
     generated = local(record.generated_at, settings)
 
     lot = record.lot
     flow: list = [
-        para(f"Electronic batch record — lot {din}", H1),
+        para(_("Electronic batch record — lot %(din)s", din=din), H1),
         facts_table(
             [
-                ("Lot DIN", f"{lot.din} (check character {record.din.check})"),
-                ("Status", lot.status),
-                ("Facility", f"{settings.facility_name} (FIN {settings.facility_fin})"),
-                ("Generated", generated),
+                (
+                    _("Lot DIN"),
+                    _("%(din)s (check character %(check)s)", din=lot.din, check=record.din.check),
+                ),
+                (_("Status"), status_word(lot.status)),
+                (_("Facility"), f"{settings.facility_name} (FIN {settings.facility_fin})"),
+                (_("Generated"), generated),
             ]
         ),
         *_members_flow(record, settings),
@@ -374,7 +514,7 @@ def render_batch_record_pdf(record: BatchRecord, settings: Settings) -> bytes:
     return a4_pdf(
         flow,
         settings=settings,
-        title=f"Batch record {lot.din}",
-        heading=f"Batch record — lot {din}",
-        footer=f"Generated {generated}",
+        title=_("Batch record %(din)s", din=lot.din),
+        heading=_("Batch record — lot %(din)s", din=din),
+        footer=_("Generated %(time)s", time=generated),
     )

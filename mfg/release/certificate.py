@@ -5,6 +5,7 @@ an ISBT 128 bar code. Each copy issued is audited with its SHA-256."""
 from __future__ import annotations
 
 import hashlib
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from mfg.config import Settings
 from mfg.db import settings_of
 from mfg.deviations import service as deviations
 from mfg.errors import RuleViolation
+from mfg.i18n import N_, format_number, gettext, pgettext, pgettext_noop, use_language
 from mfg.identifiers.isbt128 import Din
 from mfg.labeling.barcodes import scan_back
 from mfg.labeling.fields import TEST_NOTICE, din_fields
@@ -33,9 +35,13 @@ from mfg.manufacturing.batchrecord_pdf import (
     H2,
     MONO,
     a4_pdf,
+    both,
     facts_table,
     grid_table,
+    language_line,
     local,
+    meaning_text,
+    millilitres,
     para,
     signature_line,
 )
@@ -60,14 +66,31 @@ from mfg.signatures.service import ShownSignature
 
 TRIAL = "NCT04382547"
 TITLES = {
-    Decision.RELEASED: "Certificate of release",
-    Decision.RELEASE_COMPLETED: "Certificate of release",
-    Decision.HOLD_LIFTED: "Certificate of release",
-    Decision.CONDITIONALLY_RELEASED: "Certificate of conditional release — sterility pending",
-    Decision.REJECTED: "Record of rejection — not for clinical use",
-    Decision.ON_HOLD: "Record of hold — not for use while on hold",
-    Decision.RECALLED: "Record of recall — not for clinical use",
+    Decision.RELEASED: N_("Certificate of release"),
+    Decision.RELEASE_COMPLETED: N_("Certificate of release"),
+    Decision.HOLD_LIFTED: N_("Certificate of release"),
+    Decision.CONDITIONALLY_RELEASED: N_("Certificate of conditional release — sterility pending"),
+    Decision.REJECTED: N_("Record of rejection — not for clinical use"),
+    Decision.ON_HOLD: N_("Record of hold — not for use while on hold"),
+    Decision.RECALLED: N_("Record of recall — not for clinical use"),
 }
+# The words the certificate prints for a decision and a test's verdict (pgettext in context).
+DECISION_WORDS = (
+    pgettext_noop("decision", "released"),
+    pgettext_noop("decision", "conditionally released"),
+    pgettext_noop("decision", "release completed"),
+    pgettext_noop("decision", "rejected"),
+    pgettext_noop("decision", "on hold"),
+    pgettext_noop("decision", "hold lifted"),
+    pgettext_noop("decision", "recalled"),
+)
+VERDICT_WORDS = (
+    pgettext_noop("verdict", "pass"),
+    pgettext_noop("verdict", "fail"),
+    pgettext_noop("verdict", "awaiting verification"),
+    pgettext_noop("verdict", "missing"),
+    pgettext_noop("verdict", "not tested (not required)"),
+)
 
 
 @dataclass
@@ -172,10 +195,26 @@ def _reentered(result: QcResult, results: list[tuple[QcResult, QcSample]]) -> bo
     )
 
 
-# --- PDF -------------------------------------------------------------------------------------
+# --- PDF ---------------------------------------------------------------------------------------
 
 _DIN_BLOCK_MM = (110.0, 26.0)
 _DIN_TEXT_PT = 14.0
+# Whether the certificate being rendered is bilingual (MFG_CERTIFICATE_BILINGUAL): set for the
+# rendering by render_certificate_pdf, read by _() and _word().
+_bilingual: ContextVar[bool] = ContextVar("certificate_bilingual", default=False)
+
+
+def _(message: str, /, **params: object) -> str:
+    """``message`` in the facility's language, and in English after it on a bilingual copy."""
+    return both(message, **params) if _bilingual.get() else gettext(message, **params)
+
+
+def _word(context: str, word: str) -> str:
+    """A controlled word (a status, a decision, a verdict) in the facility's language, and in
+    English after it on a bilingual copy."""
+    word = str(word).replace("_", " ")
+    text = pgettext(context, word)
+    return f"{text} / {word}" if _bilingual.get() and text != word else text
 
 
 class _DinBlock(Flowable):
@@ -228,22 +267,38 @@ class _DinBlock(Flowable):
         draw_label(self.canv, self.layout, self.data)
 
 
+def _title(c: Certificate) -> str:
+    return _(TITLES[Decision(c.newest.decision)])
+
+
 def _header_flow(c: Certificate, settings: Settings) -> list:
-    meaning = c.decisions[-1].signature
-    flow: list = [para(f"{TITLES[Decision(c.newest.decision)]} — lot {c.din.eye_readable}", H1)]
+    shown = c.decisions[-1].signature
+    heading = _("%(title)s — lot %(din)s", title=_title(c), din=c.din.eye_readable)
+    flow: list = [para(heading, H1)]
     if settings.is_test_facility:
-        flow.append(para(TEST_NOTICE, BAD))
+        flow.append(para(_(TEST_NOTICE), BAD))
+    newest = _word("decision", c.newest.decision)
+    if shown:
+        newest += " — " + meaning_text(shown, bilingual=_bilingual.get())
+    else:
+        newest += " — " + _("by the system")
     rows: list[tuple[str, object]] = [
-        ("Facility", f"{settings.facility_name} (FIN {settings.facility_fin})"),
-        ("Product", f"{settings.product_name} (product code {settings.product_code})"),
-        ("Clinical trial", TRIAL),
-        ("Lot DIN", f"{c.lot.din} (check character {c.din.check})"),
-        ("Lot status", c.lot.status.replace("_", " ")),
+        (_("Facility"), f"{settings.facility_name} (FIN {settings.facility_fin})"),
         (
-            "Newest decision",
-            f"{c.newest.decision.replace('_', ' ')}"
-            + (f" — {meaning.signature.meaning}" if meaning else " — by the system"),
+            _("Product"),
+            _(
+                "%(name)s (product code %(code)s)",
+                name=settings.product_name,
+                code=settings.product_code,
+            ),
         ),
+        (_("Clinical trial"), TRIAL),
+        (
+            _("Lot DIN"),
+            _("%(din)s (check character %(check)s)", din=c.lot.din, check=c.din.check),
+        ),
+        (_("Lot status"), _word("status", c.lot.status)),
+        (_("Newest decision"), newest),
     ]
     return [*flow, _DinBlock(c.din), Spacer(0, 3), facts_table(rows)]
 
@@ -252,13 +307,13 @@ def _dates_flow(c: Certificate, settings: Settings) -> list:
     filled = min((d.filled_at for d in c.doses), default=None)
     expiry = min((d.expires_at for d in c.doses), default=None)
     return [
-        para("Dates", H2),
+        para(_("Dates"), H2),
         facts_table(
             [
-                ("Pooled", local(c.lot.pooled_at, settings)),
-                ("Harvested", local(c.harvest.ended_at if c.harvest else None, settings)),
-                ("Filled", local(filled, settings)),
-                ("Dose expiry (earliest)", local(expiry, settings)),
+                (_("Pooled"), local(c.lot.pooled_at, settings)),
+                (_("Harvested"), local(c.harvest.ended_at if c.harvest else None, settings)),
+                (_("Filled"), local(filled, settings)),
+                (_("Dose expiry (earliest)"), local(expiry, settings)),
             ]
         ),
     ]
@@ -268,7 +323,7 @@ def _result_text(row: TestStanding) -> str:
     if row.result is not None:
         return shown_value(row.result)
     readings = "; ".join(f"{r.reading}: {shown_value(r)}" for r in row.preliminary)
-    return f"— (preliminary {readings})" if readings else "—"
+    return "— (" + _("preliminary %(readings)s", readings=readings) + ")" if readings else "—"
 
 
 def _qc_flow(c: Certificate) -> list:
@@ -276,60 +331,82 @@ def _qc_flow(c: Certificate) -> list:
         [r.test.code, r.test.name, _result_text(r), r.limit, r.sample_code or "—", _verdict(r)]
         for r in c.qc.rows
     ]
-    header = ["Test", "Name", "Result", "Limit", "Sample", "Verdict"]
+    header = [_("Test"), _("Name"), _("Result"), _("Limit"), _("Sample"), _("Verdict")]
     return [
-        para(f"Quality control — specification version {c.qc.spec.version}", H2),
-        grid_table(header, rows, [21, 47, 32, 30, 24, 26]),
+        para(
+            _("Quality control — specification version %(version)s", version=c.qc.spec.version), H2
+        ),
+        grid_table(header, rows, [21, 43, 30, 28, 24, 34]),
     ]
 
 
 def _verdict(row: TestStanding) -> str:
     """A test the specification does not require for release is not "missing" when untested."""
     if row.state == MISSING and not row.test.required:
-        return "not tested (not required)"
-    return row.state
+        return _word("verdict", "not tested (not required)")
+    return _word("verdict", row.state)
 
 
 def _lot_flow(c: Certificate, settings: Settings) -> list:
-    donors = [[d.code, d.status] for d in c.donors]
+    donors = [[d.code, _word("status", d.status)] for d in c.donors]
     found = [
-        [d.code, d.title, d.status, local(d.closed_at, settings) if d.closed_at else "not closed"]
+        [
+            d.code,
+            d.title,
+            _word("status", d.status),
+            local(d.closed_at, settings) if d.closed_at else _("not closed"),
+        ]
         for d in c.deviations
     ]
     issued = [
-        [d.identifier, f"{d.cells:,}", f"{d.volume_ml:g} mL", local(d.expires_at, settings)]
+        [
+            d.identifier,
+            format_number(d.cells),
+            millilitres(d.volume_ml),
+            local(d.expires_at, settings),
+        ]
         for d in c.doses
     ]
     flow: list = [
-        para("Pooled donors", H2),
-        grid_table(["Donor", "Eligibility"], donors, [60, 120]),
-        para("Deviations", H2),
+        para(_("Pooled donors"), H2),
+        grid_table([_("Donor"), _("Eligibility")], donors, [60, 120]),
+        para(_("Deviations"), H2),
     ]
     if found:
-        flow.append(grid_table(["Deviation", "Title", "Status", "Closed"], found, [24, 86, 24, 46]))
+        header = [_("Deviation"), _("Title"), _("Status"), _("Closed")]
+        flow.append(grid_table(header, found, [24, 86, 24, 46]))
     else:
-        flow.append(para("No deviation recorded for this lot."))
+        flow.append(para(_("No deviation recorded for this lot.")))
     return [
         *flow,
-        para("Doses", H2),
-        grid_table(["Dose", "Cells", "Volume", "Expires"], issued, [60, 36, 24, 60]),
+        para(_("Doses"), H2),
+        grid_table([_("Dose"), _("Cells"), _("Volume"), _("Expires")], issued, [60, 36, 24, 60]),
     ]
 
 
 def _decisions_flow(c: Certificate, settings: Settings) -> list:
-    flow: list = [para("Decisions and signatures", H2)]
+    flow: list = [para(_("Decisions and signatures"), H2)]
+    bilingual = _bilingual.get()
     for number, item in enumerate(c.decisions, 1):
         d, shown = item.decision, item.signature
         signed = (
-            para(signature_line(shown, settings), BODY if shown.valid else BAD)
+            para(
+                signature_line(shown, settings, bilingual=bilingual),
+                BODY if shown.valid else BAD,
+            )
             if shown
-            else para("No signature: decided by the system, " + local(d.decided_at, settings))
+            else para(
+                _(
+                    "No signature: decided by the system, %(time)s",
+                    time=local(d.decided_at, settings),
+                )
+            )
         )
         rows: list[tuple[str, object]] = [
-            ("Decision", f"{number}. {d.decision.replace('_', ' ')}"),
-            ("Reason", d.reason or "—"),
-            ("Signature", signed),
-            ("Certified content SHA-256", para(d.content_hash, MONO)),
+            (_("Decision"), f"{number}. {_word('decision', d.decision)}"),
+            (_("Reason"), d.reason or "—"),
+            (_("Signature"), signed),
+            (_("Certified content SHA-256"), para(d.content_hash, MONO)),
         ]
         flow += [facts_table(rows), Spacer(0, 3)]
     return flow
@@ -338,35 +415,58 @@ def _decisions_flow(c: Certificate, settings: Settings) -> list:
 def _changes_flow(c: Certificate, settings: Settings) -> list:
     if c.changed:
         verdict = para(
-            "YES — the content certified now differs from what the newest decision signed "
-            f"(now SHA-256 {c.current_hash}).",
+            _(
+                "YES — the content certified now differs from what the newest decision signed "
+                "(now SHA-256 %(sha256)s).",
+                sha256=c.current_hash,
+            ),
             BAD,
         )
     else:
-        verdict = para("No — the content certified now is the content the newest decision signed.")
-    corrected = f"{len(c.invalidated)} invalidated, {c.reentered} re-entered"
-    rows = [("Certified data changed", verdict), ("QC results", corrected)]
+        verdict = para(
+            _("No — the content certified now is the content the newest decision signed.")
+        )
+    corrected = _(
+        "%(invalidated)s invalidated, %(reentered)s re-entered",
+        invalidated=len(c.invalidated),
+        reentered=c.reentered,
+    )
+    rows = [(_("Certified data changed"), verdict), (_("QC results"), corrected)]
     rows += [
         (
-            f"Invalidated {r.test_code}",
-            f"{shown_value(r)} on sample {s.code}, {local(r.invalidated_at, settings)}: "
-            f"{r.invalidation_reason}",
+            _("Invalidated %(test)s", test=r.test_code),
+            _(
+                "%(value)s on sample %(sample)s, %(time)s: %(reason)s",
+                value=shown_value(r),
+                sample=s.code,
+                time=local(r.invalidated_at, settings),
+                reason=r.invalidation_reason,
+            ),
         )
         for r, s in c.invalidated
     ]
     return [
-        para("Data changed after first entry", H2),
+        para(_("Data changed after first entry"), H2),
         facts_table(rows),
-        para("Certified content", H2),
+        para(_("Certified content"), H2),
         facts_table([("SHA-256", para(c.newest.content_hash, MONO))]),
     ]
 
 
 def render_certificate_pdf(c: Certificate, settings: Settings) -> bytes:
-    """The certificate on A4, every page headed with the lot and numbered."""
-    issued = local(c.issued_at, settings)
-    title = TITLES[Decision(c.newest.decision)]
+    """The certificate on A4, every page headed with the lot and numbered, in the facility's
+    language (and in English beside it when ``MFG_CERTIFICATE_BILINGUAL`` says so)."""
+    with use_language(settings.language):
+        token = _bilingual.set(settings.certificate_bilingual)
+        try:
+            return _certificate_pdf(c, settings)
+        finally:
+            _bilingual.reset(token)
 
+
+def _certificate_pdf(c: Certificate, settings: Settings) -> bytes:
+    issued = local(c.issued_at, settings)
+    title = _title(c)
     flow = [
         *_header_flow(c, settings),
         *_dates_flow(c, settings),
@@ -375,10 +475,14 @@ def render_certificate_pdf(c: Certificate, settings: Settings) -> bytes:
         *_decisions_flow(c, settings),
         *_changes_flow(c, settings),
     ]
+    language = language_line()
+    if _bilingual.get():
+        language = f"{language} + English (en)" if settings.language != "en" else language
     return a4_pdf(
         flow,
         settings=settings,
         title=f"{title} {c.lot.din}",
-        heading=f"{title} — lot {c.lot.din}",
-        footer=f"Issued {issued} to {c.issued_to}",
+        heading=_("%(title)s — lot %(din)s", title=title, din=c.lot.din),
+        footer=_("Issued %(time)s to %(name)s", time=issued, name=c.issued_to),
+        language=language,
     )

@@ -12,6 +12,8 @@ from sqlmodel import Session
 from mfg.audit import service as audit
 from mfg.config import Settings
 from mfg.db import settings_of
+from mfg.i18n import gettext as _
+from mfg.i18n import use_language
 from mfg.manufacturing.batchrecord_pdf import (
     H1,
     H2,
@@ -20,6 +22,7 @@ from mfg.manufacturing.batchrecord_pdf import (
     grid_table,
     local,
     para,
+    status_word,
 )
 from mfg.manufacturing.storage import location_text
 from mfg.models import User, utcnow
@@ -69,25 +72,47 @@ def notification_pdf(session: Session, *, actor: User, result: LookBack) -> byte
 
 def render_notification_pdf(result: LookBack, settings: Settings) -> bytes:
     """Who to notify first (patients, through their treating clinician), then every affected
-    dose with its status and location, then the lots."""
-    generated = local(utcnow(), settings)
-    source = f"{result.kind} {result.identifier}"
+    dose with its status and location, then the lots; in the facility's language."""
+    with use_language(settings.language):
+        return _notification_pdf(result, settings)
 
+
+def _source(result: LookBack) -> str:
+    kinds = {
+        "donor": _("donor"),
+        "biopsy": _("biopsy"),
+        "culture": _("culture"),
+        "material": _("material"),
+        "lot": _("lot"),
+        "dose": _("dose"),
+        "patient": _("patient"),
+    }
+    return f"{kinds.get(result.kind, result.kind)} {result.identifier}"
+
+
+def _notification_pdf(result: LookBack, settings: Settings) -> bytes:
+    generated = local(utcnow(), settings)
+    source = _source(result)
+    unused = _(
+        "%(count)s (%(unused)s unused, not held)",
+        count=len(result.doses),
+        unused=len(result.unused),
+    )
     flow: list = [
-        para(f"Look-back notification list — {source}", H1),
+        para(_("Look-back notification list — %(source)s", source=source), H1),
         facts_table(
             [
-                ("Started from", source),
-                ("Facility", f"{settings.facility_name} (FIN {settings.facility_fin})"),
-                ("Affected lots", len(result.lots)),
-                ("Affected doses", f"{len(result.doses)} ({len(result.unused)} unused, not held)"),
-                ("Patients to notify", len(result.notifications)),
-                ("Generated", generated),
+                (_("Started from"), source),
+                (_("Facility"), f"{settings.facility_name} (FIN {settings.facility_fin})"),
+                (_("Affected lots"), len(result.lots)),
+                (_("Affected doses"), unused),
+                (_("Patients to notify"), len(result.notifications)),
+                (_("Generated"), generated),
             ]
         ),
-        para("Patients to notify, through their treating clinician", H2),
+        para(_("Patients to notify, through their treating clinician"), H2),
         grid_table(
-            ("Patient", "Dose", "Infused", "Treating clinician"),
+            (_("Patient"), _("Dose"), _("Infused"), _("Treating clinician")),
             [
                 (
                     n.patient.code,
@@ -97,20 +122,20 @@ def render_notification_pdf(result: LookBack, settings: Settings) -> bytes:
                 )
                 for n in result.notifications
             ]
-            or [("—", "No patient received these cells.", "", "")],
+            or [("—", _("No patient received these cells."), "", "")],
             (28, 52, 48, 52),
         ),
-        para("Affected doses", H2),
+        para(_("Affected doses"), H2),
         grid_table(
-            ("Dose", "Status", "Location"),
-            [(d.identifier, d.status.replace("_", " "), location_text(d)) for d in result.doses]
-            or [("—", "none", "")],
+            (_("Dose"), _("Status"), _("Location")),
+            [(d.identifier, status_word(d.status), location_text(d)) for d in result.doses]
+            or [("—", _("none"), "")],
             (52, 30, 98),
         ),
-        para("Affected lots", H2),
+        para(_("Affected lots"), H2),
         grid_table(
-            ("Lot DIN", "Status"),
-            [(lot.din, lot.status.replace("_", " ")) for lot in result.lots] or [("—", "none")],
+            (_("Lot DIN"), _("Status")),
+            [(lot.din, status_word(lot.status)) for lot in result.lots] or [("—", _("none"))],
             (52, 128),
         ),
         Spacer(0, 6),
@@ -118,7 +143,7 @@ def render_notification_pdf(result: LookBack, settings: Settings) -> bytes:
     return a4_pdf(
         flow,
         settings=settings,
-        title=f"Look-back {source}",
-        heading=f"Look-back — {source}",
-        footer=f"Generated {generated}",
+        title=_("Look-back %(source)s", source=source),
+        heading=_("Look-back — %(source)s", source=source),
+        footer=_("Generated %(time)s", time=generated),
     )
