@@ -22,6 +22,7 @@ from pydantic import BeforeValidator
 
 from mfg.edge import fits_64_bits
 from mfg.errors import Reason, RuleViolation
+from mfg.i18n import N_
 
 # Times that record what happened: not before this, and not after now (plus a little clock
 # skew between the bench and the server).
@@ -117,27 +118,27 @@ def _unit(unit: str) -> str:
 
 
 # Every recorded quantity's plausible bounds (docs/process.md, and clinical sense).
-VIABILITY_PCT = Bounds("viability", "%", 0, 100)
-PERCENT = Bounds("percentage", "%", 0, 100)
-CELLS = Bounds("cell count", "cells", 1, 1e12)
-CELLS_OR_NONE = Bounds("cell count", "cells", 0, 1e12)
-SURFACE_CM2 = Bounds("culture surface", "cm²", 0.1, 100_000)
-VESSELS = Bounds("number of vessels", "", 1, 100)
-DOSE_VOLUME_ML = Bounds("volume per dose", "mL", 0.1, 1000)
-FINAL_VOLUME_ML = Bounds("final volume", "mL", 0.1, 10_000)
-INFUSED_VOLUME_ML = Bounds("volume infused", "mL", 0.1, 1000)
-STORAGE_TEMP_C = Bounds("storage temperature", "°C", -196, 0)
-BIOPSY_TRANSPORT_TEMP_C = Bounds("transport temperature", "°C", -20, 40)
-DOSE_TRANSPORT_TEMP_C = Bounds("transport temperature", "°C", -196, 40)
-BODY_TEMP_C = Bounds("body temperature", "°C", 30, 43)
-HEART_RATE = Bounds("heart rate", "/min", 20, 250)
-SYSTOLIC_MMHG = Bounds("systolic blood pressure", "mmHg", 50, 260)
-DIASTOLIC_MMHG = Bounds("diastolic blood pressure", "mmHg", 20, 160)
-RESPIRATORY_RATE = Bounds("respiratory rate", "/min", 4, 80)
-SPO2_PCT = Bounds("SpO₂", "%", 50, 100)
-WEIGHT_KG = Bounds("weight", "kg", 20, 300)
-AGE_YEARS = Bounds("age", "years", 0, 130)
-BIRTH_YEAR = Bounds("year of birth", "", 1900, 2100)
+VIABILITY_PCT = Bounds(N_("viability"), N_("%"), 0, 100)
+PERCENT = Bounds(N_("percentage"), N_("%"), 0, 100)
+CELLS = Bounds(N_("cell count"), N_("cells"), 1, 1e12)
+CELLS_OR_NONE = Bounds(N_("cell count"), N_("cells"), 0, 1e12)
+SURFACE_CM2 = Bounds(N_("culture surface"), N_("cm²"), 0.1, 100_000)
+VESSELS = Bounds(N_("number of vessels"), "", 1, 100)
+DOSE_VOLUME_ML = Bounds(N_("volume per dose"), N_("mL"), 0.1, 1000)
+FINAL_VOLUME_ML = Bounds(N_("final volume"), N_("mL"), 0.1, 10_000)
+INFUSED_VOLUME_ML = Bounds(N_("volume infused"), N_("mL"), 0.1, 1000)
+STORAGE_TEMP_C = Bounds(N_("storage temperature"), N_("°C"), -196, 0)
+BIOPSY_TRANSPORT_TEMP_C = Bounds(N_("transport temperature"), N_("°C"), -20, 40)
+DOSE_TRANSPORT_TEMP_C = Bounds(N_("transport temperature"), N_("°C"), -196, 40)
+BODY_TEMP_C = Bounds(N_("body temperature"), N_("°C"), 30, 43)
+HEART_RATE = Bounds(N_("heart rate"), N_("/min"), 20, 250)
+SYSTOLIC_MMHG = Bounds(N_("systolic blood pressure"), N_("mmHg"), 50, 260)
+DIASTOLIC_MMHG = Bounds(N_("diastolic blood pressure"), N_("mmHg"), 20, 160)
+RESPIRATORY_RATE = Bounds(N_("respiratory rate"), N_("/min"), 4, 80)
+SPO2_PCT = Bounds(N_("SpO₂"), N_("%"), 50, 100)
+WEIGHT_KG = Bounds(N_("weight"), N_("kg"), 20, 300)
+AGE_YEARS = Bounds(N_("age"), N_("years"), 0, 130)
+BIRTH_YEAR = Bounds(N_("year of birth"), "", 1900, 2100)
 
 
 def out_of_bounds(field: str, value: float | None, bounds: Bounds) -> Reason | None:
@@ -214,9 +215,9 @@ def _when(moment: datetime, tz: tzinfo) -> str:
 
 # --- donors and manufacturing (added with their command schemas) -------------------------------
 
-DOSES = Bounds("number of doses", "", 1, 100)  # a lot's divisions: A0…Z0, then more letters
+DOSES = Bounds(N_("number of doses"), "", 1, 100)  # a lot's divisions: A0…Z0, then more letters
 # A cryostorage box: 81 (9 × 9) or 100 (10 × 10) positions; 169 (13 × 13) for small vials.
-BOX_POSITION = Bounds("box position", "", 1, 169)
+BOX_POSITION = Bounds(N_("box position"), "", 1, 169)
 DONOR_AGE_YEARS = (16, 100)  # a donor's age at registration: adult consent, clinical sense
 
 

@@ -114,7 +114,11 @@ def check_at_bedside(
         patient_id=facts.patient.id if facts.patient else None,
         dose_id=facts.dose.id if facts.dose else None,
         passed=all(c.ok for c in checks),
-        results=json.dumps([[c.name, c.ok, c.reason, c.code] for c in checks], ensure_ascii=False),
+        # each check with its reason's message and parameters: shown in the reader's language
+        results=json.dumps(
+            [[c.name, c.ok, c.reason, c.code, c.template, c.params] for c in checks],
+            ensure_ascii=False,
+        ),
         checked_by_id=actor.id,
     )
     session.add(record)

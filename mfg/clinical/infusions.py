@@ -25,6 +25,7 @@ from mfg.clinical.rules import (
 from mfg.clinical.schemas import InfusionIn
 from mfg.db import newest_page, settings_of
 from mfg.errors import NotFound, Reason, RuleViolation
+from mfg.i18n import N_
 from mfg.models import (
     Allocation,
     BedsideCheck,
@@ -50,7 +51,7 @@ VITAL_BOUNDS = {
     "spo2": quantities.SPO2_PCT,
 }
 VITALS = tuple(VITAL_BOUNDS)
-MOMENTS = ("before", "during", "after")
+MOMENTS = (N_("before"), N_("during"), N_("after"))  # also the form fields' prefixes
 
 
 @signatures.signs("infusion")

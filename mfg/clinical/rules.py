@@ -6,10 +6,12 @@ a small guard with its rule's code. The services load the facts (``patients``, `
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from mfg import i18n
 from mfg.errors import MfgError, Reason, conflict
+from mfg.i18n import N_
 from mfg.models import (
     Allocation,
     AllocationSlot,
@@ -300,20 +302,40 @@ def identity_verification_refused(
 @dataclass(frozen=True)
 class Check:
     """One bedside check: its name, whether it passed, why, and the stable code of the rule
-    (``ok`` when it passed)."""
+    (``ok`` when it passed). ``reason`` is the English text as recorded; ``template`` and
+    ``params`` let it be shown in the reader's language (:meth:`localized_reason`). A parameter
+    named ``status`` or ending in ``_status`` is a status code, shown as its badge word."""
 
     name: str
     ok: bool
     reason: str
     code: str = "ok"
+    template: str = ""
+    params: dict[str, object] = field(default_factory=dict)
+
+    def localized_reason(self) -> str:
+        if not self.template:
+            return i18n.raw_gettext(self.reason)
+        return i18n.raw_gettext(self.template) % _shown(self.params, localized=True)
 
 
-def _passed(name: str, reason: str) -> Check:
-    return Check(name, True, reason)
+def _shown(params: dict[str, object], *, localized: bool) -> dict[str, object]:
+    """The parameters as a reason shows them: status codes as their (upper-case) badge word."""
+    shown: dict[str, object] = {}
+    for key, value in params.items():
+        if key == "status" or key.endswith("_status"):
+            word = str(value).replace("_", " ")
+            value = (i18n.pgettext("status", word) if localized else word).upper()
+        shown[key] = value
+    return shown
 
 
-def _stop(name: str, code: str, reason: str) -> Check:
-    return Check(name, False, reason, code)
+def _passed(name: str, reason: str, **params: object) -> Check:
+    return Check(name, True, reason % _shown(params, localized=False), "ok", reason, params)
+
+
+def _stop(name: str, code: str, reason: str, **params: object) -> Check:
+    return Check(name, False, reason % _shown(params, localized=False), code, reason, params)
 
 
 @dataclass
@@ -340,10 +362,16 @@ def identified_guard(name: str, error: MfgError | None) -> Check:
     Code: wristband_not_recognised, dose_not_recognised
     Clause: —
     """
+    wristband = name == "wristband"
     if error is None:
-        return _passed(name, "patient identified" if name == "wristband" else "dose identified")
+        return _passed(name, N_("patient identified") if wristband else N_("dose identified"))
     code = error.code if error.code != "not_found" else f"{name.split()[0]}_not_recognised"
-    return _stop(name, code, f"{name.upper()} NOT RECOGNISED: {error.message}")
+    refusal = (
+        N_("WRISTBAND NOT RECOGNISED: %(why)s")
+        if wristband
+        else N_("DOSE LABEL NOT RECOGNISED: %(why)s")
+    )
+    return _stop(name, code, refusal, why=error.message)
 
 
 def arm_guard(f: BedsideFacts) -> Check:
@@ -353,8 +381,8 @@ def arm_guard(f: BedsideFacts) -> Check:
     Clause: —
     """
     if f.receives_product:
-        return _passed("arm", "the patient's arm receives the product")
-    return _stop("arm", "control_arm", "CONTROL ARM: this patient receives no cell product")
+        return _passed(N_("arm"), N_("the patient's arm receives the product"))
+    return _stop(N_("arm"), "control_arm", N_("CONTROL ARM: this patient receives no cell product"))
 
 
 def allocation_guard(f: BedsideFacts) -> Check:
@@ -364,11 +392,11 @@ def allocation_guard(f: BedsideFacts) -> Check:
     Clause: —
     """
     if f.allocated_to == f.patient.id:
-        return _passed("allocated to this patient", "allocated to this patient")
+        return _passed(N_("allocated to this patient"), N_("allocated to this patient"))
     return _stop(
-        "allocated to this patient",
+        N_("allocated to this patient"),
         "not_allocated_to_patient",
-        "THIS DOSE IS NOT ALLOCATED TO THIS PATIENT",
+        N_("THIS DOSE IS NOT ALLOCATED TO THIS PATIENT"),
     )
 
 
@@ -379,13 +407,16 @@ def release_guard(f: BedsideFacts) -> Check:
     Clause: EU GMP Annex 11 §15
     """
     if f.lot_status == LotStatus.RELEASED:
-        return _passed("lot released", "released")
+        return _passed(N_("lot released"), N_("released"))
     if f.lot_status == LotStatus.CONDITIONALLY_RELEASED:
-        return _passed("lot released", "CONDITIONALLY released — sterility pending: acknowledge")
+        return _passed(
+            N_("lot released"), N_("CONDITIONALLY released — sterility pending: acknowledge")
+        )
     return _stop(
-        "lot released",
+        N_("lot released"),
         "lot_not_released",
-        f"LOT NOT RELEASED: {str(f.lot_status).replace('_', ' ')}",
+        N_("LOT NOT RELEASED: %(status)s"),
+        status=str(f.lot_status),
     )
 
 
@@ -396,8 +427,13 @@ def expiry_guard(f: BedsideFacts) -> Check:
     Clause: —
     """
     if f.dose.expires_at > f.now:
-        return _passed("not expired", "within expiry")
-    return _stop("not expired", "dose_expired", f"EXPIRED {f.dose.expires_at:%Y-%m-%d %H:%M} UTC")
+        return _passed(N_("not expired"), N_("within expiry"))
+    return _stop(
+        N_("not expired"),
+        "dose_expired",
+        N_("EXPIRED %(when)s UTC"),
+        when=f"{f.dose.expires_at:%Y-%m-%d %H:%M}",
+    )
 
 
 _STOPPED_DOSE = (DoseStatus.ON_HOLD, DoseStatus.RECALLED, DoseStatus.DISCARDED)
@@ -410,16 +446,18 @@ def stop_guard(f: BedsideFacts) -> Check:
     Code: dose_on_hold, dose_recalled
     Clause: —
     """
-    name = "not on hold or recalled"
-    stopped = []
-    if f.dose.status in _STOPPED_DOSE:
-        stopped.append(f"DOSE {f.dose.status.replace('_', ' ').upper()}")
-    if f.lot_status in _STOPPED_LOT:
-        stopped.append(f"LOT {str(f.lot_status).replace('_', ' ').upper()}")
-    if not stopped:
-        return _passed(name, "usable")
+    name = N_("not on hold or recalled")
+    dose_stopped, lot_stopped = f.dose.status in _STOPPED_DOSE, f.lot_status in _STOPPED_LOT
+    if not (dose_stopped or lot_stopped):
+        return _passed(name, N_("usable"))
     held = f.dose.status == DoseStatus.ON_HOLD or f.lot_status == LotStatus.ON_HOLD
-    return _stop(name, "dose_on_hold" if held else "dose_recalled", " / ".join(stopped))
+    code = "dose_on_hold" if held else "dose_recalled"
+    statuses = {"dose_status": str(f.dose.status), "lot_status": str(f.lot_status)}
+    if dose_stopped and lot_stopped:
+        return _stop(name, code, N_("DOSE %(dose_status)s / LOT %(lot_status)s"), **statuses)
+    if dose_stopped:
+        return _stop(name, code, N_("DOSE %(dose_status)s"), dose_status=statuses["dose_status"])
+    return _stop(name, code, N_("LOT %(lot_status)s"), lot_status=statuses["lot_status"])
 
 
 def donor_guard(f: BedsideFacts) -> Check:
@@ -429,11 +467,12 @@ def donor_guard(f: BedsideFacts) -> Check:
     Clause: 21 CFR 1271 subpart C; EU 2004/23/EC, 2006/17/EC
     """
     if not f.ineligible_donors:
-        return _passed("donors eligible", "every donor eligible")
+        return _passed(N_("donors eligible"), N_("every donor eligible"))
     return _stop(
-        "donors eligible",
+        N_("donors eligible"),
         "donor_not_eligible",
-        f"DONOR {', '.join(f.ineligible_donors)} NOT ELIGIBLE: do not infuse",
+        N_("DONOR %(donors)s NOT ELIGIBLE: do not infuse"),
+        donors=", ".join(f.ineligible_donors),
     )
 
 
@@ -444,8 +483,8 @@ def infused_guard(f: BedsideFacts) -> Check:
     Clause: —
     """
     if f.dose.status != DoseStatus.INFUSED:
-        return _passed("not already infused", "not infused")
-    return _stop("not already infused", "already_infused", "ALREADY INFUSED")
+        return _passed(N_("not already infused"), N_("not infused"))
+    return _stop(N_("not already infused"), "already_infused", N_("ALREADY INFUSED"))
 
 
 def issue_guard(f: BedsideFacts) -> Check:
@@ -455,11 +494,12 @@ def issue_guard(f: BedsideFacts) -> Check:
     Clause: —
     """
     if f.dose.status in (DoseStatus.ISSUED, DoseStatus.INFUSED):
-        return _passed("issued to the ward", "issued")
+        return _passed(N_("issued to the ward"), N_("issued"))
     return _stop(
-        "issued to the ward",
+        N_("issued to the ward"),
         "not_issued",
-        f"NOT ISSUED: the dose is {f.dose.status.replace('_', ' ')}",
+        N_("NOT ISSUED: the dose is %(status)s"),
+        status=str(f.dose.status),
     )
 
 
@@ -469,13 +509,14 @@ def thaw_guard(f: BedsideFacts) -> Check:
     Code: not_thawed, thaw_window_exceeded
     Clause: —
     """
-    name, limit = "thaw window", f.thaw_limit_minutes
+    name, limit = N_("thaw window"), f.thaw_limit_minutes
     if f.dose.thawed_at is None:
-        return _stop(name, "not_thawed", "NOT THAWED: record the thaw first")
+        return _stop(name, "not_thawed", N_("NOT THAWED: record the thaw first"))
     minutes = int((f.now - f.dose.thawed_at).total_seconds() // 60)
     if f.now - f.dose.thawed_at > timedelta(minutes=limit):
-        return _stop(name, "thaw_window_exceeded", f"THAWED {minutes} MIN AGO: beyond {limit} min")
-    return _passed(name, f"thawed within {limit} min")
+        refusal = N_("THAWED %(minutes)s MIN AGO: beyond %(limit)s min")
+        return _stop(name, "thaw_window_exceeded", refusal, minutes=minutes, limit=limit)
+    return _passed(name, N_("thawed within %(limit)s min"), limit=limit)
 
 
 def prescription_guard(f: BedsideFacts) -> Check:
@@ -485,15 +526,17 @@ def prescription_guard(f: BedsideFacts) -> Check:
     Code: no_active_order, cells_outside_prescription
     Clause: —
     """
-    name = "cell dose matches prescription"
+    name = N_("cell dose matches prescription")
     if f.prescribed_cells is None:
-        return _stop(name, "no_active_order", "NO ACTIVE ORDER for this patient")
+        return _stop(name, "no_active_order", N_("NO ACTIVE ORDER for this patient"))
+    cells = {"cells": f"{f.dose.cells:,}", "prescribed": f"{f.prescribed_cells:,}"}
     if matches_prescription(f.dose.cells, f.prescribed_cells):
-        return _passed(name, f"{f.dose.cells:,} cells for {f.prescribed_cells:,} prescribed")
+        return _passed(name, N_("%(cells)s cells for %(prescribed)s prescribed"), **cells)
     return _stop(
         name,
         "cells_outside_prescription",
-        f"{f.dose.cells:,} CELLS vs {f.prescribed_cells:,} PRESCRIBED (±10 %)",
+        N_("%(cells)s CELLS vs %(prescribed)s PRESCRIBED (±10 %%)"),
+        **cells,
     )
 
 
@@ -503,15 +546,21 @@ def infusion_count_guard(f: BedsideFacts) -> Check:
     Code: infusion_limit_reached
     Clause: —
     """
-    name = "infusions within the maximum"
+    name = N_("infusions within the maximum")
     if f.infusions_done < f.infusions_allowed:
-        return _passed(name, f"infusion {f.infusions_done + 1} of {f.infusions_allowed}")
+        return _passed(
+            name,
+            N_("infusion %(number)s of %(allowed)s"),
+            number=f.infusions_done + 1,
+            allowed=f.infusions_allowed,
+        )
     limit = f.infusions_allowed
-    return _stop(
-        name,
-        "infusion_limit_reached",
-        f"MAXIMUM OF {limit} INFUSION{'' if limit == 1 else 'S'} REACHED",
+    refusal = (
+        N_("MAXIMUM OF %(limit)s INFUSION REACHED")
+        if limit == 1
+        else N_("MAXIMUM OF %(limit)s INFUSIONS REACHED")
     )
+    return _stop(name, "infusion_limit_reached", refusal, limit=limit)
 
 
 # The checks of docs/process.md#bedside-checks, in the order the clinician reads them.

@@ -4,6 +4,7 @@ it shows exactly what the application prints."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable
 
 from mfg import i18n
@@ -50,10 +51,31 @@ def _status(language: str, word: str) -> str:
         return i18n.pgettext("status", word)
 
 
+def bedside_words() -> list[str]:
+    """The bedside checks' names and reasons, hard stops included: every N_() message of the
+    bedside guards (``*_guard`` in mfg/clinical/rules.py), in the order they are written."""
+    source = PROJECT_ROOT / "mfg" / "clinical" / "rules.py"
+    words: list[str] = []
+    for function in ast.parse(source.read_text(encoding="utf-8")).body:
+        if not (isinstance(function, ast.FunctionDef) and function.name.endswith("_guard")):
+            continue
+        for node in ast.walk(function):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "N_"
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value not in words
+            ):
+                words.append(node.args[0].value)
+    return words
+
+
 def render() -> str:
     sections = [
         ("Signature meanings (21 CFR 11.50)", [m.value for m in Meaning], _message),
         ("Status words (badges, labels)", list(STATUS_WORDS), _status),
+        ("Bedside checks and hard stops", bedside_words(), _message),
         ("Roles", list(ROLE_LABELS.values()), _message),
         ("Permissions (what a role may do)", [a.value for a in Action], _message),
     ]

@@ -8,10 +8,20 @@ from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import Session
 
 from mfg.identifiers.display import display_code
+from mfg.models import Dose
 from tests.browser.test_bedside import VITALS, scan
-from tests.clinical.factories import laboratory_and_ward, ready_at_bedside
+from tests.clinical.factories import (
+    allocate,
+    enrol,
+    issue,
+    laboratory_and_ward,
+    order,
+    ready_at_bedside,
+    thaw,
+)
 from tests.donors.factories import Lab
 from tests.factories import PASSWORD, add_user
 from tests.release.factories import label_scan, releasable_lot
@@ -74,6 +84,20 @@ def test_clinicians_check_and_infuse_at_the_bedside_in_russian(
     log_in_in_russian(page, "clinician")
     page.click("nav >> text=У постели")
     expect(page.locator("h1")).to_have_text("Проверка у постели пациента")
+    other = enrol(lab)  # a dose allocated to someone else: the hard stop, in Russian
+    wrong_allocation = allocate(lab, order(lab, other))
+    issue(lab, wrong_allocation)
+    with Session(engine) as session:
+        wrong = session.get(Dose, wrong_allocation.dose_id)
+    thaw(lab, wrong)
+    scan(page, "#wristband", patient.code)
+    page.keyboard.type(label_scan(lab, wrong))
+    page.keyboard.press("Enter")
+    expect(page.locator("#verdict")).to_have_text("СТОП — НЕ ВВОДИТЬ")
+    stop = page.locator('[data-check="allocated to this patient"]')
+    expect(stop).to_contain_text("назначена этому пациенту")
+    expect(stop).to_contain_text("ЭТА ДОЗА НЕ НАЗНАЧЕНА ЭТОМУ ПАЦИЕНТУ")
+    page.click("text=Новая проверка")
     scan(page, "#wristband", patient.code)
     page.keyboard.type(label_scan(lab, dose))
     page.keyboard.press("Enter")
