@@ -59,9 +59,15 @@ class Guard:
 
 
 def _field(lines: list[str], key: str) -> list[str]:
-    for line in lines:
+    """The values of ``key:``, the lines that continue it (up to a blank line or the next key)
+    included: a long list of codes wraps."""
+    for index, line in enumerate(lines):
         if line.strip().startswith(f"{key}:"):
             value = line.strip()[len(key) + 1 :].strip()
+            for more in lines[index + 1 :]:
+                if not more.strip() or more.strip().startswith(("Code:", "Clause:")):
+                    break
+                value += " " + more.strip()
             sep = ";" if key == "Clause" else ","
             return [part.strip() for part in value.split(sep) if part.strip()]
     return []
