@@ -10,6 +10,7 @@ from mfg.audit import service as audit
 from mfg.audit.machines import DEVIATION
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page
+from mfg.deviations.schemas import DeviationIn
 from mfg.errors import InvalidInput, RuleViolation
 from mfg.identifiers.allocate import allocate_local
 from mfg.identifiers.local_lookup import by_local_code
@@ -133,28 +134,24 @@ def record_deviation(
 
 
 def open_deviation(
-    session: Session,
-    *,
-    actor: User,
-    title: str,
-    description: str,
-    entity_type: str,
-    entity_id: str,
-    lot: Lot | None = None,
+    session: Session, *, actor: User, command: DeviationIn, lot: Lot | None = None
 ) -> Deviation:
+    """A deviation a person opens about a record (``lot``: the lot it concerns, found by the
+    caller from ``command.lot``)."""
     authorize(actor, Action.OPEN_DEVIATIONS)
-    if not title.strip() or not description.strip():
+    title, description = command.title.strip(), command.description.strip()
+    if not title or not description:
         raise InvalidInput(
             "A deviation needs a title and a description of what happened.",
-            details={"field": "title" if not title.strip() else "description"},
+            details={"field": "title" if not title else "description"},
         )
     return record_deviation(
         session,
         actor=actor,
         title=title,
         description=description,
-        entity_type=entity_type,
-        entity_id=entity_id,
+        entity_type=command.entity_type,
+        entity_id=command.entity_id.strip(),
         lot=lot,
     )
 

@@ -9,11 +9,11 @@ from sqlmodel import Session
 
 from mfg.auth.permissions import Action
 from mfg.deviations import service as deviations
+from mfg.deviations.schemas import DeviationIn
 from mfg.manufacturing.pools import get_lot
 from mfg.models import Deviation, Lot, QcResult, QcSample, SpecVersion, User
 from mfg.qc import results, samples, specs
 from mfg.qc.schemas import (
-    DeviationIn,
     DeviationList,
     DeviationPublic,
     InvestigationIn,
@@ -256,15 +256,8 @@ Opener = Annotated[User, Depends(Allow(Action.OPEN_DEVIATIONS))]
 
 @router.post("/deviations", response_model=DeviationPublic, status_code=201)
 def deviation_open(body: DeviationIn, actor: Opener, session: SessionDep) -> DeviationPublic:
-    deviation = deviations.open_deviation(
-        session,
-        actor=actor,
-        title=body.title,
-        description=body.description,
-        entity_type=body.entity_type,
-        entity_id=body.entity_id,
-        lot=get_lot(session, body.lot) if body.lot else None,
-    )
+    lot = get_lot(session, body.lot) if body.lot else None
+    deviation = deviations.open_deviation(session, actor=actor, command=body, lot=lot)
     return deviation_public(session, deviation)
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mfg.auth.permissions import Action
 from mfg.deviations import service as deviations
+from mfg.deviations.schemas import DeviationIn
 from mfg.errors import InvalidInput
 from mfg.manufacturing.pools import get_lot
 from mfg.models import (
@@ -137,21 +138,10 @@ def deviation_open(
     request: Request,
     actor: Annotated[User, Depends(Allow(Action.OPEN_DEVIATIONS))],
     session: SessionDep,
-    title: Text,
-    description: LongText,
-    entity_type: Annotated[str, Form(max_length=32)],
-    entity_id: Annotated[str, Form(max_length=40)],
-    lot: Annotated[str, Form(max_length=13)] = "",
+    command: Annotated[DeviationIn, Form()],
 ) -> Response:
-    deviation = deviations.open_deviation(
-        session,
-        actor=actor,
-        title=title,
-        description=description,
-        entity_type=entity_type,
-        entity_id=entity_id.strip(),
-        lot=get_lot(session, lot) if lot.strip() else None,
-    )
+    lot = get_lot(session, command.lot) if (command.lot or "").strip() else None
+    deviation = deviations.open_deviation(session, actor=actor, command=command, lot=lot)
     flash(request, f"Deviation {deviation.code} opened.")
     return RedirectResponse(f"/deviations/{deviation.code}", status_code=303)
 

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from mfg.db import unit_of_work
 from mfg.deviations import service as deviations
+from mfg.deviations.schemas import DeviationIn
 from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from mfg.models import (
     Deviation,
@@ -142,10 +143,12 @@ def test_a_deviation_is_investigated_then_closed_with_a_qa_signature(lab, engine
         lambda s, a: deviations.open_deviation(
             s,
             actor=a,
-            title="Incubator alarm",
-            description="CO2 at 3.1 % for 40 min",
-            entity_type="lot",
-            entity_id=lot.din,
+            command=DeviationIn(
+                title="Incubator alarm",
+                description="CO2 at 3.1 % for 40 min",
+                entity_type="lot",
+                entity_id=lot.din,
+            ),
             lot=s.get(Lot, lot.id),
         ),
     )

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from mfg.db import unit_of_work
 from mfg.deviations import service as deviations
+from mfg.deviations.schemas import DeviationIn
 from mfg.errors import Conflict, RuleViolation, SignatureRefused
 from mfg.manufacturing import pools
 from mfg.models import (
@@ -83,10 +84,12 @@ def test_release_refused_while_a_deviation_is_open(lab) -> None:
         lambda s, a: deviations.open_deviation(
             s,
             actor=a,
-            title="Freezer door alarm",
-            description="Door open 3 min",
-            entity_type="lot",
-            entity_id=lot.din,
+            command=DeviationIn(
+                title="Freezer door alarm",
+                description="Door open 3 min",
+                entity_type="lot",
+                entity_id=lot.din,
+            ),
             lot=pools.get_lot(s, lot.din),
         ),
     )
