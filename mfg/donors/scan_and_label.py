@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from mfg.db import settings_of
+from mfg.i18n import N_
 from mfg.identifiers.isbt128 import Din
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan, TokenKind
@@ -53,10 +54,10 @@ def lookup_biopsy(session: Session, scan: ParsedScan) -> list[Resolution]:
 
 def quarantine_text(donor: Donor, biopsy: Biopsy) -> str:
     if biopsy.on_hold or donor.status == DonorStatus.INELIGIBLE:
-        return "DO NOT USE"
+        return N_("DO NOT USE")
     if donor.status == DonorStatus.REGISTERED:
-        return "QUARANTINE"
-    return "DONOR ELIGIBLE"
+        return N_("QUARANTINE")
+    return N_("DONOR ELIGIBLE")
 
 
 def biopsy_label(session: Session, identifier: str, flags: str) -> LabelData | None:
