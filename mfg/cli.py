@@ -17,6 +17,7 @@ from mfg.config import ConfigurationError, Settings, get_settings, normalise_dat
 from mfg.db import describe_database, engine_from_settings, unit_of_work, upgrade_database
 from mfg.demo import DemoResult, load_demo
 from mfg.errors import MfgError
+from mfg.i18n import commands as i18n_commands
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_audit(commands)
     _add_trace(commands)
     _add_export(commands)
-    _add_i18n(commands)
+    i18n_commands.add_parser(commands)
     return parser
 
 
@@ -158,58 +159,6 @@ def _add_export(commands: Any) -> None:
     fhir.add_argument("--all", action="store_true", help="every lot and every patient")
     fhir.add_argument("--output", "-o", help="a file (one Bundle) or a directory (--all)")
     fhir.set_defaults(handler=_export_fhir)
-
-
-def _add_i18n(commands: Any) -> None:
-    i18n = commands.add_parser(
-        "i18n",
-        help="message catalogs (translations)",
-        description="The message catalogs, with Babel: extract the marked messages from the "
-        "code and the templates, update each language's catalog, compile them, check them.",
-    )
-    steps = i18n.add_subparsers(dest="i18n_command", required=True, metavar="STEP")
-    steps.add_parser("extract", help="write mfg/i18n/locale/messages.pot from the sources")
-    steps.add_parser("update", help="bring every catalog in line with messages.pot")
-    steps.add_parser("compile", help="compile every catalog to the .mo the application reads")
-    steps.add_parser(
-        "check",
-        help="exit 1 when a catalog that must be complete (ru) lacks a translation or holds a "
-        "fuzzy one",
-    )
-    init = steps.add_parser("init", help="a new catalog for a language")
-    init.add_argument("language")
-    i18n.set_defaults(handler=_i18n)
-
-
-def _i18n(args: argparse.Namespace, settings: Settings) -> int:
-    from mfg.i18n import catalogs
-
-    if args.i18n_command == "extract":
-        print(f"Wrote {catalogs.extract()}")
-    elif args.i18n_command == "update":
-        catalogs.update()
-    elif args.i18n_command == "compile":
-        catalogs.compile_all()
-    elif args.i18n_command == "init":
-        print(f"Wrote {catalogs.init(args.language)}")
-    else:
-        return _i18n_check(catalogs)
-    return 0
-
-
-def _i18n_check(catalogs: Any) -> int:
-    status = 0
-    for language in catalogs.languages_with_catalogs():
-        gaps = catalogs.gaps(language)
-        print(
-            f"{language}: {len(gaps.untranslated)} untranslated, {len(gaps.fuzzy)} fuzzy, "
-            f"{len(gaps.missing)} missing"
-        )
-        if language in catalogs.COMPLETE and not gaps.complete:
-            for message in (gaps.untranslated + gaps.fuzzy + gaps.missing)[:20]:
-                print(f"  {message!r}")
-            status = 1
-    return status
 
 
 def _migrate(settings: Settings) -> None:
