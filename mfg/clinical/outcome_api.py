@@ -5,14 +5,14 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from mfg.auth.permissions import Action
 from mfg.clinical import outcomes
 from mfg.clinical.patients import get_patient, get_trial
 from mfg.clinical.report import ArmCounts, export_report, trial_report
-from mfg.clinical.schemas import OutcomeIn, SignedIn
+from mfg.clinical.schemas import AdverseEventAmendIn, AdverseEventIn, OutcomeIn
 from mfg.models import AdverseEvent, Outcome, Patient, User
 from mfg.signatures.service import ShownSignature
 from mfg.web.deps import Router, SessionDep, WriteSessionDep
@@ -22,22 +22,6 @@ from mfg.web.security import Allow
 router = Router(prefix="/api", tags=["clinical"])
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
 Recorder = Annotated[User, Depends(Allow(Action.RECORD_CLINICAL))]
-
-
-class AdverseEventIn(SignedIn):
-    term: str = Field(min_length=1, max_length=200)
-    onset: date
-    resolution: date | None = None
-    grade: int = Field(ge=1, le=5, description="CTCAE grade")
-    serious: bool
-    relation: str = Field(max_length=20, description="not related, unlikely, possible, …")
-    action: str = Field(default="", max_length=500)
-    outcome: str = Field(default="", max_length=200)
-
-
-class AdverseEventAmendIn(AdverseEventIn):
-    expected_version: int = Field(ge=1, description="the version the amendment was made from")
-    reason: str = Field(min_length=1, max_length=1000, description="why the record is corrected")
 
 
 class SignaturePublic(BaseModel):
@@ -168,9 +152,7 @@ def adverse_event_record(
     code: str, body: AdverseEventIn, actor: Recorder, session: SessionDep
 ) -> AdverseEventPublic:
     patient = get_patient(session, code)
-    event = outcomes.record_adverse_event(
-        session, actor=actor, patient=patient, **body.model_dump()
-    )
+    event = outcomes.record_adverse_event(session, actor=actor, patient=patient, command=body)
     return event_public(session, event, patient)
 
 
@@ -190,7 +172,7 @@ def adverse_event_amend(
         actor=actor,
         patient=patient,
         event=outcomes.get_adverse_event(session, event_id),
-        **body.model_dump(),
+        command=body,
     )
     return event_public(session, event, patient)
 

@@ -1,18 +1,15 @@
 """Pages of a patient's adverse events and day-21 outcome, and of the trial report."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
 
 from mfg.auth.permissions import Action
 from mfg.clinical import outcomes, views
 from mfg.clinical.patients import get_patient, get_trial
 from mfg.clinical.report import shown_pct, trial_report
-from mfg.clinical.schemas import OutcomeIn
-from mfg.errors import InvalidInput
+from mfg.clinical.schemas import AdverseEventAmendIn, AdverseEventIn, OutcomeIn
 from mfg.models import User
 from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_now_input
@@ -22,55 +19,6 @@ from mfg.web.templating import flash, render
 router = Router()
 Viewer = Annotated[User, Depends(Allow(Action.VIEW_CLINICAL))]
 Recorder = Annotated[User, Depends(Allow(Action.RECORD_CLINICAL))]
-
-
-def _date(value: str, field: str) -> date:
-    """A ``date`` form value (YYYY-MM-DD), a calendar date as people write it."""
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError as error:
-        raise InvalidInput(
-            f"{field.replace('_', ' ')}: not a date (YYYY-MM-DD)", details={"field": field}
-        ) from error
-
-
-def _yes(value: str, field: str) -> bool:
-    if value not in ("yes", "no"):
-        raise InvalidInput(f"{field}: answer yes or no.", details={"field": field})
-    return value == "yes"
-
-
-class EventForm(BaseModel):
-    """The form of an adverse event, recorded or amended."""
-
-    term: str = Field(max_length=200)
-    onset: str = Field(max_length=10)
-    grade: int
-    serious: str = Field(max_length=3)
-    relation: str = Field(max_length=20)
-    password: str = Field(max_length=1024)
-    resolution: str = Field("", max_length=10)
-    action: str = Field("", max_length=500)
-    outcome: str = Field("", max_length=200)
-    comment: str = Field("", max_length=1000)
-
-    def event(self) -> dict:
-        """The event's fields as the service takes them."""
-        return {
-            "term": self.term,
-            "onset": _date(self.onset, "onset"),
-            "resolution": _date(self.resolution, "resolution") if self.resolution.strip() else None,
-            "grade": self.grade,
-            "serious": _yes(self.serious, "serious"),
-            "relation": self.relation,
-            "action": self.action,
-            "outcome": self.outcome,
-        }
-
-
-class AmendmentForm(EventForm):
-    expected_version: int
-    reason: str = Field(max_length=1000)
 
 
 @router.get(
@@ -91,17 +39,10 @@ def adverse_event_record(
     request: Request,
     actor: Recorder,
     session: SessionDep,
-    form: Annotated[EventForm, Form()],
+    command: Annotated[AdverseEventIn, Form()],
 ) -> Response:
     patient = get_patient(session, code)
-    event = outcomes.record_adverse_event(
-        session,
-        actor=actor,
-        patient=patient,
-        password=form.password,
-        comment=form.comment,
-        **form.event(),
-    )
+    event = outcomes.record_adverse_event(session, actor=actor, patient=patient, command=command)
     flash(request, f"Adverse event “{event.term}” (grade {event.grade}) recorded and signed.")
     return RedirectResponse(f"/patients/{patient.code}/adverse-events", status_code=303)
 
@@ -113,7 +54,7 @@ def adverse_event_amend(
     request: Request,
     actor: Recorder,
     session: SessionDep,
-    form: Annotated[AmendmentForm, Form()],
+    command: Annotated[AdverseEventAmendIn, Form()],
 ) -> Response:
     patient = get_patient(session, code)
     event = outcomes.amend_adverse_event(
@@ -121,11 +62,7 @@ def adverse_event_amend(
         actor=actor,
         patient=patient,
         event=outcomes.get_adverse_event(session, event_id),
-        expected_version=form.expected_version,
-        reason=form.reason,
-        password=form.password,
-        comment=form.comment,
-        **form.event(),
+        command=command,
     )
     flash(request, f"Adverse event “{event.term}” amended (version {event.version}) and signed.")
     return RedirectResponse(f"/patients/{patient.code}/adverse-events", status_code=303)

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, exists, select
 
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
-from mfg.clinical.schemas import OutcomeIn
+from mfg.clinical.schemas import AdverseEventAmendIn, AdverseEventIn, OutcomeIn
 from mfg.db import count_where, lock_row
 from mfg.donors.service import local_today
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation, conflict
@@ -149,20 +149,9 @@ def signed_adverse_event(session: Session, signature_id: str) -> dict[str, Any]:
     return adverse_event_content(event, session.get(Patient, event.patient_id))
 
 
-def _event_fields(
-    session: Session,
-    patient: Patient,
-    *,
-    term: str,
-    onset: date,
-    resolution: date | None,
-    grade: int,
-    serious: bool,
-    relation: str,
-    action: str,
-    outcome: str,
-) -> dict[str, Any]:
+def _event_fields(session: Session, patient: Patient, command: AdverseEventIn) -> dict[str, Any]:
     """An adverse event's fields, validated: the same rules for a record and an amendment."""
+    onset, resolution = command.onset, command.resolution
     today = local_today(session)
     _not_future(onset, today, "onset", "onset")
     _not_before_enrolment(onset, patient, "onset", "onset")
@@ -174,14 +163,16 @@ def _event_fields(
                 details={"field": "resolution"},
             )
     return {
-        "term": _text(term, "term", 200, required=True),
+        "term": _text(command.term, "term", 200, required=True),
         "onset": onset,
         "resolution": resolution,
-        "grade": _grade(grade, serious),
-        "serious": bool(serious),
-        "relation": _choice(relation, tuple(Relation), "relation", "relation to the product"),
-        "action": _text(action, "action", 500),
-        "outcome": _text(outcome, "outcome", 200),
+        "grade": _grade(command.grade, command.serious),
+        "serious": command.serious,
+        "relation": _choice(
+            command.relation, tuple(Relation), "relation", "relation to the product"
+        ),
+        "action": _text(command.action, "action", 500),
+        "outcome": _text(command.outcome, "outcome", 200),
     }
 
 
@@ -193,21 +184,14 @@ def signature_id(event: AdverseEvent) -> str:
 
 
 def record_adverse_event(
-    session: Session,
-    *,
-    actor: User,
-    patient: Patient,
-    password: str,
-    comment: str = "",
-    **values: Any,
+    session: Session, *, actor: User, patient: Patient, command: AdverseEventIn
 ) -> AdverseEvent:
-    """Record an adverse event with its CTCAE grade and relation to the product, signed.
-    ``values``: term, onset, resolution, grade, serious, relation, action, outcome."""
+    """Record an adverse event with its CTCAE grade and relation to the product, signed."""
     authorize(actor, Action.RECORD_CLINICAL)
     event = AdverseEvent(
         patient_id=patient.id,
         recorded_by_id=actor.id,
-        **_event_fields(session, patient, **values),
+        **_event_fields(session, patient, command),
     )
     session.add(event)
     session.flush()
@@ -220,7 +204,7 @@ def record_adverse_event(
         entity_id=event.id,
         changes={field: [None, value] for field, value in content.items()},
     )
-    _sign(session, actor, password, "adverse_event", event.id, comment)
+    _sign(session, actor, command.password, "adverse_event", event.id, command.comment)
     return event
 
 
@@ -230,11 +214,7 @@ def amend_adverse_event(
     actor: User,
     patient: Patient,
     event: AdverseEvent,
-    expected_version: int,
-    reason: str,
-    password: str,
-    comment: str = "",
-    **values: Any,
+    command: AdverseEventAmendIn,
 ) -> AdverseEvent:
     """Correct a signed adverse event (a resolution date, a re-grading, a new assessment of the
     relation): the same rules as a record, a reason, and a new signature of the new version.
@@ -242,12 +222,13 @@ def amend_adverse_event(
     authorize(actor, Action.RECORD_CLINICAL)
     if event.patient_id != patient.id:
         raise NotFound(f"Adverse event #{event.id} is not one of {patient.code}'s.")
+    expected_version, reason = command.expected_version, command.reason
     if not reason.strip():
         raise InvalidInput(
             "An amendment of a signed adverse event states its reason.",
             details={"field": "reason"},
         )
-    fields = _event_fields(session, patient, **values)
+    fields = _event_fields(session, patient, command)
     changed = {name: value for name, value in fields.items() if getattr(event, name) != value}
     if not changed:
         raise InvalidInput(
@@ -281,11 +262,11 @@ def amend_adverse_event(
     signatures.sign(
         session,
         signer=actor,
-        password=password,
+        password=command.password,
         meaning=Meaning.AMENDED,
         entity_type="adverse_event",
         entity_id=signature_id(event),
-        comment=comment,
+        comment=command.comment,
     )
     return event
 

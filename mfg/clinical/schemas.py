@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from mfg.quantities import EventTime, Number, WholeNumber
 
@@ -151,3 +151,31 @@ class OutcomeIn(SignedIn):
     assessed_on: date
     pcr: str = Field(max_length=10, description="negative or positive")
     ct: str = Field(max_length=12, description="improved, unchanged or worsened")
+
+
+class AdverseEventIn(SignedIn):
+    """An adverse event as the clinician records it, on the API and on the page alike. The
+    service checks each value (a CTCAE grade 1 to 5, serious at grade 5, the dates against today
+    and the enrolment), so the API and the page refuse alike, with one code and message each."""
+
+    term: str = Field(max_length=200)
+    onset: date
+    resolution: date | None = Field(default=None, description="empty while ongoing")
+    grade: int = Field(description="CTCAE grade, 1 to 5")
+    serious: bool = Field(description="true or false; on the page yes or no")
+    relation: str = Field(max_length=20, description="not related, unlikely, possible, …")
+    action: str = Field(default="", max_length=500)
+    outcome: str = Field(default="", max_length=200)
+
+    @field_validator("resolution", mode="before")
+    @classmethod
+    def _blank_is_ongoing(cls, value: object) -> object:
+        """A page's date field left blank is sent as an empty text: the event is ongoing."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+class AdverseEventAmendIn(AdverseEventIn):
+    """A correction of a signed adverse event: the version it was made from and its reason."""
+
+    expected_version: int = Field(ge=1, description="the version the amendment was made from")
+    reason: str = Field(max_length=1000, description="why the record is corrected")

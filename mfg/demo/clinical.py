@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from mfg.auth.service import require_user
 from mfg.clinical import bedside, infusions, orders, outcomes, patients
-from mfg.clinical.schemas import EnrolmentIn, InfusionIn, IssueIn, OutcomeIn
+from mfg.clinical.schemas import AdverseEventIn, EnrolmentIn, InfusionIn, IssueIn, OutcomeIn
 from mfg.db import settings_of
 from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.manufacturing import storage
@@ -123,13 +123,9 @@ def load_demo_clinical(session: Session, *, passwords: dict[str, str]) -> list[s
     doctor = require_user(session, "doctor")
     infused = _enrol(session, arm="MSC", sex="F", age=58, weight=60, days_ago=22)
     dose = _infuse(session, infused, passwords=passwords)
-    outcomes.record_adverse_event(
-        session,
-        actor=doctor,
-        patient=infused,
+    fever = AdverseEventIn(
         term="Fever",
         onset=(utcnow() - timedelta(days=0)).date(),
-        resolution=None,
         grade=1,
         serious=False,
         relation=Relation.POSSIBLE,
@@ -137,6 +133,7 @@ def load_demo_clinical(session: Session, *, passwords: dict[str, str]) -> list[s
         outcome="Recovering",
         password=passwords["doctor"],
     )
+    outcomes.record_adverse_event(session, actor=doctor, patient=infused, command=fever)
     waiting = _enrol(session, arm="MSC", sex="M", age=44, weight=61.5, days_ago=1)
     orders.allocate(
         session,

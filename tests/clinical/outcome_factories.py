@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import update
 
 from mfg.clinical import outcomes, patients
-from mfg.clinical.schemas import EnrolmentIn, OutcomeIn
+from mfg.clinical.schemas import AdverseEventIn, EnrolmentIn, OutcomeIn
 from mfg.donors.service import local_today
 from mfg.models import (
     AdverseEvent,
@@ -79,15 +79,16 @@ def adverse_event(
             s,
             actor=a,
             patient=patients.get_patient(s, patient.code),
-            term=term,
-            onset=local_today(s) - timedelta(days=onset_days_ago),
-            resolution=None,
-            grade=grade,
-            serious=serious,
-            relation=relation,
-            action="paracetamol",
-            outcome="recovering",
-            password=PASSWORD,
+            command=AdverseEventIn(
+                term=term,
+                onset=local_today(s) - timedelta(days=onset_days_ago),
+                grade=grade,
+                serious=serious,
+                relation=relation,
+                action="paracetamol",
+                outcome="recovering",
+                password=PASSWORD,
+            ),
         )
 
     return lab.run("clinician", work)

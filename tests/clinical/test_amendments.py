@@ -11,6 +11,7 @@ import pytest
 from mfg.audit.service import history, verify_chain
 from mfg.clinical import outcomes, patients
 from mfg.clinical.report import trial_report
+from mfg.clinical.schemas import AdverseEventAmendIn
 from mfg.db import unit_of_work
 from mfg.errors import Conflict, InvalidInput, NotFound, SignatureRefused
 from mfg.models import AdverseEvent, Meaning
@@ -42,9 +43,7 @@ def _amend(lab, patient, event, *, user="clinician", version=1, reason="Resolved
             actor=a,
             patient=patients.get_patient(s, patient.code),
             event=outcomes.get_adverse_event(s, event.id),
-            expected_version=version,
-            reason=reason,
-            **values,
+            command=AdverseEventAmendIn(expected_version=version, reason=reason, **values),
         ),
     )
 
@@ -119,9 +118,7 @@ def test_an_amendment_with_a_wrong_password_changes_nothing(lab) -> None:
                 actor=a,
                 patient=patients.get_patient(s, patient.code),
                 event=outcomes.get_adverse_event(s, event.id),
-                expected_version=1,
-                reason="Re-graded",
-                **values,
+                command=AdverseEventAmendIn(expected_version=1, reason="Re-graded", **values),
             ),
         )
     with unit_of_work(lab.engine, settings=lab.settings) as session:
@@ -147,10 +144,12 @@ def test_of_two_clinicians_amending_the_same_version_at_once_one_wins(lab) -> No
             actor=actor,
             patient=patients.get_patient(session, patient.code),
             event=outcomes.get_adverse_event(session, event.id),
-            expected_version=1,
-            reason=f"re-graded to {grade}",
-            password=PASSWORD,
-            **_fields(event, grade=grade),
+            command=AdverseEventAmendIn(
+                expected_version=1,
+                reason=f"re-graded to {grade}",
+                password=PASSWORD,
+                **_fields(event, grade=grade),
+            ),
         )
 
     results = race(

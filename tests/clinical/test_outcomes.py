@@ -10,7 +10,7 @@ from sqlmodel import select
 from mfg.audit.service import history, verify_chain
 from mfg.clinical import outcomes, patients
 from mfg.clinical.outcomes import is_cured, is_treatment_related
-from mfg.clinical.schemas import OutcomeIn
+from mfg.clinical.schemas import AdverseEventIn, OutcomeIn
 from mfg.db import unit_of_work
 from mfg.errors import InvalidInput, PermissionDenied, RuleViolation, SignatureRefused
 from mfg.models import AdverseEvent, Meaning, Outcome, Relation, Signature
@@ -73,15 +73,14 @@ def test_an_adverse_event_with_a_wrong_password_is_not_recorded(lab) -> None:
                 s,
                 actor=a,
                 patient=patients.get_patient(s, patient.code),
-                term="Rash",
-                onset=onset,
-                resolution=None,
-                grade=1,
-                serious=False,
-                relation="unlikely",
-                action="",
-                outcome="",
-                password="not-the-password",
+                command=AdverseEventIn(
+                    term="Rash",
+                    onset=onset,
+                    grade=1,
+                    serious=False,
+                    relation="unlikely",
+                    password="not-the-password",
+                ),
             ),
         )
     with unit_of_work(lab.engine, settings=lab.settings) as session:
@@ -104,7 +103,10 @@ def _record(lab, patient, **changes):
     return lab.run(
         "clinician",
         lambda s, a: outcomes.record_adverse_event(
-            s, actor=a, patient=patients.get_patient(s, patient.code), **fields
+            s,
+            actor=a,
+            patient=patients.get_patient(s, patient.code),
+            command=AdverseEventIn(**fields),
         ),
     )
 
