@@ -12,15 +12,10 @@ from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize, may
+from mfg.clinical.bedside_rules import BedsideFacts, Check, bedside_checks
 from mfg.clinical.orders import infusions_given, order_of
 from mfg.clinical.patients import arm_of, get_patient
-from mfg.clinical.rules import (
-    BedsideFacts,
-    Check,
-    bedside_checks,
-    identity_verification_refused,
-    signer_is_clinician,
-)
+from mfg.clinical.rules import identity_verification_refused, signer_is_clinician
 from mfg.db import lock_row, newest_page, settings_of
 from mfg.errors import MfgError, NotFound, Reason, RuleViolation
 from mfg.manufacturing.doses import get_dose

@@ -6,8 +6,7 @@ becomes infused.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -21,11 +20,12 @@ from mfg.clinical.rules import (
     bag_inspected,
     conditional_release_acknowledged,
     identity_verified_by_two,
+    infusion_record_plausible,
+    vital_signs_plausible,
 )
 from mfg.clinical.schemas import InfusionIn
 from mfg.db import newest_page, settings_of
-from mfg.errors import NotFound, Reason, RuleViolation
-from mfg.i18n import N_
+from mfg.errors import NotFound, RuleViolation
 from mfg.models import (
     Allocation,
     BedsideCheck,
@@ -39,19 +39,6 @@ from mfg.models import (
     utcnow,
 )
 from mfg.signatures import service as signatures
-
-# Vital signs before, during and after the infusion (docs/process.md#infusion-record), each with its
-# bounds.
-VITAL_BOUNDS = {
-    "temperature_c": quantities.BODY_TEMP_C,
-    "heart_rate": quantities.HEART_RATE,
-    "systolic_mmhg": quantities.SYSTOLIC_MMHG,
-    "diastolic_mmhg": quantities.DIASTOLIC_MMHG,
-    "respiratory_rate": quantities.RESPIRATORY_RATE,
-    "spo2": quantities.SPO2_PCT,
-}
-VITALS = tuple(VITAL_BOUNDS)
-MOMENTS = (N_("before"), N_("during"), N_("after"))  # also the form fields' prefixes
 
 
 @signatures.signs("infusion")
@@ -68,64 +55,6 @@ def infusion_content(session: Session, infusion_id: str) -> dict:
         "vitals": infusion.vitals,
         "reactions": infusion.reactions,
     }
-
-
-def vital_problems(vitals: Mapping[str, Mapping[str, float | None]]) -> list[Reason]:
-    """Every vital sign at every moment is recorded and plausible; the diastolic pressure is
-    below the systolic."""
-    missing = [f"{m} {v}" for m in MOMENTS for v in VITALS if vitals.get(m, {}).get(v) is None]
-    if missing:
-        return [Reason("vital_signs_missing", "Vital signs missing: " + ", ".join(missing) + ".")]
-    problems = []
-    for moment in MOMENTS:
-        values = vitals[moment]
-        for vital, bounds in VITAL_BOUNDS.items():
-            found = quantities.out_of_bounds(f"{moment}_{vital}", values[vital], bounds)
-            problems += [found] if found else []
-        if values["diastolic_mmhg"] >= values["systolic_mmhg"]:
-            problems.append(
-                Reason(
-                    "blood_pressure_implausible",
-                    f"{moment.capitalize()}: the diastolic pressure is not below the systolic.",
-                )
-            )
-    return problems
-
-
-def infusion_problems(
-    record: BedsideCheck,
-    dose: Dose,
-    *,
-    started_at: datetime,
-    stopped_at: datetime,
-    volume_ml: float,
-    vitals: Mapping[str, Mapping[str, float | None]],
-    tz: tzinfo,
-) -> list[Reason]:
-    """What is wrong with an infusion's record, all of it at once: its times (after the bedside
-    check and the thaw, not in the future, lasting), the volume (at most the bag's) and the
-    vital signs."""
-    # A minute's grace: times are typed to the minute.
-    follows = max(record.checked_at, dose.thawed_at or record.checked_at) - timedelta(minutes=1)
-    problems = quantities.event_time_problems(
-        "started_at", started_at, now=utcnow(), after=follows, what="infusion start", tz=tz
-    )
-    problems += quantities.event_time_problems(
-        "stopped_at", stopped_at, now=utcnow(), what="infusion stop", tz=tz
-    )
-    problems += quantities.duration_problems(started_at, stopped_at, what="infusion")
-    found = quantities.out_of_bounds("volume_ml", volume_ml, quantities.INFUSED_VOLUME_ML)
-    if found:
-        problems.append(found)
-    elif volume_ml > dose.volume_ml:
-        problems.append(
-            Reason(
-                "volume_exceeds_bag",
-                f"The volume infused, {volume_ml:g} mL, is more than the bag holds "
-                f"({dose.volume_ml:g} mL).",
-            )
-        )
-    return problems + vital_problems(vitals)
 
 
 def record_infusion(
@@ -173,15 +102,16 @@ def _check_infusion(
 ) -> None:
     """Everything wrong with the infusion's record, refused at once: its times, volume and
     vital signs, the bag's inspection and the acknowledgement of a conditional release."""
-    problems = infusion_problems(
+    problems = infusion_record_plausible(
         record,
         dose,
         started_at=started_at,
         stopped_at=stopped_at,
         volume_ml=command.volume_ml,
-        vitals=command.vitals.model_dump(),
+        now=utcnow(),
         tz=settings_of(session).tz,
     )
+    problems += vital_signs_plausible(command.vitals.model_dump())
     lot = session.get(Lot, dose.lot_id)
     problems += [
         reason

@@ -4,17 +4,20 @@ and the wristband label."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
-from mfg.clinical.rules import allocation_list_has_entry, arm_left_to_the_list
+from mfg.clinical.rules import (
+    allocation_list_has_entry,
+    arm_left_to_the_list,
+    enrolment_criteria_met,
+)
 from mfg.clinical.schemas import EnrolmentIn
 from mfg.db import newest_page, settings_of
-from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
+from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from mfg.identifiers.allocate import allocate_local
 from mfg.identifiers.local import LocalId
 from mfg.identifiers.local_lookup import by_local_code
@@ -45,25 +48,6 @@ def criteria_of(trial: Trial) -> list[tuple[str, str]]:
         if kind.strip() in ("I", "E") and text.strip():
             found.append((kind.strip(), text.strip()))
     return found
-
-
-def eligibility_problems(trial: Trial, answers: Mapping[str, bool], *, age: int) -> list[Reason]:
-    """Every criterion answered; each inclusion met, no exclusion present; age in range."""
-    problems = []
-    for kind, text in criteria_of(trial):
-        if text not in answers:
-            problems.append(Reason("criterion_not_answered", f"Criterion not answered: {text}."))
-        elif kind == "I" and not answers[text]:
-            problems.append(Reason("inclusion_not_met", f"Inclusion criterion not met: {text}."))
-        elif kind == "E" and answers[text]:
-            problems.append(Reason("exclusion_present", f"Exclusion criterion present: {text}."))
-    if not trial.min_age <= age <= trial.max_age:
-        problems.append(
-            Reason(
-                "age_out_of_range", f"Age {age} is outside {trial.min_age}–{trial.max_age} years."
-            )
-        )
-    return problems
 
 
 def get_patient(session: Session, code: str) -> Patient:
@@ -127,7 +111,13 @@ def _check_enrolment(session: Session, trial: Trial, command: EnrolmentIn) -> No
     check({"weight_kg": (command.weight_kg, WEIGHT_KG)})
     if command.enrolled_on > utcnow().astimezone(settings_of(session).tz).date():
         raise InvalidInput("The enrolment date is in the future.", details={"field": "enrolled_on"})
-    problems = eligibility_problems(trial, command.eligibility, age=command.age)
+    problems = enrolment_criteria_met(
+        criteria_of(trial),
+        command.eligibility,
+        age=command.age,
+        min_age=trial.min_age,
+        max_age=trial.max_age,
+    )
     if problems:
         ages = [p for p in problems if p.code == "age_out_of_range"]
         raise RuleViolation.of(

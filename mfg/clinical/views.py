@@ -17,7 +17,7 @@ from sqlmodel import Session
 from mfg.audit.machines import DOSE_ORDER
 from mfg.audit.service import history
 from mfg.auth.permissions import Action, may
-from mfg.clinical import bedside, infusions, orders, outcomes, patients
+from mfg.clinical import bedside, infusions, orders, outcomes, patients, rules
 from mfg.models import Dose, DoseOrder, Meaning, OrderStatus, Patient, Relation, TrialArm, User
 from mfg.signatures import service as signatures
 from mfg.signatures.rules import second_person_verifies
@@ -140,8 +140,8 @@ def bedside_check_view(session: Session, *, check_id: int) -> dict[str, Any]:
         "signed": bedside.identity_signatures(session, record),
         "infused": infused,
         "shown": shown,
-        "moments": infusions.MOMENTS,
-        "vitals": infusions.VITAL_BOUNDS,
+        "moments": rules.MOMENTS,
+        "vitals": rules.VITAL_BOUNDS,
     }
 
 

@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 PACKAGE = ROOT / "mfg"
 TESTS = ROOT / "tests"
 CATALOGUE = ROOT / "docs" / "rules.md"
-# The modules the guard convention names: every domain's rules.py.
-GUARD_MODULES = "*/rules.py"
+# The modules the guard convention names: every domain's rules.py, and the *_rules.py a domain
+# splits it into (mfg/clinical/bedside_rules.py).
+GUARD_MODULES = ("*/rules.py", "*/*_rules.py")
 MISSING = "*missing*"
 COMMAND = "python -m mfg.docs rules"
 
@@ -146,7 +147,7 @@ def guards() -> list[Guard]:
     """Every guard, domains in alphabetical order and guards in source order, with its tests."""
     tests = test_names()
     found = []
-    for path in sorted(PACKAGE.glob(GUARD_MODULES)):
+    for path in sorted(p for pattern in GUARD_MODULES for p in PACKAGE.glob(pattern)):
         for guard in guards_of(path):
             guard.tests = [t for t in tests if guard.name in t.rsplit("::", 1)[-1]]
             found.append(guard)

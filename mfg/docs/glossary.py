@@ -53,8 +53,8 @@ def _status(language: str, word: str) -> str:
 
 def bedside_words() -> list[str]:
     """The bedside checks' names and reasons, hard stops included: every N_() message of the
-    bedside guards (``*_guard`` in mfg/clinical/rules.py), in the order they are written."""
-    source = PROJECT_ROOT / "mfg" / "clinical" / "rules.py"
+    bedside guards (``*_guard`` in mfg/clinical/bedside_rules.py), in the order they are written."""
+    source = PROJECT_ROOT / "mfg" / "clinical" / "bedside_rules.py"
     words: list[str] = []
     for function in ast.parse(source.read_text(encoding="utf-8")).body:
         if not (isinstance(function, ast.FunctionDef) and function.name.endswith("_guard")):
