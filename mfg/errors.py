@@ -6,8 +6,8 @@ Routers never raise ``HTTPException`` for business rules; services raise these, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from mfg import i18n
@@ -17,21 +17,37 @@ from mfg.i18n import N_
 @dataclass(frozen=True)
 class Reason:
     """One rule that refuses an action: its stable ``code`` (what clients and the audit trail
-    match on) and the sentence a person reads. ``conflict``: the record's state refuses it
-    (HTTP 409: reload, the record is not where the action needs it), rather than the input
-    (HTTP 422: correct what was typed)."""
+    match on) and the sentence a person reads, kept as the catalog's ``template`` and its
+    ``params`` so that each reader gets it in their language (:meth:`localized`); ``message`` is
+    the sentence in English, as recorded. ``conflict``: the record's state refuses it (HTTP 409:
+    reload, the record is not where the action needs it), rather than the input (HTTP 422:
+    correct what was typed)."""
 
     code: str
-    message: str
+    template: str
     conflict: bool = False
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+    @property
+    def message(self) -> str:
+        return self.template % self.params if self.params else self.template
+
+    def localized(self) -> str:
+        return i18n.localize(self.template, self.params)
+
+    def as_dict(self, *, localized: bool = False) -> dict[str, str]:
+        """Its code and sentence: in English as recorded, or in the reader's language."""
+        return {"code": self.code, "message": self.localized() if localized else self.message}
 
 
-def conflict(code: str, message: str) -> Reason:
+def reason(code: str, template: str, /, **params: Any) -> Reason:
+    """A reason about the input (422): ``template`` names its ``%(name)s`` ``params``."""
+    return Reason(code, template, params=params)
+
+
+def conflict(code: str, template: str, /, **params: Any) -> Reason:
     """A reason that is a conflict with the record's state (409)."""
-    return Reason(code, message, conflict=True)
+    return Reason(code, template, conflict=True, params=params)
 
 
 class MfgError(Exception):
@@ -61,18 +77,16 @@ class MfgError(Exception):
 
     def as_dict(self) -> dict[str, Any]:
         """The answer's body, its message in the reader's language (mfg.i18n)."""
-        return {"code": self.code, "message": self.localized(), "details": self.details}
+        return {"code": self.code, "message": self.localized(), "details": self.localized_details()}
+
+    def localized_details(self) -> dict[str, Any]:
+        """The details as the reader gets them (their sentences in the reader's language)."""
+        return self.details
 
     def localized(self) -> str:
         """The message in the current language: its translation where the catalog has the
         sentence, else as written."""
-        if not self.params:
-            return i18n.raw_gettext(self.template)
-        # a parameter that is itself a message (an action, a status) is translated too
-        params = {
-            k: i18n.raw_gettext(v) if isinstance(v, str) else v for k, v in self.params.items()
-        }
-        return i18n.raw_gettext(self.template) % params
+        return i18n.localize(self.template, self.params)
 
 
 class BadRequest(MfgError):
@@ -142,6 +156,7 @@ class RuleViolation(MfgError):
             # tests/test_refusal_codes.py keeps code from doing it, this keeps it from running
             raise TypeError("a refusal names its rule: give Reasons, not sentences")
         self.reasons = [r.message for r in self.rules]
+        self.joined = message is None
         if any(r.conflict for r in self.rules):
             self.status_code = Conflict.status_code
         super().__init__(
@@ -154,6 +169,20 @@ class RuleViolation(MfgError):
             code=code or (self.rules[0].code if self.rules else None),
         )
 
+    def localized(self) -> str:
+        """The refusal in the reader's language: each rule's sentence, unless a message was
+        given for the refusal as a whole."""
+        if self.joined and self.rules:
+            return "; ".join(r.localized() for r in self.rules)
+        return super().localized()
+
+    def localized_details(self) -> dict[str, Any]:
+        return {
+            **self.details,
+            "reasons": [r.localized() for r in self.rules],
+            "rules": [r.as_dict(localized=True) for r in self.rules],
+        }
+
     @classmethod
     def of(
         cls, reasons: Sequence[Reason], *, several: str, message: str | None = None, **details: Any
@@ -165,14 +194,19 @@ class RuleViolation(MfgError):
         return cls(reasons, message=message, code=several if len(codes) > 1 else None, **details)
 
     @classmethod
-    def one(cls, code: str, message: str, **details: Any) -> RuleViolation:
-        """A refusal by one rule about the input (422)."""
-        return cls(Reason(code, message), **details)
+    def one(
+        cls, code: str, message: str, *, params: Mapping[str, Any] | None = None, **details: Any
+    ) -> RuleViolation:
+        """A refusal by one rule about the input (422); ``message`` names its ``params``."""
+        return cls(Reason(code, message, params=params or {}), **details)
 
     @classmethod
-    def state(cls, code: str, message: str, **details: Any) -> RuleViolation:
-        """A refusal by one rule about the record's state (409)."""
-        return cls(conflict(code, message), **details)
+    def state(
+        cls, code: str, message: str, *, params: Mapping[str, Any] | None = None, **details: Any
+    ) -> RuleViolation:
+        """A refusal by one rule about the record's state (409); ``message`` names its
+        ``params``."""
+        return cls(conflict(code, message, **(params or {})), **details)
 
 
 class Busy(MfgError):

@@ -15,7 +15,7 @@ below, threads included (the request's context is copied into the thread that ru
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from decimal import Decimal
@@ -94,6 +94,19 @@ def raw_gettext(message: str) -> str:
     """``message`` in the current language, its parameters left for the caller to fill (the
     templates' ``_()``, which Jinja fills itself)."""
     return translations(_language.get()).gettext(message)
+
+
+def localize(template: str, params: Mapping[str, object] | None = None) -> str:
+    """A message made of a catalog ``template`` and its ``%(name)s`` parameters, in the current
+    language: the template translated, and each text parameter that is itself a message (an
+    action, a status word) translated too; names, codes and numbers stay as they are."""
+    text = raw_gettext(template)
+    if not params:
+        return text
+    return text % {
+        key: raw_gettext(value) if isinstance(value, str) and value else value
+        for key, value in params.items()
+    }
 
 
 def raw_ngettext(singular: str, plural: str, n: int) -> str:

@@ -135,9 +135,11 @@ def format_local(value: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M"
     return f"{local.strftime(fmt)} {name}"
 
 
-def flash(request: Request, message: str, kind: str = "ok") -> None:
-    """A message shown once on the next page (after a redirect)."""
-    request.session.setdefault("flash", []).append({"message": message, "kind": kind})
+def flash(request: Request, message: str, kind: str = "ok", /, **params: object) -> None:
+    """A message shown once on the next page (after a redirect): a catalog message, its
+    ``%(name)s`` ``params`` filled in the reader's language now, or translated when shown."""
+    shown = i18n.localize(message, params) if params else message
+    request.session.setdefault("flash", []).append({"message": shown, "kind": kind})
 
 
 def render(
