@@ -1,7 +1,7 @@
 """Benchmark: the server under concurrent bench load (scans, reads, audited writes).
 
     python -m tests.benchmarks.bench_load [--config sqlite|pg1|pg4|all] [--clients 10,50,100]
-        [--seconds 30] [--postgres-url URL] [--timeout 30] [--keep]
+        [--seconds 30] [--rounds 2] [--postgres-url URL] [--timeout 30] [--keep]
 
 Each configuration starts ``mfg serve --demo`` in its own process on a fresh database (a new
 SQLite data directory, or a new PostgreSQL database created on the server ``--postgres-url``
@@ -18,6 +18,10 @@ the bench mix:
   (``GET /api/labels/dose/{identifier}.pdf?reason=…``);
 - every twentieth step, a GET that writes: alternately a lot's release certificate
   (``GET /api/lots/{DIN}/certificate.pdf``) and a dose's FHIR Bundle, both audited.
+
+The client counts run in rounds, every other round in reverse (10, 50, 100, then 100, 50, 10):
+every write lengthens the histories later requests read, so a count run later would meet more
+data; balanced rounds give each count the same on average. Each count's rounds are merged.
 
 It prints, per client count, requests, throughput, p50/p95/p99/max latency, 5xx, transport
 errors and timeouts, 4xx by code, the server's processor time per request; then whether the
@@ -343,6 +347,18 @@ class LevelResult:
     drain_s: float = 0.0  # how long the server stayed busy once the clients stopped
     server_cpu_s: float = 0.0  # processor time of the server's processes during the level
 
+    def merged(self, other: LevelResult) -> LevelResult:
+        """This level and another run of the same client count, as one measurement."""
+        return LevelResult(
+            self.clients,
+            self.wall_s + other.wall_s,
+            self.client_cpu_s + other.client_cpu_s,
+            max(self.load_average, other.load_average),
+            self.samples + other.samples,
+            max(self.drain_s, other.drain_s),
+            self.server_cpu_s + other.server_cpu_s,
+        )
+
     @property
     def latencies(self) -> list[float]:
         return sorted(s.seconds for s in self.samples)
@@ -653,7 +669,7 @@ def run_against(
                 f"{len(work.heavy)} certificates and Bundles",
                 flush=True,
             )
-            for clients in args.clients:
+            for clients in level_order(args.clients, args.rounds):
                 # Fresh tokens for each level: a token lives token_lifetime_minutes.
                 tokens = {u: login(client, u) for u in TECHNICIANS + CLINICIANS}
                 server_cpu = process_tree_cpu_s(server.process.pid)
@@ -688,8 +704,32 @@ def run_against(
         for line, count in errors.most_common(8):
             print(f"     {count:>5} x {line}")
     return ConfigResult(
-        name, levels, api_ok and cli_ok, f"{api_message}; CLI: {cli_message}", error=error
+        name,
+        merge_rounds(levels),
+        api_ok and cli_ok,
+        f"{api_message}; CLI: {cli_message}",
+        error=error,
     )
+
+
+def level_order(clients: list[int], rounds: int) -> list[int]:
+    """The client counts of every round, every other round in reverse (10, 50, 100, 100, 50,
+    10): each write adds to the histories the next requests read, so a level run later meets
+    more data; in balanced rounds every count meets on average the same."""
+    order: list[int] = []
+    for round_number in range(rounds):
+        order += clients if round_number % 2 == 0 else clients[::-1]
+    return order
+
+
+def merge_rounds(levels: list[LevelResult]) -> list[LevelResult]:
+    """One result per client count, its rounds merged, in the order first run."""
+    merged: dict[int, LevelResult] = {}
+    for level in levels:
+        merged[level.clients] = (
+            merged[level.clients].merged(level) if level.clients in merged else level
+        )
+    return list(merged.values())
 
 
 def wait_until_idle(client: httpx.Client) -> float:
@@ -721,7 +761,13 @@ def main() -> int:
     parser.add_argument(
         "--clients", type=client_counts, default=[10, 50, 100], help="e.g. 10,50,100"
     )
-    parser.add_argument("--seconds", type=float, default=30, help="per client count (30)")
+    parser.add_argument("--seconds", type=float, default=30, help="per client count and round (30)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds over the client counts, every other one in reverse order (2)",
+    )
     parser.add_argument("--timeout", type=float, default=30, help="client timeout, s (30)")
     parser.add_argument(
         "--postgres-url",
@@ -740,7 +786,8 @@ def main() -> int:
             print(f"   {name}: {exc}", file=sys.stderr)
             results.append(ConfigResult(name, [], False, "", error=str(exc)))
     print(
-        f"\nLoad benchmark: {args.seconds:g} s per client count, client timeout "
+        f"\nLoad benchmark: {args.seconds:g} s per client count in each of {args.rounds} "
+        f"rounds (every other reversed, merged per count), client timeout "
         f"{args.timeout:g} s, {os.cpu_count()} CPUs (clients and server share them), "
         f"load average {os.getloadavg()[0]:.2f}"
     )
