@@ -66,16 +66,23 @@ class Din:
 
     def __post_init__(self) -> None:
         if not FIN_PATTERN.match(self.fin):
-            raise UnknownStructure(f"{self.fin!r} is not an ISBT 128 facility number (FIN).")
+            raise UnknownStructure(
+                "%(fin)s is not an ISBT 128 facility number (FIN).", params={"fin": repr(self.fin)}
+            )
         if not 0 <= self.year <= 99 or not 0 < self.sequence <= 999_999:
             raise BadLength("A DIN has a 2-digit year and a 6-digit sequence number.")
 
     @classmethod
     def parse(cls, din13: str) -> Din:
         if len(din13) != DIN_LENGTH:
-            raise BadLength(f"A DIN has 13 characters; {din13!r} has {len(din13)}.")
+            raise BadLength(
+                "A DIN has 13 characters; %(din)s has %(length)s.",
+                params={"din": repr(din13), "length": len(din13)},
+            )
         if not DIN_PATTERN.match(din13):
-            raise UnknownStructure(f"{din13!r} is not a DIN (FIN, year, sequence).")
+            raise UnknownStructure(
+                "%(din)s is not a DIN (FIN, year, sequence).", params={"din": repr(din13)}
+            )
         return cls(din13[:5], int(din13[5:7]), int(din13[7:]))
 
     def __str__(self) -> str:
@@ -109,13 +116,16 @@ class ProductCode:
 
     def __post_init__(self) -> None:
         if not PRODUCT_CODE_PATTERN.match(str(self)):
-            raise UnknownStructure(f"{self!s} is not an ISBT 128 product code.")
+            raise UnknownStructure(
+                "%(code)s is not an ISBT 128 product code.", params={"code": str(self)}
+            )
 
     @classmethod
     def parse(cls, code8: str) -> ProductCode:
         if len(code8) != 8:
             raise BadLength(
-                f"A product code has 8 characters after '=<'; {code8!r} has {len(code8)}."
+                "A product code has 8 characters after '=<'; %(code)s has %(length)s.",
+                params={"code": repr(code8), "length": len(code8)},
             )
         return cls(code8[:5], code8[5], code8[6:])
 
@@ -153,7 +163,9 @@ def parse_expiry(data10: str, tz: tzinfo) -> datetime:
     day, hour, minute = int(data10[3:6]), int(data10[6:8]), int(data10[8:10])
     days_in_year = 366 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 365
     if not 1 <= day <= days_in_year or hour > 23 or minute > 59:
-        raise UnknownStructure(f"&>{data10} is not a valid expiry date and time.")
+        raise UnknownStructure(
+            "&>%(data)s is not a valid expiry date and time.", params={"data": data10}
+        )
     start = datetime(year, 1, 1, hour, minute, tzinfo=tz)
     return (start + timedelta(days=day - 1)).astimezone(UTC)
 
@@ -175,15 +187,20 @@ def canonical_typed_din(text: str) -> str:
             "Type the DIN with its check character (the boxed character printed after it)."
         )
     if len(compact) != DIN_LENGTH + 1:
-        raise BadLength(f"A DIN with its check character has 14 characters, not {len(compact)}.")
+        raise BadLength(
+            "A DIN with its check character has 14 characters, not %(length)s.",
+            params={"length": len(compact)},
+        )
     din13 = compact[:DIN_LENGTH]
     if not DIN_PATTERN.match(din13) or din13.endswith("000000"):
         Din.parse(din13)  # raises the specific error
         raise UnknownStructure("A DIN's sequence number is never 000000.")
     if compact[-1] != check_character(din13):
+        grouped = f"{din13[:5]} {din13[5:7]} {din13[7:]}"
         raise BadCheckCharacter(
-            f"The check character {compact[-1]!r} does not match DIN {din13[:5]} {din13[5:7]} "
-            f"{din13[7:]}: the DIN was mistyped or misread."
+            "The check character %(check)s does not match DIN %(din)s: the DIN was mistyped or "
+            "misread.",
+            params={"check": repr(compact[-1]), "din": grouped},
         )
     return din13
 
@@ -211,8 +228,9 @@ def split_typed_dose(text: str) -> tuple[str, str]:
         )
     if len(compact) != TYPED_DOSE_LENGTH:
         raise BadLength(
-            f"A dose typed by hand is its DIN, check character and product code: "
-            f"{TYPED_DOSE_LENGTH} characters, not {len(compact)}."
+            "A dose typed by hand is its DIN, check character and product code: "
+            "%(expected)s characters, not %(length)s.",
+            params={"expected": TYPED_DOSE_LENGTH, "length": len(compact)},
         )
     din13 = canonical_typed_din(compact[: DIN_LENGTH + 1])
     return din13, str(ProductCode.parse(compact[DIN_LENGTH + 1 :]))

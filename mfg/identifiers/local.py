@@ -12,17 +12,19 @@ from dataclasses import dataclass
 
 from stdnum.iso7064 import mod_37_2
 
+from mfg.i18n import N_
 from mfg.identifiers.errors import BadCheckCharacter, BadLength, UnknownStructure
 
 # The kinds of record that carry a local identifier, by prefix. Two letters each.
+# The kinds are catalog messages: a refusal that names one reads it in the reader's language.
 PREFIXES: dict[str, str] = {
-    "DN": "donor",
-    "CV": "culture vessel",
-    "QS": "QC sample",
-    "ML": "material lot",
-    "PT": "patient",
-    "ST": "staff member",
-    "DV": "deviation",
+    "DN": N_("donor"),
+    "CV": N_("culture vessel"),
+    "QS": N_("QC sample"),
+    "ML": N_("material lot"),
+    "PT": N_("patient"),
+    "ST": N_("staff member"),
+    "DV": N_("deviation"),
 }
 NUMBER_DIGITS = 6
 _COMPACT = re.compile(r"[A-Z]{2}[0-9]{6}[0-9A-Z*]").fullmatch
@@ -35,9 +37,13 @@ class LocalId:
 
     def __post_init__(self) -> None:
         if self.prefix not in PREFIXES:
-            raise UnknownStructure(f"{self.prefix!r} is not a known identifier prefix.")
+            raise UnknownStructure(
+                "%(prefix)s is not a known identifier prefix.", params={"prefix": repr(self.prefix)}
+            )
         if not 0 < self.number < 10**NUMBER_DIGITS:
-            raise BadLength(f"A local identifier number has {NUMBER_DIGITS} digits.")
+            raise BadLength(
+                "A local identifier number has %(digits)s digits.", params={"digits": NUMBER_DIGITS}
+            )
 
     @property
     def body(self) -> str:
@@ -71,13 +77,17 @@ def canonical_local(text: str) -> str:
     if match is None or compact[:2] not in PREFIXES or compact[2:8] == "000000":
         if compact[:2] in PREFIXES:
             raise BadLength(
-                f"A {PREFIXES[compact[:2]]} code is 2 letters, 6 digits and a check character."
+                "A %(kind)s code is 2 letters, 6 digits and a check character.",
+                params={"kind": PREFIXES[compact[:2]]},
             )
-        raise UnknownStructure(f"{text!r} is not a code the system knows.")
+        raise UnknownStructure(
+            "%(text)s is not a code the system knows.", params={"text": repr(text)}
+        )
     if mod_37_2.calc_check_digit(compact[:8]) != compact[8]:
+        body = f"{compact[:2]}-{compact[2:8]}"
         raise BadCheckCharacter(
-            f"The check character of {compact[:2]}-{compact[2:8]} is not {compact[8]!r}: the code "
-            "was mistyped or misread."
+            "The check character of %(code)s is not %(check)s: the code was mistyped or misread.",
+            params={"code": body, "check": repr(compact[8])},
         )
     return compact
 

@@ -17,8 +17,11 @@ def by_local_code(session: Session, model: Any, code: str, *, noun: str) -> Any:
     try:
         code = canonical_local(code)
     except ScanError as error:
-        raise NotFound(f"No {noun} {code!r}: {error.message}") from error
+        raise NotFound(
+            "No %(noun)s %(code)s: %(error)s",
+            params={"noun": noun, "code": repr(code), "error": error.message},
+        ) from error
     row = session.exec(select(model).where(model.code == code)).first()
     if row is None:
-        raise NotFound(f"No {noun} {code}.")
+        raise NotFound("No %(noun)s %(code)s.", params={"noun": noun, "code": code})
     return row

@@ -151,9 +151,14 @@ def _the_one(scan: ParsedScan, found: list[Resolution]) -> Resolution:
         return unique[0]
     described = " + ".join(t.describe() for t in scan.tokens)
     if not unique:
-        raise ScanNotFound(f"No record has the code {described}.", details={"code": described})
+        raise ScanNotFound(
+            "No record has the code %(code)s.",
+            params={"code": described},
+            details={"code": described},
+        )
     raise Ambiguous(
-        f"{described} matches {len(unique)} records; scan a more specific label.",
+        "%(code)s matches %(count)s records; scan a more specific label.",
+        params={"code": described, "count": len(unique)},
         details={"candidates": [f"{r.kind} {r.identifier}" for r in unique]},
     )
 

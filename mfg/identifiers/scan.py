@@ -78,7 +78,9 @@ def parse_scan(raw: str) -> ParsedScan:
     if not text:
         raise BadLength("Nothing was scanned.")
     if len(text) > MAX_SCAN_LENGTH:
-        raise BadLength(f"A scan has at most {MAX_SCAN_LENGTH} characters.")
+        raise BadLength(
+            "A scan has at most %(limit)s characters.", params={"limit": MAX_SCAN_LENGTH}
+        )
     caps_lock = typed_with_caps_lock(text)
     if caps_lock:
         text = text.swapcase()
@@ -91,7 +93,9 @@ def parse_scan(raw: str) -> ParsedScan:
     except ScanError:
         raise
     except (ValueError, IndexError) as exc:  # defensive: a parser must never leak these
-        raise UnknownStructure(f"{raw!r} is not a code the system knows.") from exc
+        raise UnknownStructure(
+            "%(text)s is not a code the system knows.", params={"text": repr(raw)}
+        ) from exc
     return ParsedScan(raw, text, tuple(tokens), symbology, recovered, caps_lock)
 
 
@@ -129,7 +133,7 @@ def _tokens(text: str, symbology: str | None) -> list[Token]:
         ]
     if compact.isdigit() and compact.startswith(("01", "02")) and len(compact) >= 16:
         return [_gs1(compact)]  # a GS1-128 read by a scanner that sends no AIM prefix
-    raise UnknownStructure(f"{text!r} is not a code the system knows.")
+    raise UnknownStructure("%(text)s is not a code the system knows.", params={"text": repr(text)})
 
 
 def _isbt(text: str) -> list[Token]:
@@ -151,7 +155,8 @@ def _isbt(text: str) -> list[Token]:
             i += 16
         else:
             raise UnknownStructure(
-                f"Unknown ISBT 128 data structure at {text[i : i + 2]!r} in {text!r}."
+                "Unknown ISBT 128 data structure at %(at)s in %(text)s.",
+                params={"at": repr(text[i : i + 2]), "text": repr(text)},
             )
     return tokens
 
@@ -166,13 +171,20 @@ def _din_structure(data: str) -> Token:
     if match is None:  # find out why, for the message
         if len(data) != 15:
             raise BadLength(
-                f"A DIN bar code has 13 characters and 2 flags after '='; got {len(data)}."
+                "A DIN bar code has 13 characters and 2 flags after '='; got %(length)s.",
+                params={"length": len(data)},
             )
         isbt128.Din.parse(data[:13])
-        raise UnknownStructure(f"The flag characters {data[13:]!r} of a DIN are two digits.")
+        raise UnknownStructure(
+            "The flag characters %(flags)s of a DIN are two digits.",
+            params={"flags": repr(data[13:])},
+        )
     din13, flags = match.groups()
     if "60" <= flags <= "96" and flags != isbt128.Din.parse(din13).check_flags():
-        raise BadCheckCharacter(f"The check flags {flags} do not match DIN {din13}.")
+        raise BadCheckCharacter(
+            "The check flags %(flags)s do not match DIN %(din)s.",
+            params={"flags": flags, "din": din13},
+        )
     if din13.endswith("000000"):
         raise UnknownStructure("A DIN's sequence number is never 000000.")
     return Token(TokenKind.DIN, din13, flags=flags)
@@ -188,11 +200,15 @@ def _gs1(text: str) -> Token:
     try:  # biip checks the AI formats, FNC1 separators and (17) dates
         message = GS1Message.parse(text.lstrip(FNC1))
     except ParseError as exc:
-        raise UnknownStructure(f"Not a readable GS1 bar code: {exc}") from exc
+        raise UnknownStructure(
+            "Not a readable GS1 bar code: %(error)s", params={"error": str(exc)}
+        ) from exc
     data: dict[str, str] = {}
     for element in message.element_strings:
         if element.gtin_error:
-            raise BadCheckCharacter(f"The GTIN's check digit is wrong: {element.gtin_error}")
+            raise BadCheckCharacter(
+                "The GTIN's check digit is wrong: %(error)s", params={"error": element.gtin_error}
+            )
         data[element.ai.ai] = element.value
     value = "".join(f"({ai}){val}" for ai, val in data.items())
     return Token(TokenKind.GS1, value, data=data)
