@@ -71,7 +71,10 @@ def sign(
     function that will read it back to show the signature; ``content_hash`` writes times in
     UTC and numbers in one form, so a value signed as typed hashes as the value stored."""
     if not isinstance(meaning, Meaning):
-        raise InvalidInput(f"{meaning!r} is not a signature meaning of the controlled list.")
+        raise InvalidInput(
+            "%(meaning)s is not a signature meaning of the controlled list.",
+            params={"meaning": repr(meaning)},
+        )
     reauthenticate(session, user=signer, password=password)
     session.flush()
     content = content_of(session, entity_type=entity_type, entity_id=entity_id)
