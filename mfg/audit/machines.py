@@ -24,6 +24,7 @@ from sqlmodel import Session, SQLModel
 
 from mfg.audit import service as audit
 from mfg.errors import Conflict, RuleViolation
+from mfg.i18n import N_
 from mfg.models import (
     Biopsy,
     Culture,
@@ -88,7 +89,7 @@ class StateMachine(Generic[Row]):
     table: Mapping[Any, frozenset[Any]]  # status → the statuses it may move to
     entity_type: str
     key: str
-    noun: str
+    noun: str  # a catalog message (N_): the refusals name it in the reader's language
     action_prefix: str
     audited_under: tuple[str, type[SQLModel]] | None = None
 
@@ -129,7 +130,8 @@ class StateMachine(Generic[Row]):
         if not self.can_move(row, to):
             raise RuleViolation.state(
                 "transition_not_allowed",
-                f"A {self.noun} that is {current} cannot become {to}.",
+                "A %(noun)s that is %(current)s cannot become %(to)s.",
+                params={"noun": self.noun, "current": current, "to": to},
             )
         entity_id = self.entity_id(session, row)
         model: Any = self.model
@@ -143,7 +145,8 @@ class StateMachine(Generic[Row]):
         if result.rowcount != 1:
             session.expire(row)
             raise Conflict(
-                f"This {self.noun} was changed by someone else meanwhile.",
+                "This %(noun)s was changed by someone else meanwhile.",
+                params={"noun": self.noun},
                 code="changed_meanwhile",
             )
         session.refresh(row)
@@ -182,29 +185,57 @@ def _machine(
     )
 
 
-DONOR = _machine(Donor, DonorStatus, DONOR_TRANSITIONS, entity_type="donor", key="code")
+DONOR = _machine(
+    Donor, DonorStatus, DONOR_TRANSITIONS, entity_type="donor", key="code", noun=N_("donor")
+)
 MARKER_RESULT = _machine(
     MarkerResult,
     ResultStatus,
     RESULT_TRANSITIONS,
     entity_type="donor",
     key="code",
-    noun="marker result",
+    noun=N_("marker result"),
     action_prefix="marker_result",
     audited_under=("donor_id", Donor),
 )
-BIOPSY = _machine(Biopsy, BiopsyStatus, BIOPSY_TRANSITIONS, entity_type="biopsy", key="din")
-MATERIAL_LOT = _machine(
-    MaterialLot, MaterialStatus, MATERIAL_TRANSITIONS, entity_type="material", key="code"
+BIOPSY = _machine(
+    Biopsy, BiopsyStatus, BIOPSY_TRANSITIONS, entity_type="biopsy", key="din", noun=N_("biopsy")
 )
-CULTURE = _machine(Culture, CultureStatus, CULTURE_TRANSITIONS, entity_type="culture", key="code")
-LOT = _machine(Lot, LotStatus, LOT_TRANSITIONS, entity_type="lot", key="din")
-DOSE = _machine(Dose, DoseStatus, DOSE_TRANSITIONS, entity_type="dose", key="identifier")
+MATERIAL_LOT = _machine(
+    MaterialLot,
+    MaterialStatus,
+    MATERIAL_TRANSITIONS,
+    entity_type="material",
+    key="code",
+    noun=N_("material"),
+)
+CULTURE = _machine(
+    Culture,
+    CultureStatus,
+    CULTURE_TRANSITIONS,
+    entity_type="culture",
+    key="code",
+    noun=N_("culture"),
+)
+LOT = _machine(Lot, LotStatus, LOT_TRANSITIONS, entity_type="lot", key="din", noun=N_("lot"))
+DOSE = _machine(
+    Dose, DoseStatus, DOSE_TRANSITIONS, entity_type="dose", key="identifier", noun=N_("dose")
+)
 SPEC_VERSION = _machine(
-    SpecVersion, SpecStatus, SPEC_TRANSITIONS, entity_type="specification", key="version"
+    SpecVersion,
+    SpecStatus,
+    SPEC_TRANSITIONS,
+    entity_type="specification",
+    key="version",
+    noun=N_("specification"),
 )
 QC_SAMPLE = _machine(
-    QcSample, SampleStatus, SAMPLE_TRANSITIONS, entity_type="qc_sample", key="code"
+    QcSample,
+    SampleStatus,
+    SAMPLE_TRANSITIONS,
+    entity_type="qc_sample",
+    key="code",
+    noun=N_("qc sample"),
 )
 QC_RESULT = _machine(
     QcResult,
@@ -212,12 +243,17 @@ QC_RESULT = _machine(
     QC_RESULT_TRANSITIONS,
     entity_type="qc_sample",
     key="code",
-    noun="QC result",
+    noun=N_("QC result"),
     action_prefix="qc_result",
     audited_under=("sample_id", QcSample),
 )
 DEVIATION = _machine(
-    Deviation, DeviationStatus, DEVIATION_TRANSITIONS, entity_type="deviation", key="code"
+    Deviation,
+    DeviationStatus,
+    DEVIATION_TRANSITIONS,
+    entity_type="deviation",
+    key="code",
+    noun=N_("deviation"),
 )
 DOSE_ORDER = _machine(
     DoseOrder,
@@ -225,6 +261,7 @@ DOSE_ORDER = _machine(
     ORDER_TRANSITIONS,
     entity_type="dose_order",
     key="id",
+    noun=N_("dose order"),
     action_prefix="order",
 )
 

@@ -30,6 +30,7 @@ from mfg.audit.chain import canonical_json, derive_key
 from mfg.config import Settings
 from mfg.db import describe_database, settings_of
 from mfg.errors import MfgError
+from mfg.i18n import N_
 from mfg.labeling.fonts import FONTS
 from mfg.models import AuditEvent, AuditHead, as_utc, utcnow
 
@@ -71,7 +72,7 @@ class Checkpoint:
 class CheckpointRefused(MfgError):
     code = "audit.checkpoint_refused"
     status_code = 409
-    default_message = "No checkpoint was written."
+    default_message = N_("No checkpoint was written.")
 
 
 def write_checkpoint(session: Session) -> Checkpoint:
@@ -80,7 +81,8 @@ def write_checkpoint(session: Session) -> Checkpoint:
     report = audit.verify_chain(session)
     if not report.ok:
         raise CheckpointRefused(
-            f"The audit trail is broken ({report.message}); no checkpoint was written."
+            "The audit trail is broken (%(problem)s); no checkpoint was written.",
+            params={"problem": report.message},
         )
     head = session.get(AuditHead, 1)
     if head is None or head.seq == 0:
@@ -109,7 +111,7 @@ def write_checkpoint(session: Session) -> Checkpoint:
 class CheckpointInvalid(MfgError):
     code = "audit.checkpoint_invalid"
     status_code = 422
-    default_message = "The checkpoint file cannot be trusted."
+    default_message = N_("The checkpoint file cannot be trusted.")
 
 
 def read_checkpoint(text: str, *, secret: str) -> Checkpoint:
@@ -121,7 +123,9 @@ def read_checkpoint(text: str, *, secret: str) -> Checkpoint:
     except (ValueError, KeyError, TypeError) as exc:
         raise CheckpointInvalid("This is not an mfg audit checkpoint file.") from exc
     if body["format"] != FORMAT:
-        raise CheckpointInvalid(f"Unknown checkpoint format {body['format']!r}.")
+        raise CheckpointInvalid(
+            "Unknown checkpoint format %(format)s.", params={"format": repr(body["format"])}
+        )
     if not hmac.compare_digest(_mac(checkpoint_key(secret), body), mac):
         raise CheckpointInvalid(
             "The checkpoint's signature does not match: the file was altered, or it was "

@@ -108,7 +108,7 @@ def reviews_sign(
         flt=filters.to_event_filter(request),
         comment=comment,
     )
-    flash(request, f"Review #{review.id} signed.")
+    flash(request, "Review #%(id)s signed.", "ok", id=review.id)
     return RedirectResponse(f"/audit/reviews/{review.id}", status_code=303)
 
 

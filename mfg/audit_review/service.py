@@ -132,8 +132,9 @@ def sign_review(
     if not report.ok:
         raise RuleViolation.state(
             "audit_chain_broken",
-            f"The audit chain is broken ({report.message}); a review cannot be signed until this "
+            "The audit chain is broken (%(problem)s); a review cannot be signed until this "
             "is investigated.",
+            params={"problem": report.message},
         )
     last_hash = session.exec(select(AuditEvent.hash).where(AuditEvent.seq == last)).one()
     review = AuditReview(
@@ -173,7 +174,7 @@ def get_review(
     authorize(actor, Action.VIEW_AUDIT_TRAIL)
     review = session.get(AuditReview, review_id)
     if review is None:
-        raise NotFound(f"No audit-trail review #{review_id}.")
+        raise NotFound("No audit-trail review #%(id)s.", params={"id": review_id})
     shown = signatures.shown(session, entity_type="audit_review", entity_id=review.id)
     return review, shown
 
