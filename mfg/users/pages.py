@@ -237,7 +237,7 @@ async def user_roles(
         return subject.username
 
     changed = await run_work(session, change)
-    flash(request, f"Roles of {changed} changed.")
+    flash(request, "Roles of %(username)s changed.", "ok", username=changed)
     return RedirectResponse(f"/admin/users/{changed}", status_code=303)
 
 
@@ -253,8 +253,10 @@ def user_action(
     subject = accounts.require_user(session, username)
     if action == "deactivate":
         accounts.deactivate_user(session, actor=actor, user=subject, reason=reason)
+        flash(request, "%(username)s: deactivate done.", "ok", username=subject.username)
     elif action == "unlock":
         accounts.unlock_user(session, actor=actor, user=subject, reason=reason)
+        flash(request, "%(username)s: unlock done.", "ok", username=subject.username)
     elif action in ("reset-password", "reactivate"):
         service = (
             accounts.reset_password if action == "reset-password" else accounts.reactivate_user
@@ -262,6 +264,5 @@ def user_action(
         issued = service(session, actor=actor, user=subject, reason=reason)
         return render(request, "users/issued.html", {"issued": issued, "why": action})
     else:
-        raise NotFound(f"There is no account action {action!r}.")
-    flash(request, f"{subject.username}: {action} done.")
+        raise NotFound("There is no account action %(action)s.", params={"action": repr(action)})
     return RedirectResponse(f"/admin/users/{subject.username}", status_code=303)

@@ -73,8 +73,8 @@ def set_roles(
         reason=reason,
         conflict=Reason(
             "changed_meanwhile",
-            f"{user.username}'s account was changed by someone else meanwhile; "
-            "reload and try again.",
+            "%(username)s's account was changed by someone else meanwhile; reload and try again.",
+            params={"username": user.username},
         ),
     )
     if granted:
