@@ -472,7 +472,7 @@ def bedside_verify(
     record = bedside.get_check(session, check_id)
     signer = session.exec(select(User).where(User.username == body.username.lower())).first()
     if signer is None:
-        raise NotFound(f"No user {body.username}.")
+        raise NotFound("No user %(username)s.", params={"username": body.username})
     bedside.verify_identity(
         session, actor=actor, record=record, signer=signer, password=body.password
     )

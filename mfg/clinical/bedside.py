@@ -159,7 +159,7 @@ def list_checks(
 def get_check(session: Session, check_id: int) -> BedsideCheck:
     record = session.get(BedsideCheck, check_id)
     if record is None:
-        raise NotFound(f"No bedside check {check_id}.")
+        raise NotFound("No bedside check %(check)s.", params={"check": check_id})
     return record
 
 

@@ -181,7 +181,7 @@ def infusions_of(session: Session, patient: Patient) -> list[Infusion]:
 def get_infusion(session: Session, infusion_id: int) -> Infusion:
     infusion = session.get(Infusion, infusion_id)
     if infusion is None:
-        raise NotFound(f"No infusion {infusion_id}.")
+        raise NotFound("No infusion %(infusion)s.", params={"infusion": infusion_id})
     return infusion
 
 

@@ -25,6 +25,7 @@ from mfg.clinical.rules import (
 from mfg.clinical.schemas import IssueIn
 from mfg.db import count_where, lock_row, newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.i18n import N_
 from mfg.identifiers.display import display_code
 from mfg.identifiers.local import LocalId
 from mfg.labeling.fields import LabelData, common_fields, local_fields
@@ -67,7 +68,7 @@ def orders_of(session: Session, patient: Patient) -> list[DoseOrder]:
 def get_order(session: Session, order_id: int) -> DoseOrder:
     order = session.get(DoseOrder, order_id)
     if order is None:
-        raise NotFound(f"No order {order_id}.")
+        raise NotFound("No order %(order)s.", params={"order": order_id})
     return order
 
 
@@ -190,7 +191,7 @@ def cancel_order(
     authorize(actor, Action.ORDER_DOSES)
     if not reason.strip():
         raise InvalidInput("A cancellation states its reason.", details={"field": "reason"})
-    if refused := order_is_active(order, otherwise="only an active order ends."):
+    if refused := order_is_active(order, otherwise=N_("only an active order ends.")):
         raise RuleViolation.of([refused], several=refused.code)
     _end(session, order, to=OrderStatus.CANCELLED, actor=actor, reason=reason.strip())
     for allocation in allocations_of_order(session, order):
@@ -263,7 +264,7 @@ def allocations_of_order(session: Session, order: DoseOrder) -> list[Allocation]
 def get_allocation(session: Session, allocation_id: int) -> Allocation:
     allocation = session.get(Allocation, allocation_id)
     if allocation is None:
-        raise NotFound(f"No allocation {allocation_id}.")
+        raise NotFound("No allocation %(allocation)s.", params={"allocation": allocation_id})
     return allocation
 
 
@@ -333,7 +334,7 @@ def allocate(session: Session, *, actor: User, order: DoseOrder) -> Allocation:
     the last dose, one wins (compare-and-set on the dose); the other is refused."""
     authorize(actor, Action.ALLOCATE_DOSES)
     order = lock_row(session, DoseOrder, order.id)  # its allocations, one at a time
-    if refused := order_is_active(order, otherwise="nothing more is allocated."):
+    if refused := order_is_active(order, otherwise=N_("nothing more is allocated.")):
         raise RuleViolation.of([refused], several=refused.code)
     patient = session.get(Patient, order.patient_id)
     if refused := order_wants_a_dose(order, to_allocate=doses_to_allocate(session, order)):

@@ -10,6 +10,7 @@ from mfg.clinical import outcomes, views
 from mfg.clinical.patients import get_patient, get_trial
 from mfg.clinical.report import shown_pct, trial_report
 from mfg.clinical.schemas import AdverseEventAmendIn, AdverseEventIn, OutcomeIn
+from mfg.i18n import N_
 from mfg.models import User
 from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_now_input
@@ -43,7 +44,13 @@ def adverse_event_record(
 ) -> Response:
     patient = get_patient(session, code)
     event = outcomes.record_adverse_event(session, actor=actor, patient=patient, command=command)
-    flash(request, f"Adverse event “{event.term}” (grade {event.grade}) recorded and signed.")
+    flash(
+        request,
+        "Adverse event “%(term)s” (grade %(grade)s) recorded and signed.",
+        "ok",
+        term=event.term,
+        grade=event.grade,
+    )
     return RedirectResponse(f"/patients/{patient.code}/adverse-events", status_code=303)
 
 
@@ -64,7 +71,13 @@ def adverse_event_amend(
         event=outcomes.get_adverse_event(session, event_id),
         command=command,
     )
-    flash(request, f"Adverse event “{event.term}” amended (version {event.version}) and signed.")
+    flash(
+        request,
+        "Adverse event “%(term)s” amended (version %(version)s) and signed.",
+        "ok",
+        term=event.term,
+        version=event.version,
+    )
     return RedirectResponse(f"/patients/{patient.code}/adverse-events", status_code=303)
 
 
@@ -86,8 +99,14 @@ def outcome_record(
 ) -> Response:
     patient = get_patient(session, code)
     outcome = outcomes.record_outcome(session, actor=actor, patient=patient, command=command)
-    verdict = "cured" if outcome.cured else "not cured"
-    flash(request, f"Day-21 outcome of {patient.code} recorded and signed: {verdict}.")
+    verdict = N_("cured") if outcome.cured else N_("not cured")
+    flash(
+        request,
+        "Day-21 outcome of %(patient)s recorded and signed: %(verdict)s.",
+        "ok",
+        patient=patient.code,
+        verdict=verdict,
+    )
     return RedirectResponse(f"/patients/{patient.code}/outcome", status_code=303)
 
 

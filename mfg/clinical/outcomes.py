@@ -16,6 +16,7 @@ from mfg.clinical.schemas import AdverseEventAmendIn, AdverseEventIn, OutcomeIn
 from mfg.db import count_where, lock_row
 from mfg.donors.service import local_today
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation, conflict
+from mfg.i18n import N_
 from mfg.models import (
     TREATMENT_RELATED,
     AdverseEvent,
@@ -59,9 +60,14 @@ def outcome_not_due(patient: Patient, assessed_on: date) -> Reason | None:
         return None
     return conflict(
         "outcome_not_due",
-        f"The day-{OUTCOME_DAY} outcome of {patient.code} is due from {due.isoformat()} "
-        f"({OUTCOME_DAY} days after enrolment on {patient.enrolled_on.isoformat()}); "
-        f"{assessed_on.isoformat()} is day {(assessed_on - patient.enrolled_on).days}.",
+        "The day-%(day)s outcome of %(patient)s is due from %(due)s (%(day)s days after "
+        "enrolment on %(enrolled)s); %(assessed)s is day %(assessed_day)s.",
+        day=OUTCOME_DAY,
+        patient=patient.code,
+        due=due.isoformat(),
+        enrolled=patient.enrolled_on.isoformat(),
+        assessed=assessed_on.isoformat(),
+        assessed_day=(assessed_on - patient.enrolled_on).days,
     )
 
 
@@ -75,11 +81,43 @@ def is_treatment_related(relation: str) -> bool:
     return relation in TREATMENT_RELATED
 
 
+# The refusals of the helpers below, one sentence for each thing they check, to translate whole.
+_NOT_ONE_OF = {
+    "relation to the product": N_(
+        "%(value)s is not a relation to the product: one of %(allowed)s."
+    ),
+    "PCR result": N_("%(value)s is not a PCR result: one of %(allowed)s."),
+    "chest-CT assessment": N_("%(value)s is not a chest-CT assessment: one of %(allowed)s."),
+}
+_IN_FUTURE = {
+    "onset": N_("The onset %(value)s is in the future (today is %(today)s)."),
+    "resolution": N_("The resolution %(value)s is in the future (today is %(today)s)."),
+    "assessment date": N_("The assessment date %(value)s is in the future (today is %(today)s)."),
+}
+_BEFORE_ENROLMENT = {
+    "onset": N_("The onset %(value)s is before %(patient)s was enrolled (%(enrolled)s)."),
+    "assessment date": N_(
+        "The assessment date %(value)s is before %(patient)s was enrolled (%(enrolled)s)."
+    ),
+}
+_REQUIRED = {
+    "term": N_("The term is required."),
+    "action": N_("The action is required."),
+    "outcome": N_("The outcome is required."),
+}
+_TOO_LONG = {
+    "term": N_("The term is longer than %(limit)s characters."),
+    "action": N_("The action is longer than %(limit)s characters."),
+    "outcome": N_("The outcome is longer than %(limit)s characters."),
+}
+
+
 def _choice(value: str, allowed: tuple[str, ...], field: str, what: str) -> str:
     cleaned = value.strip().lower()
     if cleaned not in allowed:
         raise InvalidInput(
-            f"{value!r} is not a {what}: one of {', '.join(allowed)}.",
+            _NOT_ONE_OF[what],
+            params={"value": repr(value), "allowed": ", ".join(allowed)},
             details={"field": field, "allowed": list(allowed)},
         )
     return cleaned
@@ -88,7 +126,8 @@ def _choice(value: str, allowed: tuple[str, ...], field: str, what: str) -> str:
 def _not_future(value: date, today: date, field: str, what: str) -> None:
     if value > today:
         raise InvalidInput(
-            f"The {what} {value.isoformat()} is in the future (today is {today.isoformat()}).",
+            _IN_FUTURE[what],
+            params={"value": value.isoformat(), "today": today.isoformat()},
             details={"field": field},
         )
 
@@ -96,8 +135,12 @@ def _not_future(value: date, today: date, field: str, what: str) -> None:
 def _not_before_enrolment(value: date, patient: Patient, field: str, what: str) -> None:
     if value < patient.enrolled_on:
         raise InvalidInput(
-            f"The {what} {value.isoformat()} is before {patient.code} was enrolled "
-            f"({patient.enrolled_on.isoformat()}).",
+            _BEFORE_ENROLMENT[what],
+            params={
+                "value": value.isoformat(),
+                "patient": patient.code,
+                "enrolled": patient.enrolled_on.isoformat(),
+            },
             details={"field": field},
         )
 
@@ -105,18 +148,20 @@ def _not_before_enrolment(value: date, patient: Patient, field: str, what: str) 
 def _text(value: str, field: str, limit: int, *, required: bool = False) -> str:
     cleaned = value.strip()
     if required and not cleaned:
-        raise InvalidInput(f"The {field} is required.", details={"field": field})
+        raise InvalidInput(_REQUIRED[field], details={"field": field})
     if len(cleaned) > limit:
-        raise InvalidInput(
-            f"The {field} is longer than {limit} characters.", details={"field": field}
-        )
+        raise InvalidInput(_TOO_LONG[field], params={"limit": limit}, details={"field": field})
     return cleaned
 
 
 def _grade(grade: int, serious: bool) -> int:
     """CTCAE grades 1 to 5; grade 5 is death, which is always a serious adverse event."""
     if isinstance(grade, bool) or grade not in CTCAE_GRADES:
-        raise InvalidInput(f"{grade!r} is not a CTCAE grade: 1 to 5.", details={"field": "grade"})
+        raise InvalidInput(
+            "%(grade)s is not a CTCAE grade: 1 to 5.",
+            params={"grade": repr(grade)},
+            details={"field": "grade"},
+        )
     if grade == 5 and not serious:
         raise InvalidInput(
             "Grade 5 (death) is always a serious adverse event: mark it serious.",
@@ -159,7 +204,8 @@ def _event_fields(session: Session, patient: Patient, command: AdverseEventIn) -
         _not_future(resolution, today, "resolution", "resolution")
         if resolution < onset:
             raise InvalidInput(
-                f"The resolution {resolution.isoformat()} is before the onset {onset.isoformat()}.",
+                "The resolution %(resolution)s is before the onset %(onset)s.",
+                params={"resolution": resolution.isoformat(), "onset": onset.isoformat()},
                 details={"field": "resolution"},
             )
     return {
@@ -221,7 +267,10 @@ def amend_adverse_event(
     A compare-and-set on the version the clinician saw: of two amending at once, one wins."""
     authorize(actor, Action.RECORD_CLINICAL)
     if event.patient_id != patient.id:
-        raise NotFound(f"Adverse event #{event.id} is not one of {patient.code}'s.")
+        raise NotFound(
+            "Adverse event #%(id)s is not one of %(patient)s's.",
+            params={"id": event.id, "patient": patient.code},
+        )
     expected_version, reason = command.expected_version, command.reason
     if not reason.strip():
         raise InvalidInput(
@@ -242,8 +291,9 @@ def amend_adverse_event(
     )
     if result.rowcount != 1:
         raise Conflict(
-            f"Adverse event #{event.id} changed since you opened it (you saw version "
-            f"{expected_version}): reload it and amend again.",
+            "Adverse event #%(id)s changed since you opened it (you saw version "
+            "%(version)s): reload it and amend again.",
+            params={"id": event.id, "version": expected_version},
             code="changed_meanwhile",
         )
     session.refresh(event)
@@ -274,7 +324,7 @@ def amend_adverse_event(
 def get_adverse_event(session: Session, event_id: int) -> AdverseEvent:
     event = session.get(AdverseEvent, event_id)
     if event is None:
-        raise NotFound(f"No adverse event #{event_id}.")
+        raise NotFound("No adverse event #%(id)s.", params={"id": event_id})
     return event
 
 
@@ -309,12 +359,14 @@ def record_outcome(
     patient = lock_row(session, Patient, patient.id)  # one outcome per patient
     existing = outcome_of(session, patient)
     if existing is not None:
+        assessed = existing.assessed_on.isoformat()
         raise RuleViolation.state(
             "outcome_already_recorded",
-            f"{patient.code} already has a day-21 outcome (assessed on "
-            f"{existing.assessed_on.isoformat()}); a patient has one outcome only.",
+            "%(patient)s already has a day-21 outcome (assessed on %(assessed_on)s); a patient "
+            "has one outcome only.",
+            params={"patient": patient.code, "assessed_on": assessed},
             patient=patient.code,
-            assessed_on=existing.assessed_on.isoformat(),
+            assessed_on=assessed,
         )
     _not_future(assessed_on, local_today(session), "assessed_on", "assessment date")
     _not_before_enrolment(assessed_on, patient, "assessed_on", "assessment date")
@@ -335,7 +387,8 @@ def record_outcome(
         session.flush()
     except IntegrityError as error:  # another clinician recorded it meanwhile
         raise Conflict(
-            f"The day-21 outcome of {patient.code} was recorded meanwhile.",
+            "The day-21 outcome of %(patient)s was recorded meanwhile.",
+            params={"patient": patient.code},
             code="outcome_already_recorded",
         ) from error
     content = outcome_content(outcome, patient)
@@ -386,7 +439,9 @@ def outcome_of(session: Session, patient: Patient) -> Outcome | None:
 def require_outcome(session: Session, patient: Patient) -> Outcome:
     outcome = outcome_of(session, patient)
     if outcome is None:
-        raise NotFound(f"No day-21 outcome is recorded for {patient.code} yet.")
+        raise NotFound(
+            "No day-21 outcome is recorded for %(patient)s yet.", params={"patient": patient.code}
+        )
     return outcome
 
 

@@ -12,7 +12,6 @@ from mfg.clinical import bedside, infusions, orders, patients, views
 from mfg.clinical.schemas import EnrolmentForm, InfusionForm, IssueIn
 from mfg.errors import NotFound
 from mfg.models import Allocation, Dose, User
-from mfg.quantities import counted
 from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
@@ -44,7 +43,7 @@ def patients_enrol(
     patient = patients.enrol_patient(
         session, actor=actor, trial=trial, command=command.command(trial.code, criteria)
     )
-    flash(request, f"Patient {patient.code} enrolled: print the wristband.")
+    flash(request, "Patient %(patient)s enrolled: print the wristband.", "ok", patient=patient.code)
     return RedirectResponse(f"/patients/{patient.code}", status_code=303)
 
 
@@ -59,7 +58,7 @@ def allocation_list(
     loaded = patients.load_allocation_list(
         session, actor=actor, trial=patients.get_trial(session, code), arm_codes=arms.split()
     )
-    flash(request, f"{counted(loaded, 'concealed entry', 'concealed entries')} loaded.")
+    flash(request, "Concealed entries loaded: %(count)s.", "ok", count=format(loaded, ","))
     return RedirectResponse("/patients", status_code=303)
 
 
@@ -80,7 +79,7 @@ def weight_verify(
     patient = patients.verify_weight(
         session, actor=actor, patient=patients.get_patient(session, code)
     )
-    flash(request, f"Weight {patient.weight_kg:g} kg verified.")
+    flash(request, "Weight %(weight)s kg verified.", "ok", weight=format(patient.weight_kg, "g"))
     return RedirectResponse(f"/patients/{patient.code}", status_code=303)
 
 
@@ -94,7 +93,13 @@ def order_create(
 ) -> Response:
     patient = patients.get_patient(session, code)
     order = orders.create_order(session, actor=actor, patient=patient, infusions=infusions)
-    flash(request, f"Ordered {order.cells_per_infusion:,} cells per infusion × {order.infusions}.")
+    flash(
+        request,
+        "Ordered %(cells)s cells per infusion × %(infusions)s.",
+        "ok",
+        cells=format(order.cells_per_infusion, ","),
+        infusions=order.infusions,
+    )
     return RedirectResponse(f"/patients/{patient.code}", status_code=303)
 
 
@@ -111,9 +116,12 @@ def order_cancel(
     patient = patients.get_patient(session, code)
     order = orders.get_order(session, order_id)
     if order.patient_id != patient.id:
-        raise NotFound(f"Order {order_id} is not one of {patient.code}'s.")
+        raise NotFound(
+            "Order %(order)s is not one of %(patient)s's.",
+            params={"order": order_id, "patient": patient.code},
+        )
     orders.cancel_order(session, actor=actor, order=order, reason=reason, password=password)
-    flash(request, f"Order {order.id} cancelled.")
+    flash(request, "Order %(order)s cancelled.", "ok", order=order.id)
     return RedirectResponse(f"/patients/{patient.code}", status_code=303)
 
 
@@ -125,10 +133,10 @@ def allocate(code: str, request: Request, actor: Lab, session: SessionDep) -> Re
     patient = patients.get_patient(session, code)
     order = orders.order_of(session, patient)
     if order is None:
-        raise NotFound(f"Patient {patient.code} has no active order.")
+        raise NotFound("Patient %(patient)s has no active order.", params={"patient": patient.code})
     allocation = orders.allocate(session, actor=actor, order=order)
     dose = session.get(Dose, allocation.dose_id)
-    flash(request, f"Dose {dose.identifier} allocated (first expiry, first out).")
+    flash(request, "Dose %(dose)s allocated (first expiry, first out).", "ok", dose=dose.identifier)
     return RedirectResponse(f"/patients/{patient.code}", status_code=303)
 
 
@@ -142,7 +150,7 @@ def issue(
 ) -> Response:
     allocation = session.get(Allocation, allocation_id)
     if allocation is None:
-        raise NotFound(f"No allocation {allocation_id}.")
+        raise NotFound("No allocation %(allocation)s.", params={"allocation": allocation_id})
     orders.issue(session, actor=actor, allocation=allocation, command=command)
     patient = patients.get_patient_by_id(session, allocation.patient_id)
     flash(request, "Dose handed over to the ward.")
@@ -187,9 +195,9 @@ def bedside_verify(
     record = bedside.get_check(session, check_id)
     signer = session.exec(select(User).where(User.username == username.strip().lower())).first()
     if signer is None:
-        raise NotFound(f"No user {username}.")
+        raise NotFound("No user %(username)s.", params={"username": username})
     bedside.verify_identity(session, actor=actor, record=record, signer=signer, password=password)
-    flash(request, f"Identity verified by {signer.full_name}.")
+    flash(request, "Identity verified by %(name)s.", "ok", name=signer.full_name)
     return RedirectResponse(f"/bedside/checks/{record.id}", status_code=303)
 
 

@@ -18,6 +18,7 @@ from mfg.clinical.rules import (
 from mfg.clinical.schemas import EnrolmentIn
 from mfg.db import newest_page, settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mfg.i18n import N_
 from mfg.identifiers.allocate import allocate_local
 from mfg.identifiers.local import LocalId
 from mfg.identifiers.local_lookup import by_local_code
@@ -32,7 +33,7 @@ from mfg.signatures.rules import second_person_verifies
 def get_trial(session: Session, code: str = "NCT04382547") -> Trial:
     trial = session.exec(select(Trial).where(Trial.code == code.strip().upper())).first()
     if trial is None:
-        raise NotFound(f"No trial {code}.")
+        raise NotFound("No trial %(trial)s.", params={"trial": code})
     return trial
 
 
@@ -100,7 +101,11 @@ def _arm_chosen(
         return None
     arm = next((a for a in arms_of(session, trial) if a.code == arm_code.strip().upper()), None)
     if arm is None:
-        raise InvalidInput(f"Trial {trial.code} has no arm {arm_code}.", details={"field": "arm"})
+        raise InvalidInput(
+            "Trial %(trial)s has no arm %(arm)s.",
+            params={"trial": trial.code, "arm": arm_code},
+            details={"field": "arm"},
+        )
     return arm
 
 
@@ -172,8 +177,8 @@ def verify_weight(session: Session, *, actor: User, patient: Patient) -> Patient
     if refused := second_person_verifies(
         patient.weight_entered_by_id,
         actor.id,
-        entry="this weight",
-        asks="a second person verifies it",
+        entry=N_("this weight"),
+        asks=N_("a second person verifies it"),
     ):
         raise RuleViolation.of([refused], several=refused.code)
     verified = session.execute(
@@ -183,7 +188,9 @@ def verify_weight(session: Session, *, actor: User, patient: Patient) -> Patient
     )
     if verified.rowcount != 1:
         raise Conflict(
-            f"The weight of {patient.code} is verified already.", code="already_verified"
+            "The weight of %(patient)s is verified already.",
+            params={"patient": patient.code},
+            code="already_verified",
         )
     session.refresh(patient)
     audit.record(
@@ -241,7 +248,7 @@ def get_trial_of(session: Session, patient: Patient) -> Trial:
 def get_patient_by_id(session: Session, patient_id: int) -> Patient:
     patient = session.get(Patient, patient_id)
     if patient is None:
-        raise NotFound(f"No patient #{patient_id}.")
+        raise NotFound("No patient #%(id)s.", params={"id": patient_id})
     return patient
 
 
@@ -293,10 +300,17 @@ def load_allocation_list(
     known = {a.code for a in arms_of(session, trial)}
     codes = [c.strip().upper() for c in arm_codes if c.strip()]
     unknown = sorted(set(codes) - known)
-    if not codes or unknown:
+    arms = ", ".join(sorted(known))
+    if unknown:
         raise InvalidInput(
-            f"An allocation list names arms of the trial ({', '.join(sorted(known))}); "
-            + (f"unknown: {', '.join(unknown)}." if unknown else "it is empty."),
+            "An allocation list names arms of the trial (%(arms)s); unknown: %(unknown)s.",
+            params={"arms": arms, "unknown": ", ".join(unknown)},
+            details={"field": "arm_codes"},
+        )
+    if not codes:
+        raise InvalidInput(
+            "An allocation list names arms of the trial (%(arms)s); it is empty.",
+            params={"arms": arms},
             details={"field": "arm_codes"},
         )
     last = (

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 
 from mfg import quantities
-from mfg.errors import Reason, conflict
+from mfg.errors import Reason, conflict, reason
 from mfg.i18n import N_
 from mfg.models import (
     Allocation,
@@ -22,7 +22,6 @@ from mfg.models import (
     Patient,
     User,
 )
-from mfg.quantities import counted
 
 # a dose matches a prescription within ±10 % of the cells (docs/process.md#dose-and-allocation)
 TOLERANCE = 0.10
@@ -55,7 +54,8 @@ def order_problems(
         problems.append(
             conflict(
                 "control_arm",
-                f"Patient {patient.code} is in the control arm: no product is ordered.",
+                "Patient %(patient)s is in the control arm: no product is ordered.",
+                patient=patient.code,
             )
         )
     if patient.weight_verified_at is None:
@@ -66,8 +66,10 @@ def order_problems(
         problems.append(
             conflict(
                 "order_active",
-                f"Patient {patient.code} has an active order already (order "
-                f"{active_order.id}): complete or cancel it first.",
+                "Patient %(patient)s has an active order already (order %(order)s): "
+                "complete or cancel it first.",
+                patient=patient.code,
+                order=active_order.id,
             )
         )
     if infusions < 1:
@@ -76,9 +78,12 @@ def order_problems(
         problems.append(
             conflict(
                 "order_limit_reached",
-                f"The trial allows at most {counted(max_infusions, 'infusion')} per patient; "
-                f"{patient.code} has had {given}, so {counted(infusions, 'more infusion')} "
-                "cannot be ordered.",
+                "Infusions the trial allows per patient: %(limit)s; %(patient)s has had "
+                "%(given)s, so %(asked)s more cannot be ordered.",
+                limit=max_infusions,
+                patient=patient.code,
+                given=given,
+                asked=infusions,
             )
         )
     return problems
@@ -92,7 +97,13 @@ def order_is_active(order: DoseOrder, *, otherwise: str) -> Reason | None:
     Clause: 21 CFR 11.10(f)
     """
     if order.status != OrderStatus.ACTIVE:
-        return conflict("order_not_active", f"Order {order.id} is {order.status}: {otherwise}")
+        return conflict(
+            "order_not_active",
+            "Order %(order)s is %(status)s: %(otherwise)s",
+            order=order.id,
+            status=str(order.status),
+            otherwise=otherwise,
+        )
     return None
 
 
@@ -106,7 +117,8 @@ def order_wants_a_dose(order: DoseOrder, *, to_allocate: int) -> Reason | None:
     if to_allocate < 1:
         return conflict(
             "order_fully_allocated",
-            f"The order's {counted(order.infusions, 'infusion')} have their doses already.",
+            "The infusions of the order (%(infusions)s) have their doses already.",
+            infusions=order.infusions,
         )
     return None
 
@@ -120,7 +132,8 @@ def dose_available(dose: Dose | None, *, cells_per_infusion: int) -> Reason | No
     if dose is None:
         return conflict(
             "no_dose_available",
-            f"No released dose of about {cells_per_infusion:,} cells is available.",
+            "No released dose of about %(cells)s cells is available.",
+            cells=format(cells_per_infusion, ","),
         )
     return None
 
@@ -135,8 +148,9 @@ def allocation_is_active(allocation: Allocation) -> Reason | None:
     if not allocation.active:
         return conflict(
             "allocation_not_active",
-            f"Allocation {allocation.id} has ended (its order was cancelled or its dose "
+            "Allocation %(allocation)s has ended (its order was cancelled or its dose "
             "stopped): nothing is handed over.",
+            allocation=allocation.id,
         )
     return None
 
@@ -148,7 +162,9 @@ def receiver_known(receiver: User | None, *, username: str) -> Reason | None:
     Clause: 21 CFR 11.100
     """
     if receiver is None:
-        return Reason("receiver_unknown", f"No user {username!r} to receive the dose.")
+        return reason(
+            "receiver_unknown", "No user %(username)s to receive the dose.", username=repr(username)
+        )
     return None
 
 
@@ -159,9 +175,10 @@ def receiver_is_clinician(receiver: User, *, is_clinician: bool) -> Reason | Non
     Clause: 21 CFR 11.10(d), 11.10(g)
     """
     if not is_clinician:
-        return Reason(
+        return reason(
             "receiver_not_clinician",
-            f"{receiver.full_name} is not a clinician: a clinician receives.",
+            "%(name)s is not a clinician: a clinician receives.",
+            name=receiver.full_name,
         )
     return None
 
@@ -173,7 +190,7 @@ def signer_is_clinician(signer: User, *, is_clinician: bool) -> Reason | None:
     Clause: 21 CFR 11.10(d), 11.10(g)
     """
     if not is_clinician:
-        return Reason("signer_not_clinician", f"{signer.full_name} is not a clinician.")
+        return reason("signer_not_clinician", "%(name)s is not a clinician.", name=signer.full_name)
     return None
 
 
@@ -215,10 +232,11 @@ def conditional_release_acknowledged(
     Clause: —
     """
     if lot_status == LotStatus.CONDITIONALLY_RELEASED and not acknowledged:
-        return Reason(
+        return reason(
             "conditional_release_not_acknowledged",
-            f"Lot {din} is conditionally released (final sterility pending): acknowledge it "
+            "Lot %(din)s is conditionally released (final sterility pending): acknowledge it "
             "before infusing.",
+            din=din,
         )
     return None
 
@@ -231,9 +249,10 @@ def arm_left_to_the_list(*, randomised: bool, arm_code: str, trial_code: str) ->
     Clause: —
     """
     if randomised and arm_code.strip():
-        return Reason(
+        return reason(
             "arm_from_allocation_list",
-            f"Trial {trial_code} assigns arms from its concealed allocation list: choose none.",
+            "Trial %(trial)s assigns arms from its concealed allocation list: choose none.",
+            trial=trial_code,
         )
     return None
 
@@ -248,7 +267,8 @@ def allocation_list_has_entry(slot: AllocationSlot | None, *, trial_code: str) -
     if slot is None:
         return conflict(
             "allocation_list_used_up",
-            f"The allocation list of trial {trial_code} is used up: QA loads more.",
+            "The allocation list of trial %(trial)s is used up: QA loads more.",
+            trial=trial_code,
         )
     return None
 
@@ -283,7 +303,9 @@ def identity_verification_refused(
         return conflict("checks_failed", "The checks did not pass: there is nothing to verify.")
     if now - checked_at > timedelta(minutes=valid_minutes):
         return conflict(
-            "check_too_old", f"This check is over {valid_minutes} minutes old: scan again."
+            "check_too_old",
+            "This check is over %(minutes)s minutes old: scan again.",
+            minutes=valid_minutes,
         )
     if len(earlier_signer_ids) >= 2:
         return conflict("already_verified", "Two clinicians have verified already.")
@@ -316,14 +338,26 @@ def enrolment_criteria_met(
     problems = []
     for kind, text in criteria:
         if text not in answers:
-            problems.append(Reason("criterion_not_answered", f"Criterion not answered: {text}."))
+            problems.append(
+                reason("criterion_not_answered", "Criterion not answered: %(text)s.", text=text)
+            )
         elif kind == "I" and not answers[text]:
-            problems.append(Reason("inclusion_not_met", f"Inclusion criterion not met: {text}."))
+            problems.append(
+                reason("inclusion_not_met", "Inclusion criterion not met: %(text)s.", text=text)
+            )
         elif kind == "E" and answers[text]:
-            problems.append(Reason("exclusion_present", f"Exclusion criterion present: {text}."))
+            problems.append(
+                reason("exclusion_present", "Exclusion criterion present: %(text)s.", text=text)
+            )
     if not min_age <= age <= max_age:
         problems.append(
-            Reason("age_out_of_range", f"Age {age} is outside {min_age}–{max_age} years.")
+            reason(
+                "age_out_of_range",
+                "Age %(age)s is outside %(min)s–%(max)s years.",
+                age=age,
+                min=min_age,
+                max=max_age,
+            )
         )
     return problems
 
@@ -340,6 +374,12 @@ VITAL_BOUNDS = {
 }
 VITALS = tuple(VITAL_BOUNDS)
 MOMENTS = (N_("before"), N_("during"), N_("after"))  # also the form fields' prefixes
+# a diastolic pressure not below the systolic, by moment: one sentence each, to translate whole
+PRESSURE_IMPLAUSIBLE = {
+    "before": N_("Before: the diastolic pressure is not below the systolic."),
+    "during": N_("During: the diastolic pressure is not below the systolic."),
+    "after": N_("After: the diastolic pressure is not below the systolic."),
+}
 
 
 def vital_signs_plausible(vitals: Mapping[str, Mapping[str, float | None]]) -> list[Reason]:
@@ -351,7 +391,13 @@ def vital_signs_plausible(vitals: Mapping[str, Mapping[str, float | None]]) -> l
     """
     missing = [f"{m} {v}" for m in MOMENTS for v in VITALS if vitals.get(m, {}).get(v) is None]
     if missing:
-        return [Reason("vital_signs_missing", "Vital signs missing: " + ", ".join(missing) + ".")]
+        return [
+            reason(
+                "vital_signs_missing",
+                "Vital signs missing: %(missing)s.",
+                missing=", ".join(missing),
+            )
+        ]
     problems = []
     for moment in MOMENTS:
         values = vitals[moment]
@@ -359,12 +405,7 @@ def vital_signs_plausible(vitals: Mapping[str, Mapping[str, float | None]]) -> l
             found = quantities.out_of_bounds(f"{moment}_{vital}", values[vital], bounds)
             problems += [found] if found else []
         if values["diastolic_mmhg"] >= values["systolic_mmhg"]:
-            problems.append(
-                Reason(
-                    "blood_pressure_implausible",
-                    f"{moment.capitalize()}: the diastolic pressure is not below the systolic.",
-                )
-            )
+            problems.append(Reason("blood_pressure_implausible", PRESSURE_IMPLAUSIBLE[moment]))
     return problems
 
 
@@ -399,10 +440,11 @@ def infusion_record_plausible(
         problems.append(found)
     elif volume_ml > dose.volume_ml:
         problems.append(
-            Reason(
+            reason(
                 "volume_exceeds_bag",
-                f"The volume infused, {volume_ml:g} mL, is more than the bag holds "
-                f"({dose.volume_ml:g} mL).",
+                "The volume infused, %(volume)s mL, is more than the bag holds (%(bag)s mL).",
+                volume=format(volume_ml, "g"),
+                bag=format(dose.volume_ml, "g"),
             )
         )
     return problems

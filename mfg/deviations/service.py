@@ -12,6 +12,7 @@ from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page
 from mfg.deviations.schemas import DeviationIn
 from mfg.errors import InvalidInput, RuleViolation
+from mfg.i18n import N_
 from mfg.identifiers.allocate import allocate_local
 from mfg.identifiers.local_lookup import by_local_code
 from mfg.identifiers.resolve import Resolution
@@ -156,6 +157,14 @@ def open_deviation(
     )
 
 
+# The parts of an investigation as a refusal names them (one missing part is translated whole).
+INVESTIGATION_PARTS = {
+    "impact_assessment": N_("impact assessment"),
+    "root_cause": N_("root cause"),
+    "corrective_action": N_("corrective action"),
+}
+
+
 def investigate(
     session: Session,
     *,
@@ -172,10 +181,12 @@ def investigate(
         "root_cause": root_cause.strip(),
         "corrective_action": corrective_action.strip(),
     }
-    missing = [name.replace("_", " ") for name, value in fields.items() if not value]
+    missing = [INVESTIGATION_PARTS[name] for name, value in fields.items() if not value]
     if missing:
         raise RuleViolation.one(
-            "investigation_incomplete", f"The investigation needs: {', '.join(missing)}."
+            "investigation_incomplete",
+            "The investigation needs: %(missing)s.",
+            params={"missing": ", ".join(missing)},
         )
     DEVIATION.move(
         session,

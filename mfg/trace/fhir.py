@@ -53,7 +53,9 @@ class FhirExport:
 def _find(session: Session, model, column, identifier: str, what: str):
     found = session.exec(select(model).where(column == identifier.strip().upper())).first()
     if found is None:
-        raise NotFound(f"No {what} {identifier}.")
+        raise NotFound(
+            "No %(what)s %(identifier)s.", params={"what": what, "identifier": identifier}
+        )
     return found
 
 
@@ -78,7 +80,10 @@ def build_bundle(session: Session, kind: str, identifier: str) -> dict:
             bundle, res.allocations_where(session, Allocation.patient_id == patient.id)
         )
     else:
-        raise NotFound(f"There is no FHIR export of a {kind}: only of a dose, a lot or a patient.")
+        raise NotFound(
+            "There is no FHIR export of a %(kind)s: only of a dose, a lot or a patient.",
+            params={"kind": kind},
+        )
     return fhir_checks.checked(bundle.document())
 
 

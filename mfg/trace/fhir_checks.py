@@ -168,7 +168,8 @@ def checked(bundle: dict) -> dict:
     except ValidationError as error:
         problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
         raise FhirExportError(
-            "The FHIR export is not a valid R5 Bundle: " + "; ".join(problems),
+            "The FHIR export is not a valid R5 Bundle: %(problems)s",
+            params={"problems": "; ".join(problems)},
             details={"problems": problems},
         ) from error
     problems = code_problems(bundle) + [
@@ -176,7 +177,8 @@ def checked(bundle: dict) -> dict:
     ]
     if problems:
         raise FhirExportError(
-            "The FHIR export broke its own rules: " + "; ".join(problems),
+            "The FHIR export broke its own rules: %(problems)s",
+            params={"problems": "; ".join(problems)},
             details={"problems": problems},
         )
     return bundle

@@ -24,5 +24,8 @@ def resolve_code(resolver: Resolver, session: Session, code: str) -> tuple[str, 
     try:
         _, found = resolver.resolve(session, code)
     except ScanError as error:
-        raise NotFound(f"Nothing to trace for {code!r}: {error.message}") from error
+        raise NotFound(
+            "Nothing to trace for %(code)s: %(error)s",
+            params={"code": repr(code), "error": error.message},
+        ) from error
     return found.kind, found.identifier

@@ -12,7 +12,7 @@ from mfg.trace.lookup import resolve_code
 from mfg.trace.service import collector_paused, trace
 from mfg.web.deps import Router, SessionDep, WriteSessionDep
 from mfg.web.security import Allow
-from mfg.web.templating import counted, flash, render
+from mfg.web.templating import flash, render
 
 router = Router()
 
@@ -61,7 +61,8 @@ def lookback_hold(
     result = lookback.hold_affected(
         session, actor=actor, kind=kind, identifier=identifier, reason=reason, password=password
     )
-    flash(request, f"Look-back: {counted(len(result.held), 'unused dose')} put on hold.")
+    held = format(len(result.held), ",")
+    flash(request, "Unused doses put on hold by the look-back: %(count)s.", "ok", count=held)
     return RedirectResponse(f"/lookback/{kind}/{identifier}", status_code=303)
 
 

@@ -60,7 +60,7 @@ def build_trace(session: Session, *, kind: str, identifier: str) -> Trace:
             source = "dose" if sample.dose_id else "lot" if sample.lot_id else "culture"
             return build_trace(session, kind=source, identifier=sample.source_identifier)
         if kind not in _TRACERS:
-            raise NotFound(f"A {kind} has no chain of identity to trace.")
+            raise NotFound("A %(kind)s has no chain of identity to trace.", params={"kind": kind})
         model, column, tracer = _TRACERS[kind]
         row = _one(session, model, column, identifier)
         result = Trace(root=_root_node(kind, row))
@@ -107,7 +107,10 @@ def _root_node(kind: str, row: Any) -> Node:
 def _one(session: Session, model, column, identifier: str):
     row = session.exec(select(model).where(column == identifier)).first()
     if row is None:
-        raise NotFound(f"No {model.__name__.lower()} {identifier}.")
+        what = model.__name__.lower()
+        raise NotFound(
+            "No %(what)s %(identifier)s.", params={"what": what, "identifier": identifier}
+        )
     return row
 
 

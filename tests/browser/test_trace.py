@@ -49,7 +49,7 @@ def test_qa_traces_a_dose_exports_its_bundle_and_holds_a_donors_unused_doses(
     dialog.locator("textarea[name=reason]").fill("Donor HIV NAT reactive on retest")
     dialog.locator("input[name=password]").fill(PASSWORD)
     dialog.locator("button[type=submit]").click()
-    expect(page.locator("body")).to_contain_text("Look-back: 1 unused dose put on hold.")
+    expect(page.locator("body")).to_contain_text("Unused doses put on hold by the look-back: 1.")
     expect(page.locator("#lookback-doses")).to_contain_text("ON HOLD")
 
     response = page.request.get(f"/lookback/donor/{donor}/notifications.pdf")
