@@ -212,9 +212,10 @@ def reauthenticate(session: Session, *, user: User, password: str) -> None:
         raise SignatureRefused()
     if user.must_change_password:  # the password an administrator issued: they know it too
         raise SignatureRefused(
-            f"Signature refused: {user.full_name} has not yet chosen their own password. A "
-            "password issued by an administrator signs nothing (21 CFR 11.300); log in once "
-            "and change it first."
+            "Signature refused: %(name)s has not yet chosen their own password. A password "
+            "issued by an administrator signs nothing (21 CFR 11.300); log in once and change "
+            "it first.",
+            params={"name": user.full_name},
         )
 
 

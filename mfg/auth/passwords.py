@@ -5,8 +5,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from mfg.errors import Reason, RuleViolation
-from mfg.quantities import counted
+from mfg.errors import Reason, RuleViolation, reason
 
 _HASHERS = {
     "standard": PasswordHasher(),  # argon2id with the library's RFC 9106 defaults
@@ -36,9 +35,11 @@ def policy_problems(password: str, *, min_length: int, username: str = "") -> li
     problems = []
     if len(password) < min_length:
         problems.append(
-            Reason(
+            # the policy's minimum is at least 8 (config.py): never "1 character"
+            reason(
                 "password_too_short",
-                f"a password needs at least {counted(min_length, 'character')}",
+                "a password needs at least %(min_length)s characters",
+                min_length=min_length,
             )
         )
     if password.strip() != password:

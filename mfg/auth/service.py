@@ -19,7 +19,7 @@ from mfg.auth import sessions
 from mfg.auth.passwords import hash_password, one_time_password, policy_problems, policy_refusal
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
-from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
+from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation, conflict
 from mfg.i18n import LANGUAGES
 from mfg.models import Role, User, utcnow
 from mfg.models.auth import roles_to_text
@@ -51,7 +51,7 @@ def get_user(session: Session, username: str) -> User | None:
 def require_user(session: Session, username: str) -> User:
     user = get_user(session, username)
     if user is None:
-        raise NotFound(f"No user named {username!r}.")
+        raise NotFound("No user named %(username)s.", params={"username": repr(username)})
     return user
 
 
@@ -70,7 +70,9 @@ def parse_roles(roles: Iterable[str]) -> frozenset[Role]:
     if unknown:
         known = ", ".join(r.value for r in Role)
         raise InvalidInput(
-            f"Unknown role(s): {', '.join(unknown)} (known: {known}).", details={"field": "roles"}
+            "Unknown role(s): %(unknown)s (known: %(known)s).",
+            params={"unknown": ", ".join(unknown), "known": known},
+            details={"field": "roles"},
         )
     if not parsed:
         raise InvalidInput("A user needs at least one role.", details={"field": "roles"})
@@ -108,7 +110,8 @@ def create_user(
     role_set = parse_roles(roles)
     if get_user(session, username) is not None:
         raise Conflict(
-            f"The username {username!r} is taken; usernames are never reused.",
+            "The username %(username)s is taken; usernames are never reused.",
+            params={"username": repr(username)},
             code="username_taken",
             details={"field": "username"},
         )
@@ -177,7 +180,7 @@ def change_account(
     )
     if result.rowcount != 1:
         session.expire(user)
-        raise Conflict(conflict.message, code=conflict.code)
+        raise Conflict(conflict.template, params=dict(conflict.params), code=conflict.code)
     session.refresh(user)
     audit.record(
         session,
@@ -197,8 +200,8 @@ def choose_language(session: Session, *, user: User, language: str | None) -> Us
     facility's, MFG_LANGUAGE); audited, as every change of an account is."""
     if language is not None and language not in LANGUAGES:
         raise InvalidInput(
-            f"Unknown language {language!r}: one of {', '.join(LANGUAGES)}, or none for the "
-            "facility's.",
+            "Unknown language %(language)s: one of %(languages)s, or none for the facility's.",
+            params={"language": repr(language), "languages": ", ".join(LANGUAGES)},
             details={"field": "language"},
             code="unknown_language",
         )
@@ -235,7 +238,9 @@ def deactivate_user(session: Session, *, actor: User, user: User, reason: str) -
         new={"active": False, "credential_version": User.credential_version + 1},
         changes={"active": [True, False]},
         reason=reason,
-        conflict=Reason("already_deactivated", f"{user.username} is already deactivated."),
+        conflict=conflict(
+            "already_deactivated", "%(user)s is already deactivated.", user=user.username
+        ),
     )
     sessions.end_all(session, user=user, reason="deactivated")
     return changed
@@ -259,7 +264,7 @@ def reactivate_user(session: Session, *, actor: User, user: User, reason: str) -
         },
         changes={"active": [False, True], "must_change_password": [None, True]},
         reason=reason,
-        conflict=Reason("already_active", f"{user.username} is already active."),
+        conflict=conflict("already_active", "%(user)s is already active.", user=user.username),
     )
     return IssuedPassword(user, password)
 
@@ -270,7 +275,7 @@ def unlock_user(session: Session, *, actor: User, user: User, reason: str) -> Us
     if user.id == actor.id:
         raise RuleViolation.one("self_unlock", "You cannot unlock your own account.")
     if user.locked_at is None:
-        raise Conflict(f"{user.username} is not locked.", code="not_locked")
+        raise Conflict("%(user)s is not locked.", params={"user": user.username}, code="not_locked")
     return change_account(
         session,
         actor=actor,
@@ -280,8 +285,10 @@ def unlock_user(session: Session, *, actor: User, user: User, reason: str) -> Us
         new={"locked_at": None, "failed_logins": 0},
         changes={"locked_at": [user.locked_at, None], "failed_logins": [user.failed_logins, 0]},
         reason=reason,
-        conflict=Reason(
-            "changed_meanwhile", f"{user.username} was unlocked by someone else meanwhile."
+        conflict=conflict(
+            "changed_meanwhile",
+            "%(user)s was unlocked by someone else meanwhile.",
+            user=user.username,
         ),
     )
 
@@ -291,7 +298,8 @@ def reset_password(session: Session, *, actor: User, user: User, reason: str) ->
     if not user.active:
         raise RuleViolation.state(
             "account_deactivated",
-            f"{user.username} is deactivated; reactivate the account instead.",
+            "%(user)s is deactivated; reactivate the account instead.",
+            params={"user": user.username},
         )
     password = one_time_password()
     change_account(
@@ -307,7 +315,9 @@ def reset_password(session: Session, *, actor: User, user: User, reason: str) ->
         },
         changes={"must_change_password": [user.must_change_password, True]},
         reason=reason,
-        conflict=Reason("changed_meanwhile", f"{user.username} was deactivated meanwhile."),
+        conflict=conflict(
+            "changed_meanwhile", "%(user)s was deactivated meanwhile.", user=user.username
+        ),
     )
     sessions.end_all(session, user=user, reason="password_reset")
     return IssuedPassword(user, password)

@@ -29,13 +29,16 @@ def get_biopsy(session: Session, din_or_scan: str) -> Biopsy:
         try:
             token = parse_scan(din_or_scan).first(TokenKind.DIN)
         except ScanError as error:
-            raise NotFound(f"No biopsy {din_or_scan!r}: {error.message}") from error
+            raise NotFound(
+                "No biopsy %(scan)s: %(error)s",
+                params={"scan": repr(din_or_scan), "error": error.message},
+            ) from error
         if token is None:
-            raise NotFound(f"{din_or_scan!r} is not a biopsy DIN.")
+            raise NotFound("%(scan)s is not a biopsy DIN.", params={"scan": repr(din_or_scan)})
         din = token.value
     biopsy = session.exec(select(Biopsy).where(Biopsy.din == din)).first()
     if biopsy is None:
-        raise NotFound(f"No biopsy with DIN {din}.")
+        raise NotFound("No biopsy with DIN %(din)s.", params={"din": din})
     return biopsy
 
 
@@ -61,7 +64,9 @@ def register_biopsy(session: Session, *, actor: User, donor: Donor, command: Bio
     authorize(actor, Action.REGISTER_BIOPSIES)
     if donor.status == DonorStatus.INELIGIBLE:
         raise RuleViolation.state(
-            "donor_ineligible", f"Donor {donor.code} is ineligible: no biopsy may be registered."
+            "donor_ineligible",
+            "Donor %(donor)s is ineligible: no biopsy may be registered.",
+            params={"donor": donor.code},
         )
     tz = settings_of(session).tz
     collected_at = quantities.in_zone(command.collected_at, tz)

@@ -19,6 +19,7 @@ from mfg.donors.schemas import (
     ScreeningIn,
 )
 from mfg.errors import MfgError
+from mfg.i18n import N_
 from mfg.identifiers.isbt128 import Din
 from mfg.models import Donor, User
 from mfg.web.deps import Router, SessionDep
@@ -31,8 +32,9 @@ Viewer = Annotated[User, Depends(Allow(Action.VIEW_DONORS))]
 Registrar = Annotated[User, Depends(Allow(Action.REGISTER_DONORS))]
 
 
-def _back(request: Request, url: str, message: str) -> RedirectResponse:
-    flash(request, message)
+def _back(request: Request, url: str, message: str, /, **params: object) -> RedirectResponse:
+    """Back to ``url`` with ``message`` (a catalog message, marked ``N_``) and its params."""
+    flash(request, message, "ok", **params)
     return RedirectResponse(url, status_code=303)
 
 
@@ -50,7 +52,9 @@ def donors_register(
     command: Annotated[DonorCreate, Form()],
 ) -> Response:
     donor = service.register_donor(session, actor=actor, command=command)
-    return _back(request, f"/donors/{donor.code}", f"Donor {donor.code} registered.")
+    return _back(
+        request, f"/donors/{donor.code}", N_("Donor %(code)s registered."), code=donor.code
+    )
 
 
 @router.get("/donors/{code}", response_class=HTMLResponse, name="donor")
@@ -69,7 +73,7 @@ def donor_consent(
 ) -> Response:
     donor = service.get_donor(session, code)
     service.record_consent(session, actor=actor, donor=donor, command=command)
-    return _back(request, f"/donors/{code}", "Consent recorded.")
+    return _back(request, f"/donors/{code}", N_("Consent recorded."))
 
 
 @router.post("/donors/{code}/screening")
@@ -82,7 +86,7 @@ def donor_screening(
 ) -> Response:
     donor = service.get_donor(session, code)
     service.record_screening(session, actor=actor, donor=donor, command=command)
-    return _back(request, f"/donors/{code}", "Screening recorded.")
+    return _back(request, f"/donors/{code}", N_("Screening recorded."))
 
 
 @router.post("/donors/{code}/results")
@@ -98,7 +102,8 @@ def donor_result(
     return _back(
         request,
         f"/donors/{code}",
-        f"{result.marker_code} result entered: a second person must verify it.",
+        N_("%(marker)s result entered: a second person must verify it."),
+        marker=result.marker_code,
     )
 
 
@@ -113,7 +118,9 @@ def donor_result_verify(
     result = service.verify_result(
         session, actor=actor, result=service.get_result(session, result_id)
     )
-    return _back(request, f"/donors/{code}", f"{result.marker_code} result verified.")
+    return _back(
+        request, f"/donors/{code}", N_("%(marker)s result verified."), marker=result.marker_code
+    )
 
 
 @router.post("/donors/{code}/results/{result_id}/invalidate")
@@ -127,7 +134,7 @@ def donor_result_invalidate(
 ) -> Response:
     result = service.get_result(session, result_id)
     service.invalidate_result(session, actor=actor, result=result, command=command)
-    return _back(request, f"/donors/{code}", "Result invalidated.")
+    return _back(request, f"/donors/{code}", N_("Result invalidated."))
 
 
 @router.post("/donors/{code}/eligibility")
@@ -140,7 +147,7 @@ def donor_eligibility(
 ) -> Response:
     donor = service.get_donor(session, code)
     eligibility.determine_eligibility(session, actor=actor, donor=donor, command=command)
-    return _back(request, f"/donors/{code}", "Eligibility signed.")
+    return _back(request, f"/donors/{code}", N_("Eligibility signed."))
 
 
 @router.post("/donors/{code}/biopsies")
@@ -154,7 +161,10 @@ def donor_biopsy(
     donor = service.get_donor(session, code)
     biopsy = biopsies.register_biopsy(session, actor=actor, donor=donor, command=command)
     return _back(
-        request, f"/biopsies/{biopsy.din}", f"Biopsy {biopsy.din} registered: print its tube label."
+        request,
+        f"/biopsies/{biopsy.din}",
+        N_("Biopsy %(din)s registered: print its tube label."),
+        din=biopsy.din,
     )
 
 
@@ -193,7 +203,7 @@ def receive_page(
                 biopsy=biopsy, donor=session.get(Donor, biopsy.donor_id), din=Din.parse(biopsy.din)
             )
         except MfgError as error:
-            context["error"] = error.message
+            context["error"] = error.localized()
     return render(
         request, "donors/receive.html", context, status_code=404 if context["error"] else 200
     )
@@ -217,4 +227,4 @@ def biopsy_receive(
 ) -> Response:
     biopsy = biopsies.get_biopsy(session, din)
     biopsies.receive_biopsy(session, actor=actor, biopsy=biopsy, command=command)
-    return _back(request, f"/biopsies/{biopsy.din}", f"Biopsy {biopsy.din} received.")
+    return _back(request, f"/biopsies/{biopsy.din}", N_("Biopsy %(din)s received."), din=biopsy.din)

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from mfg.errors import Reason, conflict
+from mfg.errors import Reason, conflict, reason
+from mfg.i18n import N_
 from mfg.models import Biopsy, BiopsyStatus, Donor, DonorStatus, MarkerOutcome, MarkerResult
 from mfg.models import ResultStatus as RS
-from mfg.quantities import counted
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,16 @@ def marker_problems(markers: Sequence[MarkerSpec], results: Sequence[MarkerResul
         verified = [r for r in mine if r.status == RS.VERIFIED]
         if marker.required and not mine:
             problems.append(
-                conflict("marker_result_missing", f"No {marker.name} result is recorded.")
+                conflict(
+                    "marker_result_missing", "No %(marker)s result is recorded.", marker=marker.name
+                )
             )
         elif marker.required and not verified:
             problems.append(
                 conflict(
                     "marker_not_verified",
-                    f"The {marker.name} result is not yet verified by a second person.",
+                    "The %(marker)s result is not yet verified by a second person.",
+                    marker=marker.name,
                 )
             )
         for result in verified:
@@ -74,10 +77,32 @@ def marker_problems(markers: Sequence[MarkerSpec], results: Sequence[MarkerResul
                 problems.append(
                     conflict(
                         "marker_reactive",
-                        f"{marker.name} is {result.outcome} (sample of {result.sample_date}).",
+                        "%(marker)s is %(outcome)s (sample of %(sample_date)s).",
+                        marker=marker.name,
+                        outcome=str(result.outcome),
+                        sample_date=result.sample_date.isoformat(),
                     )
                 )
     return problems
+
+
+def _outside_window(days: int, window_days: int) -> str:
+    """The sample-window refusal with its day counts in the singular or plural (a translation
+    sets each number apart, whatever its grammatical number)."""
+    if days == 1:  # only with a window of 0 days
+        return N_(
+            "The %(marker)s sample of %(sample_date)s was taken %(days)s day from the collection "
+            "of biopsy %(din)s (%(collected)s); at most ±%(window)s days are allowed."
+        )
+    if window_days == 1:
+        return N_(
+            "The %(marker)s sample of %(sample_date)s was taken %(days)s days from the "
+            "collection of biopsy %(din)s (%(collected)s); at most ±%(window)s day are allowed."
+        )
+    return N_(
+        "The %(marker)s sample of %(sample_date)s was taken %(days)s days from the collection "
+        "of biopsy %(din)s (%(collected)s); at most ±%(window)s days are allowed."
+    )
 
 
 def sample_window_problems(
@@ -114,10 +139,13 @@ def sample_window_problems(
                 problems.append(
                     conflict(
                         "sample_outside_window",
-                        f"The {required[result.marker_code]} sample of {result.sample_date} was "
-                        f"taken {counted(days, 'day')} from the collection of biopsy "
-                        f"{biopsy.din} ({collected}); at most ±{counted(window_days, 'day')} "
-                        "are allowed.",
+                        _outside_window(days, window_days),
+                        marker=required[result.marker_code],
+                        sample_date=result.sample_date.isoformat(),
+                        days=format(days, ","),
+                        din=biopsy.din,
+                        collected=collected.isoformat(),
+                        window=format(window_days, ","),
                     )
                 )
     return problems
@@ -145,7 +173,8 @@ def eligibility_problems(
         problems.append(
             conflict(
                 "eligibility_already_determined",
-                f"The donor's eligibility was already determined ({donor.status}).",
+                "The donor's eligibility was already determined (%(status)s).",
+                status=str(donor.status),
             )
         )
     problems += consent_and_screening_problems(donor)
@@ -174,10 +203,12 @@ def receipt_problems(
     note = deviation_note.strip()
     if hours > limit_hours and not note:
         problems.append(
-            Reason(
+            reason(
                 "deviation_note_required",
-                f"Received {hours:.1f} h after collection, beyond the {limit_hours:g} h limit: a "
+                "Received %(hours)s h after collection, beyond the %(limit)s h limit: a "
                 "deviation note is required.",
+                hours=format(hours, ".1f"),
+                limit=format(limit_hours, "g"),
             )
         )
     if not container_intact and not note:
@@ -202,26 +233,34 @@ def culture_start_problems(donor: Donor, biopsy: Biopsy) -> list[Reason]:
         problems.append(
             conflict(
                 "biopsy_not_received",
-                f"Biopsy {biopsy.din} is {biopsy.status}; only a received biopsy can enter "
-                "culture.",
+                "Biopsy %(din)s is %(status)s; only a received biopsy can enter culture.",
+                din=biopsy.din,
+                status=str(biopsy.status),
             )
         )
     if donor.status == DonorStatus.REGISTERED:
         problems.append(
             conflict(
                 "donor_not_eligible",
-                f"Donor {donor.code} is not yet determined eligible: the biopsy is in quarantine.",
+                "Donor %(donor)s is not yet determined eligible: the biopsy is in quarantine.",
+                donor=donor.code,
             )
         )
     elif donor.status == DonorStatus.INELIGIBLE:
         problems.append(
             conflict(
                 "donor_not_eligible",
-                f"Donor {donor.code} is ineligible: their material may not be used.",
+                "Donor %(donor)s is ineligible: their material may not be used.",
+                donor=donor.code,
             )
         )
     if biopsy.on_hold:
         problems.append(
-            conflict("biopsy_on_hold", f"Biopsy {biopsy.din} is on hold: {biopsy.hold_reason}")
+            conflict(
+                "biopsy_on_hold",
+                "Biopsy %(din)s is on hold: %(reason)s",
+                din=biopsy.din,
+                reason=biopsy.hold_reason,
+            )
         )
     return problems

@@ -164,7 +164,8 @@ def _require_open(donor: Donor) -> None:
     if donor.status != DonorStatus.REGISTERED:
         raise RuleViolation.state(
             "eligibility_already_determined",
-            f"Donor {donor.code} is {donor.status}: consent and screening are closed.",
+            "Donor %(donor)s is %(status)s: consent and screening are closed.",
+            params={"donor": donor.code, "status": str(donor.status)},
         )
 
 
@@ -232,7 +233,7 @@ def results_of(session: Session, donor: Donor) -> list[MarkerResult]:
 def get_result(session: Session, result_id: int) -> MarkerResult:
     result = session.get(MarkerResult, result_id)
     if result is None:
-        raise NotFound(f"No marker result #{result_id}.")
+        raise NotFound("No marker result #%(id)s.", params={"id": result_id})
     return result
 
 
@@ -245,7 +246,11 @@ def _check_result_dates(session: Session, command: ResultIn) -> None:
     if command.test_date < command.sample_date:
         raise RuleViolation.one(
             "time_before_previous_step",
-            f"The test date {command.test_date} is before the sample date {command.sample_date}.",
+            "The test date %(test_date)s is before the sample date %(sample_date)s.",
+            params={
+                "test_date": command.test_date.isoformat(),
+                "sample_date": command.sample_date.isoformat(),
+            },
             field="test_date",
         )
 
@@ -258,14 +263,16 @@ def enter_result(session: Session, *, actor: User, donor: Donor, command: Result
     sample_date, test_date = command.sample_date, command.test_date
     if marker_code not in {m.code for m in specs}:
         raise InvalidInput(
-            f"{marker_code!r} is not a marker of the set in force.",
+            "%(marker)s is not a marker of the set in force.",
+            params={"marker": repr(marker_code)},
             details={"field": "marker_code"},
         )
     _check_result_dates(session, command)
     if donor.status == DonorStatus.INELIGIBLE:
         raise RuleViolation.state(
             "donor_ineligible",
-            f"Donor {donor.code} is ineligible; no further results are recorded.",
+            "Donor %(donor)s is ineligible; no further results are recorded.",
+            params={"donor": donor.code},
         )
     result = MarkerResult(
         donor_id=donor.id,

@@ -54,7 +54,7 @@ def sample_take(
         tests=tests.replace(",", " ").split(),
         taken_at=local_datetime(request, taken_at, "taken_at"),
     )
-    flash(request, f"Sample {sample.code} taken: print its label.")
+    flash(request, "Sample %(sample)s taken: print its label.", "ok", sample=sample.code)
     return RedirectResponse(f"/qc/samples/{sample.code}", status_code=303)
 
 
@@ -76,7 +76,14 @@ def result_enter(
 ) -> Response:
     sample = samples.get_sample(session, code)
     result = results.enter_result(session, actor=actor, sample=sample, command=command)
-    flash(request, f"{result.test_code}: {results.shown_value(result)} — {result.verdict.upper()}.")
+    flash(
+        request,
+        "%(test)s: %(value)s — %(verdict)s.",
+        "ok",
+        test=result.test_code,
+        value=results.shown_value(result),
+        verdict=result.verdict.upper(),
+    )
     return RedirectResponse(f"/qc/samples/{sample.code}", status_code=303)
 
 
@@ -91,10 +98,15 @@ def result_verify(
     result = results.verify_result(
         session, actor=actor, result=results.get_result(session, result_id)
     )
-    message = f"{result.test_code} verified."
     if result.verdict == "fail":
-        message += " Out of specification: a deviation was opened."
-    flash(request, message)
+        flash(
+            request,
+            "%(test)s verified. Out of specification: a deviation was opened.",
+            "ok",
+            test=result.test_code,
+        )
+    else:
+        flash(request, "%(test)s verified.", "ok", test=result.test_code)
     sample = session.get(QcSample, result.sample_id)
     return RedirectResponse(
         "/qc" if back == "worklist" else f"/qc/samples/{sample.code}", status_code=303
@@ -112,7 +124,7 @@ def result_invalidate(
     result = results.invalidate_result(
         session, actor=actor, result=results.get_result(session, result_id), reason=reason
     )
-    flash(request, f"{result.test_code} invalidated; it no longer counts.")
+    flash(request, "%(test)s invalidated; it no longer counts.", "ok", test=result.test_code)
     return RedirectResponse(
         f"/qc/samples/{session.get(QcSample, result.sample_id).code}", status_code=303
     )
@@ -142,7 +154,7 @@ def deviation_open(
 ) -> Response:
     lot = get_lot(session, command.lot) if (command.lot or "").strip() else None
     deviation = deviations.open_deviation(session, actor=actor, command=command, lot=lot)
-    flash(request, f"Deviation {deviation.code} opened.")
+    flash(request, "Deviation %(code)s opened.", "ok", code=deviation.code)
     return RedirectResponse(f"/deviations/{deviation.code}", status_code=303)
 
 
@@ -171,7 +183,7 @@ def deviation_investigate(
         root_cause=root_cause,
         corrective_action=corrective_action,
     )
-    flash(request, f"Investigation of {deviation.code} recorded: QA closes it.")
+    flash(request, "Investigation of %(code)s recorded: QA closes it.", "ok", code=deviation.code)
     return RedirectResponse(f"/deviations/{deviation.code}", status_code=303)
 
 
@@ -186,7 +198,7 @@ def deviation_close(
     deviation = deviations.close(
         session, actor=actor, deviation=deviations.get_deviation(session, code), password=password
     )
-    flash(request, f"Deviation {deviation.code} closed.")
+    flash(request, "Deviation %(code)s closed.", "ok", code=deviation.code)
     return RedirectResponse(f"/deviations/{deviation.code}", status_code=303)
 
 
@@ -217,10 +229,17 @@ def specification_draft(
         parsed = tomllib.loads(tests).get("tests", [])
     except tomllib.TOMLDecodeError as error:
         raise InvalidInput(
-            f"The tests are not valid TOML: {error}", details={"field": "tests"}
+            "The tests are not valid TOML: %(error)s",
+            params={"error": str(error)},
+            details={"field": "tests"},
         ) from error
     spec = specs.create_draft(session, actor=actor, title=title, note=note, tests=parsed)
-    flash(request, f"Version {spec.version} drafted: review it, then approve it with a signature.")
+    flash(
+        request,
+        "Version %(version)s drafted: review it, then approve it with a signature.",
+        "ok",
+        version=spec.version,
+    )
     return RedirectResponse(f"/specifications/{spec.version}", status_code=303)
 
 
@@ -235,5 +254,10 @@ def specification_approve(
     spec = specs.approve(
         session, actor=actor, spec=specs.get_spec(session, version), password=password
     )
-    flash(request, f"Version {spec.version} approved: in force for lots pooled from now.")
+    flash(
+        request,
+        "Version %(version)s approved: in force for lots pooled from now.",
+        "ok",
+        version=spec.version,
+    )
     return RedirectResponse(f"/specifications/{spec.version}", status_code=303)

@@ -51,7 +51,7 @@ from mfg.signatures.rules import second_person_verifies
 def get_result(session: Session, result_id: int) -> QcResult:
     result = session.get(QcResult, result_id)
     if result is None:
-        raise NotFound(f"No QC result {result_id}.")
+        raise NotFound("No QC result %(id)s.", params={"id": result_id})
     return result
 
 
@@ -94,7 +94,8 @@ def _requested_test(sample: QcSample, test_code: str) -> str:
     code = test_code.strip().upper()
     if code not in requested_tests(sample):
         raise InvalidInput(
-            f"Sample {sample.code} was not taken for {code}; its tests: {sample.tests}.",
+            "Sample %(sample)s was not taken for %(test)s; its tests: %(tests)s.",
+            params={"sample": sample.code, "test": code, "tests": sample.tests},
             details={"field": "test_code"},
         )
     return code
@@ -130,8 +131,9 @@ def _reading_due(
     if standing:
         raise RuleViolation.state(
             "result_already_entered",
-            f"{test.code} ({reading_name}) already has a result on sample {sample.code}: "
-            "invalidate it with a reason to enter another.",
+            "%(test)s (%(reading)s) already has a result on sample %(sample)s: invalidate it "
+            "with a reason to enter another.",
+            params={"test": test.code, "reading": reading_name, "sample": sample.code},
         )
     return reading_name
 

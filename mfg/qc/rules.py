@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from mfg.errors import InvalidInput, Reason
+from mfg.errors import InvalidInput, Reason, reason
+from mfg.i18n import N_
 from mfg.models import SpecTest
 from mfg.models.qc import FINAL, TestKind
 
@@ -71,8 +72,8 @@ def read_value(
         match = next((c for c in allowed if c.casefold() == value.casefold()), None)
         if match is None:
             raise InvalidInput(
-                f"{test.code}: {value!r} is not a result of this test; one of: "
-                f"{', '.join(allowed)}.",
+                "%(test)s: %(value)s is not a result of this test; one of: %(allowed)s.",
+                params={"test": test.code, "value": repr(value), "allowed": ", ".join(allowed)},
                 details={"field": "value"},
             )
         return Reading(None, match, test.unit)
@@ -80,18 +81,25 @@ def read_value(
         number = float(value.replace(",", "."))
     except ValueError as error:
         raise InvalidInput(
-            f"{test.code}: {value!r} is not a number.", details={"field": "value"}
+            "%(test)s: %(value)s is not a number.",
+            params={"test": test.code, "value": repr(value)},
+            details={"field": "value"},
         ) from error
     if not math.isfinite(number):
-        raise InvalidInput(f"{test.code}: {value!r} is not a number.", details={"field": "value"})
+        raise InvalidInput(
+            "%(test)s: %(value)s is not a number.",
+            params={"test": test.code, "value": repr(value)},
+            details={"field": "value"},
+        )
     unit = unit.strip() or test.unit
     if same_unit(unit, test.unit):
         return Reading(number, "", test.unit)
     if test.per_kg_from and same_unit(unit, test.per_kg_from):
         if not dose_volume_ml or not weight_kg or dose_volume_ml <= 0 or weight_kg <= 0:
             raise InvalidInput(
-                f"{test.code} in {test.unit} is computed from {test.per_kg_from}: give the dose "
-                "volume (mL) and the recipient's weight (kg).",
+                "%(test)s in %(unit)s is computed from %(from_unit)s: give the dose volume (mL) "
+                "and the recipient's weight (kg).",
+                params={"test": test.code, "unit": test.unit, "from_unit": test.per_kg_from},
                 details={"field": "dose_volume_ml"},
             )
         per_kg = number * dose_volume_ml / weight_kg
@@ -101,8 +109,9 @@ def read_value(
         )
         return Reading(per_kg, "", test.unit, computation)
     raise InvalidInput(
-        f"{test.code} is measured in {test.unit or 'no unit'}, not {unit}: enter it in "
-        f"{test.unit or 'no unit'} (nothing is converted silently).",
+        "%(test)s is measured in %(unit)s, not %(given)s: enter it in %(unit)s (nothing is "
+        "converted silently).",
+        params={"test": test.code, "unit": test.unit or N_("no unit"), "given": unit},
         code="unit_mismatch",
         details={"field": "unit"},
     )
@@ -134,7 +143,8 @@ def check_reading_name(test: SpecTest, reading: str) -> str:
         return reading
     allowed = [FINAL, *options(test.preliminary_readings)]
     raise InvalidInput(
-        f"{test.code} has no {reading!r} reading; allowed: {', '.join(allowed)}.",
+        "%(test)s has no %(reading)s reading; allowed: %(allowed)s.",
+        params={"test": test.code, "reading": repr(reading), "allowed": ", ".join(allowed)},
         details={"field": "reading"},
     )
 
@@ -178,10 +188,14 @@ def reading_not_due(
     due = reading_due(test, reading, taken_at)
     if due is None or tested_at >= due:
         return None
-    return Reason(
+    return reason(
         "reading_not_due",
-        f"The {reading} reading of {test.code} is due {incubation_of(test, reading)} days after "
-        f"the sample was taken ({due:%Y-%m-%d %H:%M} UTC); this one is dated earlier.",
+        "The %(reading)s reading of %(test)s is due %(days)s days after the sample was taken "
+        "(%(due)s UTC); this one is dated earlier.",
+        reading=reading,
+        test=test.code,
+        days=incubation_of(test, reading),
+        due=format(due, "%Y-%m-%d %H:%M"),
     )
 
 
@@ -210,22 +224,27 @@ def spec_test_problems(tests: list[dict]) -> list[Reason]:
         code = t.get("code") or "?"
         if t.get("kind") not in set(TestKind):
             problems.append(
-                Reason("test_kind_unknown", f"{code}: the kind is numeric or categorical.")
+                reason(
+                    "test_kind_unknown", "%(test)s: the kind is numeric or categorical.", test=code
+                )
             )
         elif t["kind"] == TestKind.CATEGORICAL:
             choices, accepted = options(t.get("choices", "")), options(t.get("accepted", ""))
             if not accepted or not set(accepted) <= set(choices):
                 problems.append(
-                    Reason(
+                    reason(
                         "accepted_not_among_choices",
-                        f"{code}: the accepted values are some of the possible values.",
+                        "%(test)s: the accepted values are some of the possible values.",
+                        test=code,
                     )
                 )
         else:
             low, high = t.get("min"), t.get("max")
             if low is not None and high is not None and low > high:
                 problems.append(
-                    Reason("limits_reversed", f"{code}: the minimum is above the maximum.")
+                    reason(
+                        "limits_reversed", "%(test)s: the minimum is above the maximum.", test=code
+                    )
                 )
     return problems
 

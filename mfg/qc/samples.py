@@ -69,7 +69,9 @@ def _source(session: Session, source: str) -> tuple[str, str, dict, SpecVersion]
         return _dose_source(session, doses.get_dose(session, text))
     din = parse_scan(text).first(TokenKind.DIN)
     if din is None:
-        raise NotFound(f"{text!r} names no culture vessel, lot or dose.")
+        raise NotFound(
+            "%(scan)s names no culture vessel, lot or dose.", params={"scan": repr(text)}
+        )
     return _lot_source(session, pools.get_lot(session, din.value))
 
 

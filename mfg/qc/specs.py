@@ -42,7 +42,7 @@ TEST_FIELDS = (
 def get_spec(session: Session, version: int) -> SpecVersion:
     spec = session.exec(select(SpecVersion).where(SpecVersion.version == version)).first()
     if spec is None:
-        raise NotFound(f"No specification version {version}.")
+        raise NotFound("No specification version %(version)s.", params={"version": version})
     return spec
 
 
@@ -78,7 +78,10 @@ def test_of(session: Session, spec: SpecVersion, code: str) -> SpecTest:
         )
     ).first()
     if test is None:
-        raise NotFound(f"Specification version {spec.version} has no test {code}.")
+        raise NotFound(
+            "Specification version %(version)s has no test %(test)s.",
+            params={"version": spec.version, "test": code},
+        )
     return test
 
 

@@ -153,7 +153,8 @@ def build_certificate(session: Session, *, actor: User, lot: Lot) -> Certificate
     if not decisions:
         raise RuleViolation.state(
             "no_release_decision",
-            f"Lot {lot.din} has no release decision: there is no certificate yet.",
+            "Lot %(din)s has no release decision: there is no certificate yet.",
+            params={"din": lot.din},
         )
     results = lot_results(session, lot)
     invalidated = [(r, s) for r, s in results if r.status == QcResultStatus.INVALIDATED]

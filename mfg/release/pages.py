@@ -7,9 +7,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
 from mfg.auth.permissions import Action
+from mfg.i18n import N_
 from mfg.identifiers.isbt128 import Din
 from mfg.manufacturing.pools import get_lot
-from mfg.models import Lot, User
+from mfg.models import Lot, LotStatus, User
 from mfg.release import service, views
 from mfg.web.deps import Router, SessionDep
 from mfg.web.security import Allow
@@ -40,7 +41,9 @@ def release_page(din: str, request: Request, actor: Viewer, session: SessionDep)
 
 
 def _back(request: Request, lot: Lot, message: str) -> Response:
-    flash(request, message)
+    """Back to the lot's release page with ``message`` (a catalog message, marked ``N_``, naming
+    the lot's DIN)."""
+    flash(request, message, "ok", din=lot.din)
     return RedirectResponse(f"/lots/{lot.din}/release", status_code=303)
 
 
@@ -63,7 +66,9 @@ def release(
         conditional=conditional == "yes",
         audit_trail_reviewed=audit_trail_reviewed == "yes",
     )
-    return _back(request, lot, f"Lot {lot.din} {lot.status.replace('_', ' ')}; doses available.")
+    if lot.status == LotStatus.CONDITIONALLY_RELEASED:
+        return _back(request, lot, N_("Lot %(din)s conditionally released; doses available."))
+    return _back(request, lot, N_("Lot %(din)s released; doses available."))
 
 
 @router.post("/lots/{din}/release-completion")
@@ -72,10 +77,10 @@ def complete(
 ) -> Response:
     lot = get_lot(session, din)
     service.complete_release(session, actor=actor, lot=lot, password=password)
-    return _back(request, lot, f"Lot {lot.din} released: the final sterility results are in.")
+    return _back(request, lot, N_("Lot %(din)s released: the final sterility results are in."))
 
 
-def _decision_page(action, verb: str):
+def _decision_page(action, message: str):
     def endpoint(
         din: str,
         request: Request,
@@ -86,20 +91,20 @@ def _decision_page(action, verb: str):
     ) -> Response:
         lot = get_lot(session, din)
         action(session, actor=actor, lot=lot, password=password, reason=reason)
-        return _back(request, lot, f"Lot {lot.din} {verb}.")
+        return _back(request, lot, message)
 
     return endpoint
 
 
-for path, action, verb in (
-    ("reject", service.reject_lot, "rejected; its doses are discarded"),
-    ("hold", service.hold, "on hold with its unused doses"),
-    ("hold-release", service.lift_hold, "released from hold"),
-    ("recall", service.recall, "recalled"),
+for path, action, message in (
+    ("reject", service.reject_lot, N_("Lot %(din)s rejected; its doses are discarded.")),
+    ("hold", service.hold, N_("Lot %(din)s on hold with its unused doses.")),
+    ("hold-release", service.lift_hold, N_("Lot %(din)s released from hold.")),
+    ("recall", service.recall, N_("Lot %(din)s recalled.")),
 ):
     router.add_api_route(
         f"/lots/{{din}}/{path}",
-        _decision_page(action, verb),
+        _decision_page(action, message),
         methods=["POST"],
         name=f"lot_{path.replace('-', '_')}_page",
         include_in_schema=False,

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from mfg.errors import Reason, conflict
+from mfg.errors import Reason, conflict, reason
+from mfg.i18n import N_
 from mfg.models import Deviation, Donor, DonorStatus, Dose, Harvest, Lot, LotStatus
 from mfg.qc.summary import AWAITING_VERIFICATION, FAIL, MISSING, LotQc
-from mfg.quantities import counted
 
 STERILITY = ("STER-AER", "STER-ANA")
 GRAM = "GRAM"
@@ -49,8 +49,9 @@ def lot_status_blocking(facts: ReleaseFacts) -> list[Blocking]:
         return [
             conflict(
                 "lot_not_in_quarantine",
-                f"Lot {facts.lot.din} is {facts.lot.status.replace('_', ' ')}: only a filled lot "
-                "in quarantine is released.",
+                "Lot %(din)s is %(status)s: only a filled lot in quarantine is released.",
+                din=facts.lot.din,
+                status=facts.lot.status.replace("_", " "),
             )
         ]
     return []
@@ -63,7 +64,12 @@ def donor_blocking(facts: ReleaseFacts) -> list[Blocking]:
     Clause: 21 CFR 1271 subpart C; EU 2004/23/EC, 2006/17/EC
     """
     return [
-        conflict("donor_not_eligible", f"Donor {d.code} is {d.status}, not eligible.")
+        conflict(
+            "donor_not_eligible",
+            "Donor %(donor)s is %(status)s, not eligible.",
+            donor=d.code,
+            status=str(d.status),
+        )
         for d in facts.donors
         if d.status != DonorStatus.ELIGIBLE
     ]
@@ -81,20 +87,27 @@ def test_blocking(facts: ReleaseFacts) -> list[Blocking]:
         test = f"{row.test.code} ({row.test.name})"
         if row.state == MISSING:
             found.append(
-                conflict("test_missing", f"Required test {test} has no verified final result.")
+                conflict(
+                    "test_missing",
+                    "Required test %(test)s has no verified final result.",
+                    test=test,
+                )
             )
         elif row.state == AWAITING_VERIFICATION:
             found.append(
                 conflict(
                     "test_missing",
-                    f"Required test {test}: the result awaits a second analyst's verification.",
+                    "Required test %(test)s: the result awaits a second analyst's verification.",
+                    test=test,
                 )
             )
         elif row.state == FAIL:
             found.append(
                 conflict(
                     "result_out_of_specification",
-                    f"{test}: verified result out of specification ({row.limit}).",
+                    "%(test)s: verified result out of specification (%(limit)s).",
+                    test=test,
+                    limit=row.limit,
                 )
             )
     return found
@@ -107,7 +120,13 @@ def deviation_blocking(facts: ReleaseFacts) -> list[Blocking]:
     Clause: —
     """
     return [
-        conflict("open_deviation", f"Deviation {d.code} is {d.status}: {d.title}")
+        conflict(
+            "open_deviation",
+            "Deviation %(code)s is %(status)s: %(title)s",
+            code=d.code,
+            status=str(d.status),
+            title=d.title,
+        )
         for d in facts.open_deviations
     ]
 
@@ -119,7 +138,9 @@ def signature_blocking(facts: ReleaseFacts) -> list[Blocking]:
     Clause: 21 CFR 11.50, 11.70
     """
     return [
-        conflict("step_unsigned", f"Manufacturing step without a valid signature: {step}.")
+        conflict(
+            "step_unsigned", "Manufacturing step without a valid signature: %(step)s.", step=step
+        )
         for step in facts.unsigned_steps
     ]
 
@@ -138,16 +159,18 @@ def limit_blocking(facts: ReleaseFacts) -> list[Blocking]:
         found.append(
             conflict(
                 "limit_exceeded",
-                f"Harvested at passage {harvest.passage_number}, beyond the limit of "
-                f"{facts.max_passage}.",
+                "Harvested at passage %(passage)s, beyond the limit of %(limit)s.",
+                passage=harvest.passage_number,
+                limit=facts.max_passage,
             )
         )
     if harvest.cumulative_pd is not None and harvest.cumulative_pd > facts.max_cumulative_pd:
         found.append(
             conflict(
                 "limit_exceeded",
-                f"Cumulative PD {harvest.cumulative_pd:.2f} beyond the limit of "
-                f"{facts.max_cumulative_pd:g}.",
+                "Cumulative PD %(pd)s beyond the limit of %(limit)s.",
+                pd=format(harvest.cumulative_pd, ".2f"),
+                limit=format(facts.max_cumulative_pd, "g"),
             )
         )
     return found
@@ -165,10 +188,15 @@ def expiry_blocking(facts: ReleaseFacts) -> list[Blocking]:
     expired = [d for d in facts.doses if d.expires_at <= facts.now]
     if expired:
         first = min(d.expires_at for d in expired)
+        # the count in the singular or plural (a translation sets the number apart)
         return [
             conflict(
                 "lot_expired",
-                f"{counted(len(expired), 'dose')} expired (first on {first:%Y-%m-%d}).",
+                N_("%(count)s dose expired (first on %(first)s).")
+                if len(expired) == 1
+                else N_("%(count)s doses expired (first on %(first)s)."),
+                count=format(len(expired), ","),
+                first=format(first, "%Y-%m-%d"),
             )
         ]
     return []
@@ -185,7 +213,8 @@ def label_blocking(facts: ReleaseFacts) -> list[Blocking]:
         return [
             conflict(
                 "labels_not_verified",
-                f"Labels not yet checked by scanning for doses {', '.join(unchecked)}.",
+                "Labels not yet checked by scanning for doses %(doses)s.",
+                doses=", ".join(unchecked),
             )
         ]
     return []
@@ -200,10 +229,10 @@ def independence_blocking(facts: ReleaseFacts) -> list[Blocking]:
     did = facts.participants.get(facts.releaser_id)
     if did:
         return [
-            Reason(
+            reason(
                 "releaser_took_part",
-                "You took part in this lot (" + "; ".join(sorted(set(did))) + "): another QA "
-                "person releases it.",
+                "You took part in this lot (%(did)s): another QA person releases it.",
+                did="; ".join(sorted(set(did))),
             )
         ]
     return []
@@ -273,7 +302,8 @@ def conditional_release_blocking(facts: ReleaseFacts) -> list[Blocking]:
             found.append(
                 conflict(
                     "preliminary_sterility_missing",
-                    f"{code}: conditional release needs a verified negative preliminary culture.",
+                    "%(test)s: conditional release needs a verified negative preliminary culture.",
+                    test=code,
                 )
             )
     gram = rows.get(GRAM)

@@ -249,7 +249,8 @@ def complete_release(session: Session, *, actor: User, lot: Lot, password: str) 
     if lot.status != LotStatus.CONDITIONALLY_RELEASED:
         raise RuleViolation.state(
             "lot_not_conditionally_released",
-            f"Lot {lot.din} is {lot.status}, not conditionally released.",
+            "Lot %(din)s is %(status)s, not conditionally released.",
+            params={"din": lot.din, "status": str(lot.status)},
         )
     blocking = completion_blocking(facts_of(session, lot, releaser=actor))
     if blocking:
@@ -304,7 +305,9 @@ def lift_hold(
         raise InvalidInput("Lifting a hold states its reason.", details={"field": "reason"})
     if lot.status != LotStatus.ON_HOLD:
         raise RuleViolation.state(
-            "lot_not_on_hold", f"Lot {lot.din} is {lot.status.replace('_', ' ')}, not on hold."
+            "lot_not_on_hold",
+            "Lot %(din)s is %(status)s, not on hold.",
+            params={"din": lot.din, "status": lot.status.replace("_", " ")},
         )
     blocking = completion_blocking(facts_of(session, lot, releaser=actor))
     if blocking:
