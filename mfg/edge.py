@@ -16,11 +16,14 @@ from datetime import date, datetime
 from typing import Any
 
 from mfg.errors import InvalidInput
+from mfg.i18n import N_
 
 # Every integer column is BIGINT or INTEGER: an input beyond signed 64 bits cannot be stored
 # (and overflowed into a 500). Counts are further bounded by mfg.quantities.
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+# Its refusal, the field named first (a catalog message: mfg.quantities reads numbers with it too)
+BEYOND_64_BITS = N_("%(field)s: is beyond what can be stored (a signed 64-bit integer)")
 
 # Plausible years of any time the application reads: birth years (1900 on), collection,
 # manufacturing and expiry dates (well before 2200). Year 1 with a positive UTC offset
@@ -78,10 +81,16 @@ def _field_name(field: str) -> str:
     return parts[-1] if parts else ""
 
 
-def refuse(field: str, message: str, *, code: str | None = None) -> InvalidInput:
+def refuse(field: str, message: str, *, code: str | None = None, **params: Any) -> InvalidInput:
+    """The refusal of ``field``: ``message`` is a catalog message naming the field first
+    (``%(field)s: …``) and its other ``params``; the field's entry in the details holds what
+    follows the name."""
+    values = {"field": field.replace("_", " ") or N_("request"), **params}
+    problem = message.partition(": ")[2] % values
     return InvalidInput(
-        f"{field.replace('_', ' ') or 'request'}: {message}",
-        details={"field": field, "fields": [{"field": field, "message": message}]},
+        message,
+        params=values,
+        details={"field": field, "fields": [{"field": field, "message": problem}]},
         code=code,
     )
 
@@ -98,7 +107,11 @@ def check_text(field: str, text: str, *, multiline: bool) -> None:
         allowed = allowed | SCANNER | MULTILINE
     char = control_character(text, allowed=allowed)
     if char is not None:
-        raise refuse(field, f"holds a control character (U+{ord(char):04X}), which is refused")
+        raise refuse(
+            field,
+            N_("%(field)s: holds a control character (%(char)s), which is refused"),
+            char=f"U+{ord(char):04X}",
+        )
     _check_time_text(field, text)
 
 
@@ -109,7 +122,7 @@ def fits_64_bits(number: int) -> bool:
 def check_integer(field: str, number: int) -> None:
     """Rule: every integer input fits a signed 64-bit column."""
     if not fits_64_bits(number):
-        raise refuse(field, "is beyond what can be stored (a signed 64-bit integer)")
+        raise refuse(field, BEYOND_64_BITS)
 
 
 def check_time(field: str, moment: date) -> None:
@@ -118,8 +131,10 @@ def check_time(field: str, moment: date) -> None:
     if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
         raise refuse(
             field,
-            f"the year must lie between {EARLIEST_YEAR} and {LATEST_YEAR}",
+            N_("%(field)s: the year must lie between %(earliest)s and %(latest)s"),
             code=TIME_IMPLAUSIBLE,
+            earliest=EARLIEST_YEAR,
+            latest=LATEST_YEAR,
         )
 
 
@@ -136,8 +151,10 @@ def _check_time_text(field: str, text: str) -> None:
         if year.isdigit() and not EARLIEST_YEAR <= int(year) <= LATEST_YEAR:
             raise refuse(
                 field,
-                f"the year must lie between {EARLIEST_YEAR} and {LATEST_YEAR}",
+                N_("%(field)s: the year must lie between %(earliest)s and %(latest)s"),
                 code=TIME_IMPLAUSIBLE,
+                earliest=EARLIEST_YEAR,
+                latest=LATEST_YEAR,
             ) from None
         return
     check_time(field, moment)
@@ -153,7 +170,7 @@ def check_parameter(field: str, text: str, *, integer: bool = False) -> None:
     check_text(field, text, multiline=False)
     stripped = text.strip()
     if integer and stripped.lstrip("+-").isdigit() and not _digits_fit(stripped):
-        raise refuse(field, "is beyond what can be stored (a signed 64-bit integer)")
+        raise refuse(field, BEYOND_64_BITS)
 
 
 def check_form_field(field: str, text: str) -> None:
@@ -183,4 +200,4 @@ def check_json(value: Any, field: str = "") -> None:
         digits = value.strip()
         scan = _field_name(field) in SCAN_FIELDS
         if not scan and digits.lstrip("+-").isdigit() and not _digits_fit(digits):
-            raise refuse(field, "is beyond what can be stored (a signed 64-bit integer)")
+            raise refuse(field, BEYOND_64_BITS)

@@ -15,6 +15,7 @@ from mfg.db import newest_page, settings_of
 from mfg.deviations import service as deviations
 from mfg.donors.biopsies import check_culture_start, get_biopsy
 from mfg.errors import InvalidInput, RuleViolation
+from mfg.i18n import N_
 from mfg.identifiers.allocate import allocate_local
 from mfg.identifiers.local_lookup import by_local_code
 from mfg.manufacturing import materials
@@ -88,7 +89,12 @@ def _check_seeding(session: Session, biopsy: Biopsy, command: CultureStart) -> d
         }
     )
     quantities.check_event_time(
-        "seeded_at", seeded_at, now=utcnow(), after=biopsy.received_at, what="seeding time", tz=tz
+        "seeded_at",
+        seeded_at,
+        now=utcnow(),
+        after=biopsy.received_at,
+        what=N_("seeding time"),
+        tz=tz,
     )
     return seeded_at
 
@@ -197,7 +203,7 @@ def _check_passage(
         }
     )
     quantities.check_step_times(
-        started, ended, now=utcnow(), after=culture.seeded_at, what="passage", tz=tz
+        started, ended, now=utcnow(), after=culture.seeded_at, step=quantities.PASSAGE, tz=tz
     )
     problems = reseeding_problems(
         harvested=command.harvested_cells, reseeded=command.reseeded_cells

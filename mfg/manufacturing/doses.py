@@ -19,7 +19,8 @@ from mfg.audit import service as audit
 from mfg.audit.machines import LOT
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
-from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation
+from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation, reason
+from mfg.i18n import N_
 from mfg.identifiers.display import display_code
 from mfg.identifiers.errors import ScanError
 from mfg.identifiers.isbt128 import ProductCode, format_expiry
@@ -61,7 +62,7 @@ def get_dose(session: Session, identifier: str) -> Dose:
     code = canonical_dose_identifier(identifier)
     dose = session.exec(select(Dose).where(Dose.identifier == code)).first()
     if dose is None:
-        raise NotFound(f"No dose {display_code(code)}.")
+        raise NotFound("No dose %(dose)s.", params={"dose": display_code(code)})
     return dose
 
 
@@ -122,7 +123,7 @@ def _check_fill(session: Session, harvest: Harvest, command: FillIn) -> datetime
     tz = settings_of(session).tz
     filled_at = quantities.in_zone(command.filled_at, tz)
     quantities.check_event_time(
-        "filled_at", filled_at, now=utcnow(), after=harvest.ended_at, what="fill time", tz=tz
+        "filled_at", filled_at, now=utcnow(), after=harvest.ended_at, what=N_("fill time"), tz=tz
     )
     problems = fill_problems(
         doses=command.doses,
@@ -140,11 +141,15 @@ def fill_lot(session: Session, *, actor: User, lot: Lot, command: FillIn) -> lis
     authorize(actor, Action.HARVEST_AND_FILL)
     if lot.status != LotStatus.HARVESTED:
         raise RuleViolation.state(
-            "lot_not_harvested", f"Lot {lot.din} is {lot.status}: only a harvested lot is filled."
+            "lot_not_harvested",
+            "Lot %(lot)s is %(status)s: only a harvested lot is filled.",
+            params={"lot": lot.din, "status": lot.status},
         )
     harvest = harvest_of(session, lot)
     if harvest is None:  # a harvested lot always has its harvest record
-        raise RuleViolation.state("lot_not_harvested", f"Lot {lot.din} has no harvest record.")
+        raise RuleViolation.state(
+            "lot_not_harvested", "Lot %(lot)s has no harvest record.", params={"lot": lot.din}
+        )
     filled_at = _check_fill(session, harvest, command)
     doses, volume_ml = command.doses, command.volume_ml
     cells = fill_preview(harvest, volume_ml)
@@ -242,9 +247,12 @@ def label_problems(dose: Dose, scanned: ParsedScan, *, expiry_code: str) -> list
         )
     elif f"{din.value}{code.value}" != dose.identifier:
         problems.append(
-            Reason(
+            reason(
                 "label_mismatch",
-                f"The label is for {din.value} {code.value}, not for dose {dose.identifier}.",
+                "The label is for %(din)s %(product)s, not for dose %(dose)s.",
+                din=din.value,
+                product=code.value,
+                dose=dose.identifier,
             )
         )
     if expiry is not None and f"&>{expiry.value}" != expiry_code:
@@ -264,7 +272,10 @@ def verify_label(session: Session, *, actor: User, dose: Dose, command: LabelChe
         parsed = parse_scan(command.scanned)
     except ScanError as error:
         raise RuleViolation.one(
-            "label_unreadable", f"The label does not scan: {error.message}", scan_code=error.code
+            "label_unreadable",
+            "The label does not scan: %(problem)s",
+            params={"problem": error.message},
+            scan_code=error.code,
         ) from error
     expiry_code = format_expiry(dose.expires_at, settings_of(session).tz)
     problems = label_problems(dose, parsed, expiry_code=expiry_code)
@@ -277,7 +288,9 @@ def verify_label(session: Session, *, actor: User, dose: Dose, command: LabelChe
     )
     if checked.rowcount != 1:
         raise Conflict(
-            f"The label of dose {dose.identifier} was checked already.", code="already_checked"
+            "The label of dose %(dose)s was checked already.",
+            params={"dose": dose.identifier},
+            code="already_checked",
         )
     session.refresh(dose)
     audit.record(

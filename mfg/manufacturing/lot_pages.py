@@ -20,7 +20,6 @@ from mfg.manufacturing.schemas import (
     ThawIn,
 )
 from mfg.models import DoseStatus, Lot, User
-from mfg.quantities import counted
 from mfg.web.deps import Router, SessionDep
 from mfg.web.forms import local_now_input
 from mfg.web.security import Allow
@@ -46,7 +45,7 @@ def lots_pool(
 ) -> Response:
     """The pool form: the cells each culture vessel gives (left empty: not pooled)."""
     lot = pools.pool_cultures(session, actor=actor, command=command)
-    flash(request, f"Lot {lot.din} pooled.")
+    flash(request, "Lot %(lot)s pooled.", "ok", lot=lot.din)
     return RedirectResponse(f"/lots/{lot.din}", status_code=303)
 
 
@@ -73,7 +72,7 @@ def lot_passage(
 ) -> Response:
     lot = pools.get_lot(session, din)
     record = lots.record_lot_passage(session, actor=actor, lot=lot, command=command)
-    flash(request, f"Passage {record.passage_number} of the lot recorded.")
+    flash(request, "Passage %(passage)s of the lot recorded.", "ok", passage=record.passage_number)
     return RedirectResponse(f"/lots/{din}", status_code=303)
 
 
@@ -100,7 +99,12 @@ def lot_fill(
 ) -> Response:
     lot = pools.get_lot(session, din)
     filled = doses.fill_lot(session, actor=actor, lot=lot, command=command)
-    flash(request, f"{counted(len(filled), 'dose')} filled, in quarantine: print their labels.")
+    flash(
+        request,
+        "Doses filled, in quarantine: %(count)s. Print their labels.",
+        "ok",
+        count=format(len(filled), ","),
+    )
     return RedirectResponse(f"/lots/{din}", status_code=303)
 
 
@@ -114,7 +118,13 @@ def lot_storage(
 ) -> Response:
     lot = pools.get_lot(session, din)
     stored = storage.cryopreserve_lot(session, actor=actor, lot=lot, command=command)
-    flash(request, f"{counted(len(stored), 'dose')} cryopreserved in box {stored[0].box}.")
+    flash(
+        request,
+        "Doses cryopreserved in box %(box)s: %(count)s.",
+        "ok",
+        box=stored[0].box,
+        count=format(len(stored), ","),
+    )
     return RedirectResponse(f"/lots/{din}", status_code=303)
 
 
@@ -158,7 +168,12 @@ def dose_thaw(
 ) -> Response:
     dose = doses.get_dose(session, identifier)
     storage.thaw_dose(session, actor=actor, dose=dose, command=command)
-    flash(request, f"Dose {dose.division} thawed: the thaw-to-infusion clock runs.")
+    flash(
+        request,
+        "Dose %(dose)s thawed: the thaw-to-infusion clock runs.",
+        "ok",
+        dose=dose.division,
+    )
     return RedirectResponse(f"/doses/{dose.identifier}", status_code=303)
 
 
@@ -179,5 +194,5 @@ def lot_label_check(
     """Scan a printed dose label: it must match a dose of this lot, DIN, product and expiry."""
     lot = pools.get_lot(session, din)
     dose = doses.verify_label_of_lot(session, actor=actor, lot=lot, command=command)
-    flash(request, f"Label of dose {dose.division} matches.")
+    flash(request, "Label of dose %(dose)s matches.", "ok", dose=dose.division)
     return RedirectResponse(f"/lots/{din}", status_code=303)

@@ -20,6 +20,7 @@ from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
 from mfg.deviations import service as deviations
 from mfg.errors import Conflict, Reason, RuleViolation
+from mfg.i18n import N_
 from mfg.manufacturing import materials
 from mfg.manufacturing.rules import (
     below_viability_specification,
@@ -77,7 +78,9 @@ def _growth(
 def _require_in_process(lot: Lot, step: str) -> None:
     if lot.status != LotStatus.IN_PROCESS:
         raise RuleViolation.state(
-            "lot_not_in_process", f"Lot {lot.din} is {lot.status}: {step} needs a lot in process."
+            "lot_not_in_process",
+            "Lot %(lot)s is %(status)s: %(step)s needs a lot in process.",
+            params={"lot": lot.din, "status": lot.status, "step": step},
         )
 
 
@@ -110,7 +113,7 @@ def lot_passage_content(session: Session, passage_id: str) -> dict:
 
 
 def _check_growth_step(
-    session: Session, lot: Lot, command: LotPassageIn | HarvestIn, *, what: str
+    session: Session, lot: Lot, command: LotPassageIn | HarvestIn, *, step: quantities.Step
 ) -> tuple[datetime, datetime]:
     """Plausible counts and viability; a step that starts after the lot's cells were seeded,
     ends not in the future and lasts; a deviation note below the in-process viability. Its start
@@ -128,7 +131,7 @@ def _check_growth_step(
         figures["final_volume_ml"] = (command.final_volume_ml, quantities.FINAL_VOLUME_ML)
     quantities.check(figures)
     seeded = lot.seeded_at or lot.pooled_at
-    quantities.check_step_times(started, ended, now=utcnow(), after=seeded, what=what, tz=tz)
+    quantities.check_step_times(started, ended, now=utcnow(), after=seeded, step=step, tz=tz)
     return started, ended
 
 
@@ -141,14 +144,19 @@ def record_lot_passage(
     moved on meanwhile (a colleague recorded it), the second recording is refused, not added.
     """
     authorize(actor, Action.PERFORM_CULTURE_STEPS)
-    _require_in_process(lot, "a passage")
+    _require_in_process(lot, N_("a passage"))
     if command.passage_number != lot.passage_number:
         raise Conflict(
-            f"Lot {lot.din} is now growing at passage {lot.passage_number}, not "
-            f"{command.passage_number}: someone recorded this passage meanwhile.",
+            "Lot %(lot)s is now growing at passage %(passage)s, not %(typed)s: someone recorded "
+            "this passage meanwhile.",
+            params={
+                "lot": lot.din,
+                "passage": lot.passage_number,
+                "typed": command.passage_number,
+            },
             code="changed_meanwhile",
         )
-    started_at, ended_at = _check_growth_step(session, lot, command, what="passage")
+    started_at, ended_at = _check_growth_step(session, lot, command, step=quantities.PASSAGE)
     problems = reseeding_problems(
         harvested=command.harvested_cells, reseeded=command.reseeded_cells
     )
@@ -217,7 +225,9 @@ def _move_lot_on(session: Session, lot: Lot, record: LotPassage) -> None:
     if moved.rowcount != 1:
         session.expire(lot)
         raise Conflict(
-            f"Lot {lot.din} was changed by someone else meanwhile.", code="changed_meanwhile"
+            "Lot %(lot)s was changed by someone else meanwhile.",
+            params={"lot": lot.din},
+            code="changed_meanwhile",
         )
 
 
@@ -286,9 +296,9 @@ def harvest_content(session: Session, harvest_id: str) -> dict:
 def harvest_lot(session: Session, *, actor: User, lot: Lot, command: HarvestIn) -> Harvest:
     """Harvest and formulate the lot; refused beyond the passage or cumulative-PD limit."""
     authorize(actor, Action.HARVEST_AND_FILL)
-    _require_in_process(lot, "a harvest")
+    _require_in_process(lot, N_("a harvest"))
     settings = settings_of(session)
-    started_at, ended_at = _check_growth_step(session, lot, command, what="harvest")
+    started_at, ended_at = _check_growth_step(session, lot, command, step=quantities.HARVEST)
     record = _harvest_row(session, lot, command, started_at, ended_at)
     problems = harvest_limit_problems(
         passage_number=lot.passage_number,

@@ -68,9 +68,12 @@ def get_material(session: Session, code_or_scan: str) -> MaterialLot:
                 )
             ).first()
     except (ScanError, InvalidInput) as error:
-        raise NotFound(f"No material lot {code_or_scan!r}: {error.message}") from error
+        raise NotFound(
+            "No material lot %(code)s: %(problem)s",
+            params={"code": repr(code_or_scan), "problem": error.message},
+        ) from error
     if lot is None:
-        raise NotFound(f"No material lot {code_or_scan!r}.")
+        raise NotFound("No material lot %(code)s.", params={"code": repr(code_or_scan)})
     return lot
 
 
@@ -97,8 +100,13 @@ def _typed_or_scanned(command: MaterialCreate) -> dict:
     if not EARLIEST_EXPIRY <= fields["expiry"] <= utcnow().date() + MAX_SHELF_LIFE:
         raise RuleViolation.one(
             "time_implausible",
-            f"The expiry date {fields['expiry']} is not plausible: after {EARLIEST_EXPIRY.year} "
-            f"and within {MAX_SHELF_LIFE.days // 365} years from today.",
+            "The expiry date %(expiry)s is not plausible: after %(earliest)s and within "
+            "%(years)s years from today.",
+            params={
+                "expiry": str(fields["expiry"]),
+                "earliest": EARLIEST_EXPIRY.year,
+                "years": MAX_SHELF_LIFE.days // 365,
+            },
             field="expiry",
         )
     return fields
@@ -117,7 +125,8 @@ def register_material(session: Session, *, actor: User, command: MaterialCreate)
     missing = [k for k, v in values.items() if not v]
     if missing:
         raise InvalidInput(
-            f"Required: {', '.join(k.replace('_', ' ') for k in missing)}.",
+            "Required: %(fields)s.",
+            params={"fields": ", ".join(k.replace("_", " ") for k in missing)},
             details={"field": missing[0]},
         )
     existing = session.exec(
@@ -129,7 +138,8 @@ def register_material(session: Session, *, actor: User, command: MaterialCreate)
     ).first()
     if existing is not None:
         raise Conflict(
-            f"This lot is already registered as {existing.code}.",
+            "This lot is already registered as %(code)s.",
+            params={"code": existing.code},
             code="already_registered",
             details={"code": existing.code},
         )
@@ -185,7 +195,8 @@ def decide_material(
     if release and lot.expiry < utcnow().astimezone(settings_of(session).tz).date():
         raise RuleViolation.state(
             "material_expired",
-            f"Lot {lot.lot_number} expired on {lot.expiry}: it cannot be released.",
+            "Lot %(lot)s expired on %(expiry)s: it cannot be released.",
+            params={"lot": lot.lot_number, "expiry": str(lot.expiry)},
         )
     to = MaterialStatus.RELEASED if release else MaterialStatus.REJECTED
     MATERIAL_LOT.move(

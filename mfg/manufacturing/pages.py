@@ -41,7 +41,11 @@ def materials_register(
 ) -> Response:
     lot = materials.register_material(session, actor=actor, command=command)
     flash(
-        request, f"Lot {lot.lot_number} registered as {lot.code}, in quarantine: print its label."
+        request,
+        "Lot %(lot)s registered as %(code)s, in quarantine: print its label.",
+        "ok",
+        lot=lot.lot_number,
+        code=lot.code,
     )
     return RedirectResponse(f"/materials/{lot.code}", status_code=303)
 
@@ -63,7 +67,7 @@ def material_decide(
 ) -> Response:
     lot = materials.get_material(session, code)
     materials.decide_material(session, actor=actor, lot=lot, command=command)
-    flash(request, f"Lot {lot.lot_number}: {lot.status}.")
+    flash(request, "Lot %(lot)s: %(status)s.", "ok", lot=lot.lot_number, status=lot.status)
     return RedirectResponse(f"/materials/{lot.code}", status_code=303)
 
 
@@ -84,7 +88,12 @@ def cultures_start(
     command: Annotated[CultureStart, Form()],
 ) -> Response:
     culture = cultures.start_primary_culture(session, actor=actor, command=command)
-    flash(request, f"Culture {culture.code} started: print the vessel label.")
+    flash(
+        request,
+        "Culture %(culture)s started: print the vessel label.",
+        "ok",
+        culture=culture.code,
+    )
     return RedirectResponse(f"/cultures/{culture.code}", status_code=303)
 
 
@@ -109,6 +118,8 @@ def culture_passage(
     _, children = cultures.record_passage(session, actor=actor, culture=culture, command=command)
     flash(
         request,
-        f"Passage recorded: new vessels {', '.join(c.code for c in children)}; print their labels.",
+        "Passage recorded: new vessels %(vessels)s; print their labels.",
+        "ok",
+        vessels=", ".join(c.code for c in children),
     )
     return RedirectResponse(f"/cultures/{culture.code}", status_code=303)

@@ -18,6 +18,7 @@ from mfg.audit.machines import BIOPSY, CULTURE
 from mfg.auth.permissions import Action, authorize
 from mfg.db import newest_page, settings_of
 from mfg.errors import NotFound, RuleViolation
+from mfg.i18n import N_
 from mfg.identifiers.allocate import allocate_din
 from mfg.manufacturing.cultures import get_culture
 from mfg.manufacturing.rules import pooled_growth, pooling_problems
@@ -43,7 +44,7 @@ from mfg.signatures import service as signatures
 def get_lot(session: Session, din: str) -> Lot:
     lot = session.exec(select(Lot).where(Lot.din == din.strip().upper())).first()
     if lot is None:
-        raise NotFound(f"No lot with DIN {din}.")
+        raise NotFound("No lot with DIN %(din)s.", params={"din": din})
     return lot
 
 
@@ -126,7 +127,7 @@ def _check_pooling_time(session: Session, command: PoolIn, cultures: list[Cultur
     pooled_at = quantities.in_zone(command.pooled_at, tz)
     seeded = max((c.seeded_at for c in cultures), default=None)
     quantities.check_event_time(
-        "pooled_at", pooled_at, now=utcnow(), after=seeded, what="pooling time", tz=tz
+        "pooled_at", pooled_at, now=utcnow(), after=seeded, what=N_("pooling time"), tz=tz
     )
     return pooled_at
 

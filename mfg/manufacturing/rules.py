@@ -7,7 +7,8 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from mfg.errors import Reason, conflict
+from mfg.errors import Reason, conflict, reason
+from mfg.i18n import N_
 from mfg.models import (
     Biopsy,
     Culture,
@@ -27,20 +28,33 @@ def material_use_problems(lot: MaterialLot, *, on: date) -> list[Reason]:
     Clause: —
     """
     problems = []
-    label = f"{lot.name} lot {lot.lot_number} ({lot.code})"
+    named = {"name": lot.name, "lot": lot.lot_number, "code": lot.code}
     if lot.status == MaterialStatus.QUARANTINED:
         problems.append(
-            conflict("material_not_released", f"{label} is quarantined: QA has not released it.")
+            conflict(
+                "material_not_released",
+                "%(name)s lot %(lot)s (%(code)s) is quarantined: QA has not released it.",
+                **named,
+            )
         )
     elif lot.status == MaterialStatus.REJECTED:
         problems.append(
             conflict(
                 "material_not_released",
-                f"{label} is rejected: {lot.decision_reason or 'no reason recorded'}.",
+                "%(name)s lot %(lot)s (%(code)s) is rejected: %(reason)s.",
+                reason=lot.decision_reason or N_("no reason recorded"),
+                **named,
             )
         )
     if lot.expiry < on:
-        problems.append(conflict("material_expired", f"{label} expired on {lot.expiry}."))
+        problems.append(
+            conflict(
+                "material_expired",
+                "%(name)s lot %(lot)s (%(code)s) expired on %(expiry)s.",
+                expiry=str(lot.expiry),
+                **named,
+            )
+        )
     return problems
 
 
@@ -97,10 +111,12 @@ def low_viability_problems(
     """
     if below_viability_specification(viability_pct, minimum_pct) and not deviation_note.strip():
         return [
-            Reason(
+            reason(
                 "deviation_note_required",
-                f"Viability {viability_pct:g} % is below the in-process specification "
-                f"(≥ {minimum_pct:g} %): a deviation note is required.",
+                "Viability %(viability)s %% is below the in-process specification "
+                "(≥ %(minimum)s %%): a deviation note is required.",
+                viability=format(viability_pct, "g"),
+                minimum=format(minimum_pct, "g"),
             )
         ]
     return []
@@ -127,35 +143,48 @@ def pooling_problems(members: Sequence[tuple[Culture, Biopsy, Donor, int]]) -> l
     for culture, biopsy, donor, _ in members:
         if culture.id in seen:
             problems.append(
-                Reason("culture_listed_twice", f"Culture {culture.code} is listed twice.")
+                reason(
+                    "culture_listed_twice",
+                    "Culture %(culture)s is listed twice.",
+                    culture=culture.code,
+                )
             )
         seen.add(culture.id)
         if culture.status == CultureStatus.POOLED:
             problems.append(
-                conflict("culture_already_pooled", f"Culture {culture.code} is already pooled.")
+                conflict(
+                    "culture_already_pooled",
+                    "Culture %(culture)s is already pooled.",
+                    culture=culture.code,
+                )
             )
         elif culture.status != CultureStatus.IN_PROCESS:
             problems.append(
                 conflict(
                     "culture_not_in_process",
-                    f"Culture {culture.code} is {culture.status}: only a culture in process can "
-                    "be pooled.",
+                    "Culture %(culture)s is %(status)s: only a culture in process can be pooled.",
+                    culture=culture.code,
+                    status=culture.status,
                 )
             )
         if donor.status != DonorStatus.ELIGIBLE:
             problems.append(
                 conflict(
                     "donor_not_eligible",
-                    f"Donor {donor.code} of culture {culture.code} is {donor.status}, not "
-                    "eligible.",
+                    "Donor %(donor)s of culture %(culture)s is %(status)s, not eligible.",
+                    donor=donor.code,
+                    culture=culture.code,
+                    status=donor.status,
                 )
             )
         if biopsy.on_hold:
             problems.append(
                 conflict(
                     "biopsy_on_hold",
-                    f"Biopsy {biopsy.din} of culture {culture.code} is on hold: "
-                    f"{biopsy.hold_reason}",
+                    "Biopsy %(biopsy)s of culture %(culture)s is on hold: %(reason)s",
+                    biopsy=biopsy.din,
+                    culture=culture.code,
+                    reason=biopsy.hold_reason,
                 )
             )
     return problems
@@ -192,16 +221,20 @@ def harvest_limit_problems(
         problems.append(
             conflict(
                 "limit_exceeded",
-                f"The cells are at passage {passage_number}: no clinical harvest beyond passage "
-                f"{max_passage}.",
+                "The cells are at passage %(passage)s: no clinical harvest beyond passage "
+                "%(limit)s.",
+                passage=passage_number,
+                limit=max_passage,
             )
         )
     if cumulative is not None and cumulative > max_cumulative_pd:
         problems.append(
-            Reason(
+            reason(
                 "limit_exceeded",
-                f"The cumulative population doublings ({cumulative:.2f}) exceed the limit of "
-                f"{max_cumulative_pd:g}.",
+                "The cumulative population doublings (%(cumulative)s) exceed the limit of "
+                "%(limit)s.",
+                cumulative=format(cumulative, ".2f"),
+                limit=format(max_cumulative_pd, "g"),
             )
         )
     return problems
@@ -223,10 +256,14 @@ def fill_problems(
     problems = []
     if doses * volume_ml > final_volume_ml + 1e-9:
         problems.append(
-            Reason(
+            reason(
                 "volume_exceeds_formulated",
-                f"{doses} doses of {volume_ml:g} mL need {doses * volume_ml:g} mL; the formulated "
-                f"volume is {final_volume_ml:g} mL.",
+                "%(doses)s doses of %(volume)s mL need %(needed)s mL; the formulated "
+                "volume is %(formulated)s mL.",
+                doses=doses,
+                volume=format(volume_ml, "g"),
+                needed=format(doses * volume_ml, "g"),
+                formulated=format(final_volume_ml, "g"),
             )
         )
     if volume_ml > 0 and cells_per_dose <= 0:
@@ -243,10 +280,11 @@ def storage_problems(*, temperature_c: float, max_temperature_c: float) -> list[
     """
     if temperature_c > max_temperature_c:
         return [
-            Reason(
+            reason(
                 "storage_too_warm",
-                f"Storage at {temperature_c:g} °C is warmer than the limit of "
-                f"{max_temperature_c:g} °C.",
+                "Storage at %(temperature)s °C is warmer than the limit of %(limit)s °C.",
+                temperature=format(temperature_c, "g"),
+                limit=format(max_temperature_c, "g"),
             )
         ]
     return []
@@ -262,9 +300,11 @@ def label_is_of_lot(
     Clause: EU 2004/23/EC, 2006/86/EC
     """
     if dose_lot_id != lot_id:
-        return Reason(
+        return reason(
             "label_mismatch",
-            f"This label is for dose {dose_identifier}, not a dose of lot {lot_din}.",
+            "This label is for dose %(dose)s, not a dose of lot %(lot)s.",
+            dose=dose_identifier,
+            lot=lot_din,
         )
     return None
 

@@ -15,7 +15,8 @@ from mfg import quantities
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
-from mfg.errors import Conflict, Reason, RuleViolation, conflict
+from mfg.errors import Conflict, Reason, RuleViolation, conflict, reason
+from mfg.i18n import N_
 from mfg.manufacturing.doses import doses_of
 from mfg.manufacturing.rules import storage_problems
 from mfg.manufacturing.schemas import StorageIn, ThawIn
@@ -73,7 +74,7 @@ def _check_storage(
     frozen_at = quantities.in_zone(command.frozen_at, tz)
     filled = max(d.filled_at for d in doses)
     quantities.check_event_time(
-        "frozen_at", frozen_at, now=utcnow(), after=filled, what="freezing time", tz=tz
+        "frozen_at", frozen_at, now=utcnow(), after=filled, what=N_("freezing time"), tz=tz
     )
     positions = list(range(command.first_position, command.first_position + len(doses)))
     problems = storage_problems(
@@ -97,7 +98,9 @@ def cryopreserve_lot(session: Session, *, actor: User, lot: Lot, command: Storag
     doses = [d for d in doses_of(session, lot) if d.frozen_at is None]
     if not doses:
         raise RuleViolation.state(
-            "no_dose_to_freeze", f"Lot {lot.din} has no filled dose waiting to be frozen."
+            "no_dose_to_freeze",
+            "Lot %(lot)s has no filled dose waiting to be frozen.",
+            params={"lot": lot.din},
         )
     frozen_at, positions = _check_storage(session, doses, command)
     for dose, position in zip(doses, positions, strict=True):
@@ -142,11 +145,14 @@ def _store_dose(
         )
     except IntegrityError as error:  # another technician took the position meanwhile
         raise Conflict(
-            f"Position {position} of box {box} was taken meanwhile.", code="position_taken"
+            "Position %(position)s of box %(box)s was taken meanwhile.",
+            params={"position": position, "box": box},
+            code="position_taken",
         ) from error
     if stored.rowcount != 1:
         raise Conflict(
-            f"Dose {dose.identifier} was stored by someone else meanwhile.",
+            "Dose %(dose)s was stored by someone else meanwhile.",
+            params={"dose": dose.identifier},
             code="changed_meanwhile",
         )
     session.refresh(dose)
@@ -174,10 +180,14 @@ def _location_problems(
     last = quantities.BOX_POSITION.high
     if positions and positions[-1] > last:
         problems.append(
-            Reason(
+            reason(
                 "position_out_of_range",
-                f"{len(positions)} doses from position {positions[0]} end at position "
-                f"{positions[-1]}: a box holds at most {last:g}.",
+                "%(doses)s doses from position %(first)s end at position %(last)s: a box holds "
+                "at most %(capacity)s.",
+                doses=len(positions),
+                first=positions[0],
+                last=positions[-1],
+                capacity=format(last, "g"),
             )
         )
     taken = session.exec(
@@ -192,7 +202,10 @@ def _location_problems(
     return problems + [
         conflict(
             "position_taken",
-            f"Position {d.position} of box {box} holds dose {d.identifier} already.",
+            "Position %(position)s of box %(box)s holds dose %(dose)s already.",
+            position=d.position,
+            box=box,
+            dose=d.identifier,
         )
         for d in taken
     ]
@@ -210,18 +223,28 @@ def _thaw_problems(dose: Dose) -> list[Reason]:
     problems = []
     if dose.frozen_at is None:
         problems.append(
-            conflict("dose_not_frozen", f"Dose {dose.identifier} was never cryopreserved.")
+            conflict(
+                "dose_not_frozen",
+                "Dose %(dose)s was never cryopreserved.",
+                dose=dose.identifier,
+            )
         )
     if dose.thawed_at is not None:
         problems.append(
-            conflict("dose_already_thawed", f"Dose {dose.identifier} was already thawed.")
+            conflict(
+                "dose_already_thawed",
+                "Dose %(dose)s was already thawed.",
+                dose=dose.identifier,
+            )
         )
     if dose.status not in THAWABLE:
         problems.append(
             conflict(
                 "dose_not_allocated",
-                f"Dose {dose.identifier} is {dose.status}: only a dose allocated or issued to a "
-                "patient is thawed.",
+                "Dose %(dose)s is %(status)s: only a dose allocated or issued to a patient is "
+                "thawed.",
+                dose=dose.identifier,
+                status=dose.status,
             )
         )
     return problems
@@ -237,7 +260,7 @@ def thaw_dose(session: Session, *, actor: User, dose: Dose, command: ThawIn) -> 
     tz = settings_of(session).tz
     thawed_at = quantities.in_zone(command.thawed_at, tz)
     quantities.check_event_time(
-        "thawed_at", thawed_at, now=utcnow(), after=dose.frozen_at, what="thaw time", tz=tz
+        "thawed_at", thawed_at, now=utcnow(), after=dose.frozen_at, what=N_("thaw time"), tz=tz
     )
     location = location_text(dose)
     thawed = session.execute(
@@ -247,7 +270,8 @@ def thaw_dose(session: Session, *, actor: User, dose: Dose, command: ThawIn) -> 
     )
     if thawed.rowcount != 1:
         raise Conflict(
-            f"Dose {dose.identifier} was thawed by someone else meanwhile.",
+            "Dose %(dose)s was thawed by someone else meanwhile.",
+            params={"dose": dose.identifier},
             code="changed_meanwhile",
         )
     session.refresh(dose)

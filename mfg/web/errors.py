@@ -25,6 +25,7 @@ from mfg.errors import (
     PasswordChangeRequired,
     PermissionDenied,
 )
+from mfg.i18n import N_
 from mfg.web.headers import security_headers
 from mfg.web.inline import sent_inline
 from mfg.web.language import language_of
@@ -46,7 +47,7 @@ _BY_STATUS: dict[int, type[MfgError]] = {
 class InternalError(MfgError):
     code = "internal_error"
     status_code = 500
-    default_message = "Something went wrong on the server; nothing was saved. Please try again."
+    default_message = N_("Something went wrong on the server; nothing was saved. Please try again.")
 
 
 def wants_json(request: Request) -> bool:
@@ -147,12 +148,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         error_class = _BY_STATUS.get(exc.status_code, BadRequest)
-        message = None
+        message, params = None, {"path": request.url.path, "method": request.method}
         if exc.status_code == 404:
-            message = f"Nothing is at this address: {request.url.path}"
+            message = N_("Nothing is at this address: %(path)s")
         elif exc.status_code == 405:
-            message = f"{request.url.path} does not accept {request.method}."
-        error = error_class(message)
+            message = N_("%(path)s does not accept %(method)s.")
+        error = error_class(message, params=params if message else None)
         response = await respond(request, error)
         response.status_code = exc.status_code
         if exc.headers:

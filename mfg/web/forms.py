@@ -7,7 +7,7 @@ from fastapi import Request
 
 from mfg.errors import InvalidInput
 from mfg.models import utcnow
-from mfg.quantities import read_number, read_whole_number
+from mfg.quantities import Unreadable, read_number, read_whole_number
 
 
 def local_datetime(request: Request, value: str, field: str) -> datetime:
@@ -16,7 +16,9 @@ def local_datetime(request: Request, value: str, field: str) -> datetime:
         naive = datetime.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInput(
-            f"{field.replace('_', ' ')}: not a date and time", details={"field": field}
+            "%(field)s: not a date and time",
+            params={"field": field.replace("_", " ")},
+            details={"field": field},
         ) from exc
     return naive.replace(tzinfo=request.app.state.settings.tz)
 
@@ -24,6 +26,12 @@ def local_datetime(request: Request, value: str, field: str) -> datetime:
 def local_now_input(request: Request) -> str:
     """Now on the facility's clock, as a ``datetime-local`` default (never the browser's clock)."""
     return utcnow().astimezone(request.app.state.settings.tz).strftime("%Y-%m-%dT%H:%M")
+
+
+def refused(field: str, error: Unreadable) -> InvalidInput:
+    """The refusal of a number typed into ``field``, naming it."""
+    params = {"field": field.replace("_", " "), **error.params}
+    return InvalidInput(error.template, params=params, details={"field": field})
 
 
 def form_number(form: Any, field: str) -> float | None:
@@ -34,10 +42,8 @@ def form_number(form: Any, field: str) -> float | None:
         return None
     try:
         return read_number(text)
-    except ValueError as error:
-        raise InvalidInput(
-            f"{field.replace('_', ' ')}: {error}", details={"field": field}
-        ) from error
+    except Unreadable as error:
+        raise refused(field, error) from error
 
 
 def form_whole_number(form: Any, field: str) -> int | None:
@@ -48,7 +54,5 @@ def form_whole_number(form: Any, field: str) -> int | None:
         return None
     try:
         return int(read_whole_number(text))
-    except ValueError as error:
-        raise InvalidInput(
-            f"{field.replace('_', ' ')}: {error}", details={"field": field}
-        ) from error
+    except Unreadable as error:
+        raise refused(field, error) from error

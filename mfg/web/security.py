@@ -29,7 +29,6 @@ from mfg.errors import (
     SessionExpired,
 )
 from mfg.models import User
-from mfg.quantities import counted
 from mfg.web.deps import READ_ONLY_METHODS, SessionDep, run_lookup
 from mfg.web.language import decide_language
 
@@ -145,8 +144,8 @@ def login_claim(request: Request) -> LoginClaim | None:
         if time.time() - seen > settings.idle_timeout_minutes * 60:
             end_browser_session(request)
             raise SessionExpired(
-                f"Your session ended after {counted(settings.idle_timeout_minutes, 'minute')} "
-                "without activity; please log in again."
+                "Your session ended after %(minutes)s min without activity; please log in again.",
+                params={"minutes": settings.idle_timeout_minutes},
             )
         version, from_cookie = request.session.get(SESSION_CREDENTIALS), True
         session_id = request.session.get(SESSION_ID)
