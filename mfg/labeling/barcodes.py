@@ -93,6 +93,7 @@ def scan_back(symbology: str, data: str) -> None:
     decoded = decode(image, symbology)
     if decoded != [data]:
         raise LabelBarcodeMismatch(
-            f"The {symbology} bar code for {data!r} decoded as {decoded!r}; nothing was printed.",
+            "The %(symbology)s bar code for %(data)s decoded as %(decoded)s; nothing was printed.",
+            params={"symbology": symbology, "data": repr(data), "decoded": repr(decoded)},
             details={"symbology": symbology, "expected": data, "decoded": decoded},
         )

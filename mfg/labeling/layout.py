@@ -215,7 +215,10 @@ def _overlaps(layout: Layout, data: LabelData) -> list[str]:
 def check_layout(layout: Layout) -> Layout:
     """Every problem of a layout, checked against its kind's fields and longest sample data."""
     if layout.kind not in KIND_FIELDS:
-        raise LayoutError(f"Unknown label kind {layout.kind!r}; kinds: {', '.join(KIND_FIELDS)}.")
+        raise LayoutError(
+            "Unknown label kind %(kind)s; kinds: %(kinds)s.",
+            params={"kind": repr(layout.kind), "kinds": ", ".join(KIND_FIELDS)},
+        )
     data = longest_data(layout.kind)
     problems = [
         *_unknown_fields(layout),
@@ -226,7 +229,8 @@ def check_layout(layout: Layout) -> Layout:
         problems = _overlaps(layout, data)
     if problems:
         raise LayoutError(
-            f"The {layout.kind} label layout is invalid: " + "; ".join(problems),
+            "The %(kind)s label layout is invalid: %(problems)s",
+            params={"kind": layout.kind, "problems": "; ".join(problems)},
             details={"problems": problems},
         )
     return layout
@@ -237,11 +241,15 @@ def parse_layout(source: str, *, name: str = "layout") -> Layout:
         raw = tomllib.loads(source)
         layout = Layout.model_validate(raw)
     except tomllib.TOMLDecodeError as exc:
-        raise LayoutError(f"{name} is not valid TOML: {exc}") from exc
+        raise LayoutError(
+            "%(name)s is not valid TOML: %(error)s", params={"name": name, "error": str(exc)}
+        ) from exc
     except ValidationError as exc:
         problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise LayoutError(
-            f"{name}: " + "; ".join(problems), details={"problems": problems}
+            "%(name)s: %(problems)s",
+            params={"name": name, "problems": "; ".join(problems)},
+            details={"problems": problems},
         ) from exc
     return check_layout(layout)
 
@@ -255,7 +263,10 @@ def _load(kind: str, mtime_ns: int) -> Layout:
     path = layout_path(kind)
     layout = parse_layout(path.read_text(encoding="utf-8"), name=path.name)
     if layout.kind != kind:
-        raise LayoutError(f"{path.name} says kind = {layout.kind!r}; it must be {kind!r}.")
+        raise LayoutError(
+            "%(file)s says kind = %(found)s; it must be %(kind)s.",
+            params={"file": path.name, "found": repr(layout.kind), "kind": repr(kind)},
+        )
     return layout
 
 
@@ -263,5 +274,5 @@ def load_layout(kind: str) -> Layout:
     """The validated layout of a label kind; re-read when its file changes."""
     path = layout_path(kind)
     if kind not in KIND_FIELDS or not path.exists():
-        raise LayoutError(f"There is no label layout for {kind!r}.")
+        raise LayoutError("There is no label layout for %(kind)s.", params={"kind": repr(kind)})
     return _load(kind, path.stat().st_mtime_ns)

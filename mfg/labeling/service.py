@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from mfg.audit import service as audit
 from mfg.audit.chain import content_hash
 from mfg.auth.permissions import Action, authorize
-from mfg.errors import InvalidInput, NotFound, Reason, RuleViolation
+from mfg.errors import InvalidInput, NotFound, RuleViolation, reason
 from mfg.identifiers import isbt128
 from mfg.labeling.barcodes import scan_back
 from mfg.labeling.fields import LabelData
@@ -37,9 +37,10 @@ class ReprintReasonRequired(RuleViolation):
 
     def __init__(self, kind: str):
         super().__init__(
-            Reason(
+            reason(
                 "reprint_reason_required",
-                f"This {kind} label was printed before: a reprint needs a reason.",
+                "This %(kind)s label was printed before: a reprint needs a reason.",
+                kind=kind,
             )
         )
 
@@ -60,10 +61,16 @@ class LabelSources:
     def build(self, session: Session, kind: str, identifier: str, flags: str) -> LabelData:
         builder = self._builders.get(kind)
         if builder is None:
-            raise NotFound(f"No {kind} labels can be printed yet: no record kind provides them.")
+            raise NotFound(
+                "No %(kind)s labels can be printed yet: no record kind provides them.",
+                params={"kind": kind},
+            )
         data = builder(session, identifier, flags)
         if data is None:
-            raise NotFound(f"No {kind} record {identifier!r}.")
+            raise NotFound(
+                "No %(kind)s record %(identifier)s.",
+                params={"kind": kind, "identifier": repr(identifier)},
+            )
         return data
 
 
@@ -108,7 +115,8 @@ def print_label(
     command = command or PrintIn()
     if not 1 <= command.copies <= MAX_COPIES:
         raise InvalidInput(
-            f"Copies must be between 1 and {MAX_COPIES}.",
+            "Copies must be between 1 and %(max)s.",
+            params={"max": MAX_COPIES},
             code="copies_out_of_range",
             details={"field": "copies"},
         )
@@ -167,7 +175,8 @@ def _logged(
     except IntegrityError as error:  # another first print of this label won meanwhile
         raise RuleViolation.state(
             "reprint_reason_required",
-            f"This {kind} label was printed meanwhile by someone else: a reprint needs a reason.",
+            "This %(kind)s label was printed meanwhile by someone else: a reprint needs a reason.",
+            params={"kind": kind},
         ) from error
     audit.record(
         session,
