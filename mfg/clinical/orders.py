@@ -28,7 +28,14 @@ from mfg.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from mfg.i18n import N_
 from mfg.identifiers.display import display_code
 from mfg.identifiers.local import LocalId
-from mfg.labeling.fields import LabelData, common_fields, local_fields
+from mfg.labeling.fields import (
+    LabelData,
+    common_fields,
+    expiry_text,
+    local_fields,
+    prescription_text,
+    record_text,
+)
 from mfg.manufacturing.pools import lots_of_ineligible_donors
 from mfg.models import (
     Allocation,
@@ -440,8 +447,9 @@ def allocation_label(session: Session, identifier: str, flags: str) -> LabelData
         **local_fields("subject", LocalId("PT", int(patient.code[2:8]))),
         "trial": trial.code,
         "arm": arm_of(session, patient).name,
-        "dose_text": f"Dose {display_code(dose.identifier)}",
-        "prescription_text": f"{order.cells_per_kg:g} cells/kg x {order.weight_kg:g} kg = "
-        f"{order.cells_per_infusion:,} cells",
-        "expiry_text": f"Expires {expiry:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}",
+        "dose_text": record_text("dose", display_code(dose.identifier)),
+        "prescription_text": prescription_text(
+            order.cells_per_kg, order.weight_kg, order.cells_per_infusion
+        ),
+        "expiry_text": expiry_text(f"{expiry:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}"),
     }

@@ -24,7 +24,7 @@ from mfg.identifiers.local import LocalId
 from mfg.identifiers.local_lookup import by_local_code
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan
-from mfg.labeling.fields import LabelData, common_fields, local_fields
+from mfg.labeling.fields import LabelData, common_fields, local_fields, sex_age
 from mfg.models import AllocationSlot, Patient, Trial, TrialArm, User, utcnow
 from mfg.quantities import WEIGHT_KG, check
 from mfg.signatures.rules import second_person_verifies
@@ -237,7 +237,7 @@ def wristband_label(session: Session, identifier: str, flags: str) -> LabelData 
         **local_fields("subject", LocalId("PT", int(patient.code[2:8]))),
         "trial": trial.code,
         "arm": arm_of(session, patient).name,
-        "sex_age": f"{patient.sex}, {patient.age} y",
+        "sex_age": sex_age(patient.sex, patient.age),
     }
 
 

@@ -10,10 +10,8 @@ from mfg.i18n import N_
 from mfg.identifiers.isbt128 import Din
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan, TokenKind
-from mfg.labeling.fields import LabelData, common_fields, din_fields
+from mfg.labeling.fields import BIOPSY_PRODUCT, LabelData, common_fields, din_fields, label_text
 from mfg.models import Biopsy, Donor, DonorStatus
-
-PRODUCT_TEXT = "Olfactory mucosa biopsy"
 
 
 def lookup_donor(session: Session, scan: ParsedScan) -> list[Resolution]:
@@ -77,5 +75,5 @@ def biopsy_label(session: Session, identifier: str, flags: str) -> LabelData | N
         "collected_at": biopsy.collected_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
         "site": biopsy.site,
         "status_text": quarantine_text(donor, biopsy),
-        "product_text": PRODUCT_TEXT,
+        "product_text": label_text(BIOPSY_PRODUCT),
     }

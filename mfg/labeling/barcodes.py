@@ -13,6 +13,7 @@ from barcode.codex import Code128
 from PIL import Image
 
 from mfg.errors import MfgError
+from mfg.i18n import N_
 
 CODE128_QUIET_MODULES = 10
 _CODE_C_SWITCH = 99
@@ -21,7 +22,7 @@ _CODE_C_SWITCH = 99
 class LabelBarcodeMismatch(MfgError):
     code = "barcode_mismatch"
     status_code = 500
-    default_message = "A bar code did not decode to its data; the label was not printed."
+    default_message = N_("A bar code did not decode to its data; the label was not printed.")
 
 
 class _GuardedCode128(Code128):
@@ -93,6 +94,7 @@ def scan_back(symbology: str, data: str) -> None:
     decoded = decode(image, symbology)
     if decoded != [data]:
         raise LabelBarcodeMismatch(
-            f"The {symbology} bar code for {data!r} decoded as {decoded!r}; nothing was printed.",
+            "The %(symbology)s bar code for %(data)s decoded as %(decoded)s; nothing was printed.",
+            params={"symbology": symbology, "data": repr(data), "decoded": repr(decoded)},
             details={"symbology": symbology, "expected": data, "decoded": decoded},
         )

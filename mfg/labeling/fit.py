@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mfg.errors import MfgError
-from mfg.labeling.fields import LabelData
+from mfg.i18n import N_
+from mfg.labeling.fields import LabelData, label_text, printed
 from mfg.labeling.fonts import font_for, width_mm
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ LIST_SEPARATOR = ", "
 class LabelTextDoesNotFit(MfgError):
     code = "label_text_does_not_fit"
     status_code = 422
-    default_message = "A text does not fit its box on the label; nothing was printed."
+    default_message = N_("A text does not fit its box on the label; nothing was printed.")
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,16 @@ def reserved_height_mm(element: TextElement) -> float:
 
 
 def value_of(element: TextElement, data: LabelData) -> str:
-    return element.text if element.text is not None else data[element.field]
+    """What a text prints, in the current language: a fixed word of the layout in the labels'
+    words, a field's value as ``fields.printed`` gives it."""
+    if element.text is not None:
+        return label_text(element.text)
+    return printed(element.field, data[element.field])
+
+
+def overflow_of(element: TextElement) -> str | None:
+    """The text a list prints instead when it cannot fit, in the current language."""
+    return label_text(element.overflow_text) if element.overflow_text is not None else None
 
 
 def wrap(
@@ -148,14 +158,46 @@ def counted(overflow_text: str, value: str) -> str:
     return overflow_text.replace("{count}", str(len(value.split(LIST_SEPARATOR))))
 
 
+# The refusal, by whether the text is a field's or the layout's own, on one line or several
+_DOES_NOT_FIT = {
+    (True, True): N_(
+        "The %(field)s text of the %(kind)s label does not fit its %(box)s mm box even at "
+        "%(min_pt)s pt on one line: %(text)s. Nothing was printed: shorten the text or change "
+        "the layout (%(file)s)."
+    ),
+    (True, False): N_(
+        "The %(field)s text of the %(kind)s label does not fit its %(box)s mm box even at "
+        "%(min_pt)s pt on %(lines)s lines: %(text)s. Nothing was printed: shorten the text or "
+        "change the layout (%(file)s)."
+    ),
+    (False, True): N_(
+        "The fixed text of the %(kind)s label does not fit its %(box)s mm box even at "
+        "%(min_pt)s pt on one line: %(text)s. Nothing was printed: shorten the text or change "
+        "the layout (%(file)s)."
+    ),
+    (False, False): N_(
+        "The fixed text of the %(kind)s label does not fit its %(box)s mm box even at "
+        "%(min_pt)s pt on %(lines)s lines: %(text)s. Nothing was printed: shorten the text or "
+        "change the layout (%(file)s)."
+    ),
+}
+
+
 def _does_not_fit(layout: Layout, element: TextElement, value: str) -> LabelTextDoesNotFit:
-    name = f"{element.field} text" if element.field else "fixed text"
     box = box_width_mm(layout, element)
-    lines = "one line" if element.max_lines == 1 else f"{element.max_lines} lines"
+    template = _DOES_NOT_FIT[(element.field is not None, element.max_lines == 1)]
+    params = {
+        "field": element.field,
+        "kind": layout.kind,
+        "box": f"{box:.1f}",
+        "min_pt": f"{MIN_FONT_PT:g}",
+        "lines": element.max_lines,
+        "text": repr(value),
+        "file": f"labels/{layout.kind}.toml",
+    }
     return LabelTextDoesNotFit(
-        f"The {name} of the {layout.kind} label does not fit its {box:.1f} mm box even at "
-        f"{MIN_FONT_PT:g} pt on {lines}: {value!r}. Nothing was printed: shorten the text or "
-        f"change the layout (labels/{layout.kind}.toml).",
+        template,
+        params=params,
         details={
             "kind": layout.kind,
             "field": element.field,
@@ -172,8 +214,9 @@ def fit_text(layout: Layout, element: TextElement, value: str) -> FittedText | N
     if not value:
         return None
     fitted = _set(layout, element, value)
-    if fitted is None and element.overflow_text is not None:
-        fitted = _set(layout, element, counted(element.overflow_text, value))
+    overflow = overflow_of(element)
+    if fitted is None and overflow is not None:
+        fitted = _set(layout, element, counted(overflow, value))
     if fitted is None:
         raise _does_not_fit(layout, element, value)
     return fitted

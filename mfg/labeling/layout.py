@@ -2,8 +2,9 @@
 
 A layout is refused, with a message naming the problem, when it uses a field its kind does not
 have, puts a bar code (or text) off the label, asks for a module below 0.17 mm or a font below
-``MIN_FONT_PT``, or cannot fit its kind's longest data (``fields.longest_data``) by the fitting
-rule of ``mfg.labeling.fit``.
+``MIN_FONT_PT``, or cannot fit its kind's longest data (``fields.longest_data``, with each status
+text the kind can carry) by the fitting rule of ``mfg.labeling.fit`` — in every language a label
+may be printed in (``label_languages``): a word is often longer in Russian than in English.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mfg import i18n
 from mfg.db import PROJECT_ROOT
 from mfg.errors import MfgError
+from mfg.i18n import N_
 from mfg.labeling.barcodes import CODE128_QUIET_MODULES, code128_modules, datamatrix_modules
-from mfg.labeling.fields import KIND_FIELDS, LabelData, longest_data
+from mfg.labeling.fields import KIND_FIELDS, LabelData, longest_data, longest_variants
 from mfg.labeling.fit import (
     EDGE_MARGIN_MM,
     MIN_FONT_PT,
@@ -38,7 +41,7 @@ FONTS = ("sans", "sans-bold", "mono", "mono-bold")
 class LayoutError(MfgError):
     code = "invalid_layout"
     status_code = 422
-    default_message = "The label layout is invalid."
+    default_message = N_("The label layout is invalid.")
 
 
 class _Element(BaseModel):
@@ -212,21 +215,52 @@ def _overlaps(layout: Layout, data: LabelData) -> list[str]:
     ]
 
 
-def check_layout(layout: Layout) -> Layout:
-    """Every problem of a layout, checked against its kind's fields and longest sample data."""
-    if layout.kind not in KIND_FIELDS:
-        raise LayoutError(f"Unknown label kind {layout.kind!r}; kinds: {', '.join(KIND_FIELDS)}.")
-    data = longest_data(layout.kind)
-    problems = [
-        *_unknown_fields(layout),
-        *_barcode_problems(layout, data),
-        *_text_problems(layout, data),
+def label_languages() -> list[str]:
+    """The languages a label may be printed in: English and every language with a compiled
+    catalog (mfg.i18n.LANGUAGES), which the facility may choose (``MFG_LANGUAGE``)."""
+    return [
+        language
+        for language in i18n.LANGUAGES
+        if language == i18n.SOURCE_LANGUAGE
+        or (i18n.LOCALE_DIR / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.mo").exists()
     ]
-    if not problems:
-        problems = _overlaps(layout, data)
+
+
+def _fit_in_every_language(layout: Layout, *, overlaps: bool) -> list[str]:
+    """Every text fits the kind's longest data, with each status text it can carry, and (where
+    ``overlaps``) no two elements print over each other: in every language a label may be
+    printed in, each problem named once, with its language where English has not met it."""
+    problems: dict[str, str] = {}  # each problem, as met first, with its language
+    for language in label_languages():
+        with i18n.use_language(language):
+            for data in longest_variants(layout.kind):
+                found = _text_problems(layout, data)
+                if overlaps and not found:
+                    found = _overlaps(layout, data)
+                for problem in found:
+                    if language != i18n.SOURCE_LANGUAGE:
+                        named = f"{problem} (in {i18n.LANGUAGES[language]}, {language})"
+                    else:
+                        named = problem
+                    problems.setdefault(problem, named)
+    return list(problems.values())
+
+
+def check_layout(layout: Layout) -> Layout:
+    """Every problem of a layout, checked against its kind's fields and longest sample data, in
+    every language a label may be printed in."""
+    if layout.kind not in KIND_FIELDS:
+        raise LayoutError(
+            "Unknown label kind %(kind)s; kinds: %(kinds)s.",
+            params={"kind": repr(layout.kind), "kinds": ", ".join(KIND_FIELDS)},
+        )
+    data = longest_data(layout.kind)
+    problems = [*_unknown_fields(layout), *_barcode_problems(layout, data)]
+    problems += _fit_in_every_language(layout, overlaps=not problems)
     if problems:
         raise LayoutError(
-            f"The {layout.kind} label layout is invalid: " + "; ".join(problems),
+            "The %(kind)s label layout is invalid: %(problems)s",
+            params={"kind": layout.kind, "problems": "; ".join(problems)},
             details={"problems": problems},
         )
     return layout
@@ -237,11 +271,15 @@ def parse_layout(source: str, *, name: str = "layout") -> Layout:
         raw = tomllib.loads(source)
         layout = Layout.model_validate(raw)
     except tomllib.TOMLDecodeError as exc:
-        raise LayoutError(f"{name} is not valid TOML: {exc}") from exc
+        raise LayoutError(
+            "%(name)s is not valid TOML: %(error)s", params={"name": name, "error": str(exc)}
+        ) from exc
     except ValidationError as exc:
         problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise LayoutError(
-            f"{name}: " + "; ".join(problems), details={"problems": problems}
+            "%(name)s: %(problems)s",
+            params={"name": name, "problems": "; ".join(problems)},
+            details={"problems": problems},
         ) from exc
     return check_layout(layout)
 
@@ -255,7 +293,10 @@ def _load(kind: str, mtime_ns: int) -> Layout:
     path = layout_path(kind)
     layout = parse_layout(path.read_text(encoding="utf-8"), name=path.name)
     if layout.kind != kind:
-        raise LayoutError(f"{path.name} says kind = {layout.kind!r}; it must be {kind!r}.")
+        raise LayoutError(
+            "%(file)s says kind = %(found)s; it must be %(kind)s.",
+            params={"file": path.name, "found": repr(layout.kind), "kind": repr(kind)},
+        )
     return layout
 
 
@@ -263,5 +304,5 @@ def load_layout(kind: str) -> Layout:
     """The validated layout of a label kind; re-read when its file changes."""
     path = layout_path(kind)
     if kind not in KIND_FIELDS or not path.exists():
-        raise LayoutError(f"There is no label layout for {kind!r}.")
+        raise LayoutError("There is no label layout for %(kind)s.", params={"kind": repr(kind)})
     return _load(kind, path.stat().st_mtime_ns)

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from mfg.auth.permissions import Action
 from mfg.errors import MfgError
+from mfg.i18n import use_language
 from mfg.labeling import service
 from mfg.labeling.fields import LABEL_KINDS, sample_data
 from mfg.labeling.fit import LabelTextDoesNotFit
@@ -30,11 +31,11 @@ def layouts(request: Request, actor: Viewer) -> Response:
     for kind in LABEL_KINDS:
         try:
             layout = load_layout(kind)
-            previews.append(
-                {"kind": kind, "layout": layout, "svg": label_svg(layout, sample_data(kind))}
-            )
+            with use_language(request.app.state.settings.language):  # as the labels print
+                svg = label_svg(layout, sample_data(kind))
+            previews.append({"kind": kind, "layout": layout, "svg": svg})
         except MfgError as error:
-            previews.append({"kind": kind, "error": error.message})
+            previews.append({"kind": kind, "error": error.localized()})
     return render(request, "labeling/layouts.html", {"previews": previews})
 
 
@@ -49,11 +50,12 @@ def _page(
 ) -> Response:
     layout = load_layout(kind)
     history = service.print_history(session, kind=kind, identifier=identifier)
-    data = request.app.state.label_sources.build(session, kind, identifier, "00")
     try:
-        svg = label_svg(layout, data)
+        with use_language(request.app.state.settings.language):  # as the label prints
+            data = request.app.state.label_sources.build(session, kind, identifier, "00")
+            svg = label_svg(layout, data)
     except LabelTextDoesNotFit as refused:  # shown, as printing it would be refused
-        svg, error = "", error or refused.message
+        svg, error = "", error or refused.localized()
     context = {
         "kind": kind,
         "identifier": identifier,
@@ -91,7 +93,7 @@ def label_print(
             command=command,
         )
     except service.ReprintReasonRequired as error:
-        return _page(request, session, kind, identifier, error=error.message, status_code=422)
+        return _page(request, session, kind, identifier, error=error.localized(), status_code=422)
     disposition = "inline" if command.output == "pdf" else "attachment"
     return Response(
         printed.content,

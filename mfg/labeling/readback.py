@@ -13,8 +13,9 @@ import io
 from pypdf import PageObject, PdfReader
 
 from mfg.errors import MfgError
+from mfg.i18n import N_
 from mfg.labeling.fields import LabelData
-from mfg.labeling.fit import FittedText, counted, fit_label, value_of
+from mfg.labeling.fit import FittedText, counted, fit_label, overflow_of, value_of
 from mfg.labeling.layout import Layout
 from mfg.labeling.pdf import drawn_lines
 
@@ -25,7 +26,20 @@ Drawn = tuple[str, float, float]  # text, x, baseline (PDF points)
 class LabelTextMismatch(MfgError):
     code = "label_text_mismatch"
     status_code = 500
-    default_message = "A text of the label did not read back whole; the label was not printed."
+    default_message = N_("A text of the label did not read back whole; the label was not printed.")
+
+
+# The refusal, by whether the text is a field's or the layout's own
+_MISMATCH = {
+    True: N_(
+        "The %(field)s of the %(kind)s label read back as %(read)s, not %(expected)s; nothing "
+        "was printed."
+    ),
+    False: N_(
+        "The fixed text of the %(kind)s label read back as %(read)s, not %(expected)s; nothing "
+        "was printed."
+    ),
+}
 
 
 def _page_texts(page: PageObject) -> list[Drawn]:
@@ -57,7 +71,7 @@ def _read_at(drawn: list[Drawn], x: float, y: float) -> str | None:
 def _whole(text: FittedText, data: LabelData) -> str:
     """What the text must read as: the field's value, or its list's count where it is counted."""
     value = value_of(text.element, data)
-    overflow = text.element.overflow_text
+    overflow = overflow_of(text.element)
     return counted(overflow, value) if overflow and text.value != value else value
 
 
@@ -66,10 +80,14 @@ def _check(layout: Layout, text: FittedText, data: LabelData, drawn: list[Drawn]
     read = [_read_at(drawn, x, y) for _, x, y in expected]
     whole = _whole(text, data)
     if read != [line for line, _, _ in expected] or " ".join(read) != whole:
-        name = text.element.field or "fixed text"
         raise LabelTextMismatch(
-            f"The {name} of the {layout.kind} label read back as {read!r}, not {whole!r}; "
-            "nothing was printed.",
+            _MISMATCH[text.element.field is not None],
+            params={
+                "field": text.element.field,
+                "kind": layout.kind,
+                "read": repr(read),
+                "expected": repr(whole),
+            },
             details={
                 "kind": layout.kind,
                 "field": text.element.field,

@@ -1,5 +1,6 @@
 """Print a label: build its data, verify every bar code by decoding it, fit every text to its
-box, render, read the rendered text back, log, audit.
+box, render, read the rendered text back, log, audit. A label is built and rendered in the
+facility's language (``Settings.language``), whoever prints it (mfg.labeling.fields).
 
 Record kinds register how their label data is built in one place (``mfg.record_kinds``). A second
 print of the same label is a reprint: it needs a reason and carries the ISBT 128 ``05`` flag.
@@ -17,7 +18,9 @@ from sqlmodel import Session, col, select
 from mfg.audit import service as audit
 from mfg.audit.chain import content_hash
 from mfg.auth.permissions import Action, authorize
-from mfg.errors import InvalidInput, NotFound, Reason, RuleViolation
+from mfg.db import settings_of
+from mfg.errors import InvalidInput, NotFound, RuleViolation, reason
+from mfg.i18n import use_language
 from mfg.identifiers import isbt128
 from mfg.labeling.barcodes import scan_back
 from mfg.labeling.fields import LabelData
@@ -37,9 +40,10 @@ class ReprintReasonRequired(RuleViolation):
 
     def __init__(self, kind: str):
         super().__init__(
-            Reason(
+            reason(
                 "reprint_reason_required",
-                f"This {kind} label was printed before: a reprint needs a reason.",
+                "This %(kind)s label was printed before: a reprint needs a reason.",
+                kind=kind,
             )
         )
 
@@ -60,10 +64,16 @@ class LabelSources:
     def build(self, session: Session, kind: str, identifier: str, flags: str) -> LabelData:
         builder = self._builders.get(kind)
         if builder is None:
-            raise NotFound(f"No {kind} labels can be printed yet: no record kind provides them.")
+            raise NotFound(
+                "No %(kind)s labels can be printed yet: no record kind provides them.",
+                params={"kind": kind},
+            )
         data = builder(session, identifier, flags)
         if data is None:
-            raise NotFound(f"No {kind} record {identifier!r}.")
+            raise NotFound(
+                "No %(kind)s record %(identifier)s.",
+                params={"kind": kind, "identifier": repr(identifier)},
+            )
         return data
 
 
@@ -108,7 +118,8 @@ def print_label(
     command = command or PrintIn()
     if not 1 <= command.copies <= MAX_COPIES:
         raise InvalidInput(
-            f"Copies must be between 1 and {MAX_COPIES}.",
+            "Copies must be between 1 and %(max)s.",
+            params={"max": MAX_COPIES},
             code="copies_out_of_range",
             details={"field": "copies"},
         )
@@ -120,9 +131,10 @@ def print_label(
     if reprint and not command.reason.strip():
         raise ReprintReasonRequired(kind)
     flags = isbt128.FLAG_REPRINT if reprint else isbt128.FLAG_NONE
-    data = sources.build(session, kind, identifier, flags)
-    verify_barcodes(layout, data)
-    content, media_type = _rendered(layout, data, command, title=f"{kind} {identifier}")
+    with use_language(settings_of(session).language):  # the facility's, whoever prints it
+        data = sources.build(session, kind, identifier, flags)
+        verify_barcodes(layout, data)
+        content, media_type = _rendered(layout, data, command, title=f"{kind} {identifier}")
     log = _logged(session, actor, kind, identifier, command, reprint=reprint, data=data)
     return PrintedLabel(content, media_type, f"{kind}-{identifier}.{command.output}", log)
 
@@ -167,7 +179,8 @@ def _logged(
     except IntegrityError as error:  # another first print of this label won meanwhile
         raise RuleViolation.state(
             "reprint_reason_required",
-            f"This {kind} label was printed meanwhile by someone else: a reprint needs a reason.",
+            "This %(kind)s label was printed meanwhile by someone else: a reprint needs a reason.",
+            params={"kind": kind},
         ) from error
     audit.record(
         session,

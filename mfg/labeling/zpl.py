@@ -6,9 +6,14 @@ the PDF's, so each text is also a ``^FB`` field block as wide as its box with th
 ``max_lines`` lines: were the printer's font wider than measured, it wraps inside the box rather
 than printing past it. The planned line breaks are ``\&``; a value's own ``\`` is ``\\``.
 
-Field data is written with ``^FH`` hex escapes for the characters ZPL reserves (``^``, ``~``,
-``_``), and inside ``^BC`` (Code 128) data a literal ``>`` is written ``><``, because ``>`` starts
-the subset-switch escapes there.
+Every label format starts with ``^CI28``: field data is UTF-8. It is written with ``^FH`` hex
+escapes for the characters ZPL reserves (``^``, ``~``, ``_``) and for every character beyond ASCII
+(its UTF-8 bytes, ``Д`` = ``_D0_94``), so the ZPL itself is plain ASCII; inside ``^BC`` (Code 128)
+data a literal ``>`` is written ``><``, because ``>`` starts the subset-switch escapes there.
+
+A text within Windows-1252 (English, the notices' dash) is set in the printer's font 0 (sans) or D
+(mono), as ever; any other (Cyrillic) in Zebra's resident Unicode font Swiss 721,
+``E:TT0003M_.FNT`` (``^A@``), which holds Latin, Cyrillic and Greek (labels/README.md).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from mfg.labeling.fit import LINE_PITCH, FittedText, box_width_mm, fit_label
 from mfg.labeling.layout import BarcodeElement, Layout
 
 POINT_MM = 0.3528
+# Zebra's resident Unicode TrueType font (Swiss 721, WGL4: Latin, Cyrillic, Greek)
+UNICODE_FONT = "E:TT0003M_.FNT"
 
 
 def _hex_escaped(value: str) -> str:
@@ -44,17 +51,27 @@ def _dots(mm_value: float, dpmm: int) -> int:
     return max(1, round(mm_value * dpmm))
 
 
+def _font(text: FittedText, height: int) -> str:
+    """The printer font of a text, ``height`` dots high: font 0 (sans) or D (mono) for text within
+    Windows-1252, else the resident Unicode font."""
+    try:
+        text.value.encode("cp1252")
+    except UnicodeEncodeError:
+        return f"^A@N,{height},{height},{UNICODE_FONT}"
+    font = "^A0N" if text.element.font.startswith("sans") else "^ADN"
+    return f"{font},{height},{height}"
+
+
 def _text(layout: Layout, text: FittedText, dpmm: int) -> str:
     """A fitted text as one field block: its box's width, its layout's lines, its planned breaks."""
     element = text.element
     height = _dots(text.size_pt * POINT_MM, dpmm)
     x, y = _dots(element.x_mm, dpmm), _dots(element.y_mm, dpmm)
-    font = "^A0N" if element.font.startswith("sans") else "^ADN"
     width = int(box_width_mm(layout, element) * dpmm)  # rounded down: inside the box
     spacing = round((LINE_PITCH - 1) * height)
     data = "\\&".join(_hex_escaped(line.replace("\\", "\\\\")) for line in text.lines)
     command = (
-        f"^FO{x},{y}{font},{height},{height}^FB{width},{element.max_lines},{spacing},L,0"
+        f"^FO{x},{y}{_font(text, height)}^FB{width},{element.max_lines},{spacing},L,0"
         f"^FH_^FD{data}^FS"
     )
     if element.boxed:

@@ -14,6 +14,7 @@ from mfg.identifiers.isbt128 import Din, ProductCode, format_expiry
 from mfg.identifiers.local import LocalId
 from mfg.identifiers.resolve import Resolution, RowLookup
 from mfg.identifiers.scan import ParsedScan, TokenKind
+from mfg.labeling import fields
 from mfg.labeling.fields import TRIAL_NOTICE, LabelData, common_fields, din_fields, local_fields
 from mfg.models import Biopsy, Culture, Dose, Lot, MaterialLot
 
@@ -99,7 +100,7 @@ def culture_label(session: Session, identifier: str, flags: str) -> LabelData | 
             test_facility=settings.is_test_facility,
         ),
         **local_fields("vessel", LocalId("CV", int(culture.code[2:8]))),
-        "source_text": f"Biopsy {display_code(biopsy.din)}",
+        "source_text": fields.record_text("biopsy", display_code(biopsy.din)),
         "passage": f"P{culture.passage_number}",
         "vessel_type": culture.vessel_type,
         "seeded_on": culture.seeded_at.astimezone(settings.tz).strftime("%Y-%m-%d"),
@@ -186,8 +187,8 @@ def dose_label(session: Session, identifier: str, flags: str) -> LabelData | Non
         "product_code_text": str(code),
         "product_text": settings.product_name,
         "division": dose.division,
-        "cells_text": cells_text(dose.cells),
-        "volume_text": f"{dose.volume_ml:g} mL",
+        "cells_text": fields.cells_text(dose.cells),
+        "volume_text": fields.volume_text(dose.volume_ml),
         "expiry_text": f"{local_expiry:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}",
         "expiry_barcode": expiry,
         "status_text": dose.status.replace("_", " ").upper(),

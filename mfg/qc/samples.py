@@ -19,7 +19,7 @@ from mfg.identifiers.local import LocalId
 from mfg.identifiers.local_lookup import by_local_code
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan, TokenKind, parse_scan
-from mfg.labeling.fields import LabelData, common_fields, local_fields
+from mfg.labeling.fields import LabelData, common_fields, local_fields, record_text
 from mfg.manufacturing import cultures, doses, pools
 from mfg.models import Dose, Lot, QcSample, SpecVersion, User, utcnow
 from mfg.qc import specs
@@ -150,8 +150,7 @@ def sample_label(session: Session, identifier: str, flags: str) -> LabelData | N
             test_facility=settings.is_test_facility,
         ),
         **local_fields("sample", LocalId("QS", int(sample.code[2:8]))),
-        "source_text": f"{sample.source_type.capitalize()} "
-        f"{display_code(sample.source_identifier)}",
+        "source_text": record_text(sample.source_type, display_code(sample.source_identifier)),
         "tests": ", ".join(requested_tests(sample)),
         "taken_at": sample.taken_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
     }

@@ -7,9 +7,8 @@ from mfg.identifiers.errors import ScanError
 from mfg.identifiers.local import LocalId, canonical_local
 from mfg.identifiers.resolve import Resolution
 from mfg.identifiers.scan import ParsedScan
-from mfg.labeling.fields import LabelData, common_fields, local_fields
+from mfg.labeling.fields import LabelData, common_fields, local_fields, roles_text
 from mfg.models import User
-from mfg.models.auth import ROLE_LABELS
 
 STAFF_PREFIX = "ST"
 
@@ -52,5 +51,5 @@ def badge_label(session: Session, identifier: str, flags: str) -> LabelData | No
         ),
         **local_fields("badge", staff_code(user)),
         "full_name": user.full_name,
-        "roles_text": ", ".join(sorted(ROLE_LABELS[r] for r in user.role_set)),
+        "roles_text": roles_text(user.role_set),
     }

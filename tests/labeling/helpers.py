@@ -103,14 +103,22 @@ def read_text(pdf: bytes) -> str:
     return " ".join(drawn.text for drawn in drawn_texts(pdf)[0])
 
 
-_ZPL_TEXT = re.compile(r"\^A[0D]N,(\d+),\d+\^FB(\d+),(\d+),-?\d+,L,0\^FH_\^FD(.*?)\^FS")
+_ZPL_TEXT = re.compile(
+    r"\^A([0D]N|@N),(\d+),\d+(?:,([A-Z]:[\w.]+))?\^FB(\d+),(\d+),-?\d+,L,0\^FH_\^FD(.*?)\^FS"
+)
+
+
+def zpl_text_fields(zpl: str) -> list[tuple[str, int, int, int, list[str]]]:
+    """Each ZPL text field block: its font (``0``, ``D``, or the named font of ``^A@``), font
+    height, block width (dots), lines allowed, and its lines (hex escapes undone as UTF-8)."""
+    found = []
+    for font, height, named, width, lines, raw in _ZPL_TEXT.findall(zpl):
+        text = re.sub(r"_([0-9A-F]{2})", lambda m: f"%{m.group(1)}", raw)
+        parts = [unquote(part) for part in text.split("\\&")]
+        found.append((named or font[0], int(height), int(width), int(lines), parts))
+    return found
 
 
 def zpl_texts(zpl: str) -> list[tuple[int, int, int, list[str]]]:
     """Each ZPL text field block: font height, block width (dots), lines allowed, its lines."""
-    found = []
-    for height, width, lines, raw in _ZPL_TEXT.findall(zpl):
-        text = re.sub(r"_([0-9A-F]{2})", lambda m: f"%{m.group(1)}", raw)
-        parts = [unquote(part) for part in text.split("\\&")]
-        found.append((int(height), int(width), int(lines), parts))
-    return found
+    return [field[1:] for field in zpl_text_fields(zpl)]
