@@ -281,7 +281,7 @@ def describe_database(url: str) -> str:
     """Where the database is, for people: a file path or a server, never a password."""
     parsed = make_url(normalise_database_url(url))
     if parsed.get_backend_name() == "sqlite":
-        return f"SQLite file {parsed.database}"
+        return f"SQLite {parsed.database}"
     return f"PostgreSQL {parsed.render_as_string(hide_password=True)}"
 
 

@@ -149,6 +149,9 @@ class RuleViolation(MfgError):
         *,
         message: str | None = None,
         code: str | None = None,
+        lead: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        separator: str = "; ",
         **details: Any,
     ):
         self.rules = [reasons] if isinstance(reasons, Reason) else list(reasons)
@@ -156,11 +159,14 @@ class RuleViolation(MfgError):
             # tests/test_refusal_codes.py keeps code from doing it, this keeps it from running
             raise TypeError("a refusal names its rule: give Reasons, not sentences")
         self.reasons = [r.message for r in self.rules]
+        # Without a message of its own, the refusal reads as its rules' sentences, after a lead
+        # sentence (a catalog message with ``params``) when there is one.
         self.joined = message is None
+        self.lead, self.lead_params, self.separator = lead, dict(params or {}), separator
         if any(r.conflict for r in self.rules):
             self.status_code = Conflict.status_code
         super().__init__(
-            message or "; ".join(self.reasons) or None,
+            message or self._joined(self.reasons, lead and lead % self.lead_params) or None,
             details={
                 "reasons": self.reasons,
                 "rules": [r.as_dict() for r in self.rules],
@@ -169,11 +175,16 @@ class RuleViolation(MfgError):
             code=code or (self.rules[0].code if self.rules else None),
         )
 
+    def _joined(self, sentences: list[str], lead: str | None) -> str:
+        body = self.separator.join(sentences)
+        return f"{lead}: {body}" if lead else body
+
     def localized(self) -> str:
-        """The refusal in the reader's language: each rule's sentence, unless a message was
-        given for the refusal as a whole."""
+        """The refusal in the reader's language: its lead and each rule's sentence, unless a
+        message was given for the refusal as a whole."""
         if self.joined and self.rules:
-            return "; ".join(r.localized() for r in self.rules)
+            lead = i18n.localize(self.lead, self.lead_params) if self.lead else None
+            return self._joined([r.localized() for r in self.rules], lead)
         return super().localized()
 
     def localized_details(self) -> dict[str, Any]:
@@ -189,7 +200,8 @@ class RuleViolation(MfgError):
     ) -> RuleViolation:
         """A refusal by a checklist of rules: the one refusing rule's code, or ``several`` (the
         refusal as a whole) when different rules refuse, so that a client need not know which
-        rule a checklist tests first."""
+        rule a checklist tests first. ``lead``, ``params`` and ``separator`` (see ``__init__``)
+        pass through ``details``."""
         codes = {r.code for r in reasons}
         return cls(reasons, message=message, code=several if len(codes) > 1 else None, **details)
 

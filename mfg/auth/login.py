@@ -22,6 +22,7 @@ from mfg.errors import (
     SignatureRefused,
     TooManyAttempts,
 )
+from mfg.i18n import N_
 from mfg.models import LoginThrottle, User, as_utc, utcnow
 from mfg.quantities import counted
 
@@ -241,7 +242,7 @@ def change_password(
             Reason("password_unchanged", "the new password must differ from the current one")
         )
     if problems:
-        raise policy_refusal(problems, lead="The new password does not meet the policy")
+        raise policy_refusal(problems, lead=N_("The new password does not meet the policy"))
     was_forced = user.must_change_password
     user.password_hash = hash_for(session, new_password)
     user.must_change_password = False

@@ -59,11 +59,7 @@ def policy_problems(password: str, *, min_length: int, username: str = "") -> li
 
 def policy_refusal(problems: list[Reason], *, lead: str) -> RuleViolation:
     """The password policy refuses: the one rule's code, or ``password_policy`` for several."""
-    return RuleViolation.of(
-        problems,
-        several="password_policy",
-        message=f"{lead}: " + "; ".join(p.message for p in problems),
-    )
+    return RuleViolation.of(problems, several="password_policy", lead=lead)
 
 
 def one_time_password() -> str:

@@ -20,7 +20,7 @@ from mfg.auth.passwords import hash_password, one_time_password, policy_problems
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
 from mfg.errors import Conflict, InvalidInput, NotFound, Reason, RuleViolation, conflict
-from mfg.i18n import LANGUAGES
+from mfg.i18n import LANGUAGES, N_
 from mfg.models import Role, User, utcnow
 from mfg.models.auth import roles_to_text
 
@@ -124,7 +124,7 @@ def create_user(
             password, min_length=settings.password_min_length, username=username
         )
         if problems:
-            raise policy_refusal(problems, lead="The password does not meet the policy")
+            raise policy_refusal(problems, lead=N_("The password does not meet the policy"))
     user = User(
         username=username,
         full_name=full_name,

@@ -1,6 +1,6 @@
-"""What a deviation is about, in words: the kind and code of the record it was opened on, or,
-for one opened automatically on a failing verified result, the test and the sample it failed
-on, with the link to that sample (its database id means nothing to a reader)."""
+"""What a deviation is about, in the reader's words: the kind and code of the record it was
+opened on, or, for one opened automatically on a failing verified result, the test and the
+sample it failed on, with the link to that sample (its database id means nothing to a reader)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from mfg import i18n
+from mfg.i18n import N_
 from mfg.identifiers.display import display_code
 from mfg.models import Deviation, QcResult, QcSample
 
@@ -45,11 +47,17 @@ def subjects_of(session: Session, deviations: Iterable[Deviation]) -> dict[str, 
         if found:
             test_code, sample_code = found
             subjects[d.code] = Subject(
-                f"QC result {test_code} of sample {display_code(sample_code)}",
+                i18n.localize(
+                    N_("QC result %(test)s of sample %(sample)s"),
+                    {"test": test_code, "sample": display_code(sample_code)},
+                ),
                 f"/qc/samples/{sample_code}",
             )
         else:
+            kind = d.entity_type.replace("_", " ")
             subjects[d.code] = Subject(
-                f"{d.entity_type.replace('_', ' ')} {display_code(d.entity_id)}"
+                i18n.localize(
+                    N_("%(kind)s %(code)s"), {"kind": kind, "code": display_code(d.entity_id)}
+                )
             )
     return subjects

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from mfg import i18n
 from mfg.audit.machines import DONOR
 from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
@@ -13,6 +14,7 @@ from mfg.donors.ineligibility import hold_donor_material
 from mfg.donors.rules import eligibility_problems
 from mfg.donors.schemas import EligibilityIn
 from mfg.errors import InvalidInput, Reason, RuleViolation
+from mfg.i18n import N_
 from mfg.models import Biopsy, Donor, DonorStatus, EligibilityDetermination, Meaning, User
 from mfg.signatures import service as signatures
 
@@ -73,8 +75,9 @@ def determine_eligibility(
             raise RuleViolation.of(
                 problems,
                 several="eligibility_not_met",
-                message=f"Donor {donor.code} cannot be signed eligible: "
-                + " ".join(p.message for p in problems),
+                lead=N_("Donor %(donor)s cannot be signed eligible"),
+                params={"donor": donor.code},
+                separator=" ",
             )
     elif not comment.strip():
         raise InvalidInput("Say why the donor is ineligible.", details={"field": "comment"})
@@ -107,9 +110,12 @@ def determine_eligibility(
         comment=comment,
     )
     if not eligible:
-        hold_donor_material(
-            session, donor=donor, actor=actor, reason=f"donor {donor.code} determined ineligible"
+        reason = i18n.in_language(
+            settings_of(session).language,
+            N_("donor %(donor)s determined ineligible"),
+            donor=donor.code,
         )
+        hold_donor_material(session, donor=donor, actor=actor, reason=reason)
     return determination
 
 

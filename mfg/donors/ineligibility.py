@@ -9,8 +9,11 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from mfg import i18n
 from mfg.audit import service as audit
 from mfg.audit.machines import DONOR
+from mfg.db import settings_of
+from mfg.i18n import N_
 from mfg.models import Biopsy, Donor, DonorStatus, User
 
 
@@ -27,9 +30,13 @@ def donor_found_ineligible(
         reason=f"Look-back: {reason}",
         require_reason=True,
     )
-    return hold_donor_material(
-        session, donor=donor, actor=actor, reason=f"donor {donor.code} ineligible: {reason}"
+    held = i18n.in_language(
+        settings_of(session).language,
+        N_("donor %(donor)s ineligible: %(reason)s"),
+        donor=donor.code,
+        reason=reason,
     )
+    return hold_donor_material(session, donor=donor, actor=actor, reason=held)
 
 
 def hold_donor_material(

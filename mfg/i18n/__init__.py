@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from functools import cache
@@ -98,15 +99,56 @@ def raw_gettext(message: str) -> str:
 
 def localize(template: str, params: Mapping[str, object] | None = None) -> str:
     """A message made of a catalog ``template`` and its ``%(name)s`` parameters, in the current
-    language: the template translated, and each text parameter that is itself a message (an
-    action, a status word) translated too; names, codes and numbers stay as they are."""
+    language: the template translated, each text parameter that is itself a message (an
+    action, a status word) translated too, and a parameter that is a refusal of its own (an
+    object with ``localized()``) in its localized words; names, codes and numbers stay as they
+    are."""
     text = raw_gettext(template)
     if not params:
         return text
-    return text % {
-        key: raw_gettext(value) if isinstance(value, str) and value else value
-        for key, value in params.items()
-    }
+    return text % {key: _localized_param(value) for key, value in params.items()}
+
+
+@dataclass(frozen=True, order=True)
+class Text:
+    """A phrase made of a catalog ``template`` and its parameters, put into words when shown: in
+    English by ``str()`` (as records keep it), in the reader's language by :meth:`localized`. A
+    parameter of a larger message, so that a list of such phrases reads in one language."""
+
+    template: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    @classmethod
+    def of(cls, template: str, /, **params: object) -> Text:
+        return cls(template, tuple(sorted(params.items())))
+
+    def __str__(self) -> str:
+        return self.template % dict(self.params) if self.params else self.template
+
+    def localized(self) -> str:
+        return localize(self.template, dict(self.params))
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Phrases joined by ``separator``, each put into words when shown (see :class:`Text`)."""
+
+    parts: tuple[object, ...]
+    separator: str = "; "
+
+    def __str__(self) -> str:
+        return self.separator.join(str(p) for p in self.parts)
+
+    def localized(self) -> str:
+        return self.separator.join(str(_localized_param(p)) for p in self.parts)
+
+
+def _localized_param(value: object) -> object:
+    if hasattr(value, "localized"):
+        return value.localized()
+    if isinstance(value, str) and value:
+        return raw_gettext(value)
+    return value
 
 
 def raw_ngettext(singular: str, plural: str, n: int) -> str:
@@ -143,10 +185,11 @@ def N_(message: str) -> str:
 
 
 def in_language(language: str, message: str, /, **params: object) -> str:
-    """``message`` in ``language``, whatever the current one: a bilingual printout, the text
-    a signer was shown."""
+    """``message`` in ``language``, whatever the current one, its parameters filled as
+    :func:`localize` does: a bilingual printout, the text a signer was shown, a text the
+    application writes into a record in the facility's language."""
     with use_language(language):
-        return gettext(message, **params)
+        return localize(message, params)
 
 
 @cache

@@ -20,7 +20,49 @@ PROJECT_ROOT = LOCALE_DIR.parent.parent.parent
 MAPPING = LOCALE_DIR.parent / "babel.cfg"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 # Markers besides gettext's own: N_ (translate where shown), and gettext with parameters.
-KEYWORDS = ("N_", "pgettext_noop:1c,2")
+MARKERS = ("N_", "pgettext_noop:1c,2")
+# A refusal's sentence is its catalog message: the first argument of every error of the family
+# (mfg.errors.MfgError and its subclasses, listed here; tests/i18n keeps the list whole), the
+# second of a rule's reason.
+REFUSALS = (
+    "AccountInactive",
+    "AccountLocked",
+    "Ambiguous",
+    "BadCheckCharacter",
+    "BadLength",
+    "BadRequest",
+    "Busy",
+    "CheckpointInvalid",
+    "CheckpointRefused",
+    "Conflict",
+    "CsrfFailed",
+    "DemoRefused",
+    "FhirExportError",
+    "InternalError",
+    "InvalidCredentials",
+    "InvalidInput",
+    "LabelBarcodeMismatch",
+    "LabelTextDoesNotFit",
+    "LabelTextMismatch",
+    "LayoutError",
+    "MethodNotAllowed",
+    "MfgError",
+    "NotAuthenticated",
+    "NotFound",
+    "PasswordChangeRequired",
+    "PermissionDenied",
+    "ReprintReasonRequired",
+    "ScanError",
+    "ScanNotFound",
+    "SessionExpired",
+    "SignatureRefused",
+    "TooManyAttempts",
+    "UnknownStructure",
+)
+REASONS = ("Reason:2", "reason:2", "conflict:2", "one:2", "state:2")
+# A page's message after a redirect (mfg.web.templating.flash).
+FLASHES = ("flash:2",)
+KEYWORDS = MARKERS + REFUSALS + REASONS + FLASHES
 # Languages whose catalog must be complete: a page shown in them may hold no English.
 COMPLETE = ("ru",)
 

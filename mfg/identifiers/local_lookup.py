@@ -19,7 +19,7 @@ def by_local_code(session: Session, model: Any, code: str, *, noun: str) -> Any:
     except ScanError as error:
         raise NotFound(
             "No %(noun)s %(code)s: %(error)s",
-            params={"noun": noun, "code": repr(code), "error": error.message},
+            params={"noun": noun, "code": repr(code), "error": error},
         ) from error
     row = session.exec(select(model).where(model.code == code)).first()
     if row is None:

@@ -7,13 +7,14 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from mfg import quantities
+from mfg import i18n, quantities
 from mfg.audit import service as audit
 from mfg.audit.machines import QC_RESULT, QC_SAMPLE
 from mfg.auth.permissions import Action, authorize
 from mfg.db import lock_row, settings_of
 from mfg.deviations import service as deviations
 from mfg.errors import InvalidInput, NotFound, RuleViolation
+from mfg.i18n import N_
 from mfg.manufacturing.holds import hold_lot
 from mfg.models import (
     Deviation,
@@ -44,6 +45,7 @@ from mfg.qc.rules import (
 )
 from mfg.qc.samples import requested_tests
 from mfg.qc.schemas import ResultIn
+from mfg.qc.words import qc_text
 from mfg.quantities import counted
 from mfg.signatures.rules import second_person_verifies
 
@@ -256,17 +258,34 @@ def _stop_released_lot(session: Session, actor: User, sample: QcSample, result: 
 
 
 def out_of_specification(session: Session, sample: QcSample, result: QcResult) -> Deviation:
+    """The deviation a failing verified result opens, titled and described in the facility's
+    language (the record's text, whoever reads it later)."""
     test = session.get(SpecTest, result.spec_test_id)
     lot = session.get(Lot, sample.lot_id) if sample.lot_id else None
+    with i18n.use_language(settings_of(session).language):
+        title = i18n.localize(
+            N_("Out of specification: %(test)s on %(kind)s %(source)s"),
+            {"test": test.name, "kind": sample.source_type, "source": sample.source_identifier},
+        )
+        description = i18n.localize(
+            N_(
+                "Verified %(reading)s result %(value)s for %(code)s (%(test)s) on sample "
+                "%(sample)s; specification: %(limit)s."
+            ),
+            {
+                "reading": result.reading,
+                "value": qc_text(shown_value(result)),
+                "code": test.code,
+                "test": test.name,
+                "sample": sample.code,
+                "limit": qc_text(result.limit_text),
+            },
+        )
     return deviations.record_deviation(
         session,
         actor=None,
-        title=f"Out of specification: {test.name} on {sample.source_type} "
-        f"{sample.source_identifier}",
-        description=(
-            f"Verified {result.reading} result {shown_value(result)} for {test.code} "
-            f"({test.name}) on sample {sample.code}; specification: {result.limit_text}."
-        ),
+        title=title,
+        description=description,
         entity_type="qc_result",
         entity_id=str(result.id),
         lot=lot,

@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from mfg import i18n
 from mfg.errors import Reason, conflict, reason
 from mfg.i18n import N_
 from mfg.models import Deviation, Donor, DonorStatus, Dose, Harvest, Lot, LotStatus
 from mfg.qc.summary import AWAITING_VERIFICATION, FAIL, MISSING, LotQc
+from mfg.qc.words import QcText
 
 STERILITY = ("STER-AER", "STER-ANA")
 GRAM = "GRAM"
@@ -36,7 +38,9 @@ class ReleaseFacts:
     doses: Sequence[Dose]
     now: datetime
     releaser_id: int
-    participants: dict[int, list[str]] = field(default_factory=dict)  # user id → what they did
+    participants: dict[int, list[i18n.Text]] = field(
+        default_factory=dict
+    )  # user id → what they did
 
 
 def lot_status_blocking(facts: ReleaseFacts) -> list[Blocking]:
@@ -84,12 +88,13 @@ def test_blocking(facts: ReleaseFacts) -> list[Blocking]:
     """
     found = []
     for row in facts.qc.blocking():
-        test = f"{row.test.code} ({row.test.name})"
+        code, test = row.test.code, row.test.name
         if row.state == MISSING:
             found.append(
                 conflict(
                     "test_missing",
-                    "Required test %(test)s has no verified final result.",
+                    "Required test %(code)s (%(test)s) has no verified final result.",
+                    code=code,
                     test=test,
                 )
             )
@@ -97,7 +102,9 @@ def test_blocking(facts: ReleaseFacts) -> list[Blocking]:
             found.append(
                 conflict(
                     "test_missing",
-                    "Required test %(test)s: the result awaits a second analyst's verification.",
+                    "Required test %(code)s (%(test)s): the result awaits a second analyst's "
+                    "verification.",
+                    code=code,
                     test=test,
                 )
             )
@@ -105,9 +112,10 @@ def test_blocking(facts: ReleaseFacts) -> list[Blocking]:
             found.append(
                 conflict(
                     "result_out_of_specification",
-                    "%(test)s: verified result out of specification (%(limit)s).",
+                    "%(code)s (%(test)s): verified result out of specification (%(limit)s).",
+                    code=code,
                     test=test,
-                    limit=row.limit,
+                    limit=QcText(row.limit),
                 )
             )
     return found
@@ -232,7 +240,7 @@ def independence_blocking(facts: ReleaseFacts) -> list[Blocking]:
             reason(
                 "releaser_took_part",
                 "You took part in this lot (%(did)s): another QA person releases it.",
-                did="; ".join(sorted(set(did))),
+                did=i18n.Joined(tuple(sorted(set(did), key=str))),
             )
         ]
     return []

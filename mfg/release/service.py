@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from mfg import i18n
 from mfg.audit import service as audit
 from mfg.audit.machines import LOT
 from mfg.audit.service import EventFilter
@@ -16,6 +17,7 @@ from mfg.auth.permissions import Action, authorize
 from mfg.db import settings_of
 from mfg.deviations import service as deviations
 from mfg.errors import InvalidInput, RuleViolation
+from mfg.i18n import N_
 from mfg.manufacturing import batchrecord, doses, lots, pools
 from mfg.manufacturing.holds import hold_lot, move_doses
 from mfg.models import (
@@ -56,17 +58,22 @@ DECISION_MEANINGS = {
 
 def participants(
     session: Session, lot: Lot, record: batchrecord.BatchRecord
-) -> dict[int, list[str]]:
+) -> dict[int, list[i18n.Text]]:
     """Who took part in making (the batch record's signers) or testing the lot, and in what."""
-    found: dict[int, list[str]] = {}
+    found: dict[int, list[i18n.Text]] = {}
     for shown in record.signatures:
-        found.setdefault(shown.signature.user_id, []).append("signed a manufacturing step")
+        found.setdefault(shown.signature.user_id, []).append(
+            i18n.Text.of(N_("signed a manufacturing step"))
+        )
     for result, _ in lot_results(session, lot):
-        found.setdefault(result.entered_by_id, []).append(f"entered {result.test_code}")
+        entered = i18n.Text.of(N_("entered %(test)s"), test=result.test_code)
+        found.setdefault(result.entered_by_id, []).append(entered)
         if result.verified_by_id:
-            found.setdefault(result.verified_by_id, []).append(f"verified {result.test_code}")
+            verified = i18n.Text.of(N_("verified %(test)s"), test=result.test_code)
+            found.setdefault(result.verified_by_id, []).append(verified)
     for sample in session.exec(select(QcSample).where(QcSample.lot_id == lot.id)).all():
-        found.setdefault(sample.taken_by_id, []).append(f"took sample {sample.code}")
+        took = i18n.Text.of(N_("took sample %(sample)s"), sample=sample.code)
+        found.setdefault(sample.taken_by_id, []).append(took)
     return found
 
 

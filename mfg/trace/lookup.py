@@ -26,6 +26,6 @@ def resolve_code(resolver: Resolver, session: Session, code: str) -> tuple[str, 
     except ScanError as error:
         raise NotFound(
             "Nothing to trace for %(code)s: %(error)s",
-            params={"code": repr(code), "error": error.message},
+            params={"code": repr(code), "error": error},
         ) from error
     return found.kind, found.identifier

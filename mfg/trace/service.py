@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from mfg.auth.permissions import Action, authorize
 from mfg.errors import NotFound
+from mfg.i18n import N_
 from mfg.models import (
     Biopsy,
     Culture,
@@ -104,10 +105,23 @@ def _root_node(kind: str, row: Any) -> Node:
     return Node("patient", row.code, row.status)
 
 
+# The record a trace starts from, named as a person says it (its model's name otherwise).
+RECORD_NOUNS = {
+    "MaterialLot": N_("material lot"),
+    "QcSample": N_("QC sample"),
+    "Donor": N_("donor"),
+    "Biopsy": N_("biopsy"),
+    "Culture": N_("culture vessel"),
+    "Lot": N_("lot"),
+    "Dose": N_("dose"),
+    "Patient": N_("patient"),
+}
+
+
 def _one(session: Session, model, column, identifier: str):
     row = session.exec(select(model).where(column == identifier)).first()
     if row is None:
-        what = model.__name__.lower()
+        what = RECORD_NOUNS.get(model.__name__, model.__name__.lower())
         raise NotFound(
             "No %(what)s %(identifier)s.", params={"what": what, "identifier": identifier}
         )
