@@ -32,6 +32,7 @@ from mfg.manufacturing import material_api as manufacturing_material_api
 from mfg.manufacturing import pages as manufacturing_pages
 from mfg.qc import api as qc_api
 from mfg.qc import pages as qc_pages
+from mfg.qc.words import qc_text
 from mfg.record_kinds import build_label_sources, build_resolver
 from mfg.release import api as release_api
 from mfg.release import pages as release_pages
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.label_sources = build_label_sources()
     app.state.worklist = build_worklist()
     templates.env.filters["code"] = code_html  # how people read each kind of code
+    templates.env.filters["qc_text"] = qc_text  # a stored QC value or limit in the reader's words
     # Innermost first: the session cookie set by a form's redirect rides on its inline answer.
     app.add_middleware(InlineFormRedirects)
     app.add_middleware(

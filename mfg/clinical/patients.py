@@ -8,6 +8,7 @@ import json
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from mfg import i18n
 from mfg.audit import service as audit
 from mfg.auth.permissions import Action, authorize
 from mfg.clinical.rules import (
@@ -236,7 +237,7 @@ def wristband_label(session: Session, identifier: str, flags: str) -> LabelData 
         ),
         **local_fields("subject", LocalId("PT", int(patient.code[2:8]))),
         "trial": trial.code,
-        "arm": arm_of(session, patient).name,
+        "arm": i18n.raw_gettext(arm_of(session, patient).name),  # the label's language
         "sex_age": sex_age(patient.sex, patient.age),
     }
 

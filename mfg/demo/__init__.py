@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from mfg import i18n
 from mfg.auth.service import create_user
 from mfg.config import Settings
 from mfg.demo.clinical import load_demo_clinical
@@ -68,12 +69,20 @@ def _create_users(session: Session) -> None:
 
 
 def load_demo(session: Session, *, settings: Settings) -> DemoResult:
-    """Fill an empty database with demonstration data; leave a demo database as it is."""
+    """Fill an empty database with demonstration data; leave a demo database as it is. The demo's
+    people work in the facility's language: the meanings their signatures show, and the texts
+    the application writes into records, are in it."""
     state = database_state(session)
     if state is DatabaseState.REAL:
         raise DemoRefused()
     if state is DatabaseState.DEMO:
         return DemoResult(False, demo_logins(), ["demonstration data was already loaded"])
+    with i18n.use_language(settings.language):
+        summary = _load(session, settings)
+    return DemoResult(True, demo_logins(), summary)
+
+
+def _load(session: Session, settings: Settings) -> list[str]:
     mark_installation(session, settings=settings, demo=True)
     _create_users(session)
     summary = [f"{len(DEMO_USERS)} demo users, one or two per role"]
@@ -85,4 +94,4 @@ def load_demo(session: Session, *, settings: Settings) -> DemoResult:
     summary += load_demo_release(session, lots=lots, qa_password=demo_password("qa"))
     clinicians = {name: demo_password(name) for name in ("doctor", "doctor2")}
     summary += load_demo_clinical(session, passwords=clinicians)
-    return DemoResult(True, demo_logins(), summary)
+    return summary

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from mfg import i18n
 from mfg.auth.permissions import Action
 from mfg.db import PROJECT_ROOT
+from mfg.i18n import extract_defaults
+from mfg.labeling import fields
 from mfg.models import Meaning
 from mfg.models.auth import ROLE_LABELS
 from mfg.web.templating import STATUS_WORDS
@@ -71,6 +73,36 @@ def bedside_words() -> list[str]:
     return words
 
 
+def definition_words(name: str) -> list[str]:
+    """The words of an installed definition (mfg/defaults/<name>.toml) the catalog holds, in
+    their order there, once each (mfg/i18n/extract_defaults.py)."""
+    extract = getattr(extract_defaults, f"{name}_words")
+    with (PROJECT_ROOT / "mfg" / "defaults" / f"{name}.toml").open("rb") as fileobj:
+        words = [message for _, _, message, _ in extract(fileobj, (), (), {})]
+    return list(dict.fromkeys(words))
+
+
+def _label_word(language: str, word: str) -> str:
+    with i18n.use_language(language):
+        return i18n.pgettext("label", word)
+
+
+def label_words() -> list[str]:
+    """A label's own words (mfg/labeling/fields.py): layout words, notices, value wordings."""
+    words = (
+        *fields.LAYOUT_WORDS,
+        *fields.NOTICES,
+        fields.EXPIRES,
+        fields.CELLS,
+        fields.VOLUME,
+        fields.PRESCRIPTION,
+        fields.SEX_AGE,
+        fields.BIOPSY_PRODUCT,
+    )
+    # DIN and FIN are ISBT 128's names of identifiers, printed as they are in every language
+    return [w for w in dict.fromkeys(words) if w not in ("DIN", "FIN")]
+
+
 def render() -> str:
     sections = [
         ("Signature meanings (21 CFR 11.50)", [m.value for m in Meaning], _message),
@@ -78,6 +110,17 @@ def render() -> str:
         ("Bedside checks and hard stops", bedside_words(), _message),
         ("Roles", list(ROLE_LABELS.values()), _message),
         ("Permissions (what a role may do)", [a.value for a in Action], _message),
+        (
+            "Label words (ISBT 128 labels; their status texts are the status words)",
+            label_words(),
+            _label_word,
+        ),
+        ("The trial's criteria and arms (NCT04382547)", definition_words("trial"), _message),
+        (
+            "QC tests of the default specification: names, methods, units, results",
+            definition_words("specification"),
+            _message,
+        ),
     ]
     parts = [INTRO]
     for title, words, translate in sections:

@@ -17,9 +17,11 @@ def _text(text: FittedText) -> list[str]:
     element, size = text.element, text.size_pt * POINT_MM
     family = _FAMILY["mono" if element.font.startswith("mono") else "sans"]
     weight = "bold" if element.font.endswith("bold") else "normal"
+    # a field's value is the record's data (a material's name, the facility's): shown as it is
+    as_is = ' data-as-is=""' if element.field else ""
     out = [
         f'<text x="{element.x_mm}" y="{baseline:.2f}" font-size="{size:.2f}" '
-        f'font-family={quoteattr(family)} font-weight="{weight}">{escape(line)}</text>'
+        f'font-family={quoteattr(family)} font-weight="{weight}"{as_is}>{escape(line)}</text>'
         for line, baseline in text.baselines_mm()
     ]
     if element.boxed:

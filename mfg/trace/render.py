@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from mfg import i18n
+from mfg.i18n import N_
 from mfg.identifiers.display import display_code
 from mfg.trace.graph import KINDS, Node, Trace
 
@@ -23,13 +25,35 @@ def table_rows(trace: Trace) -> dict[str, list[tuple[str, str, str, str]]]:
         if node.kind != "lot":
             return node.detail
         by_status = sorted((counts.get(node.identifier) or {}).items())
-        return ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in by_status)
+        return ", ".join(f"{n} {_status(status)}" for status, n in by_status)
 
     return {
         kind: [(n.url, n.identifier, n.status.replace("_", " "), detail(n)) for n in nodes]
         for kind in KINDS
         if (nodes := trace.of_kind(kind))
     }
+
+
+def _status(status: str) -> str:
+    """A status code as the reader's word (the badges' words, lower case)."""
+    return i18n.pgettext("status", status.replace("_", " "))
+
+
+# The drawing's column headings, as the reader says them.
+HEADINGS = {
+    "donor": N_("donor"),
+    "biopsy": N_("biopsy"),
+    "material": N_("material"),
+    "lot": N_("lot"),
+    "dose": N_("dose"),
+    "patient": N_("patient"),
+}
+
+
+def _heading(column: str) -> str:
+    if column.startswith("culture P"):
+        return i18n.localize(N_("culture %(passage)s"), {"passage": column.split()[1]})
+    return i18n.raw_gettext(HEADINGS.get(column, column))
 
 
 def drawable(trace: Trace) -> bool:
@@ -70,7 +94,10 @@ def trace_svg(trace: Trace) -> str:
         'role="img" aria-label="chain of identity">'
     ]
     for x, (heading, _) in enumerate(columns):
-        parts.append(f'<text x="{10 + x * COLUMN}" y="16" font-weight="bold">{heading}</text>')
+        parts.append(
+            f'<text x="{10 + x * COLUMN}" y="16" font-weight="bold">{escape(_heading(heading))}'
+            "</text>"
+        )
     for upstream, downstream in sorted(trace.edges):
         if upstream in where and downstream in where:
             (x1, y1), (x2, y2) = where[upstream], where[downstream]
@@ -85,16 +112,16 @@ def trace_svg(trace: Trace) -> str:
     for key, (x, y) in where.items():
         node = trace.node(key)
         stroke = "#b00020" if key == trace.root.key else "#333"
-        about = f"{node.status.replace('_', ' ')} {node.detail}".strip()
+        about = f"{_status(node.status)} {node.detail}".strip()
         shown = about if len(about) <= BOX_CHARS else about[: BOX_CHARS - 1] + "…"
         code = escape(display_code(node.identifier))
         parts.append(
             f'<a href="{escape(node.url)}">'
-            f"<title>{code}: {escape(about)}</title>"
+            f'<title data-as-is="">{code}: {escape(about)}</title>'
             f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="3" fill="#fff" '
             f'stroke="{stroke}" stroke-width="{2 if stroke != "#333" else 1}"/>'
             f'<text x="{x + 4}" y="{y + 11}" font-family="DejaVu Sans Mono, monospace">'
-            f'{code}</text><text x="{x + 4}" y="{y + 22}" fill="#555">'
+            f'{code}</text><text x="{x + 4}" y="{y + 22}" fill="#555" data-as-is="">'
             f"{escape(shown)}</text></a>"
         )
     parts.append("</svg>")

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from mfg import PRODUCT_NAME, __version__, i18n
 from mfg.auth.permissions import Action, may
@@ -25,11 +26,21 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.add_extension("jinja2.ext.i18n")
 # The templates' _() and ngettext() read the language of the request being rendered (mfg.i18n).
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
-    i18n.raw_gettext, i18n.raw_ngettext, newstyle=True
+    i18n.raw_gettext, i18n.raw_ngettext, newstyle=True, pgettext=i18n.pgettext
 )
 # A text made elsewhere (a flash, a label passed to a macro) in the reader's language, where the
 # catalog has it: unlike _(), never read as a format string.
 templates.env.filters["tr"] = i18n.raw_gettext
+
+
+def as_is(value: object) -> Markup:
+    """A value people typed or configured (a material's name, the facility's name), shown as
+    they wrote it in any language, and marked so (``data-as-is``) for the test that reads every
+    page in Russian."""
+    return Markup('<span data-as-is="">{}</span>').format(value)
+
+
+templates.env.filters["as_is"] = as_is
 templates.env.filters["number"] = i18n.format_number
 
 templates.env.filters["role_name"] = lambda role: i18n.gettext(Role(role).label)
@@ -55,6 +66,17 @@ SIGNED_RECORDS = {
     "qc_result": i18n.N_("QC result"),
     "qc_sample": i18n.N_("QC sample"),
     "material": i18n.N_("Material lot"),
+    "adverse_event": i18n.N_("Adverse event"),
+    "culture": i18n.N_("Culture"),
+    "passage": i18n.N_("Passage"),
+    "thaw": i18n.N_("Thaw"),
+    "infusion": i18n.N_("Infusion"),
+    "outcome": i18n.N_("Day-21 outcome"),
+    "deviation": i18n.N_("Deviation"),
+    "dose_order": i18n.N_("Dose order"),
+    "lookback_hold": i18n.N_("Look-back hold"),
+    "specification": i18n.N_("Specification"),
+    "user_roles": i18n.N_("User roles"),
 }
 
 

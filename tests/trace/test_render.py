@@ -76,6 +76,6 @@ def test_the_drawing_gives_each_passage_a_column_and_draws_no_line_within_a_colu
         assert x1 in sides and x2 in sides and abs(x2 - x1) >= COLUMN - BOX_W  # no box crossed
     drawn = trace_svg(trace)  # a long detail is cut to its box, and whole in the tooltip
     assert ">released Alpha-MEM culture…</text>" in drawn
-    assert "<title>ML-000001-4: released Alpha-MEM culture medium AM26-1187</title>" in drawn
+    assert ">ML-000001-4: released Alpha-MEM culture medium AM26-1187</title>" in drawn
     (material_line,) = [line for line in lines if float(line[0]) == 10 + 4 * COLUMN]
     assert float(material_line[1]) == 10 + 2 * COLUMN + BOX_W  # to the primary's right side
