@@ -15,15 +15,17 @@ below, threads included (the request's context is copied into the thread that ru
 from __future__ import annotations
 
 import contextvars
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.support import NullTranslations, Translations
 
@@ -224,9 +226,53 @@ def format_percent(value: float | Decimal | None, digits: int = 1) -> str:
     )
 
 
+# Today's (English) display of a moment, as strftime patterns, and the kinds of the locale's own
+# patterns (Babel's "short", "medium") a reader of another language gets instead.
+LOCALE_PATTERNS = {
+    "%Y-%m-%d %H:%M": ("short", "short"),
+    "%Y-%m-%d %H:%M:%S": ("short", "medium"),
+    "%Y-%m-%d": ("short", None),
+    "%H:%M": (None, "short"),
+}
+
+
+def format_moment(local: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A local date and time as the reader writes it: in English the ISO order as always
+    (``2026-11-25 00:30``), in another language its locale's, by Babel (``25.11.2026 00:30``)."""
+    language = _language.get()
+    if language == SOURCE_LANGUAGE or fmt not in LOCALE_PATTERNS:
+        return local.strftime(fmt)
+    locale = locale_of(language)
+    date_kind, time_kind = LOCALE_PATTERNS[fmt]
+    patterns = [_full_year(locale.date_formats[date_kind].pattern)] if date_kind else []
+    patterns += [locale.time_formats[time_kind].pattern] if time_kind else []
+    return babel_dates.format_datetime(
+        local, " ".join(patterns), tzinfo=local.tzinfo, locale=locale
+    )
+
+
+def format_day(day: date | None) -> str:
+    """A calendar date as the reader writes it (see :func:`format_moment`)."""
+    if day is None:
+        return ""
+    language = _language.get()
+    if language == SOURCE_LANGUAGE:
+        return day.isoformat()
+    locale = locale_of(language)
+    return babel_dates.format_date(
+        day, _full_year(locale.date_formats["short"].pattern), locale=locale
+    )
+
+
+def _full_year(pattern: str) -> str:
+    """A locale's short date pattern with the year written in full: a record's date never
+    leaves its century to be guessed (Belarusian's short pattern has ``yy``)."""
+    return re.sub(r"(?<!y)yy(?!y)", "y", pattern)
+
+
 def format_datetime(value: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time as the facility reads it: local date and time (ISO order, the same in
-    every language, as GMP records write it) with the zone's name."""
+    """A stored UTC time as the facility reads it: local date and time (in the reader's
+    order, :func:`format_moment`) with the zone's name."""
     if value is None:
         return ""
     local = value.astimezone(tz)
@@ -234,4 +280,4 @@ def format_datetime(value: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:
     if not name.isalpha():  # zones without an abbreviation (Europe/Minsk is "+03")
         offset = local.strftime("%z")
         name = f"UTC{offset[:3]}:{offset[3:]}"
-    return f"{local.strftime(fmt)} {name}"
+    return f"{format_moment(local, fmt)} {name}"

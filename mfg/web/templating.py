@@ -146,15 +146,12 @@ templates.env.filters["status_text"] = status_text
 
 
 def format_local(value: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time as the facility reads it: local date and time with the zone's name."""
-    if value is None:
-        return ""
-    local = value.astimezone(tz)
-    name = local.tzname() or ""
-    if not name.isalpha():  # zones without an abbreviation (Europe/Minsk is "+03")
-        offset = local.strftime("%z")
-        name = f"UTC{offset[:3]}:{offset[3:]}"
-    return f"{local.strftime(fmt)} {name}"
+    """A stored UTC time as the facility reads it: local date and time with the zone's name, in
+    the reader's order (mfg.i18n.format_datetime)."""
+    return i18n.format_datetime(value, tz, fmt)
+
+
+templates.env.filters["day"] = i18n.format_day
 
 
 def flash(request: Request, message: str, kind: str = "ok", /, **params: object) -> None:
